@@ -1,0 +1,45 @@
+# Two commands: `make run` and `make test`. Each does the whole set-up first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := unixodbc libsqliteodbc odbc-postgresql postgresql
+
+.PHONY: run test setup system-deps protos bench bench-queue clean
+
+run: setup
+	$(VENV)/bin/shopsync run-demo
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: system-deps $(STAMP)
+
+# Debian packages the ODBC drivers and the test PostgreSQL need (only when missing).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Regenerate the committed gRPC stubs in shopsync/v1 from protos/.
+protos: $(STAMP)
+	$(PY) tools/gen_protos.py
+
+bench: setup
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/run_all.py
+
+bench-queue: setup
+	$(PY) bench/queue_bench.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,110 @@
+"""Build the gRPC server: servicers, health, reflection, auth; the caller blocks.
+
+    server, port = create_server(settings)
+    server.wait_for_termination()
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from concurrent import futures
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from server.auth import TokenInterceptor
+from server.runtime import Runtime
+from server.servicers.erp_events import ErpEventServicer
+from server.servicers.queue import QueueServicer
+from server.settings import Settings, SettingsError
+from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc, queue_pb2, queue_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = [
+    queue_pb2.DESCRIPTOR.services_by_name["QueueService"].full_name,
+    erp_events_pb2.DESCRIPTOR.services_by_name["ErpEventService"].full_name,
+]
+
+
+def _is_loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ShopsyncServer:
+    """The running gRPC server plus the runtime behind it (queue, workers, webhooks)."""
+
+    def __init__(self, grpc_server: grpc.Server, runtime: Runtime, health_servicer: Any) -> None:
+        self.grpc = grpc_server
+        self.runtime = runtime
+        self._health = health_servicer
+        self._stopped = threading.Event()
+
+    def stop(self, grace: float | None = 5.0) -> None:
+        """Stop taking calls, let in-flight calls and deliveries finish, close the queue."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self._health.enter_graceful_shutdown()
+        done = self.grpc.stop(grace)
+        self.runtime.stop(grace or 0)
+        done.wait(grace)
+        self.runtime.close()
+        log.info("server stopped")
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return self.grpc.wait_for_termination(timeout)
+
+
+def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[ShopsyncServer, int]:
+    """Build and start the server on settings.grpc.address; returns it and its bound port."""
+    address = settings.grpc.address
+    if not _is_loopback(address) and not settings.auth.token and not settings.grpc.allow_insecure_remote:
+        raise SettingsError(
+            f"grpc.address {address} is reachable from other machines but auth.token is empty; "
+            "set auth.token (SHOPSYNC_TOKEN), or grpc.allow_insecure_remote = true to accept the risk")
+    runtime = runtime or Runtime(settings)
+    runtime.open()
+    interceptors = [TokenInterceptor(settings.auth.token)] if settings.auth.token else []
+    options = [
+        ("grpc.max_receive_message_length", settings.grpc.max_message_bytes),
+        ("grpc.max_send_message_length", settings.grpc.max_message_bytes),
+        ("grpc.so_reuseport", 0),
+    ]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.grpc.workers,
+                                                    thread_name_prefix="grpc"),
+                         interceptors=interceptors, options=options)
+    queue_pb2_grpc.add_QueueServiceServicer_to_server(QueueServicer(runtime.store), server)
+    erp_events_pb2_grpc.add_ErpEventServiceServicer_to_server(ErpEventServicer(runtime.store), server)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME], server)
+    if settings.grpc.tls_cert:
+        cert = settings.path(settings.grpc.tls_cert).read_bytes()
+        key = settings.path(settings.grpc.tls_key).read_bytes()
+        port = server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
+    else:
+        port = server.add_insecure_port(address)
+    if not port:
+        runtime.close()
+        raise SettingsError(f"grpc.address {address}: cannot listen there (in use, or not an address here)")
+    server.start()
+    runtime.start()
+    # SERVING once the queue database is open (runtime.open succeeded).
+    for name in ["", *SERVICE_NAMES]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("gRPC listening on %s (port %d)%s", address, port,
+             ", token required" if settings.auth.token else "")
+    return ShopsyncServer(server, runtime, health_servicer), port

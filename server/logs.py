@@ -1,0 +1,42 @@
+"""Logging set-up: one line per event, and configured secrets never printed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+
+class RedactSecrets(logging.Filter):
+    """Replace every configured secret in a record's final message with ***."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        changed = False
+        for s in self.secrets:
+            if s in message:
+                message = message.replace(s, "***")
+                changed = True
+            if record.exc_text and s in record.exc_text:
+                record.exc_text = record.exc_text.replace(s, "***")
+        if changed:
+            record.msg, record.args = message, None
+        return True
+
+
+def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "waitress", "peewee"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,401 @@
+"""The durable FIFO queue: enqueue, claim with a lease, ack, retry, dead letters.
+
+One store serves several named queues (erp_events, outbox, inbox) in one table.
+Guarantees:
+- enqueue returns only after the row is committed; a repeated request_id returns
+  the first answer;
+- a pending message with the same entity key is coalesced: the newer payload
+  replaces the older one's and keeps its place;
+- messages with the same entity key are handed out one at a time in id order, so
+  a retry in back-off holds back the later messages of that entity only;
+- a claimed message whose lease runs out (its worker died) can be claimed again;
+- a message that fails permanently, or too often, becomes a dead letter and stops
+  blocking the messages behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable
+from urllib.parse import unquote, urlparse
+
+import peewee
+
+from server.queue.models import DEAD, LEASED, PENDING, Tables, make_tables
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("erp_events", "outbox", "inbox")
+
+
+class QueueError(Exception):
+    """Base class of the queue's own errors."""
+
+
+class NotFound(QueueError):
+    """No message (or dead letter) with that id."""
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    queue: str
+    kind: str
+    entity_key: str | None
+    payload: dict[str, Any]
+    attempts: int
+    created_at: float
+    lease_token: str
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    id: int
+    duplicate: bool = False
+    coalesced: bool = False
+
+
+@dataclass(frozen=True)
+class QueueStat:
+    queue: str
+    pending: int
+    in_flight: int
+    dead: int
+    oldest_age_seconds: float
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    queue: str
+    kind: str
+    entity_key: str | None
+    attempts: int
+    reason: str
+    created_at: float
+    dead_at: float
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential back-off with full jitter: base * 2**(attempt-1), capped."""
+
+    base: float = 1.0
+    cap: float = 300.0
+    max_attempts: int = 12
+
+    def delay(self, attempt: int) -> float:
+        top = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
+        return random.uniform(top / 2, top)
+
+
+def open_database(url: str, *, sqlite_synchronous: str = "FULL") -> peewee.Database:
+    """A peewee database for `sqlite:///path` or `postgresql://user:pw@host:port/db`."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        return peewee.SqliteDatabase(
+            path,
+            pragmas={
+                "journal_mode": "wal",
+                "synchronous": sqlite_synchronous.upper(),
+                "busy_timeout": 10000,
+                "foreign_keys": 1,
+            },
+            timeout=10,
+            check_same_thread=False,
+        )
+    if url.startswith(("postgresql://", "postgres://")):
+        u = urlparse(url)
+        return peewee.PostgresqlDatabase(
+            (u.path or "/").lstrip("/") or "postgres",
+            user=unquote(u.username) if u.username else None,
+            password=unquote(u.password) if u.password else None,
+            host=u.hostname or "127.0.0.1",
+            port=u.port or 5432,
+        )
+    raise QueueError(f"unsupported queue database URL scheme: {url.split(':', 1)[0]!r}")
+
+
+class QueueStore:
+    """The queue over one peewee database (SQLite or PostgreSQL)."""
+
+    def __init__(self, db: peewee.Database, backoff: Backoff | None = None) -> None:
+        self.db = db
+        self.t: Tables = make_tables(db)
+        self.backoff = backoff or Backoff()
+        self.is_postgres = isinstance(db, peewee.PostgresqlDatabase)
+        self._wake = threading.Condition()
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, *, sqlite_synchronous: str = "FULL",
+                 backoff: Backoff | None = None) -> "QueueStore":
+        if url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        store = cls(open_database(url, sqlite_synchronous=sqlite_synchronous), backoff)
+        store.create_tables()
+        return store
+
+    # -- set-up ------------------------------------------------------------
+    def create_tables(self) -> None:
+        with self.db.connection_context():
+            self.db.create_tables(self.t.all(), safe=True)
+
+    def close(self) -> None:
+        self._closed = True
+        self.notify()
+        if not self.db.is_closed():
+            self.db.close()
+
+    def _tx(self) -> Any:
+        # SQLite: take the write lock up front so two claimers never both read
+        # the same candidates; PostgreSQL relies on row locks (SKIP LOCKED).
+        if self.is_postgres:
+            return self.db.atomic()
+        return self.db.atomic("IMMEDIATE")
+
+    def _ensure_connected(self) -> None:
+        if self.db.is_closed():
+            self.db.connect(reuse_if_open=True)
+
+    # -- producer side -----------------------------------------------------
+    def enqueue(self, queue: str, kind: str, payload: dict[str, Any], *,
+                entity_key: str | None = None, request_id: str | None = None,
+                coalesce: bool = True) -> EnqueueResult:
+        """Store a message durably and return its id (committed before return)."""
+        result = self.enqueue_many(queue, [(kind, payload, entity_key, request_id)], coalesce=coalesce)
+        return result[0]
+
+    def enqueue_many(self, queue: str,
+                     items: Iterable[tuple[str, dict[str, Any], str | None, str | None]],
+                     *, coalesce: bool = True) -> list[EnqueueResult]:
+        """Enqueue several messages in one transaction (kind, payload, entity_key, request_id)."""
+        if queue not in QUEUES:
+            raise QueueError(f"unknown queue {queue!r}")
+        M, R = self.t.message, self.t.request
+        now = time.time()
+        results: list[EnqueueResult] = []
+        self._ensure_connected()
+        with self._tx():
+            for kind, payload, entity_key, request_id in items:
+                body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+                if request_id:
+                    seen = R.get_or_none(R.request_id == request_id)
+                    if seen is not None:
+                        results.append(EnqueueResult(id=seen.message_id, duplicate=True))
+                        continue
+                msg_id = None
+                coalesced = False
+                if coalesce and entity_key is not None:
+                    older = (M.select(M.id)
+                             .where((M.queue == queue) & (M.entity_key == entity_key)
+                                    & (M.status == PENDING))
+                             .order_by(M.id.desc()).limit(1).first())
+                    if older is not None:
+                        M.update(payload=body, kind=kind).where(M.id == older.id).execute()
+                        msg_id, coalesced = older.id, True
+                if msg_id is None:
+                    msg_id = M.insert(queue=queue, kind=kind, entity_key=entity_key, payload=body,
+                                      status=PENDING, attempts=0, created_at=now,
+                                      available_at=now).execute()
+                if request_id:
+                    R.insert(request_id=request_id, message_id=msg_id, created_at=now).execute()
+                results.append(EnqueueResult(id=int(msg_id), coalesced=coalesced))
+        self.notify()
+        return results
+
+    # -- consumer side -----------------------------------------------------
+    def claim(self, queue: str, *, limit: int = 1, lease_seconds: float = 60.0) -> list[Message]:
+        """Lease up to `limit` deliverable messages, oldest first, one per entity key."""
+        M = self.t.message
+        now = time.time()
+        token = uuid.uuid4().hex
+        P = M.alias("p")
+        earlier = (P.select(peewee.SQL("1"))
+                   .where((P.queue == M.queue) & (P.entity_key == M.entity_key)
+                          & (P.id < M.id) & (P.status.in_([PENDING, LEASED]))))
+        ready = (((M.status == PENDING) & (M.available_at <= now))
+                 | ((M.status == LEASED) & (M.lease_until <= now)))
+        query = (M.select(M.id, M.entity_key)
+                 .where((M.queue == queue) & ready
+                        & (M.entity_key.is_null() | ~peewee.fn.EXISTS(earlier)))
+                 .order_by(M.id)
+                 .limit(limit))
+        if self.is_postgres:
+            query = query.for_update(of=M, skip_locked=True)
+        self._ensure_connected()
+        with self._tx():
+            rows = list(query.tuples())
+            picked: list[int] = []
+            keys: set[str] = set()
+            for msg_id, key in rows:
+                # Belt and braces: two messages of one entity never go out together.
+                if key is not None and key in keys:
+                    continue
+                if key is not None:
+                    keys.add(key)
+                picked.append(msg_id)
+            if not picked:
+                return []
+            (M.update(status=LEASED, lease_until=now + lease_seconds, lease_token=token,
+                      attempts=M.attempts + 1)
+             .where(M.id.in_(picked)).execute())
+            claimed = list(M.select().where(M.id.in_(picked)).order_by(M.id))
+        return [Message(id=m.id, queue=m.queue, kind=m.kind, entity_key=m.entity_key,
+                        payload=json.loads(m.payload), attempts=m.attempts,
+                        created_at=m.created_at, lease_token=token) for m in claimed]
+
+    def ack(self, messages: Message | Iterable[Message]) -> int:
+        """Delete delivered messages; a message whose lease was lost is left alone."""
+        msgs = [messages] if isinstance(messages, Message) else list(messages)
+        if not msgs:
+            return 0
+        M = self.t.message
+        self._ensure_connected()
+        done = 0
+        with self._tx():
+            for m in msgs:
+                done += (M.delete().where((M.id == m.id) & (M.lease_token == m.lease_token)
+                                          & (M.status == LEASED)).execute())
+        if done:
+            self.notify()
+        return done
+
+    def fail(self, message: Message, error: str, *, retryable: bool) -> str:
+        """Record a failed delivery: back off and retry, or make it a dead letter.
+
+        Returns "retry" or "dead".
+        """
+        M = self.t.message
+        now = time.time()
+        dead = (not retryable) or message.attempts >= self.backoff.max_attempts
+        self._ensure_connected()
+        with self._tx():
+            q = M.update(last_error=error[:4000], lease_until=None, lease_token=None,
+                         status=DEAD if dead else PENDING,
+                         dead_at=now if dead else None,
+                         available_at=now if dead else now + self.backoff.delay(message.attempts))
+            q.where((M.id == message.id) & (M.lease_token == message.lease_token)).execute()
+        if dead:
+            log.warning("message %s (%s %s) is a dead letter after %d attempt(s): %s",
+                        message.id, message.queue, message.entity_key or message.kind,
+                        message.attempts, error)
+            self.notify()
+        else:
+            log.info("message %s (%s) will be retried: %s", message.id,
+                     message.entity_key or message.kind, error)
+        return "dead" if dead else "retry"
+
+    def release(self, messages: Iterable[Message]) -> None:
+        """Give claimed messages back unchanged (shutdown): not counted as an attempt."""
+        M = self.t.message
+        msgs = list(messages)
+        if not msgs:
+            return
+        self._ensure_connected()
+        with self._tx():
+            for m in msgs:
+                (M.update(status=PENDING, lease_until=None, lease_token=None,
+                          attempts=peewee.fn.MAX(M.attempts - 1, 0) if not self.is_postgres
+                          else peewee.fn.GREATEST(M.attempts - 1, 0))
+                 .where((M.id == m.id) & (M.lease_token == m.lease_token)).execute())
+        self.notify()
+
+    # -- waiting -----------------------------------------------------------
+    def notify(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until something is enqueued in this process, or `timeout` passes."""
+        with self._wake:
+            if not self._closed:
+                self._wake.wait(timeout)
+
+    def next_available_in(self, queue: str) -> float | None:
+        """Seconds until the next message in back-off or lease becomes claimable, None if none."""
+        M = self.t.message
+        now = time.time()
+        self._ensure_connected()
+        backoff = (M.select(peewee.fn.MIN(M.available_at))
+                   .where((M.queue == queue) & (M.status == PENDING) & (M.available_at > now)).scalar())
+        lease = (M.select(peewee.fn.MIN(M.lease_until))
+                 .where((M.queue == queue) & (M.status == LEASED)).scalar())
+        times = [t for t in (backoff, lease) if t is not None]
+        return max(0.0, min(times) - now) if times else None
+
+    # -- admin -------------------------------------------------------------
+    def stats(self) -> list[QueueStat]:
+        M = self.t.message
+        now = time.time()
+        self._ensure_connected()
+        counts: dict[tuple[str, int], int] = {}
+        for queue, status, n in (M.select(M.queue, M.status, peewee.fn.COUNT(M.id))
+                                 .group_by(M.queue, M.status).tuples()):
+            counts[(queue, status)] = n
+        oldest = dict(M.select(M.queue, peewee.fn.MIN(M.created_at))
+                      .where(M.status.in_([PENDING, LEASED])).group_by(M.queue).tuples())
+        return [QueueStat(queue=q, pending=counts.get((q, PENDING), 0),
+                          in_flight=counts.get((q, LEASED), 0), dead=counts.get((q, DEAD), 0),
+                          oldest_age_seconds=max(0.0, now - oldest[q]) if q in oldest else 0.0)
+                for q in QUEUES]
+
+    def depth(self, queue: str | None = None) -> int:
+        """Pending plus in-flight messages (all queues when None)."""
+        M = self.t.message
+        self._ensure_connected()
+        q = M.select().where(M.status.in_([PENDING, LEASED]))
+        if queue:
+            q = q.where(M.queue == queue)
+        return q.count()
+
+    def dead_letters(self, queue: str | None = None, *, after_id: int = 0,
+                     limit: int = 100) -> list[DeadLetter]:
+        M = self.t.message
+        self._ensure_connected()
+        q = M.select().where((M.status == DEAD) & (M.id > after_id))
+        if queue:
+            q = q.where(M.queue == queue)
+        return [DeadLetter(id=m.id, queue=m.queue, kind=m.kind, entity_key=m.entity_key,
+                           attempts=m.attempts, reason=m.last_error or "", created_at=m.created_at,
+                           dead_at=m.dead_at or m.created_at, payload=json.loads(m.payload))
+                for m in q.order_by(M.id).limit(limit)]
+
+    def retry_dead(self, dead_id: int) -> int:
+        """Move a dead letter to the end of its queue with a fresh attempt count."""
+        M = self.t.message
+        now = time.time()
+        self._ensure_connected()
+        with self._tx():
+            m = M.get_or_none((M.id == dead_id) & (M.status == DEAD))
+            if m is None:
+                raise NotFound(f"no dead letter with id {dead_id}")
+            new_id = M.insert(queue=m.queue, kind=m.kind, entity_key=m.entity_key, payload=m.payload,
+                              status=PENDING, attempts=0, created_at=m.created_at,
+                              available_at=now).execute()
+            M.delete().where(M.id == dead_id).execute()
+        self.notify()
+        return int(new_id)
+
+    def discard_dead(self, dead_id: int) -> None:
+        M = self.t.message
+        self._ensure_connected()
+        with self._tx():
+            if not M.delete().where((M.id == dead_id) & (M.status == DEAD)).execute():
+                raise NotFound(f"no dead letter with id {dead_id}")
+
+    def prune_requests(self, older_than_seconds: float = 7 * 86400) -> int:
+        """Forget request ids older than a week (a hook retries within seconds)."""
+        R = self.t.request
+        self._ensure_connected()
+        with self._tx():
+            return R.delete().where(R.created_at < time.time() - older_than_seconds).execute()

@@ -1,0 +1,56 @@
+"""Helpers shared by the thin servicers: turn domain errors into gRPC statuses."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Iterator
+
+import grpc
+import peewee
+
+log = logging.getLogger(__name__)
+
+# Domain errors register here with the status they map to (checked in order).
+_MAPPING: list[tuple[type[BaseException], grpc.StatusCode]] = []
+
+
+def maps_to(code: grpc.StatusCode, *errors: type[BaseException]) -> None:
+    for err in errors:
+        _MAPPING.append((err, code))
+
+
+@contextlib.contextmanager
+def grpc_errors(context: grpc.ServicerContext) -> Iterator[None]:
+    """Abort with the right status for a known error; never leak a traceback."""
+    try:
+        yield
+    except grpc.RpcError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - translated here, in one place
+        for err, code in _MAPPING:
+            if isinstance(exc, err):
+                context.abort(code, str(exc))
+        if isinstance(exc, peewee.OperationalError):
+            log.warning("queue database unavailable: %s", exc)
+            context.abort(grpc.StatusCode.UNAVAILABLE, "queue database unavailable; retry shortly")
+        log.exception("unexpected error")
+        context.abort(grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__}); see server log")
+
+
+def page_token_to_int(token: str, field: str = "page_token") -> int:
+    if not token:
+        return 0
+    try:
+        value = int(token)
+    except ValueError:
+        raise ValueError(f"{field}: not a token this server issued") from None
+    if value < 0:
+        raise ValueError(f"{field}: not a token this server issued")
+    return value
+
+
+def page_size(value: int, default: int = 100, maximum: int = 1000) -> int:
+    if value < 0:
+        raise ValueError(f"page_size: must not be negative, got {value}")
+    return min(value or default, maximum)

@@ -1,0 +1,307 @@
+"""Settings: embedded defaults, then a TOML file, then SHOPSYNC_* environment variables.
+
+Every setting is `section.key` in the TOML file and `SHOPSYNC_SECTION_KEY` in the
+environment (e.g. `grpc.address` <- `SHOPSYNC_GRPC_ADDRESS`). A few short aliases
+exist for the variables people type most: `SHOPSYNC_TOKEN` (auth.token) and
+`SHOPSYNC_SPOOL` (hooks.spool). The result is one frozen object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class SettingsError(ValueError):
+    """A setting is missing, unknown or has a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class GrpcSettings:
+    address: str = "127.0.0.1:50051"
+    max_message_bytes: int = 4 * 1024 * 1024
+    workers: int = 16
+    # Listening on a non-loopback address without a token needs this set to true.
+    allow_insecure_remote: bool = False
+    tls_cert: str = ""
+    tls_key: str = ""
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    # Bearer token required on every RPC except health; empty = no token.
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    # sqlite:///relative/or/absolute/path.db or postgresql://user:pass@host:port/db
+    database: str = "sqlite:///var/shopsync/queue.db"
+    lease_seconds: float = 60.0
+    max_attempts: int = 12
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 300.0
+    # FULL survives power loss; NORMAL survives a crash of the process only.
+    sqlite_synchronous: str = "FULL"
+    batch_size: int = 100
+
+
+@dataclass(frozen=True)
+class ErpSettings:
+    # sqlite | postgresql | sqlserver
+    dialect: str = "sqlite"
+    # ODBC connection string; for sqlite the demo default is built from `database`.
+    odbc: str = ""
+    # sqlite only: the company database file attached as HM.
+    database: str = "var/demo/erp.db"
+    # Warehouses (HM.SM.magazyn) whose commercial stock is summed for the shop.
+    warehouses: tuple[int, ...] = (1,)
+    # The product feature (SSCommon.ProductClassification.CDim_<feature>_Val)
+    # and value that mean "sold in the shop".
+    marker_feature: str = "Sklep"
+    marker_value: str = "TAK"
+    # HM.NT.baza code of notes that belong to products.
+    note_baza: int = 1
+    # HM.CK.kod of the price list holding the base (retail) price.
+    base_price_list: str = "DETAL"
+    # Warehouse and document series for orders from the shop.
+    order_warehouse: int = 1
+    order_series: str = "sklep"
+    # Seconds to wait for a lock before giving up (retryable).
+    lock_timeout_seconds: int = 5
+    max_code_length: int = 40
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    # woocommerce (more shops come as adapters)
+    kind: str = "woocommerce"
+    url: str = "http://127.0.0.1:8090"
+    consumer_key: str = ""
+    consumer_secret: str = ""
+    timeout_seconds: float = 15.0
+    verify_tls: bool = True
+    # Where the shop keeps a customer's tax id, and where we write pairing status.
+    nip_meta_key: str = "_billing_nip"
+    pairing_meta_key: str = "_shopsync_pairing"
+    # Product meta holding the price lists' prices, customer meta holding which
+    # price lists apply to the customer (first wins).
+    price_list_meta_key: str = "_shopsync_prices"
+    customer_price_lists_meta_key: str = "_shopsync_price_lists"
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    # HTTP address for shop webhooks and the image URLs the shop downloads.
+    address: str = "127.0.0.1:8765"
+    secret: str = ""
+    # How the shop reaches this server, for image URLs; empty = http://address.
+    public_url: str = ""
+    max_body_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class OrderSettings:
+    statuses: tuple[str, ...] = ("processing", "on-hold")
+    poll_interval_seconds: float = 60.0
+    # fixed | nbp
+    rate_source: str = "fixed"
+    fixed_rates: Mapping[str, float] = field(default_factory=dict)
+    nbp_url: str = "https://api.nbp.pl"
+    max_image_bytes: int = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    catch_up_interval_seconds: float = 300.0
+    customer_pass_interval_seconds: float = 600.0
+    # Run the background workers (off only for tools and some tests).
+    workers: bool = True
+
+
+@dataclass(frozen=True)
+class HookSettings:
+    spool: str = "var/shopsync/hook-spool.jsonl"
+    timeout_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Settings:
+    grpc: GrpcSettings = GrpcSettings()
+    auth: AuthSettings = AuthSettings()
+    queue: QueueSettings = QueueSettings()
+    erp: ErpSettings = ErpSettings()
+    shop: ShopSettings = ShopSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    orders: OrderSettings = OrderSettings()
+    sync: SyncSettings = SyncSettings()
+    hooks: HookSettings = HookSettings()
+    log: LogSettings = LogSettings()
+    # Folder that relative paths are resolved against.
+    base_dir: str = "."
+
+    def path(self, value: str) -> Path:
+        """Resolve a path setting against base_dir."""
+        p = Path(value)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def replace(self, **sections: Any) -> "Settings":
+        """A copy with whole sections or single keys changed: replace(grpc={'address': 'x'})."""
+        changes: dict[str, Any] = {}
+        for name, value in sections.items():
+            if isinstance(value, dict):
+                changes[name] = dataclasses.replace(getattr(self, name), **value)
+            else:
+                changes[name] = value
+        return dataclasses.replace(self, **changes)
+
+
+ALIASES = {"SHOPSYNC_TOKEN": ("auth", "token"), "SHOPSYNC_SPOOL": ("hooks", "spool")}
+SECRET_KEYS = {("auth", "token"), ("shop", "consumer_secret"), ("shop", "consumer_key"),
+               ("webhooks", "secret")}
+
+
+def _coerce(section: str, key: str, raw: Any, target: Any) -> Any:
+    where = f"{section}.{key}"
+    if isinstance(target, bool):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return raw.lower() in ("1", "true", "yes", "on")
+        raise SettingsError(f"{where}: expected true or false, got {raw!r}")
+    if isinstance(target, int):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{where}: expected a whole number, got {raw!r}") from None
+    if isinstance(target, float):
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{where}: expected a number, got {raw!r}") from None
+    if isinstance(target, tuple):
+        items = raw
+        if isinstance(raw, str):
+            items = [s.strip() for s in raw.split(",") if s.strip()]
+        if not isinstance(items, (list, tuple)):
+            raise SettingsError(f"{where}: expected a list, got {raw!r}")
+        kind = type(target[0]) if target else str
+        try:
+            return tuple(kind(i) for i in items)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{where}: list items must be {kind.__name__}, got {raw!r}") from None
+    if isinstance(target, Mapping):
+        value = raw
+        if isinstance(raw, str):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                raise SettingsError(f"{where}: expected a JSON object, got {raw!r}") from None
+        if not isinstance(value, Mapping):
+            raise SettingsError(f"{where}: expected a table, got {raw!r}")
+        return dict(value)
+    if not isinstance(raw, str):
+        raise SettingsError(f"{where}: expected text, got {raw!r}")
+    return raw
+
+
+def load_settings(path: str | os.PathLike[str] | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from defaults, an optional TOML file and the environment.
+
+    `path` falls back to SHOPSYNC_CONFIG; no file at all is fine (embedded defaults).
+    """
+    env = os.environ if env is None else env
+    path = path or env.get("SHOPSYNC_CONFIG") or None
+    data: dict[str, dict[str, Any]] = {}
+    base_dir = Path.cwd()
+    if path:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"settings file {p} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"settings file {p} is not valid TOML: {exc}") from None
+        base_dir = p.resolve().parent
+    defaults = Settings()
+    sections: dict[str, Any] = {}
+    known = {f.name for f in dataclasses.fields(Settings)} - {"base_dir"}
+    for name in data:
+        if name not in known:
+            raise SettingsError(f"unknown settings section [{name}] (known: {', '.join(sorted(known))})")
+    for name in known:
+        section = getattr(defaults, name)
+        values = dict(data.get(name, {}))
+        field_names = {f.name for f in dataclasses.fields(section)}
+        for key in values:
+            if key not in field_names:
+                raise SettingsError(f"unknown setting {name}.{key}")
+        for key in field_names:
+            var = f"SHOPSYNC_{name.upper()}_{key.upper()}"
+            if var in env:
+                values[key] = env[var]
+        for alias, (sec, key) in ALIASES.items():
+            if sec == name and alias in env and f"SHOPSYNC_{sec.upper()}_{key.upper()}" not in env:
+                values[key] = env[alias]
+        coerced = {k: _coerce(name, k, v, getattr(section, k)) for k, v in values.items()}
+        sections[name] = dataclasses.replace(section, **coerced)
+    settings = Settings(**sections, base_dir=str(base_dir))
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Refuse settings that cannot work, with the setting's name in the message."""
+    if settings.erp.dialect not in ("sqlite", "postgresql", "sqlserver"):
+        raise SettingsError(f"erp.dialect must be sqlite, postgresql or sqlserver, not {settings.erp.dialect!r}")
+    if not settings.erp.warehouses:
+        raise SettingsError("erp.warehouses must name at least one warehouse")
+    if settings.shop.kind not in ("woocommerce",):
+        raise SettingsError(f"shop.kind {settings.shop.kind!r} is not supported (woocommerce)")
+    if settings.orders.rate_source not in ("fixed", "nbp"):
+        raise SettingsError(f"orders.rate_source must be fixed or nbp, not {settings.orders.rate_source!r}")
+    if settings.queue.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise SettingsError("queue.sqlite_synchronous must be FULL, NORMAL or EXTRA")
+    if not settings.queue.database.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingsError("queue.database must start with sqlite:/// or postgresql://")
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """The settings as a dict with every secret (and database password) replaced."""
+    out = dataclasses.asdict(settings)
+    for sec, key in SECRET_KEYS:
+        if out[sec][key]:
+            out[sec][key] = "***"
+    out["queue"]["database"] = redact_url(settings.queue.database)
+    out["erp"]["odbc"] = redact_odbc(settings.erp.odbc)
+    return out
+
+
+def redact_url(url: str) -> str:
+    """postgresql://user:secret@host/db -> postgresql://user:***@host/db."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def redact_odbc(conn: str) -> str:
+    """Hide PWD=/Password= values in an ODBC connection string."""
+    parts = []
+    for part in conn.split(";"):
+        k, sep, _ = part.partition("=")
+        parts.append(f"{k}=***" if sep and k.strip().lower() in ("pwd", "password") else part)
+    return ";".join(parts)

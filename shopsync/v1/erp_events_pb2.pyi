@@ -1,0 +1,43 @@
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ErpEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ERP_EVENT_KIND_UNSPECIFIED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_ITEM_SAVED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_NOTE_EDITED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_STOCK_CHANGED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_RESERVATION_MADE: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_PRICE_LIST_SAVED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_IMAGE_CHANGED: _ClassVar[ErpEventKind]
+ERP_EVENT_KIND_UNSPECIFIED: ErpEventKind
+ERP_EVENT_KIND_ITEM_SAVED: ErpEventKind
+ERP_EVENT_KIND_NOTE_EDITED: ErpEventKind
+ERP_EVENT_KIND_STOCK_CHANGED: ErpEventKind
+ERP_EVENT_KIND_RESERVATION_MADE: ErpEventKind
+ERP_EVENT_KIND_PRICE_LIST_SAVED: ErpEventKind
+ERP_EVENT_KIND_IMAGE_CHANGED: ErpEventKind
+
+class RecordErpEventRequest(_message.Message):
+    __slots__ = ("request_id", "kind", "erp_id", "occurred_unix_ms")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ERP_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    kind: ErpEventKind
+    erp_id: int
+    occurred_unix_ms: int
+    def __init__(self, request_id: _Optional[str] = ..., kind: _Optional[_Union[ErpEventKind, str]] = ..., erp_id: _Optional[int] = ..., occurred_unix_ms: _Optional[int] = ...) -> None: ...
+
+class RecordErpEventResponse(_message.Message):
+    __slots__ = ("message_id", "duplicate")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    message_id: int
+    duplicate: bool
+    def __init__(self, message_id: _Optional[int] = ..., duplicate: _Optional[bool] = ...) -> None: ...

@@ -1,0 +1,55 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RunCatchUpRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RunCatchUpResponse(_message.Message):
+    __slots__ = ("products_checked", "products_queued")
+    PRODUCTS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    PRODUCTS_QUEUED_FIELD_NUMBER: _ClassVar[int]
+    products_checked: int
+    products_queued: int
+    def __init__(self, products_checked: _Optional[int] = ..., products_queued: _Optional[int] = ...) -> None: ...
+
+class ImportCatalogRequest(_message.Message):
+    __slots__ = ("dry_run",)
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    dry_run: bool
+    def __init__(self, dry_run: _Optional[bool] = ...) -> None: ...
+
+class ImportProblem(_message.Message):
+    __slots__ = ("shop_product_id", "sku", "reason")
+    SHOP_PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    shop_product_id: int
+    sku: str
+    reason: str
+    def __init__(self, shop_product_id: _Optional[int] = ..., sku: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ImportCatalogResponse(_message.Message):
+    __slots__ = ("seen", "created", "paired", "already_bound", "skipped", "total", "problems", "done")
+    SEEN_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    PAIRED_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_BOUND_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    seen: int
+    created: int
+    paired: int
+    already_bound: int
+    skipped: int
+    total: int
+    problems: _containers.RepeatedCompositeFieldContainer[ImportProblem]
+    done: bool
+    def __init__(self, seen: _Optional[int] = ..., created: _Optional[int] = ..., paired: _Optional[int] = ..., already_bound: _Optional[int] = ..., skipped: _Optional[int] = ..., total: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[ImportProblem, _Mapping]]] = ..., done: _Optional[bool] = ...) -> None: ...
