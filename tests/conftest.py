@@ -41,3 +41,37 @@ def store(queue_url):
     s = QueueStore.from_url(queue_url, backoff=Backoff(base=0.2, cap=0.5, max_attempts=3))
     yield s
     s.close()
+
+
+# -- the demo ERP, through pyodbc, on SQLite and on PostgreSQL -------------------
+from server.erp.demo import ErpSimulator, init_odbc_demo, init_sqlite_demo  # noqa: E402
+from server.erp.dialects import make_dialect  # noqa: E402
+from server.erp.gateway import ErpGateway  # noqa: E402
+
+
+def make_erp(kind: str, tmp_path: Path, request, product_count: int = 60):
+    """(gateway, simulator, settings-overrides) for a fresh demo company."""
+    if kind == "sqlite":
+        db = init_sqlite_demo(tmp_path / "erp.db", product_count=product_count)
+        dialect = make_dialect("sqlite", database=db)
+        conn_str = dialect.connection_string()
+        overrides = {"dialect": "sqlite", "database": str(db), "odbc": ""}
+    else:
+        pg = request.getfixturevalue("postgres")
+        name = f"erp{next(_db_counter)}"
+        pg.create_database(name)
+        conn_str = pg.odbc(name)
+        init_odbc_demo(conn_str, "postgresql", product_count=product_count)
+        dialect = make_dialect("postgresql")
+        overrides = {"dialect": "postgresql", "odbc": conn_str}
+    gw = ErpGateway(conn_str, dialect, warehouses=(1, 2))
+    sim = ErpSimulator(dialect.connect(conn_str), dialect)
+    return gw, sim, overrides
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def erp(request, tmp_path):
+    gw, sim, _ = make_erp(request.param, tmp_path, request)
+    yield gw, sim
+    sim.close()
+    gw.close()

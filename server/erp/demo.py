@@ -1,0 +1,394 @@
+"""A demo Symfonia company database, and an ERP simulator that acts in it.
+
+This module plays the ERP itself, not the integration: it creates the tables of
+../shared/reference/symfonia-handel.md, does what Symfonia does to them (a
+reservation lowers stanHandl, an approved PZ line raises stan and stanHandl,
+deleting a reservation gives the quantity back; here as database triggers), and
+performs a Symfonia user's actions (save an item card, edit a note, give or take
+the marker, approve a PZ, add or delete a reservation, change a price list, set
+or delete an image). The integration's own SQL is in gateway.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+import pyodbc
+
+from server import demo_data
+from server.erp.dialects import Dialect, make_dialect, sqlite_companion
+from server.erp.errors import ErpNotFound
+
+_TABLES = [
+    ("HM.XT", "id {pk}, super int NULL, kod varchar(20), nazwa varchar(100)"),
+    ("HM.TW", "id {pk}, kod varchar(40) NOT NULL, nazwa varchar(100) NOT NULL, kodpaskowy varchar(150), "
+              "jm varchar(8), vatsp int, katalog int NULL, znacznik smallint DEFAULT 0, aktywny smallint DEFAULT 1, "
+              "modifiedDate {ts}"),
+    ("HM.NT", "id {pk}, super int NOT NULL, baza int NOT NULL, typ int DEFAULT 0, subtyp int DEFAULT 0, opis {text}"),
+    ("HM.SM", "id {pk}, idtw int NOT NULL, magazyn int NOT NULL, stan numeric(18,4) DEFAULT 0, "
+              "stanHandl numeric(18,4) DEFAULT 0"),
+    ("HM.RZ", "id {pk}, idtw int NOT NULL, idkh int NULL, magazyn int NOT NULL, iddokrz int NULL, "
+              "bazadokrz int NULL, iloscrz numeric(18,4) NOT NULL, iloscrl numeric(18,4) DEFAULT 0, "
+              "data {ts}, termin {ts}"),
+    ("HM.MG", "id {pk}, kod varchar(40), seria varchar(20), typ_dk varchar(5), data {ts}, khid int NULL, "
+              "magazyn int, bufor smallint DEFAULT 0, anulowany smallint DEFAULT 0"),
+    ("HM.MZ", "id {pk}, super int NOT NULL, idtw int NOT NULL, ilosc numeric(18,4) NOT NULL, cena numeric(18,4), "
+              "magazyn int NOT NULL, bufor smallint DEFAULT 0, przychod smallint DEFAULT 0, rozchod smallint DEFAULT 0"),
+    ("HM.ZO", "id {pk}, kod varchar(40), seria varchar(20), typ_dk varchar(5), data {ts}, khid int NOT NULL, "
+              "khadid int NULL, odid int NULL, magazyn int, waluta varchar(3), kurs numeric(18,6), "
+              "netto numeric(18,2), vat numeric(18,2), bufor smallint DEFAULT 0, anulowany smallint DEFAULT 0, "
+              "opis varchar(500), kod_obcy varchar(40), guid varchar(40), modifiedDate {ts}"),
+    ("HM.ZP", "id {pk}, super int NOT NULL, lp int NOT NULL, idtw int NOT NULL, kod varchar(40), "
+              "ilosc numeric(18,4) NOT NULL CHECK (ilosc > 0), jm varchar(8), cena numeric(18,4), "
+              "cenawal numeric(18,4), wartNetto numeric(18,2), wartVat numeric(18,2), stvat int, magazyn int, "
+              "waluta varchar(3)"),
+    ("HM.KH", "id {pk}, kod varchar(40) NOT NULL, nazwa varchar(150) NOT NULL, nip varchar(20), regon varchar(20), "
+              "pesel varchar(11), ulica varchar(60), dom varchar(10), lokal varchar(10), kodpocz varchar(10), "
+              "miejscowosc varchar(60), email varchar(100), tel1 varchar(30), katalog int NULL, grupacen int NULL, "
+              "znacznik smallint DEFAULT 0, aktywny smallint DEFAULT 1, modifiedDate {ts}"),
+    ("HM.AD", "id {pk}, idkh int NOT NULL, nazwaAdr varchar(40), nazwa varchar(150), ulica varchar(60), "
+              "dom varchar(10), lokal varchar(10), kodpocz varchar(10), miejscowosc varchar(60), nip varchar(20), "
+              "idKraju varchar(3)"),
+    ("HM.CK", "id {pk}, kod varchar(40) NOT NULL, opis varchar(200), dataod {ts}, datado {ts}, "
+              "aktywny smallint DEFAULT 1, kontrah smallint DEFAULT 0, cenowy smallint DEFAULT 0"),
+    ("HM.CP", "id {pk}, idck int NOT NULL, idpoz int NOT NULL, bazapoz int DEFAULT 1, kod varchar(40), "
+              "cena numeric(18,4) NOT NULL, waluta varchar(3)"),
+    ("HM.KP", "id {pk}, idck int NOT NULL, idpd int NOT NULL, typpd int NOT NULL"),
+    # The integration's own table (created by its install step on a real site).
+    ("HM.ShopsyncImages", "idtw int PRIMARY KEY, filename varchar(200), content_type varchar(100), "
+                          "data {blob}, sha256 varchar(64), modifiedDate {ts}"),
+]
+_INDEXES = [
+    "CREATE UNIQUE INDEX {s}tw_kod ON {t}TW (kod)",
+    "CREATE UNIQUE INDEX {s}sm_tw_mag ON {t}SM (idtw, magazyn)",
+    "CREATE INDEX {s}nt_super ON {t}NT (super, baza)",
+    "CREATE INDEX {s}zo_obcy ON {t}ZO (kod_obcy)",
+    "CREATE INDEX {s}zp_super ON {t}ZP (super)",
+    "CREATE INDEX {s}rz_dok ON {t}RZ (iddokrz, bazadokrz)",
+    "CREATE INDEX {s}cp_ck ON {t}CP (idck, idpoz)",
+    "CREATE INDEX {s}tw_mod ON {t}TW (modifiedDate)",
+]
+
+_SQLITE_TRIGGERS = [
+    """CREATE TRIGGER HM.rz_reserve AFTER INSERT ON RZ BEGIN
+         INSERT OR IGNORE INTO SM (idtw, magazyn, stan, stanHandl) VALUES (NEW.idtw, NEW.magazyn, 0, 0);
+         UPDATE SM SET stanHandl = stanHandl - (NEW.iloscrz - NEW.iloscrl)
+          WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn; END""",
+    """CREATE TRIGGER HM.rz_release AFTER DELETE ON RZ BEGIN
+         UPDATE SM SET stanHandl = stanHandl + (OLD.iloscrz - OLD.iloscrl)
+          WHERE idtw = OLD.idtw AND magazyn = OLD.magazyn; END""",
+    """CREATE TRIGGER HM.mz_book AFTER INSERT ON MZ WHEN NEW.bufor = 0 BEGIN
+         INSERT OR IGNORE INTO SM (idtw, magazyn, stan, stanHandl) VALUES (NEW.idtw, NEW.magazyn, 0, 0);
+         UPDATE SM SET stan = stan + NEW.ilosc * (NEW.przychod - NEW.rozchod),
+                       stanHandl = stanHandl + NEW.ilosc * (NEW.przychod - NEW.rozchod)
+          WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn; END""",
+]
+_PG_TRIGGERS = [
+    """CREATE FUNCTION hm.rz_reserve() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+         IF TG_OP = 'INSERT' THEN
+           INSERT INTO hm.sm (idtw, magazyn, stan, stanhandl) VALUES (NEW.idtw, NEW.magazyn, 0, 0)
+             ON CONFLICT (idtw, magazyn) DO NOTHING;
+           UPDATE hm.sm SET stanhandl = stanhandl - (NEW.iloscrz - NEW.iloscrl)
+             WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn;
+           RETURN NEW;
+         END IF;
+         UPDATE hm.sm SET stanhandl = stanhandl + (OLD.iloscrz - OLD.iloscrl)
+           WHERE idtw = OLD.idtw AND magazyn = OLD.magazyn;
+         RETURN OLD; END $$""",
+    "CREATE TRIGGER rz_reserve AFTER INSERT OR DELETE ON hm.rz FOR EACH ROW EXECUTE FUNCTION hm.rz_reserve()",
+    """CREATE FUNCTION hm.mz_book() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+         IF NEW.bufor = 0 THEN
+           INSERT INTO hm.sm (idtw, magazyn, stan, stanhandl) VALUES (NEW.idtw, NEW.magazyn, 0, 0)
+             ON CONFLICT (idtw, magazyn) DO NOTHING;
+           UPDATE hm.sm SET stan = stan + NEW.ilosc * (NEW.przychod - NEW.rozchod),
+                            stanhandl = stanhandl + NEW.ilosc * (NEW.przychod - NEW.rozchod)
+             WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn;
+         END IF;
+         RETURN NEW; END $$""",
+    "CREATE TRIGGER mz_book AFTER INSERT ON hm.mz FOR EACH ROW EXECUTE FUNCTION hm.mz_book()",
+]
+
+
+def _ddl(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        types = {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "datetime", "text": "text", "blob": "blob"}
+    else:
+        types = {"pk": "SERIAL PRIMARY KEY", "ts": "timestamp", "text": "text", "blob": "bytea"}
+    out = [] if dialect == "sqlite" else ["CREATE SCHEMA IF NOT EXISTS hm", "CREATE SCHEMA IF NOT EXISTS sscommon"]
+    out += [f"CREATE TABLE {t} ({cols.format(**types)})" for t, cols in _TABLES]
+    return out
+
+
+def create_schema(conn: pyodbc.Connection, dialect: str, marker_feature: str = "Sklep") -> None:
+    """Create the demo company's tables (and the ERP's behaviour as triggers)."""
+    cur = conn.cursor()
+    for stmt in _ddl(dialect):
+        cur.execute(stmt)
+    cur.execute(f"CREATE TABLE SSCommon.ProductClassification (ElementId int PRIMARY KEY, "
+                f"CDim_{marker_feature}_Val varchar(40))")
+    for stmt in _INDEXES:
+        if dialect == "sqlite":
+            cur.execute(stmt.format(s="HM.", t=""))
+        else:
+            cur.execute(stmt.format(s="", t="HM."))
+    for stmt in (_SQLITE_TRIGGERS if dialect == "sqlite" else _PG_TRIGGERS):
+        cur.execute(stmt)
+    conn.commit()
+
+
+def _ins(d: Dialect, cur: pyodbc.Cursor, table: str, **values: Any) -> int:
+    return d.insert(cur, table, values)
+
+
+def seed(conn: pyodbc.Connection, dialect: Dialect, *, product_count: int = 300,
+         marker_feature: str = "Sklep", marker_value: str = "TAK", note_baza: int = 1) -> None:
+    """Fill the demo company with groups, products, notes, stock, contractors and price lists."""
+    cur = conn.cursor()
+    now = dt.datetime.now().replace(microsecond=0)
+    groups: dict[tuple[str, ...], int] = {}
+    for top, subs in demo_data.GROUPS.items():
+        groups[(top,)] = _ins(dialect, cur, "HM.XT", super=None, kod=top[:20], nazwa=top)
+        for sub in subs:
+            groups[(top, sub)] = _ins(dialect, cur, "HM.XT", super=groups[(top,)], kod=sub[:20], nazwa=sub)
+    base = _ins(dialect, cur, "HM.CK", kod="DETAL", opis="Cennik detaliczny", aktywny=1, kontrah=0, cenowy=1,
+                dataod=now, datado=None)
+    hurt = _ins(dialect, cur, "HM.CK", kod="HURT", opis="Cennik hurtowy (grupa cenowa 1)", aktywny=1, kontrah=0,
+                cenowy=0, dataod=now, datado=None)
+    _ins(dialect, cur, "HM.KP", idck=hurt, idpd=1, typpd=2)
+    products = demo_data.products(product_count)
+    ids: list[int] = []
+    for p in products:
+        pid = _ins(dialect, cur, "HM.TW", kod=p.code, nazwa=p.name, kodpaskowy=p.ean, jm="szt.", vatsp=p.vat,
+                   katalog=groups[p.group], znacznik=0, aktywny=1, modifiedDate=now)
+        ids.append(pid)
+        cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, CDim_{marker_feature}_Val) "
+                    "VALUES (?, ?)", pid, marker_value if p.marked else "NIE")
+        if p.note:
+            _ins(dialect, cur, "HM.NT", super=pid, baza=note_baza, typ=0, subtyp=0, opis=p.note)
+        for w, qty in ((1, p.stock[0]), (2, p.stock[1])):
+            _ins(dialect, cur, "HM.SM", idtw=pid, magazyn=w, stan=qty, stanHandl=qty)
+        _ins(dialect, cur, "HM.CP", idck=base, idpoz=pid, bazapoz=1, kod=p.code, cena=p.price, waluta="PLN")
+        if pid % 2 == 0:
+            _ins(dialect, cur, "HM.CP", idck=hurt, idpoz=pid, bazapoz=1, kod=p.code,
+                 cena=(p.price * Decimal("0.85")).quantize(Decimal("0.01")), waluta="PLN")
+    for i, c in enumerate(demo_data.contractors(), start=1):
+        kid = _ins(dialect, cur, "HM.KH", kod=c.code, nazwa=c.name, nip=c.nip_typed, ulica=c.street, dom=c.house,
+                   lokal="", kodpocz=c.postcode, miejscowosc=c.city, email=c.email, tel1=c.phone,
+                   grupacen=c.price_group, znacznik=0, aktywny=1, modifiedDate=now)
+        _ins(dialect, cur, "HM.AD", idkh=kid, nazwaAdr="Główny", nazwa=c.name, ulica=c.street, dom=c.house,
+             lokal="", kodpocz=c.postcode, miejscowosc=c.city, nip=c.nip_typed, idKraju="PL")
+        if i in (3, 7):
+            own = _ins(dialect, cur, "HM.CK", kod=f"IND-{c.code}", opis=f"Cennik indywidualny {c.name}",
+                       aktywny=1, kontrah=1, cenowy=0, dataod=now, datado=None)
+            _ins(dialect, cur, "HM.KP", idck=own, idpd=kid, typpd=1)
+            for pid, p in list(zip(ids, products))[i::25]:
+                _ins(dialect, cur, "HM.CP", idck=own, idpoz=pid, bazapoz=1, kod=p.code,
+                     cena=(p.price * Decimal("0.80")).quantize(Decimal("0.01")), waluta="PLN")
+    conn.commit()
+
+
+def init_sqlite_demo(path: Path, *, product_count: int = 300, marker_feature: str = "Sklep",
+                     marker_value: str = "TAK", overwrite: bool = False) -> Path:
+    """Create a SQLite demo company at `path` (plus its SSCommon companion file)."""
+    path = Path(path)
+    companion = sqlite_companion(path)
+    if path.exists() or companion.exists():
+        if not overwrite:
+            raise FileExistsError(f"{path} already exists (use --force to replace it)")
+        for p in (path, companion, Path(str(path) + "-wal"), Path(str(path) + "-shm")):
+            p.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = pyodbc.connect("Driver=SQLite3;Database=:memory:;", autocommit=True)
+    conn.execute("ATTACH DATABASE ? AS HM", str(path))
+    conn.execute("ATTACH DATABASE ? AS SSCommon", str(companion))
+    conn.execute("PRAGMA HM.journal_mode=WAL").fetchall()
+    conn.execute("PRAGMA SSCommon.journal_mode=WAL").fetchall()
+    conn.autocommit = False
+    create_schema(conn, "sqlite", marker_feature)
+    seed(conn, make_dialect("sqlite"), product_count=product_count, marker_feature=marker_feature,
+         marker_value=marker_value)
+    conn.close()
+    return path
+
+
+def init_odbc_demo(conn_str: str, dialect_name: str, *, product_count: int = 300,
+                   marker_feature: str = "Sklep", marker_value: str = "TAK") -> None:
+    """Create the demo company in an empty PostgreSQL database reached through ODBC."""
+    dialect = make_dialect(dialect_name)
+    conn = dialect.connect(conn_str)
+    create_schema(conn, dialect_name, marker_feature)
+    seed(conn, dialect, product_count=product_count, marker_feature=marker_feature, marker_value=marker_value)
+    conn.close()
+
+
+class ErpSimulator:
+    """Does what a Symfonia user does in the demo database, one action a transaction.
+
+    Each action returns the hook event and id that Symfonia's automation would run.
+    """
+
+    def __init__(self, conn: pyodbc.Connection, dialect: Dialect, *, marker_feature: str = "Sklep",
+                 marker_value: str = "TAK", note_baza: int = 1) -> None:
+        self.conn = conn
+        self.d = dialect
+        self.marker_column = f"CDim_{marker_feature}_Val"
+        self.marker_value = marker_value
+        self.note_baza = note_baza
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "ErpSimulator":
+        from server.erp.gateway import ErpGateway
+
+        gw = ErpGateway.from_settings(settings)
+        e = settings.erp
+        return cls(gw.dialect.connect(gw.conn_str), gw.dialect, marker_feature=e.marker_feature,
+                   marker_value=e.marker_value, note_baza=e.note_baza)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.now().replace(microsecond=0)
+
+    def _need_product(self, cur: pyodbc.Cursor, product_id: int) -> None:
+        if not cur.execute("SELECT id FROM HM.TW WHERE id = ?", product_id).fetchone():
+            raise ErpNotFound(f"product id {product_id} is not in HM.TW")
+
+    def _run(self, fn: Any) -> Any:
+        cur = self.conn.cursor()
+        try:
+            out = fn(cur)
+            self.conn.commit()
+            return out
+        except BaseException:
+            self.conn.rollback()
+            raise
+
+    def save_item(self, product_id: int, *, name: str | None = None, ean: str | None = None,
+                  group_path: Sequence[str] | None = None, vat: int | None = None) -> tuple[str, int]:
+        """Save the item card (with or without edits: Symfonia stamps modifiedDate either way)."""
+        def act(cur: pyodbc.Cursor) -> None:
+            self._need_product(cur, product_id)
+            if group_path:
+                parent = None
+                for g in group_path:
+                    row = cur.execute("SELECT id FROM HM.XT WHERE nazwa = ? AND "
+                                      + ("super IS NULL" if parent is None else "super = ?"),
+                                      *([g] if parent is None else [g, parent])).fetchone()
+                    parent = row[0] if row else self.d.insert(cur, "HM.XT", {"super": parent, "kod": g[:20],
+                                                                            "nazwa": g})
+                cur.execute("UPDATE HM.TW SET katalog = ? WHERE id = ?", parent, product_id)
+            if name is not None:
+                cur.execute("UPDATE HM.TW SET nazwa = ? WHERE id = ?", name, product_id)
+            if ean is not None:
+                cur.execute("UPDATE HM.TW SET kodpaskowy = ? WHERE id = ?", ean, product_id)
+            if vat is not None:
+                cur.execute("UPDATE HM.TW SET vatsp = ? WHERE id = ?", vat, product_id)
+            cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
+        self._run(act)
+        return "item-saved", product_id
+
+    def set_marker(self, product_id: int, on: bool) -> tuple[str, int]:
+        def act(cur: pyodbc.Cursor) -> None:
+            self._need_product(cur, product_id)
+            value = self.marker_value if on else "NIE"
+            if cur.execute(f"UPDATE SSCommon.ProductClassification SET {self.marker_column} = ? "
+                           "WHERE ElementId = ?", value, product_id).rowcount == 0:
+                cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {self.marker_column}) "
+                            "VALUES (?, ?)", product_id, value)
+            cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
+        self._run(act)
+        return "item-saved", product_id
+
+    def edit_note(self, product_id: int, text: str) -> tuple[str, int]:
+        def act(cur: pyodbc.Cursor) -> None:
+            self._need_product(cur, product_id)
+            if cur.execute("UPDATE HM.NT SET opis = ? WHERE super = ? AND baza = ?", text, product_id,
+                           self.note_baza).rowcount == 0:
+                self.d.insert(cur, "HM.NT", {"super": product_id, "baza": self.note_baza, "typ": 0,
+                                             "subtyp": 0, "opis": text})
+            cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
+        self._run(act)
+        return "note-edited", product_id
+
+    def approve_pz(self, product_id: int, quantity: Decimal | int, warehouse: int = 1,
+                   price: Decimal | int = 0) -> tuple[str, int]:
+        """A goods receipt PZ with one approved line (the ERP books the stock)."""
+        def act(cur: pyodbc.Cursor) -> None:
+            self._need_product(cur, product_id)
+            mg = self.d.insert(cur, "HM.MG", {"kod": "", "seria": "PZ", "typ_dk": "PZ", "data": self._now(),
+                                              "khid": None, "magazyn": warehouse, "bufor": 0, "anulowany": 0})
+            cur.execute("UPDATE HM.MG SET kod = ? WHERE id = ?", f"PZ {mg}/{self._now().year}", mg)
+            self.d.insert(cur, "HM.MZ", {"super": mg, "idtw": product_id, "ilosc": Decimal(quantity),
+                                         "cena": Decimal(price), "magazyn": warehouse, "bufor": 0,
+                                         "przychod": 1, "rozchod": 0})
+        self._run(act)
+        return "stock-changed", product_id
+
+    def add_reservation(self, product_id: int, quantity: Decimal | int, warehouse: int = 1,
+                        contractor_id: int | None = None) -> tuple[str, int, int]:
+        def act(cur: pyodbc.Cursor) -> int:
+            self._need_product(cur, product_id)
+            return self.d.insert(cur, "HM.RZ", {"idtw": product_id, "idkh": contractor_id, "magazyn": warehouse,
+                                                "iddokrz": None, "bazadokrz": None, "iloscrz": Decimal(quantity),
+                                                "iloscrl": 0, "data": self._now(), "termin": None})
+        rz = self._run(act)
+        return "reservation-made", product_id, rz
+
+    def delete_reservation(self, reservation_id: int) -> tuple[str, int]:
+        def act(cur: pyodbc.Cursor) -> int:
+            row = cur.execute("SELECT idtw FROM HM.RZ WHERE id = ?", reservation_id).fetchone()
+            if row is None:
+                raise ErpNotFound(f"reservation id {reservation_id} is not in HM.RZ")
+            cur.execute("DELETE FROM HM.RZ WHERE id = ?", reservation_id)
+            return int(row[0])
+        return "reservation-made", self._run(act)
+
+    def set_price(self, price_list_id: int, product_id: int, price: Decimal | None) -> tuple[str, int]:
+        """Set (or with None, remove) one product's price on a price list."""
+        def act(cur: pyodbc.Cursor) -> None:
+            self._need_product(cur, product_id)
+            if not cur.execute("SELECT id FROM HM.CK WHERE id = ?", price_list_id).fetchone():
+                raise ErpNotFound(f"price list id {price_list_id} is not in HM.CK")
+            if price is None:
+                cur.execute("DELETE FROM HM.CP WHERE idck = ? AND idpoz = ?", price_list_id, product_id)
+            elif cur.execute("UPDATE HM.CP SET cena = ? WHERE idck = ? AND idpoz = ?", Decimal(price),
+                             price_list_id, product_id).rowcount == 0:
+                kod = cur.execute("SELECT kod FROM HM.TW WHERE id = ?", product_id).fetchone()[0]
+                self.d.insert(cur, "HM.CP", {"idck": price_list_id, "idpoz": product_id, "bazapoz": 1,
+                                             "kod": kod, "cena": Decimal(price), "waluta": "PLN"})
+        self._run(act)
+        return "price-list-saved", price_list_id
+
+    def price_list_id(self, code: str) -> int:
+        row = self.conn.cursor().execute("SELECT id FROM HM.CK WHERE kod = ?", code).fetchone()
+        self.conn.commit()
+        if row is None:
+            raise ErpNotFound(f"price list {code!r} is not in HM.CK")
+        return int(row[0])
+
+    def set_image(self, product_id: int, data: bytes, filename: str = "image.png",
+                  content_type: str = "image/png") -> tuple[str, int]:
+        def act(cur: pyodbc.Cursor) -> None:
+            self._need_product(cur, product_id)
+            cur.execute("DELETE FROM HM.ShopsyncImages WHERE idtw = ?", product_id)
+            cur.execute("INSERT INTO HM.ShopsyncImages (idtw, filename, content_type, data, sha256, modifiedDate) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", product_id, filename, content_type, data,
+                        hashlib.sha256(data).hexdigest(), self._now())
+        self._run(act)
+        return "image-changed", product_id
+
+    def delete_image(self, product_id: int) -> tuple[str, int]:
+        self._run(lambda cur: cur.execute("DELETE FROM HM.ShopsyncImages WHERE idtw = ?", product_id))
+        return "image-changed", product_id
+
+    def product_id(self, code: str) -> int:
+        row = self.conn.cursor().execute("SELECT id FROM HM.TW WHERE kod = ?", code).fetchone()
+        self.conn.commit()
+        if row is None:
+            raise ErpNotFound(f"product {code!r} is not in HM.TW")
+        return int(row[0])

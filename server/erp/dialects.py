@@ -1,0 +1,154 @@
+"""What differs between SQL Server, PostgreSQL and SQLite, and nothing else.
+
+Getting a new id, setting a lock timeout, attaching the company database (SQLite)
+and sorting driver errors into retryable and permanent ones.
+
+ODBC connection strings (erp.odbc), for reference:
+- SQL Server, Microsoft ODBC Driver 18:
+  `Driver={ODBC Driver 18 for SQL Server};Server=tcp:erp-host,1433;Database=CDN_Firma;
+   Uid=shopsync;Pwd=...;Encrypt=yes;TrustServerCertificate=yes`
+- SQL Server, FreeTDS (tdsodbc):
+  `Driver={FreeTDS};Server=erp-host;Port=1433;Database=CDN_Firma;Uid=shopsync;Pwd=...;
+   TDS_Version=7.4;ClientCharset=UTF-8`
+- PostgreSQL (psqlODBC): `Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;
+   Database=firma;Uid=shopsync;Pwd=...`
+- SQLite (SQLite3 ODBC driver): built from erp.database; the company file is
+  attached as HM and its companion `*.sscommon.db` as SSCommon.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyodbc
+
+from server.erp.errors import ErpError, ErpPermanent, ErpRetryable
+
+# SQLSTATE classes that mean "the connection is gone" or "try again".
+_CONNECTION_STATES = ("08", "HYT01")
+_RETRY_STATES = ("40001", "40P01", "55P03", "HYT00", "57P01", "57P03")
+_RETRY_WORDS = ("database is locked", "lock request time out", "deadlock", "lock timeout",
+                "could not obtain lock", "canceling statement due to lock timeout",
+                "server closed the connection", "connection refused", "could not connect",
+                "communication link failure", "unable to open database", "no connection")
+
+
+def sqlite_companion(path: Path) -> Path:
+    """The SSCommon file that sits next to a SQLite company database."""
+    return path.with_name(path.stem + ".sscommon.db")
+
+
+class Dialect:
+    name = "base"
+
+    def __init__(self, lock_timeout_seconds: int = 5) -> None:
+        self.lock_timeout_seconds = lock_timeout_seconds
+
+    def connect(self, conn_str: str) -> pyodbc.Connection:
+        try:
+            conn = pyodbc.connect(conn_str, autocommit=False, timeout=self.lock_timeout_seconds)
+        except pyodbc.Error as exc:
+            raise self.translate(exc, connecting=True) from exc
+        try:
+            self.on_connect(conn)
+        except pyodbc.Error as exc:
+            conn.close()
+            raise self.translate(exc, connecting=True) from exc
+        return conn
+
+    def on_connect(self, conn: pyodbc.Connection) -> None:
+        """Per-connection set-up (lock timeout, attached databases)."""
+
+    def insert(self, cur: pyodbc.Cursor, table: str, values: dict[str, Any]) -> int:
+        """INSERT one row and return its new id."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _columns(values: dict[str, Any]) -> tuple[str, str, list[Any]]:
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        return cols, marks, list(values.values())
+
+    def translate(self, exc: BaseException, *, connecting: bool = False) -> ErpError:
+        """Turn a pyodbc error into ErpRetryable or ErpPermanent with a readable message."""
+        state = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
+        text = str(exc.args[1] if len(exc.args) > 1 else exc)
+        low = text.lower()
+        brief = text.split("\n")[0][:500]
+        if (connecting or state.startswith(_CONNECTION_STATES) or state in _RETRY_STATES
+                or any(w in low for w in _RETRY_WORDS) or isinstance(exc, pyodbc.OperationalError)):
+            return ErpRetryable(f"ERP database busy or unreachable ({state or 'no state'}): {brief}")
+        return ErpPermanent(f"ERP refused the data ({state or 'no state'}): {brief}")
+
+    def is_connection_lost(self, error: ErpError, exc: BaseException) -> bool:
+        state = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
+        return isinstance(error, ErpRetryable) and (
+            state.startswith("08") or "closed" in str(exc).lower() or "connect" in str(exc).lower())
+
+
+class SqliteDialect(Dialect):
+    name = "sqlite"
+
+    def __init__(self, lock_timeout_seconds: int = 5, database: Path | None = None) -> None:
+        super().__init__(lock_timeout_seconds)
+        self.database = database
+
+    def connection_string(self) -> str:
+        # The main database is a scratch one; the company lives in the attached files.
+        return f"Driver=SQLite3;Database=:memory:;Timeout={self.lock_timeout_seconds * 1000};"
+
+    def on_connect(self, conn: pyodbc.Connection) -> None:
+        if self.database is None:
+            return
+        if not self.database.exists():
+            raise ErpRetryable(f"ERP database file {self.database} does not exist "
+                               "(create the demo with `shopsync erp init-demo`)")
+        conn.autocommit = True
+        conn.execute("ATTACH DATABASE ? AS HM", str(self.database))
+        conn.execute("ATTACH DATABASE ? AS SSCommon", str(sqlite_companion(self.database)))
+        conn.autocommit = False
+
+    def insert(self, cur: pyodbc.Cursor, table: str, values: dict[str, Any]) -> int:
+        cols, marks, params = self._columns(values)
+        cur.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", params)
+        return int(cur.execute("SELECT last_insert_rowid()").fetchone()[0])
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+
+    def on_connect(self, conn: pyodbc.Connection) -> None:
+        conn.setdecoding(pyodbc.SQL_CHAR, encoding="utf-8")
+        conn.setdecoding(pyodbc.SQL_WCHAR, encoding="utf-8")
+        conn.setencoding(encoding="utf-8")
+        conn.execute(f"SET lock_timeout = '{int(self.lock_timeout_seconds)}s'")
+        conn.commit()
+
+    def insert(self, cur: pyodbc.Cursor, table: str, values: dict[str, Any]) -> int:
+        cols, marks, params = self._columns(values)
+        return int(cur.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING id",
+                               params).fetchone()[0])
+
+
+class SqlServerDialect(Dialect):
+    name = "sqlserver"
+
+    def on_connect(self, conn: pyodbc.Connection) -> None:
+        conn.execute(f"SET LOCK_TIMEOUT {int(self.lock_timeout_seconds * 1000)}")
+        conn.commit()
+
+    def insert(self, cur: pyodbc.Cursor, table: str, values: dict[str, Any]) -> int:
+        cols, marks, params = self._columns(values)
+        return int(cur.execute(f"INSERT INTO {table} ({cols}) OUTPUT INSERTED.id VALUES ({marks})",
+                               params).fetchone()[0])
+
+
+def make_dialect(name: str, *, lock_timeout_seconds: int = 5, database: Path | None = None) -> Dialect:
+    if name == "sqlite":
+        return SqliteDialect(lock_timeout_seconds, database)
+    if name == "postgresql":
+        return PostgresDialect(lock_timeout_seconds)
+    if name == "sqlserver":
+        return SqlServerDialect(lock_timeout_seconds)
+    raise ValueError(f"erp.dialect: unknown dialect {name!r}")

@@ -1,0 +1,607 @@
+"""The server's only door into Symfonia ERP Handel: every SQL statement lives here.
+
+Each public method is one unit of work in one transaction; all statements are
+parameterised; result columns are read by position (PostgreSQL folds names to
+lower case). Driver errors become ErpRetryable / ErpPermanent, and a lost
+connection is reopened on the next unit of work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterator, Sequence
+
+import pyodbc
+
+from server.erp.dialects import Dialect
+from server.erp.errors import ErpError, ErpNotFound, ErpPermanent
+from server.nip import normalize_nip
+
+log = logging.getLogger(__name__)
+
+# HM.KP.typpd: whom a price list applies to (our reading of the schema).
+TYPPD_CONTRACTOR = 1
+TYPPD_GROUP = 2
+ZO_BAZA = 16  # bazadokrz of a reservation made by a customer order (ZO)
+NAME_MAX = 100
+_IDENT = re.compile(r"^[A-Za-z0-9_]{1,60}$")
+
+
+def money(value: Any) -> Decimal:
+    """A database number as an exact Decimal with 2-4 places."""
+    if value is None:
+        return Decimal("0")
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(round(float(value), 4))).normalize() if isinstance(value, float) else Decimal(value)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    code: str
+    name: str
+    ean: str
+    unit: str
+    vat: int
+    group_path: tuple[str, ...]
+    marked: bool
+    note: str
+    active: bool
+    modified: str
+    base_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class Contractor:
+    id: int
+    code: str
+    name: str
+    nip: str
+    street: str
+    house: str
+    flat: str
+    postcode: str
+    city: str
+    email: str
+    phone: str
+    price_group: int | None
+    address_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ContractorDraft:
+    code: str
+    name: str
+    nip: str = ""
+    street: str = ""
+    house: str = ""
+    flat: str = ""
+    postcode: str = ""
+    city: str = ""
+    email: str = ""
+    phone: str = ""
+    country: str = "PL"
+
+
+@dataclass(frozen=True)
+class AddressDraft:
+    label: str
+    name: str
+    street: str = ""
+    house: str = ""
+    flat: str = ""
+    postcode: str = ""
+    city: str = ""
+    nip: str = ""
+    country: str = "PL"
+
+
+@dataclass(frozen=True)
+class OrderLineDraft:
+    product_id: int
+    quantity: Decimal
+    price: Decimal  # net price in the order currency
+
+
+@dataclass(frozen=True)
+class OrderDraft:
+    shop_number: str  # -> ZO.kod_obcy
+    contractor_id: int
+    delivery: AddressDraft | None
+    currency: str
+    rate: Decimal
+    lines: Sequence[OrderLineDraft]
+    note: str = ""
+    date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ProductDraft:
+    code: str
+    name: str
+    ean: str = ""
+    unit: str = "szt."
+    vat: int = 23
+    group_path: tuple[str, ...] = ()
+    price: Decimal | None = None
+    marked: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PriceList:
+    id: int
+    code: str
+    individual: bool
+    active: bool
+    prices: dict[int, tuple[Decimal, str]] = field(default_factory=dict)  # product id -> (price, currency)
+    contractors: tuple[int, ...] = ()
+    groups: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Image:
+    product_id: int
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    id: int
+    code: str
+    shop_number: str
+    contractor_id: int
+    delivery_address_id: int | None
+    currency: str
+    rate: Decimal
+    net: Decimal
+    lines: list[tuple[int, Decimal, Decimal]]  # product id, quantity, price
+    reservations: list[tuple[int, Decimal, int]]  # product id, quantity, warehouse
+
+
+class ErpGateway:
+    """Reads and writes the HM.* tables of one Symfonia company."""
+
+    def __init__(self, conn_str: str, dialect: Dialect, *, warehouses: Sequence[int] = (1,),
+                 marker_feature: str = "Sklep", marker_value: str = "TAK", note_baza: int = 1,
+                 base_price_list: str = "DETAL", order_warehouse: int = 1,
+                 order_series: str = "sklep", max_code_length: int = 40) -> None:
+        if not _IDENT.match(marker_feature):
+            raise ValueError(f"erp.marker_feature: {marker_feature!r} must be letters, digits or _")
+        self.conn_str = conn_str
+        self.dialect = dialect
+        self.warehouses = tuple(int(w) for w in warehouses)
+        self.marker_column = f"CDim_{marker_feature}_Val"
+        self.marker_value = marker_value
+        self.note_baza = note_baza
+        self.base_price_list = base_price_list
+        self.order_warehouse = order_warehouse
+        self.order_series = order_series
+        self.max_code_length = max_code_length
+        self._local = threading.local()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "ErpGateway":
+        from server.erp.dialects import make_dialect
+
+        e = settings.erp
+        database = settings.path(e.database) if e.dialect == "sqlite" else None
+        dialect = make_dialect(e.dialect, lock_timeout_seconds=e.lock_timeout_seconds, database=database)
+        conn_str = e.odbc or (dialect.connection_string() if e.dialect == "sqlite" else "")
+        if not conn_str:
+            raise ValueError("erp.odbc: an ODBC connection string is required for "
+                             f"dialect {e.dialect}")
+        return cls(conn_str, dialect, warehouses=e.warehouses, marker_feature=e.marker_feature,
+                   marker_value=e.marker_value, note_baza=e.note_baza,
+                   base_price_list=e.base_price_list, order_warehouse=e.order_warehouse,
+                   order_series=e.order_series, max_code_length=e.max_code_length)
+
+    # -- connections and units of work ---------------------------------------
+    def _conn(self) -> pyodbc.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.dialect.connect(self.conn_str)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with contextlib.suppress(pyodbc.Error):
+                conn.close()
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[pyodbc.Cursor]:
+        """One transaction: commit on success, roll back on any error."""
+        conn = self._conn()
+        cur = conn.cursor()
+        try:
+            yield cur
+            conn.commit()
+        except pyodbc.Error as exc:
+            error = self.dialect.translate(exc)
+            with contextlib.suppress(pyodbc.Error):
+                conn.rollback()
+            if self.dialect.is_connection_lost(error, exc):
+                self.close()
+            raise error from exc
+        except BaseException:
+            with contextlib.suppress(pyodbc.Error):
+                conn.rollback()
+            raise
+        finally:
+            with contextlib.suppress(pyodbc.Error):
+                cur.close()
+
+    def ping(self) -> None:
+        with self.unit_of_work() as cur:
+            cur.execute("SELECT COUNT(*) FROM HM.TW WHERE id = ?", 0).fetchone()
+
+    def _in(self, values: Sequence[Any]) -> str:
+        return ", ".join("?" for _ in values)
+
+    # -- products ------------------------------------------------------------
+    def _group_paths(self, cur: pyodbc.Cursor) -> dict[int, tuple[str, ...]]:
+        rows = cur.execute("SELECT id, super, nazwa FROM HM.XT").fetchall()
+        parent = {r[0]: r[1] for r in rows}
+        name = {r[0]: r[2] for r in rows}
+        paths: dict[int, tuple[str, ...]] = {}
+        for gid in name:
+            path, seen, cur_id = [], set(), gid
+            while cur_id in name and cur_id not in seen:
+                seen.add(cur_id)
+                path.append(name[cur_id])
+                cur_id = parent.get(cur_id)
+            paths[gid] = tuple(reversed(path))
+        return paths
+
+    def get_products(self, ids: Sequence[int]) -> dict[int, Product]:
+        """Products by id (missing ids are simply absent), with note, marker, group and base price."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        out: dict[int, Product] = {}
+        with self.unit_of_work() as cur:
+            paths = self._group_paths(cur)
+            for chunk in _chunks(ids, 500):
+                marks = self._in(chunk)
+                rows = cur.execute(
+                    "SELECT t.id, t.kod, t.nazwa, t.kodpaskowy, t.jm, t.vatsp, t.katalog, t.aktywny, "
+                    f"t.modifiedDate, c.{self.marker_column} "
+                    "FROM HM.TW t LEFT JOIN SSCommon.ProductClassification c ON c.ElementId = t.id "
+                    f"WHERE t.id IN ({marks})", chunk).fetchall()
+                notes = dict(cur.execute(
+                    f"SELECT super, opis FROM HM.NT WHERE baza = ? AND super IN ({marks}) ORDER BY id",
+                    [self.note_baza, *chunk]).fetchall())
+                prices = dict(cur.execute(
+                    "SELECT p.idpoz, p.cena FROM HM.CP p JOIN HM.CK k ON k.id = p.idck "
+                    f"WHERE k.kod = ? AND p.idpoz IN ({marks})",
+                    [self.base_price_list, *chunk]).fetchall())
+                for r in rows:
+                    pid = int(r[0])
+                    out[pid] = Product(
+                        id=pid, code=r[1] or "", name=r[2] or "", ean=r[3] or "", unit=r[4] or "",
+                        vat=int(r[5] or 0), group_path=paths.get(r[6], ()) if r[6] is not None else (),
+                        marked=(r[9] or "") == self.marker_value, note=notes.get(pid) or "",
+                        active=bool(r[7]), modified=str(r[8] or ""),
+                        base_price=money(prices[pid]) if pid in prices else None)
+        return out
+
+    def get_product(self, product_id: int) -> Product:
+        found = self.get_products([product_id]).get(product_id)
+        if found is None:
+            raise ErpNotFound(f"product id {product_id} is not in HM.TW")
+        return found
+
+    def commercial_stock(self, ids: Sequence[int]) -> dict[int, Decimal]:
+        """Commercial stock (stanHandl) summed over the configured warehouses; 0 when none."""
+        ids = [int(i) for i in ids]
+        out = {i: Decimal("0") for i in ids}
+        with self.unit_of_work() as cur:
+            for chunk in _chunks(ids, 500):
+                rows = cur.execute(
+                    f"SELECT idtw, SUM(stanHandl) FROM HM.SM WHERE idtw IN ({self._in(chunk)}) "
+                    f"AND magazyn IN ({self._in(self.warehouses)}) GROUP BY idtw",
+                    [*chunk, *self.warehouses]).fetchall()
+                for pid, qty in rows:
+                    out[int(pid)] = money(qty)
+        return out
+
+    def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
+        """Ids of products carrying the marker, in id order, paged by `after_id`."""
+        with self.unit_of_work() as cur:
+            cur.execute(f"SELECT ElementId FROM SSCommon.ProductClassification WHERE {self.marker_column} = ? "
+                        "AND ElementId > ? ORDER BY ElementId", self.marker_value, after_id)
+            return [int(r[0]) for r in cur.fetchmany(limit)]
+
+    def products_changed_since(self, since: str) -> list[int]:
+        """Ids of products whose card changed after `since` (HM.TW.modifiedDate, as text)."""
+        with self.unit_of_work() as cur:
+            cur.execute("SELECT id FROM HM.TW WHERE modifiedDate > ? ORDER BY id", since)
+            return [int(r[0]) for r in cur.fetchall()]
+
+    def find_products_by_codes(self, codes: Sequence[str]) -> dict[str, int]:
+        """Product code (HM.TW.kod) -> id, for the codes that exist."""
+        out: dict[str, int] = {}
+        with self.unit_of_work() as cur:
+            for chunk in _chunks(list(codes), 500):
+                for pid, code in cur.execute(f"SELECT id, kod FROM HM.TW WHERE kod IN ({self._in(chunk)})",
+                                             chunk).fetchall():
+                    out[code] = int(pid)
+        return out
+
+    def _ensure_group(self, cur: pyodbc.Cursor, path: Sequence[str]) -> int | None:
+        parent: int | None = None
+        for name in path:
+            name = name[:NAME_MAX]
+            if parent is None:
+                row = cur.execute("SELECT id FROM HM.XT WHERE super IS NULL AND nazwa = ?", name).fetchone()
+            else:
+                row = cur.execute("SELECT id FROM HM.XT WHERE super = ? AND nazwa = ?", parent, name).fetchone()
+            if row:
+                parent = int(row[0])
+            else:
+                parent = self.dialect.insert(cur, "HM.XT", {"super": parent, "kod": name[:20], "nazwa": name})
+        return parent
+
+    def create_products(self, drafts: Sequence[ProductDraft]) -> dict[str, int]:
+        """Create products (initial import) in one transaction; existing codes are left alone.
+
+        Returns code -> id for every draft (new or already there).
+        """
+        for d in drafts:
+            if not d.code or len(d.code) > self.max_code_length:
+                raise ErpPermanent(f"product code {d.code!r}: must be 1..{self.max_code_length} characters")
+        out: dict[str, int] = {}
+        now = _now()
+        with self.unit_of_work() as cur:
+            base = cur.execute("SELECT id FROM HM.CK WHERE kod = ?", self.base_price_list).fetchone()
+            codes = [d.code for d in drafts]
+            for chunk in _chunks(codes, 500):
+                for pid, code in cur.execute(f"SELECT id, kod FROM HM.TW WHERE kod IN ({self._in(chunk)})",
+                                             chunk).fetchall():
+                    out[code] = int(pid)
+            for d in drafts:
+                if d.code in out:
+                    continue
+                group = self._ensure_group(cur, d.group_path) if d.group_path else None
+                pid = self.dialect.insert(cur, "HM.TW", {
+                    "kod": d.code, "nazwa": d.name[:NAME_MAX], "kodpaskowy": d.ean[:150], "jm": d.unit[:8],
+                    "vatsp": d.vat, "katalog": group, "znacznik": 0, "aktywny": 1, "modifiedDate": now})
+                out[d.code] = pid
+                cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {self.marker_column}) "
+                            "VALUES (?, ?)", pid, self.marker_value if d.marked else "")
+                for w in sorted({*self.warehouses, self.order_warehouse}):
+                    cur.execute("INSERT INTO HM.SM (idtw, magazyn, stan, stanHandl) VALUES (?, ?, 0, 0)", pid, w)
+                if d.price is not None and base:
+                    cur.execute("INSERT INTO HM.CP (idck, idpoz, bazapoz, kod, cena, waluta) "
+                                "VALUES (?, ?, 1, ?, ?, 'PLN')", base[0], pid, d.code, d.price)
+                if d.note:
+                    cur.execute("INSERT INTO HM.NT (super, baza, typ, subtyp, opis) VALUES (?, ?, 0, 0, ?)",
+                                pid, self.note_baza, d.note)
+        return out
+
+    # -- contractors ---------------------------------------------------------
+    _KH_COLUMNS = "id, kod, nazwa, nip, ulica, dom, lokal, kodpocz, miejscowosc, email, tel1, grupacen"
+
+    @staticmethod
+    def _contractor(r: Any) -> Contractor:
+        return Contractor(id=int(r[0]), code=r[1] or "", name=r[2] or "", nip=r[3] or "", street=r[4] or "",
+                          house=r[5] or "", flat=r[6] or "", postcode=r[7] or "", city=r[8] or "",
+                          email=r[9] or "", phone=r[10] or "",
+                          price_group=int(r[11]) if r[11] is not None else None)
+
+    def get_contractor(self, contractor_id: int) -> Contractor:
+        with self.unit_of_work() as cur:
+            r = cur.execute(f"SELECT {self._KH_COLUMNS} FROM HM.KH WHERE id = ?", contractor_id).fetchone()
+        if r is None:
+            raise ErpNotFound(f"contractor id {contractor_id} is not in HM.KH")
+        return self._contractor(r)
+
+    def find_contractors_by_nip(self, nip10: str) -> list[Contractor]:
+        """Active contractors whose NIP, however typed, normalises to `nip10`."""
+        nip10 = normalize_nip(nip10)
+        with self.unit_of_work() as cur:
+            rows = cur.execute(
+                f"SELECT {self._KH_COLUMNS} FROM HM.KH WHERE aktywny = 1 AND "
+                "REPLACE(REPLACE(REPLACE(REPLACE(UPPER(nip), ' ', ''), '-', ''), '.', ''), 'PL', '') = ? "
+                "ORDER BY id", nip10).fetchall()
+        return [self._contractor(r) for r in rows if normalize_nip(r[3]) == nip10]
+
+    def create_contractor(self, draft: ContractorDraft) -> int:
+        """A new contractor (HM.KH) with its main address (HM.AD); returns its id."""
+        if not draft.name.strip():
+            raise ErpPermanent("contractor name: must not be empty")
+        with self.unit_of_work() as cur:
+            return self._create_contractor(cur, draft)
+
+    def _create_contractor(self, cur: pyodbc.Cursor, d: ContractorDraft) -> int:
+        code = d.code[: self.max_code_length]
+        kid = self.dialect.insert(cur, "HM.KH", {
+            "kod": code, "nazwa": d.name[:150], "nip": d.nip[:20], "ulica": d.street[:60], "dom": d.house[:10],
+            "lokal": d.flat[:10], "kodpocz": d.postcode[:10], "miejscowosc": d.city[:60], "email": d.email[:100],
+            "tel1": d.phone[:30], "znacznik": 0, "aktywny": 1, "modifiedDate": _now()})
+        self.dialect.insert(cur, "HM.AD", {
+            "idkh": kid, "nazwaAdr": "Główny", "nazwa": d.name[:150], "ulica": d.street[:60], "dom": d.house[:10],
+            "lokal": d.flat[:10], "kodpocz": d.postcode[:10], "miejscowosc": d.city[:60], "nip": d.nip[:20],
+            "idKraju": d.country[:3]})
+        return kid
+
+    def contractors_in_groups(self, groups: Sequence[int]) -> list[int]:
+        if not groups:
+            return []
+        with self.unit_of_work() as cur:
+            return [int(r[0]) for r in cur.execute(
+                f"SELECT id FROM HM.KH WHERE grupacen IN ({self._in(groups)}) ORDER BY id", list(groups))]
+
+    # -- orders --------------------------------------------------------------
+    def find_order_by_shop_number(self, shop_number: str) -> int | None:
+        with self.unit_of_work() as cur:
+            row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? AND anulowany = 0 ORDER BY id",
+                              shop_number).fetchone()
+        return int(row[0]) if row else None
+
+    def create_order(self, order: OrderDraft) -> tuple[int, bool]:
+        """One ZMO (ZO + ZP lines + one RZ reservation per line) in one transaction.
+
+        Idempotent by shop number (kod_obcy): returns (order id, created?).
+        Nothing is written when any part fails.
+        """
+        if not order.lines:
+            raise ErpPermanent(f"order {order.shop_number}: has no lines")
+        if not order.shop_number or len(order.shop_number) > 40:
+            raise ErpPermanent(f"order number {order.shop_number!r}: must be 1..40 characters (kod_obcy)")
+        now = _now()
+        with self.unit_of_work() as cur:
+            row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? AND anulowany = 0",
+                              order.shop_number).fetchone()
+            if row:
+                return int(row[0]), False
+            if not cur.execute("SELECT id FROM HM.KH WHERE id = ?", order.contractor_id).fetchone():
+                raise ErpNotFound(f"order {order.shop_number}: contractor id {order.contractor_id} is not in HM.KH")
+            address_id = None
+            if order.delivery is not None:
+                a = order.delivery
+                address_id = self.dialect.insert(cur, "HM.AD", {
+                    "idkh": order.contractor_id, "nazwaAdr": a.label[:40], "nazwa": a.name[:150],
+                    "ulica": a.street[:60], "dom": a.house[:10], "lokal": a.flat[:10], "kodpocz": a.postcode[:10],
+                    "miejscowosc": a.city[:60], "nip": a.nip[:20], "idKraju": a.country[:3]})
+            net_total = sum((ln.quantity * ln.price for ln in order.lines), Decimal("0"))
+            zo = self.dialect.insert(cur, "HM.ZO", {
+                "kod": "", "seria": self.order_series, "typ_dk": "ZMO", "data": order.date or now.date(),
+                "khid": order.contractor_id, "khadid": address_id, "odid": order.contractor_id,
+                "magazyn": self.order_warehouse, "waluta": order.currency, "kurs": order.rate,
+                "netto": (net_total * order.rate).quantize(Decimal("0.01")), "vat": Decimal("0"),
+                "bufor": 0, "anulowany": 0, "opis": order.note[:500], "kod_obcy": order.shop_number,
+                "guid": str(uuid.uuid4()), "modifiedDate": now})
+            cur.execute("UPDATE HM.ZO SET kod = ? WHERE id = ?", f"ZMO {zo}/{self.order_series}/{now.year}", zo)
+            vat_total = Decimal("0")
+            for lp, line in enumerate(order.lines, start=1):
+                p = cur.execute("SELECT kod, jm, vatsp FROM HM.TW WHERE id = ?", line.product_id).fetchone()
+                if p is None:
+                    raise ErpNotFound(f"order {order.shop_number} line {lp}: product id {line.product_id} "
+                                      "is not in HM.TW")
+                if line.quantity <= 0:
+                    raise ErpPermanent(f"order {order.shop_number} line {lp}: quantity must be positive")
+                net_pln = (line.quantity * line.price * order.rate).quantize(Decimal("0.01"))
+                vat = (net_pln * Decimal(int(p[2] or 0)) / 100).quantize(Decimal("0.01"))
+                vat_total += vat
+                self.dialect.insert(cur, "HM.ZP", {
+                    "super": zo, "lp": lp, "idtw": line.product_id, "kod": p[0], "ilosc": line.quantity,
+                    "jm": p[1], "cena": (line.price * order.rate).quantize(Decimal("0.01")),
+                    "cenawal": line.price, "wartNetto": net_pln, "wartVat": vat, "stvat": int(p[2] or 0),
+                    "magazyn": self.order_warehouse, "waluta": order.currency})
+                self.dialect.insert(cur, "HM.RZ", {
+                    "idtw": line.product_id, "idkh": order.contractor_id, "magazyn": self.order_warehouse,
+                    "iddokrz": zo, "bazadokrz": ZO_BAZA, "iloscrz": line.quantity, "iloscrl": 0,
+                    "data": now, "termin": now + dt.timedelta(days=14)})
+            cur.execute("UPDATE HM.ZO SET vat = ? WHERE id = ?", vat_total, zo)
+            return zo, True
+
+    def get_order(self, order_id: int) -> OrderRecord:
+        with self.unit_of_work() as cur:
+            h = cur.execute("SELECT id, kod, kod_obcy, khid, khadid, waluta, kurs, netto FROM HM.ZO WHERE id = ?",
+                            order_id).fetchone()
+            if h is None:
+                raise ErpNotFound(f"order id {order_id} is not in HM.ZO")
+            lines = cur.execute("SELECT idtw, ilosc, cenawal FROM HM.ZP WHERE super = ? ORDER BY lp",
+                                order_id).fetchall()
+            rz = cur.execute("SELECT idtw, iloscrz, magazyn FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ? "
+                             "ORDER BY id", order_id, ZO_BAZA).fetchall()
+        return OrderRecord(id=int(h[0]), code=h[1], shop_number=h[2], contractor_id=int(h[3]),
+                           delivery_address_id=int(h[4]) if h[4] is not None else None, currency=h[5],
+                           rate=money(h[6]), net=money(h[7]),
+                           lines=[(int(r[0]), money(r[1]), money(r[2])) for r in lines],
+                           reservations=[(int(r[0]), money(r[1]), int(r[2])) for r in rz])
+
+    def count_orders(self) -> tuple[int, int, int]:
+        """(ZO, ZP, RZ) row counts, for tests and diagnostics."""
+        with self.unit_of_work() as cur:
+            return tuple(int(cur.execute(f"SELECT COUNT(*) FROM HM.{t}").fetchone()[0])  # type: ignore[return-value]
+                         for t in ("ZO", "ZP", "RZ"))
+
+    # -- price lists ---------------------------------------------------------
+    def get_price_list(self, list_id: int) -> PriceList:
+        """A price list with its lines and whom it applies to."""
+        with self.unit_of_work() as cur:
+            h = cur.execute("SELECT id, kod, kontrah, aktywny FROM HM.CK WHERE id = ?", list_id).fetchone()
+            if h is None:
+                raise ErpNotFound(f"price list id {list_id} is not in HM.CK")
+            lines = cur.execute("SELECT idpoz, cena, waluta FROM HM.CP WHERE idck = ? ORDER BY id",
+                                list_id).fetchall()
+            who = cur.execute("SELECT idpd, typpd FROM HM.KP WHERE idck = ? ORDER BY id", list_id).fetchall()
+        return PriceList(id=int(h[0]), code=h[1], individual=bool(h[2]), active=bool(h[3]),
+                         prices={int(r[0]): (money(r[1]), r[2] or "PLN") for r in lines},
+                         contractors=tuple(int(r[0]) for r in who if int(r[1]) == TYPPD_CONTRACTOR),
+                         groups=tuple(int(r[0]) for r in who if int(r[1]) == TYPPD_GROUP))
+
+    def price_list_ids(self) -> list[int]:
+        """Every price list except the base one."""
+        with self.unit_of_work() as cur:
+            return [int(r[0]) for r in cur.execute("SELECT id FROM HM.CK WHERE kod <> ? ORDER BY id",
+                                                   self.base_price_list).fetchall()]
+
+    # -- images (the integration's own table) --------------------------------
+    def get_image(self, product_id: int) -> Image | None:
+        with self.unit_of_work() as cur:
+            r = cur.execute("SELECT idtw, filename, content_type, data, sha256 FROM HM.ShopsyncImages "
+                            "WHERE idtw = ?", product_id).fetchone()
+        if r is None:
+            return None
+        return Image(product_id=int(r[0]), filename=r[1], content_type=r[2], data=bytes(r[3]), sha256=r[4])
+
+    def image_digests(self, product_ids: Sequence[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        with self.unit_of_work() as cur:
+            for chunk in _chunks(list(product_ids), 500):
+                for pid, digest in cur.execute(
+                        f"SELECT idtw, sha256 FROM HM.ShopsyncImages WHERE idtw IN ({self._in(chunk)})",
+                        chunk).fetchall():
+                    out[int(pid)] = digest
+        return out
+
+    def put_image(self, product_id: int, filename: str, content_type: str, data: bytes, *,
+                  only_if_missing: bool = False) -> bool:
+        """Store the product's main image; returns False when only_if_missing and one exists."""
+        digest = hashlib.sha256(data).hexdigest()
+        with self.unit_of_work() as cur:
+            if not cur.execute("SELECT id FROM HM.TW WHERE id = ?", product_id).fetchone():
+                raise ErpNotFound(f"product id {product_id} is not in HM.TW")
+            exists = cur.execute("SELECT idtw FROM HM.ShopsyncImages WHERE idtw = ?", product_id).fetchone()
+            if exists and only_if_missing:
+                return False
+            if exists:
+                cur.execute("UPDATE HM.ShopsyncImages SET filename = ?, content_type = ?, data = ?, sha256 = ?, "
+                            "modifiedDate = ? WHERE idtw = ?",
+                            filename[:200], content_type[:100], data, digest, _now(), product_id)
+            else:
+                cur.execute("INSERT INTO HM.ShopsyncImages (idtw, filename, content_type, data, sha256, "
+                            "modifiedDate) VALUES (?, ?, ?, ?, ?, ?)",
+                            product_id, filename[:200], content_type[:100], data, digest, _now())
+            return True
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield list(items[i:i + size])
+
+
+__all__ = ["ErpGateway", "ErpError", "Product", "Contractor", "ContractorDraft", "AddressDraft",
+           "OrderDraft", "OrderLineDraft", "ProductDraft", "PriceList", "Image", "OrderRecord"]
