@@ -1,0 +1,688 @@
+"""A local WooCommerce-compatible shop: the REST API v3 subset shopsync uses.
+
+Behaves as WooCommerce does where it matters to a client: /wp-json/wc/v3 routes,
+page/per_page (max 100) with X-WP-Total, X-WP-TotalPages and Link headers,
+batches of at most 100 objects (413 beyond), per-item batch errors, error JSON
+{code, message, data.status}, 401 on bad keys, OAuth 1.0a one-legged over plain
+HTTP (15-minute timestamps, single-use nonces), modified_after, images
+downloaded from `src`, and webhooks signed base64(HMAC-SHA256(body, secret)).
+
+For tests it has switchable faults (POST /_demo/faults): an HTTP status (503,
+429 with Retry-After) for the next N calls, slow answers, dropped connections.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import re
+import threading
+import time
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+from oauthlib.oauth1.rfc5849 import signature as rfc5849
+
+from demo_shop.store import ShopStore, now_gmt
+
+log = logging.getLogger("demo_shop")
+PREFIX = "/wp-json/wc/v3"
+BATCH_LIMIT = 100
+NONCE_WINDOW = 15 * 60
+
+
+class _Secret:
+    def __init__(self, secret: str) -> None:
+        self.client_secret = secret
+        self.resource_owner_secret = None
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, code: str, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.data = status, code, message, data
+
+
+def _money(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        return f"{Decimal(str(value)):.2f}"
+    except InvalidOperation:
+        raise HttpError(400, "rest_invalid_param", f"Invalid parameter(s): regular_price ({value!r})") from None
+
+
+class Faults:
+    """What goes wrong on the next API calls (tests switch these on and off)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        self.status = 0
+        self.count = 0
+        self.retry_after: float | None = None
+        self.delay = 0.0
+        self.delay_count = 0
+        self.drop_count = 0
+        self.down = False
+        self.batch_limit = BATCH_LIMIT
+
+    def set(self, cfg: dict[str, Any]) -> None:
+        with self.lock:
+            self.clear()
+            self.status = int(cfg.get("status", 0))
+            self.count = int(cfg.get("count", 1 if self.status else 0))
+            self.retry_after = cfg.get("retry_after")
+            self.delay = float(cfg.get("delay", 0))
+            self.delay_count = int(cfg.get("delay_count", 1 if self.delay else 0))
+            self.drop_count = int(cfg.get("drop", 0))
+            self.down = bool(cfg.get("down", False))
+            self.batch_limit = int(cfg.get("batch_limit", BATCH_LIMIT))
+
+    def take(self) -> tuple[str, Any]:
+        with self.lock:
+            if self.down:
+                return "status", (503, None)
+            if self.drop_count:
+                self.drop_count -= 1
+                return "drop", None
+            if self.delay_count:
+                self.delay_count -= 1
+                return "delay", self.delay
+            if self.count and self.status:
+                self.count -= 1
+                return "status", (self.status, self.retry_after)
+        return "", None
+
+
+class Webhooks:
+    """Delivers webhooks in the background, signed as WooCommerce signs them."""
+
+    def __init__(self, source: str) -> None:
+        self.hooks: list[dict[str, Any]] = []
+        self.source = source
+        self.q: "queue.Queue[tuple[dict[str, Any], str, dict[str, Any]] | None]" = queue.Queue()
+        self.client = httpx.Client(timeout=5.0)
+        self.sent = 0
+        self.thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
+        self.thread.start()
+
+    def add(self, topic: str, delivery_url: str, secret: str) -> dict[str, Any]:
+        hook = {"id": len(self.hooks) + 1, "topic": topic, "delivery_url": delivery_url, "secret": secret,
+                "status": "active"}
+        self.hooks.append(hook)
+        return {k: v for k, v in hook.items() if k != "secret"}
+
+    def fire(self, topic: str, resource: dict[str, Any]) -> None:
+        for hook in self.hooks:
+            if hook["topic"] == topic and hook["status"] == "active":
+                self.q.put((hook, topic, resource))
+
+    def _run(self) -> None:
+        while True:
+            item = self.q.get()
+            if item is None:
+                return
+            hook, topic, resource = item
+            body = json.dumps(resource).encode()
+            sig = base64.b64encode(hmac.new(hook["secret"].encode(), body, hashlib.sha256).digest()).decode()
+            resource_name, event = topic.split(".", 1)
+            headers = {"Content-Type": "application/json", "X-WC-Webhook-Source": self.source,
+                       "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": resource_name,
+                       "X-WC-Webhook-Event": event, "X-WC-Webhook-Signature": sig,
+                       "X-WC-Webhook-ID": str(hook["id"]), "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex}
+            try:
+                self.client.post(hook["delivery_url"], content=body, headers=headers)
+                self.sent += 1
+            except httpx.HTTPError as exc:
+                log.info("webhook delivery to %s failed: %s", hook["delivery_url"], exc)
+
+    def close(self) -> None:
+        self.q.put(None)
+        self.client.close()
+
+
+class ShopApp:
+    """The WSGI application."""
+
+    def __init__(self, store: ShopStore, consumer_key: str, consumer_secret: str, *,
+                 public_url: str = "http://127.0.0.1:8090") -> None:
+        self.store = store
+        self.key = consumer_key
+        self.secret = consumer_secret
+        self.public_url = public_url.rstrip("/")
+        self.faults = Faults()
+        self.webhooks = Webhooks(self.public_url + "/")
+        self.nonces: dict[str, float] = {}
+        self.nonce_lock = threading.Lock()
+        self.calls = 0
+        self.batch_sizes: list[int] = []
+        self.fetch = httpx.Client(timeout=10.0, follow_redirects=True)
+        self.routes: list[tuple[str, re.Pattern[str], Callable[..., Any]]] = []
+        r = self._route
+        r("GET", r"/products", self.list_products)
+        r("POST", r"/products", self.create_product)
+        r("POST", r"/products/batch", self.batch_products)
+        r("GET", r"/products/categories", self.list_categories)
+        r("POST", r"/products/categories", self.create_category)
+        r("GET", r"/products/(\d+)", self.get_product)
+        r("PUT", r"/products/(\d+)", self.update_product)
+        r("DELETE", r"/products/(\d+)", self.delete_product)
+        r("GET", r"/customers", self.list_customers)
+        r("POST", r"/customers", self.create_customer)
+        r("POST", r"/customers/batch", self.batch_customers)
+        r("GET", r"/customers/(\d+)", self.get_customer)
+        r("PUT", r"/customers/(\d+)", self.update_customer)
+        r("GET", r"/orders", self.list_orders)
+        r("POST", r"/orders", self.create_order)
+        r("GET", r"/orders/(\d+)", self.get_order)
+        r("PUT", r"/orders/(\d+)", self.update_order)
+
+    def _route(self, method: str, pattern: str, fn: Callable[..., Any]) -> None:
+        self.routes.append((method, re.compile(f"^{pattern}$"), fn))
+
+    # -- WSGI ----------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ["REQUEST_METHOD"]
+        try:
+            if path.startswith("/_demo/"):
+                return self._respond(start_response, 200, self.admin(method, path, environ))
+            if path.startswith("/wp-content/uploads/"):
+                return self.serve_media(path, start_response)
+            if not path.startswith(PREFIX):
+                raise HttpError(404, "rest_no_route", "No route was found matching the URL and request method.")
+            self.calls += 1
+            fault, arg = self.faults.take()
+            if fault == "drop":
+                # Promise more than we send: the client sees the connection cut mid-answer.
+                start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "1000")])
+                return [b'{"partial": ']
+            if fault == "delay":
+                time.sleep(arg)
+            if fault == "status":
+                status, retry_after = arg
+                headers = [("Retry-After", str(retry_after))] if retry_after is not None else []
+                return self._respond(start_response, status,
+                                     {"code": "demo_fault", "message": f"injected fault {status}",
+                                      "data": {"status": status}}, headers)
+            query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            self.authenticate(environ, method, path, query)
+            params = dict(query)
+            body = self._body(environ)
+            sub = path[len(PREFIX):]
+            for m, pattern, fn in self.routes:
+                match = pattern.match(sub)
+                if match and m == method:
+                    result = fn(params, body, *match.groups())
+                    if isinstance(result, tuple):
+                        payload, headers = result
+                        return self._respond(start_response, 200, payload, headers)
+                    return self._respond(start_response, 201 if method == "POST" and "batch" not in sub else 200,
+                                         result)
+            raise HttpError(404, "rest_no_route", "No route was found matching the URL and request method.")
+        except HttpError as exc:
+            return self._respond(start_response, exc.status, {"code": exc.code, "message": exc.message,
+                                                              "data": {"status": exc.status, **exc.data}})
+
+    def _respond(self, start_response: Callable[..., Any], status: int, payload: Any,
+                 headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+        data = json.dumps(payload).encode()
+        reason = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+                  413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
+                  503: "Service Unavailable"}.get(status, "Error")
+        start_response(f"{status} {reason}", [("Content-Type", "application/json; charset=UTF-8"),
+                                              ("Content-Length", str(len(data))), *(headers or [])])
+        return [data]
+
+    @staticmethod
+    def _body(environ: dict[str, Any]) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if not length:
+            return None
+        raw = environ["wsgi.input"].read(length)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise HttpError(400, "rest_invalid_json", "Invalid JSON body passed.") from None
+
+    # -- auth ----------------------------------------------------------------
+    def authenticate(self, environ: dict[str, Any], method: str, path: str, query: list[tuple[str, str]]) -> None:
+        params = dict(query)
+        https = environ.get("wsgi.url_scheme") == "https"
+        if https:
+            auth = environ.get("HTTP_AUTHORIZATION", "")
+            if auth.startswith("Basic "):
+                user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
+            else:
+                user, pw = params.get("consumer_key", ""), params.get("consumer_secret", "")
+            if not (hmac.compare_digest(user, self.key) and hmac.compare_digest(pw, self.secret)):
+                raise HttpError(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+            return
+        if "oauth_signature" not in params:
+            raise HttpError(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        if not hmac.compare_digest(params.get("oauth_consumer_key", ""), self.key):
+            raise HttpError(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+        method_name = params.get("oauth_signature_method", "")
+        if method_name not in ("HMAC-SHA1", "HMAC-SHA256"):
+            raise HttpError(401, "woocommerce_rest_authentication_error", "Invalid signature method passed.")
+        try:
+            ts = int(params.get("oauth_timestamp", "0"))
+        except ValueError:
+            ts = 0
+        if abs(time.time() - ts) > NONCE_WINDOW:
+            raise HttpError(401, "woocommerce_rest_authentication_error", "Invalid timestamp.")
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        url = f"http://{host}{path}"
+        signed = [(k, v) for k, v in query if k != "oauth_signature"]
+        base = rfc5849.signature_base_string(method, rfc5849.base_string_uri(url),
+                                             rfc5849.normalize_parameters(signed))
+        signer = (rfc5849.sign_hmac_sha1_with_client if method_name == "HMAC-SHA1"
+                  else rfc5849.sign_hmac_sha256_with_client)
+        expected = signer(base, _Secret(self.secret))
+        if not hmac.compare_digest(expected, params["oauth_signature"]):
+            raise HttpError(401, "woocommerce_rest_authentication_error", "Invalid signature - provided signature "
+                            "does not match.")
+        nonce = params.get("oauth_nonce", "")
+        with self.nonce_lock:
+            now = time.time()
+            if len(self.nonces) > 50000:
+                self.nonces = {n: t for n, t in self.nonces.items() if now - t < NONCE_WINDOW}
+            if nonce in self.nonces:
+                raise HttpError(401, "woocommerce_rest_authentication_error", "Invalid nonce - nonce has already "
+                                "been used.")
+            self.nonces[nonce] = now
+
+    # -- admin (demo and tests only) ------------------------------------------
+    def admin(self, method: str, path: str, environ: dict[str, Any]) -> Any:
+        body = self._body(environ) or {}
+        if path == "/_demo/faults":
+            if method == "DELETE":
+                self.faults.clear()
+                self.batch_sizes.clear()
+            else:
+                self.faults.set(body)
+            return {"ok": True}
+        if path == "/_demo/webhooks" and method == "POST":
+            return self.webhooks.add(body["topic"], body["delivery_url"], body["secret"])
+        if path == "/_demo/stats":
+            return {"calls": self.calls, "webhooks_sent": self.webhooks.sent, "batch_sizes": self.batch_sizes}
+        raise HttpError(404, "rest_no_route", "No such demo route.")
+
+    # -- paging --------------------------------------------------------------
+    def _page(self, kind: str, params: dict[str, str], where: str = "1=1", args: tuple[Any, ...] = (),
+              order: str = "id ASC") -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        try:
+            page = int(params.get("page", 1))
+            per_page = int(params.get("per_page", 10))
+        except ValueError:
+            raise HttpError(400, "rest_invalid_param", "Invalid parameter(s): page, per_page") from None
+        if not 1 <= per_page <= 100:
+            raise HttpError(400, "rest_invalid_param", "Invalid parameter(s): per_page",
+                            params={"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"})
+        if page < 1:
+            raise HttpError(400, "rest_invalid_param", "Invalid parameter(s): page")
+        offset = int(params.get("offset", (page - 1) * per_page))
+        items, total = self.store.query(kind, where, args, order, per_page, offset)
+        pages = max(1, -(-total // per_page)) if total else 0
+        headers = [("X-WP-Total", str(total)), ("X-WP-TotalPages", str(pages))]
+        links = []
+        base = f"{self.public_url}{PREFIX}/{kind if kind != 'categories' else 'products/categories'}"
+        keep = {k: v for k, v in params.items() if not k.startswith("oauth_")}
+        if page > 1:
+            links.append(f'<{base}?{urlencode({**keep, "page": page - 1})}>; rel="prev"')
+        if page < pages:
+            links.append(f'<{base}?{urlencode({**keep, "page": page + 1})}>; rel="next"')
+        if links:
+            headers.append(("Link", ", ".join(links)))
+        return items, headers
+
+    # -- products ------------------------------------------------------------
+    def list_products(self, params: dict[str, str], body: Any) -> Any:
+        where, args = ["1=1"], []
+        if params.get("sku"):
+            where.append("key = ?")
+            args.append(params["sku"])
+        if params.get("modified_after"):
+            where.append("modified > ?")
+            args.append(params["modified_after"])
+        if params.get("status") and params["status"] != "any":
+            statuses = params["status"].split(",")
+            where.append(f"json_extract(body, '$.status') IN ({','.join('?' * len(statuses))})")
+            args += statuses
+        if params.get("include"):
+            ids = [int(i) for i in params["include"].split(",") if i.strip().isdigit()]
+            where.append(f"id IN ({','.join('?' * len(ids)) or 'NULL'})")
+            args += ids
+        order = "id ASC" if params.get("order") == "asc" else "id DESC"
+        return self._page("products", params, " AND ".join(where), tuple(args), order)
+
+    def _category_refs(self, cats: Any) -> list[dict[str, Any]]:
+        out = []
+        for c in cats or []:
+            cat = self.store.get("categories", int(c.get("id", 0)))
+            if cat is None:
+                raise HttpError(400, "woocommerce_rest_invalid_term", f"Invalid category id {c.get('id')}.")
+            out.append({"id": cat["id"], "name": cat["name"], "slug": cat["slug"]})
+        return out
+
+    def _images(self, images: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for img in images or []:
+            if img.get("id"):
+                found = [c for c in current if c.get("id") == img["id"]] or \
+                        ([self.store.get("media", int(img["id"]))] if self.store.get("media", int(img["id"])) else [])
+                if not found:
+                    raise HttpError(400, "woocommerce_product_invalid_image_id", f"#{img['id']} is an invalid image ID.")
+                out.append(found[0])
+                continue
+            src = img.get("src", "")
+            try:
+                resp = self.fetch.get(src)
+            except httpx.HTTPError as exc:
+                raise HttpError(400, "woocommerce_product_image_upload_error",
+                                f"Error getting remote image {src}. Error: {exc}") from None
+            if resp.status_code != 200:
+                raise HttpError(400, "woocommerce_product_image_upload_error",
+                                f"Error getting remote image {src}. Error: HTTP {resp.status_code}")
+            name = img.get("name") or src.rsplit("/", 1)[-1] or "image"
+            media = self.store.insert("media", {"name": name, "alt": img.get("alt", ""), "source": src})
+            self.store.put_blob(media["id"], resp.content, resp.headers.get("Content-Type", "image/png"))
+            filename = re.sub(r"[^A-Za-z0-9._-]", "-", src.rsplit("/", 1)[-1] or "image")
+            media["src"] = f"{self.public_url}/wp-content/uploads/{media['id']}/{filename}"
+            self.store.save("media", media)
+            out.append({"id": media["id"], "src": media["src"], "name": name, "alt": media["alt"]})
+        return out
+
+    def _apply_product(self, product: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        if "sku" in data and data["sku"] != product.get("sku"):
+            sku = data["sku"] or ""
+            other = self.store.by_key("products", sku) if sku else None
+            if other and other["id"] != product.get("id"):
+                raise HttpError(400, "product_invalid_sku", "Invalid or duplicated SKU.",
+                                resource_id=other["id"], unique_sku=sku)
+            product["sku"] = sku
+        for key in ("name", "type", "status", "catalog_visibility", "description", "short_description"):
+            if key in data:
+                product[key] = data[key]
+        if "regular_price" in data:
+            product["regular_price"] = _money(data["regular_price"])
+            product["price"] = product["regular_price"]
+        if "manage_stock" in data:
+            product["manage_stock"] = bool(data["manage_stock"])
+        if "stock_quantity" in data:
+            try:
+                product["stock_quantity"] = None if data["stock_quantity"] is None else int(data["stock_quantity"])
+            except (TypeError, ValueError):
+                raise HttpError(400, "rest_invalid_param", "Invalid parameter(s): stock_quantity") from None
+        if product.get("manage_stock"):
+            product["stock_status"] = "instock" if (product.get("stock_quantity") or 0) > 0 else "outofstock"
+        if "categories" in data:
+            product["categories"] = self._category_refs(data["categories"])
+        if "images" in data:
+            product["images"] = self._images(data["images"], product.get("images") or [])
+        if "meta_data" in data:
+            meta = {m["key"]: m for m in product.get("meta_data") or []}
+            for m in data["meta_data"] or []:
+                meta[m["key"]] = {"id": meta.get(m["key"], {}).get("id", len(meta) + 1), "key": m["key"],
+                                  "value": m.get("value")}
+            product["meta_data"] = list(meta.values())
+        product["date_modified_gmt"] = now_gmt()
+        return product
+
+    def _new_product(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise HttpError(400, "rest_invalid_json", "Invalid product.")
+        product = {"name": "Product", "type": "simple", "status": "publish", "catalog_visibility": "visible",
+                   "description": "", "short_description": "", "sku": "", "regular_price": "", "price": "",
+                   "manage_stock": False, "stock_quantity": None, "stock_status": "instock", "categories": [],
+                   "images": [], "meta_data": [], "date_created_gmt": now_gmt()}
+        self._apply_product(product, data)
+        saved = self.store.insert("products", product, product.get("sku") or None)
+        return saved
+
+    def create_product(self, params: dict[str, str], body: Any) -> Any:
+        with self.store.lock:
+            product = self._new_product(body or {})
+        self.webhooks.fire("product.created", product)
+        return product
+
+    def get_product(self, params: dict[str, str], body: Any, pid: str) -> Any:
+        product = self.store.get("products", int(pid))
+        if product is None:
+            raise HttpError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+        return product
+
+    def update_product(self, params: dict[str, str], body: Any, pid: str) -> Any:
+        with self.store.lock:
+            product = self.get_product(params, None, pid)
+            self._apply_product(product, body or {})
+            self.store.save("products", product, product.get("sku") or None)
+        self.webhooks.fire("product.updated", product)
+        return product
+
+    def delete_product(self, params: dict[str, str], body: Any, pid: str) -> Any:
+        product = self.get_product(params, None, pid)
+        if params.get("force") in ("true", "1"):
+            self.store.delete("products", int(pid))
+        else:
+            product["status"] = "trash"
+            self.store.save("products", product, product.get("sku") or None)
+        return product
+
+    def _batch(self, body: Any, create: Callable[[dict[str, Any]], Any],
+               update: Callable[[dict[str, Any]], Any], delete: Callable[[int], Any] | None = None) -> Any:
+        if not isinstance(body, dict):
+            raise HttpError(400, "rest_invalid_json", "Invalid batch body.")
+        total = sum(len(body.get(k) or []) for k in ("create", "update", "delete"))
+        limit = self.faults.batch_limit
+        if total > limit:
+            raise HttpError(413, "woocommerce_rest_request_entity_too_large",
+                            f"Unable to accept more than {limit} items for this request.")
+        self.batch_sizes.append(total)
+        out: dict[str, list[Any]] = {}
+        for action, fn in (("create", create), ("update", update), ("delete", delete)):
+            if action not in body:
+                continue
+            results = []
+            for item in body[action] or []:
+                try:
+                    results.append(fn(item))  # type: ignore[misc]
+                except HttpError as exc:
+                    entry: dict[str, Any] = {"id": item.get("id", 0) if isinstance(item, dict) else item,
+                                             "error": {"code": exc.code, "message": exc.message,
+                                                       "data": {"status": exc.status, **exc.data}}}
+                    results.append(entry)
+            out[action] = results
+        return out
+
+    def batch_products(self, params: dict[str, str], body: Any) -> Any:
+        def update(item: dict[str, Any]) -> Any:
+            return self.update_product(params, item, str(item.get("id", 0)))
+
+        def create(item: dict[str, Any]) -> Any:
+            return self.create_product(params, item)
+
+        return self._batch(body, create, update,
+                           lambda i: self.delete_product({"force": "true"}, None, str(i)))
+
+    # -- categories ----------------------------------------------------------
+    def list_categories(self, params: dict[str, str], body: Any) -> Any:
+        where, args = ["1=1"], []
+        if "parent" in params:
+            where.append("json_extract(body, '$.parent') = ?")
+            args.append(int(params["parent"]))
+        if params.get("search"):
+            where.append("json_extract(body, '$.name') LIKE ?")
+            args.append(f"%{params['search']}%")
+        return self._page("categories", params, " AND ".join(where), tuple(args))
+
+    def create_category(self, params: dict[str, str], body: Any) -> Any:
+        body = body or {}
+        name = (body.get("name") or "").strip()
+        if not name:
+            raise HttpError(400, "rest_missing_callback_param", "Missing parameter(s): name")
+        parent = int(body.get("parent") or 0)
+        with self.store.lock:
+            for c in self.store.all("categories"):
+                if c["name"] == name and c["parent"] == parent:
+                    raise HttpError(400, "term_exists", "A term with the name provided already exists with this "
+                                    "parent.", resource_id=c["id"])
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "cat"
+            return self.store.insert("categories", {"name": name, "slug": slug, "parent": parent,
+                                                    "description": body.get("description", "")})
+
+    # -- customers -----------------------------------------------------------
+    def list_customers(self, params: dict[str, str], body: Any) -> Any:
+        where, args = ["1=1"], []
+        if params.get("email"):
+            where.append("key = ?")
+            args.append(params["email"])
+        return self._page("customers", params, " AND ".join(where), tuple(args))
+
+    def _apply_customer(self, customer: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        for key in ("email", "first_name", "last_name", "username"):
+            if key in data:
+                customer[key] = data[key]
+        for key in ("billing", "shipping"):
+            if key in data:
+                customer[key] = {**customer.get(key, {}), **(data[key] or {})}
+        if "meta_data" in data:
+            meta = {m["key"]: m for m in customer.get("meta_data") or []}
+            for m in data["meta_data"] or []:
+                meta[m["key"]] = {"id": meta.get(m["key"], {}).get("id", len(meta) + 1), "key": m["key"],
+                                  "value": m.get("value")}
+            customer["meta_data"] = list(meta.values())
+        customer["date_modified_gmt"] = now_gmt()
+        return customer
+
+    def create_customer(self, params: dict[str, str], body: Any) -> Any:
+        body = body or {}
+        email = body.get("email", "")
+        if not email or "@" not in email:
+            raise HttpError(400, "rest_missing_callback_param", "Missing parameter(s): email")
+        with self.store.lock:
+            if self.store.by_key("customers", email):
+                raise HttpError(400, "registration-error-email-exists",
+                                "An account is already registered with your email address.")
+            customer = self._apply_customer({"email": email, "first_name": "", "last_name": "", "role": "customer",
+                                             "billing": {}, "shipping": {}, "meta_data": [],
+                                             "date_created_gmt": now_gmt()}, body)
+            saved = self.store.insert("customers", customer, email)
+        self.webhooks.fire("customer.created", saved)
+        return saved
+
+    def get_customer(self, params: dict[str, str], body: Any, cid: str) -> Any:
+        customer = self.store.get("customers", int(cid))
+        if customer is None:
+            raise HttpError(404, "woocommerce_rest_invalid_id", "Invalid resource ID.")
+        return customer
+
+    def update_customer(self, params: dict[str, str], body: Any, cid: str) -> Any:
+        with self.store.lock:
+            customer = self._apply_customer(self.get_customer(params, None, cid), body or {})
+            self.store.save("customers", customer, customer["email"])
+        self.webhooks.fire("customer.updated", customer)
+        return customer
+
+    def batch_customers(self, params: dict[str, str], body: Any) -> Any:
+        return self._batch(body, lambda item: self.create_customer(params, item),
+                           lambda item: self.update_customer(params, item, str(item.get("id", 0))))
+
+    # -- orders --------------------------------------------------------------
+    def list_orders(self, params: dict[str, str], body: Any) -> Any:
+        where, args = ["1=1"], []
+        if params.get("status") and params["status"] != "any":
+            statuses = params["status"].split(",")
+            where.append(f"json_extract(body, '$.status') IN ({','.join('?' * len(statuses))})")
+            args += statuses
+        if params.get("modified_after"):
+            where.append("modified > ?")
+            args.append(params["modified_after"])
+        order = "modified ASC, id ASC" if params.get("orderby") == "modified" else "id DESC"
+        if params.get("orderby") == "modified" and params.get("order") == "desc":
+            order = "modified DESC, id DESC"
+        return self._page("orders", params, " AND ".join(where), tuple(args), order)
+
+    def create_order(self, params: dict[str, str], body: Any) -> Any:
+        """A checkout: lines priced from the products, stock reduced, order.created fired."""
+        body = body or {}
+        lines = []
+        with self.store.lock:
+            for i, li in enumerate(body.get("line_items") or [], start=1):
+                product = None
+                if li.get("product_id"):
+                    product = self.store.get("products", int(li["product_id"]))
+                elif li.get("sku"):
+                    product = self.store.by_key("products", li["sku"])
+                if product is None:
+                    raise HttpError(400, "woocommerce_rest_invalid_product_id", f"Line {i}: invalid product.")
+                qty = int(li.get("quantity", 1))
+                price = Decimal(li.get("price") or product.get("regular_price") or "0")
+                total = f"{price * qty:.2f}"
+                lines.append({"id": i, "product_id": product["id"], "variation_id": 0, "sku": product.get("sku", ""),
+                              "name": product.get("name", ""), "quantity": qty, "subtotal": total, "total": total,
+                              "price": float(price)})
+                if product.get("manage_stock") and body.get("status", "processing") in ("processing", "on-hold"):
+                    product["stock_quantity"] = (product.get("stock_quantity") or 0) - qty
+                    self.store.save("products", product, product.get("sku") or None)
+            total = sum(Decimal(li["total"]) for li in lines)
+            now = now_gmt()
+            order = {"status": body.get("status", "processing"), "currency": body.get("currency", "PLN"),
+                     "customer_id": int(body.get("customer_id") or 0), "billing": body.get("billing") or {},
+                     "shipping": body.get("shipping") or {}, "payment_method": body.get("payment_method", "bacs"),
+                     "prices_include_tax": False, "total": f"{total:.2f}", "total_tax": "0.00",
+                     "line_items": lines, "shipping_lines": [], "fee_lines": [], "coupon_lines": [],
+                     "meta_data": body.get("meta_data") or [], "customer_note": body.get("customer_note", ""),
+                     "date_created_gmt": now, "date_modified_gmt": now}
+            saved = self.store.insert("orders", order)
+            saved["number"] = str(saved["id"])
+            self.store.save("orders", saved, saved["number"])
+        self.webhooks.fire("order.created", saved)
+        return saved
+
+    def get_order(self, params: dict[str, str], body: Any, oid: str) -> Any:
+        order = self.store.get("orders", int(oid))
+        if order is None:
+            raise HttpError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+        return order
+
+    def update_order(self, params: dict[str, str], body: Any, oid: str) -> Any:
+        with self.store.lock:
+            order = self.get_order(params, None, oid)
+            for key in ("status", "customer_note"):
+                if key in (body or {}):
+                    order[key] = body[key]
+            order["date_modified_gmt"] = now_gmt()
+            self.store.save("orders", order, order["number"])
+        self.webhooks.fire("order.updated", order)
+        return order
+
+    # -- media ---------------------------------------------------------------
+    def serve_media(self, path: str, start_response: Callable[..., Any]) -> list[bytes]:
+        m = re.match(r"^/wp-content/uploads/(\d+)/", path)
+        blob = self.store.get_blob(int(m.group(1))) if m else None
+        if blob is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        data, ctype = blob
+        start_response("200 OK", [("Content-Type", ctype), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def close(self) -> None:
+        self.webhooks.close()
+        self.fetch.close()
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

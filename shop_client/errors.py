@@ -1,0 +1,46 @@
+"""The shop client's errors, by what the caller should do next.
+
+    ShopError
+     +-- ShopUnavailable   retry later: connection error, timeout, 429 (retry_after), 5xx
+     +-- ShopRejected      a person must act: 400/403/404/409... with the shop's code and message
+          +-- ShopAuthError   401/403: wrong keys or missing permission
+          +-- ShopNotFound    404: no such resource
+
+Low-level httpx errors are translated in one place (the adapter's _send).
+"""
+
+from __future__ import annotations
+
+
+class ShopError(Exception):
+    """Anything that went wrong talking to the shop."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class ShopUnavailable(ShopError):
+    """Retryable: the shop is down, slow, overloaded or rate-limiting."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "",
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class ShopRejected(ShopError):
+    """Permanent: the shop refused the request as it is."""
+
+
+class ShopAuthError(ShopRejected):
+    """The shop refused our keys (401) or their permissions (403)."""
+
+
+class ShopNotFound(ShopRejected):
+    """The resource does not exist in the shop (404)."""
+
+
+class CapabilityMissing(ShopRejected):
+    """This shop cannot hold what was asked (e.g. price lists)."""

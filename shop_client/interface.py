@@ -1,0 +1,211 @@
+"""What the sync needs from a shop, in the domain's words (not any shop's).
+
+An adapter implements ShopClient for one shop (WooCommerce first). Money is
+Decimal, quantities Decimal, ids int, category paths tuples of names.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterator, Sequence
+
+# Optional features an adapter declares; the sync checks before relying on one.
+CAP_PRICE_LISTS = "price_lists"
+CAP_CUSTOMER_TAX_ID = "customer_tax_id"
+CAP_PAIRING_STATUS = "pairing_status"
+CAP_IMAGES = "images"
+
+
+@dataclass(frozen=True)
+class ShopProduct:
+    id: int
+    sku: str
+    name: str
+    price: Decimal | None
+    description: str
+    category_path: tuple[str, ...]
+    published: bool
+    stock: Decimal | None
+    ean: str = ""
+    image_url: str = ""
+    modified: str = ""
+
+
+@dataclass(frozen=True)
+class ProductChange:
+    """Create (shop_id None) or update a product; `fields` holds only what changes.
+
+    Field names: name, price, description, category_path, published, stock, ean,
+    price_lists ({list code: price}).
+    """
+
+    sku: str
+    fields: dict[str, Any]
+    shop_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome for one item of a batch: its shop id, or the shop's error."""
+
+    key: str
+    shop_id: int | None = None
+    error: str = ""
+    retryable: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass(frozen=True)
+class Address:
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    address_1: str = ""
+    address_2: str = ""
+    city: str = ""
+    postcode: str = ""
+    country: str = ""
+    email: str = ""
+    phone: str = ""
+
+    @property
+    def name(self) -> str:
+        person = f"{self.first_name} {self.last_name}".strip()
+        return self.company or person
+
+
+@dataclass(frozen=True)
+class ShopCustomer:
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    billing: Address
+    tax_id: str
+    pairing: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.billing.name or f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+@dataclass(frozen=True)
+class ShopOrderLine:
+    product_id: int
+    sku: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal  # net, in the order currency
+
+
+@dataclass(frozen=True)
+class ShopOrder:
+    id: int
+    number: str
+    status: str
+    currency: str
+    customer_id: int  # 0 = guest
+    billing: Address
+    shipping: Address
+    lines: tuple[ShopOrderLine, ...]
+    tax_id: str = ""
+    created: str = ""
+    modified: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[ShopProduct]
+    total: int | None
+    page: int
+    pages: int | None
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    items: list[ShopCustomer]
+    total: int | None
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    items: list[ShopOrder]
+    total: int | None
+
+
+class ShopClient(abc.ABC):
+    """A shop as the sync sees it."""
+
+    capabilities: frozenset[str] = frozenset()
+
+    @abc.abstractmethod
+    def iter_products(self, page_size: int = 100, start_page: int = 1) -> Iterator[ProductPage]:
+        """Every product, one page at a time (memory stays flat)."""
+
+    @abc.abstractmethod
+    def find_product_ids_by_sku(self, skus: Sequence[str]) -> dict[str, int]:
+        """SKU -> shop id for the SKUs the shop has."""
+
+    @abc.abstractmethod
+    def get_product(self, shop_id: int) -> ShopProduct:
+        """One product (raises ShopNotFound)."""
+
+    @abc.abstractmethod
+    def upsert_products(self, changes: Sequence[ProductChange]) -> list[ItemResult]:
+        """Create or update products in as few calls as the shop allows.
+
+        One result per change, in order, keyed by SKU. A create whose SKU already
+        exists in the shop becomes an update of that product.
+        """
+
+    def set_stock(self, stock: Sequence[tuple[int, str, Decimal]]) -> list[ItemResult]:
+        """Set the stock of many products: (shop id, sku, quantity)."""
+        return self.upsert_products([ProductChange(sku=sku, shop_id=sid, fields={"stock": qty})
+                                     for sid, sku, qty in stock])
+
+    @abc.abstractmethod
+    def ensure_category(self, path: Sequence[str]) -> int:
+        """The id of the category at `path`, creating missing levels."""
+
+    @abc.abstractmethod
+    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> None:
+        """Replace the main image with the one at `url` (None removes it)."""
+
+    @abc.abstractmethod
+    def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
+        """Fetch an image the shop serves: (bytes, content type)."""
+
+    @abc.abstractmethod
+    def iter_customers(self, page_size: int = 100) -> Iterator[CustomerPage]:
+        """Every customer, one page at a time."""
+
+    @abc.abstractmethod
+    def get_customer(self, customer_id: int) -> ShopCustomer:
+        """One customer (raises ShopNotFound)."""
+
+    @abc.abstractmethod
+    def set_customer_pairing(self, statuses: Sequence[tuple[int, dict[str, Any]]]) -> list[ItemResult]:
+        """Record each customer's pairing status where the shop's admin sees it."""
+
+    @abc.abstractmethod
+    def set_customer_price_lists(self, lists: Sequence[tuple[int, list[str]]]) -> list[ItemResult]:
+        """Which price lists apply to each customer, own list first (it wins)."""
+
+    @abc.abstractmethod
+    def iter_orders(self, modified_after: dt.datetime | None, statuses: Sequence[str],
+                    page_size: int = 100) -> Iterator[OrderPage]:
+        """Orders in the given statuses, new or changed after a moment (UTC), oldest first."""
+
+    @abc.abstractmethod
+    def get_order(self, order_id: int) -> ShopOrder:
+        """One order (raises ShopNotFound)."""
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,63 @@
+"""The local WooCommerce-compatible shop as a real process on loopback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.helpers.servers import ROOT, env_with, free_port, wait_port
+
+
+class DemoShopProcess:
+    def __init__(self, tmp_path: Path, *, key: str = "ck_test", secret: str = "cs_test_secret_123",
+                 port: int | None = None, seed: bool = False) -> None:
+        self.db = tmp_path / "shop.db"
+        self.key, self.secret = key, secret
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.seed = seed
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = tmp_path / "shop.log"
+
+    def start(self) -> "DemoShopProcess":
+        args = [sys.executable, "-m", "demo_shop.server", "--port", str(self.port), "--db", str(self.db),
+                "--key", self.key, "--secret", self.secret]
+        if self.seed:
+            args.append("--seed")
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, cwd=ROOT, env=env_with(), stdout=log, stderr=subprocess.STDOUT)
+        wait_port("127.0.0.1", self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        r = httpx.request(method, f"{self.url}/_demo/{path}", json=body, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def faults(self, **cfg: Any) -> None:
+        self.admin("POST", "faults", cfg)
+
+    def clear_faults(self) -> None:
+        self.admin("DELETE", "faults")
+
+    def stats(self) -> dict[str, Any]:
+        return self.admin("GET", "stats")
+
+    def adapter(self, **kwargs: Any):
+        from shop_client.woocommerce import WooCommerceShop
+
+        return WooCommerceShop(self.url, self.key, self.secret, timeout=kwargs.pop("timeout", 10), **kwargs)
