@@ -18,16 +18,21 @@ from grpc_reflection.v1alpha import reflection
 
 from server.auth import TokenInterceptor
 from server.runtime import Runtime
+from server.servicers.customers import CustomerServicer
 from server.servicers.erp_events import ErpEventServicer
 from server.servicers.queue import QueueServicer
+from server.servicers.sync import SyncServicer
 from server.settings import Settings, SettingsError
-from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc, queue_pb2, queue_pb2_grpc
+from shopsync.v1 import (customers_pb2, customers_pb2_grpc, erp_events_pb2, erp_events_pb2_grpc,
+                         queue_pb2, queue_pb2_grpc, sync_pb2, sync_pb2_grpc)
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAMES = [
     queue_pb2.DESCRIPTOR.services_by_name["QueueService"].full_name,
     erp_events_pb2.DESCRIPTOR.services_by_name["ErpEventService"].full_name,
+    sync_pb2.DESCRIPTOR.services_by_name["SyncService"].full_name,
+    customers_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
 ]
 
 
@@ -86,6 +91,8 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
                          interceptors=interceptors, options=options)
     queue_pb2_grpc.add_QueueServiceServicer_to_server(QueueServicer(runtime.store), server)
     erp_events_pb2_grpc.add_ErpEventServiceServicer_to_server(ErpEventServicer(runtime.store), server)
+    sync_pb2_grpc.add_SyncServiceServicer_to_server(SyncServicer(runtime), server)
+    customers_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(runtime), server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -1,46 +1,182 @@
-"""The server's long-lived parts, opened once and handed to the servicers."""
+"""The server's long-lived parts, opened once and handed to the servicers.
+
+Workers (threads):
+- events:  erp_events -> read the ERP -> outbox snapshots
+- outbox:  outbox -> shop
+- inbox:   inbox (webhooks, polling) -> ERP
+- clock:   periodic catch-up, customer pairing pass, order polling, housekeeping
+plus the HTTP service for webhooks and image URLs.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from typing import Any, Callable, Sequence
 
-from server.queue.store import Backoff, QueueStore
+from server.erp.errors import ErpError, ErpRetryable
+from server.erp.gateway import ErpGateway
+from server.queue.store import Backoff, Message, QueueStore
 from server.settings import Settings, redact_url
+from server.sync import erp_to_shop, shop_to_erp
+from server.sync.binder import Binder
+from server.sync.context import SyncContext
+from shop_client.errors import ShopError, ShopUnavailable
+from shop_client.interface import ShopClient
 
 log = logging.getLogger(__name__)
+POLL_SECONDS = 0.5  # how often a worker looks for work enqueued by another process
+
+
+def make_shop(settings: Settings) -> ShopClient:
+    if settings.shop.kind == "woocommerce":
+        from shop_client.woocommerce import WooCommerceShop
+
+        return WooCommerceShop.from_settings(settings.shop)
+    raise ValueError(f"shop.kind {settings.shop.kind!r} is not supported")
+
+
+class QueueWorker(threading.Thread):
+    """Claims batches from one queue and hands them to a flow; never dies of an error."""
+
+    def __init__(self, runtime: "Runtime", queue: str, handler: Callable[[SyncContext, Sequence[Message]], None],
+                 batch: int) -> None:
+        super().__init__(name=f"worker-{queue}", daemon=True)
+        self.rt, self.queue, self.handler, self.batch = runtime, queue, handler, batch
+
+    def run(self) -> None:
+        store, stopping = self.rt.store, self.rt.stopping
+        lease = self.rt.settings.queue.lease_seconds
+        while not stopping.is_set():
+            try:
+                msgs = store.claim(self.queue, limit=self.batch, lease_seconds=lease)
+            except Exception as exc:  # noqa: BLE001 - the queue database may be briefly unavailable
+                log.warning("%s: cannot claim: %s", self.name, exc)
+                stopping.wait(1.0)
+                continue
+            if not msgs:
+                try:
+                    nxt = store.next_available_in(self.queue)
+                except Exception:  # noqa: BLE001
+                    nxt = None
+                store.wait(min(POLL_SECONDS, nxt) if nxt is not None else POLL_SECONDS)
+                continue
+            try:
+                self.handler(self.rt.ctx, msgs)
+            except (ErpRetryable, ShopUnavailable) as exc:
+                log.warning("%s: %d message(s) wait for a retry: %s", self.name, len(msgs), exc)
+                self._fail(msgs, str(exc))
+            except (ErpError, ShopError) as exc:
+                log.warning("%s: batch failed: %s", self.name, exc)
+                self._fail(msgs, str(exc))
+            except Exception as exc:  # noqa: BLE001 - a bug must not stop delivery of everything else
+                log.exception("%s: unexpected error", self.name)
+                self._fail(msgs, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _fail(self, msgs: Sequence[Message], reason: str) -> None:
+        for m in msgs:
+            try:
+                self.rt.store.fail(m, reason, retryable=True)
+            except Exception:  # noqa: BLE001
+                log.exception("cannot record failure of message %s (its lease will expire)", m.id)
+
+
+class Clock(threading.Thread):
+    """Runs the periodic passes; each task's errors are logged and retried next time."""
+
+    def __init__(self, runtime: "Runtime", tasks: list[tuple[str, float, Callable[[], Any]]]) -> None:
+        super().__init__(name="clock", daemon=True)
+        self.rt = runtime
+        self.tasks = tasks
+        self.next_run = {name: time.monotonic() + 1.0 for name, _, _ in tasks}
+
+    def run(self) -> None:
+        while not self.rt.stopping.is_set():
+            now = time.monotonic()
+            for name, interval, fn in self.tasks:
+                if interval <= 0 or now < self.next_run[name]:
+                    continue
+                self.next_run[name] = now + interval
+                try:
+                    result = fn()
+                    log.debug("%s: %s", name, result)
+                except (ShopUnavailable, ErpRetryable) as exc:
+                    log.warning("%s postponed: %s", name, exc)
+                except Exception:  # noqa: BLE001
+                    log.exception("%s failed", name)
+            self.rt.stopping.wait(0.5)
 
 
 class Runtime:
-    """Queue store, ERP gateway, shop client and background workers of one server."""
+    """Queue store, binder, ERP gateway, shop client, HTTP service and workers of one server."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, shop: ShopClient | None = None, erp: ErpGateway | None = None) -> None:
         self.settings = settings
-        self.store: QueueStore | None = None  # type: ignore[assignment]
+        self.store: QueueStore = None  # type: ignore[assignment]
+        self.binder: Binder = None  # type: ignore[assignment]
+        self._shop, self._erp = shop, erp
+        self.ctx: SyncContext = None  # type: ignore[assignment]
+        self.http: Any = None
         self._threads: list[threading.Thread] = []
         self.stopping = threading.Event()
 
     def open(self) -> None:
-        """Open the queue database (the server is SERVING only after this)."""
-        q = self.settings.queue
-        url = q.database
+        """Open the queue database (the server is SERVING only after this) and build the parts."""
+        s = self.settings
+        url = s.queue.database
         if url.startswith("sqlite:///"):
-            url = "sqlite:///" + str(self.settings.path(url[len("sqlite:///"):]))
+            url = "sqlite:///" + str(s.path(url[len("sqlite:///"):]))
         self.store = QueueStore.from_url(
-            url, sqlite_synchronous=q.sqlite_synchronous,
-            backoff=Backoff(q.backoff_base_seconds, q.backoff_max_seconds, q.max_attempts))
+            url, sqlite_synchronous=s.queue.sqlite_synchronous,
+            backoff=Backoff(s.queue.backoff_base_seconds, s.queue.backoff_max_seconds, s.queue.max_attempts))
+        self.binder = Binder(self.store)
         log.info("queue database open: %s", redact_url(url))
+        erp = self._erp or ErpGateway.from_settings(s)
+        shop = self._shop or make_shop(s)
+        self.ctx = SyncContext(settings=s, store=self.store, binder=self.binder, erp=erp, shop=shop)
 
     def start(self) -> None:
-        """Start the background workers (none yet in the foundation)."""
+        """Start the HTTP service and, unless sync.workers is off, the workers."""
+        from server.webhooks import HttpService, WebhookApp
+
+        s = self.settings
+        app = WebhookApp(self.store, self.ctx.erp, s.webhooks.secret, s.webhooks.max_body_bytes)
+        self.http = HttpService(app, s.webhooks.address)
+        self.http.start()
+        log.info("webhooks and images on http://%s (port %d)", s.webhooks.address, self.http.port)
+        if not s.sync.workers:
+            return
+        batch = s.queue.batch_size
+        self._threads = [
+            QueueWorker(self, "erp_events", erp_to_shop.process_events, batch),
+            QueueWorker(self, "outbox", erp_to_shop.deliver_outbox, batch),
+            QueueWorker(self, "inbox", shop_to_erp.process_inbox, 10),
+            Clock(self, [
+                ("catch-up", s.sync.catch_up_interval_seconds, lambda: erp_to_shop.catch_up(self.ctx)),
+                ("order poll", s.orders.poll_interval_seconds, lambda: shop_to_erp.poll_orders(self.ctx)),
+                ("customer pairing", s.sync.customer_pass_interval_seconds,
+                 lambda: shop_to_erp.pair_all_customers(self.ctx)),
+                ("housekeeping", 3600.0, lambda: self.store.prune_requests()),
+            ]),
+        ]
+        for t in self._threads:
+            t.start()
 
     def stop(self, grace: float) -> None:
+        """Let in-flight batches finish; unfinished claims return to the queue when their lease ends."""
         self.stopping.set()
         if self.store is not None:
             self.store.notify()
+        deadline = time.monotonic() + grace
         for t in self._threads:
-            t.join(grace)
+            t.join(max(0.1, deadline - time.monotonic()))
+        if self.http is not None:
+            self.http.stop()
 
     def close(self) -> None:
+        if self.ctx is not None:
+            self.ctx.shop.close()
+            self.ctx.erp.close()
         if self.store is not None:
             self.store.close()

@@ -132,7 +132,7 @@ def test_images_table_round_trip(erp):
     assert not gw.put_image(1, "b.png", "image/png", b"x", only_if_missing=True)
     img = gw.get_image(1)
     assert img.data == data and img.filename == "a.png" and len(img.sha256) == 64
-    assert gw.image_digests([1, 2]) == {1: img.sha256}
+    assert gw.image_digests([1, 2]) == {1: (img.sha256, "image/png")}
 
 
 def test_marked_products_and_changes_since(erp):

@@ -22,6 +22,7 @@ def make_settings(tmp_path, **sections) -> Settings:
     base = Settings(base_dir=str(tmp_path)).replace(
         grpc={"address": "127.0.0.1:0"},
         queue={"database": f"sqlite:///{tmp_path / 'queue.db'}"},
+        webhooks={"address": "127.0.0.1:0"},
         sync={"workers": False})
     return base.replace(**sections) if sections else base
 
@@ -126,7 +127,7 @@ def test_serve_command_runs_and_stops_on_sigterm(tmp_path):
     port = free_port()
     env = env_with(SHOPSYNC_GRPC_ADDRESS=f"127.0.0.1:{port}",
                    SHOPSYNC_QUEUE_DATABASE=f"sqlite:///{tmp_path / 'q.db'}",
-                   SHOPSYNC_SYNC_WORKERS="false")
+                   SHOPSYNC_SYNC_WORKERS="false", SHOPSYNC_WEBHOOKS_ADDRESS="127.0.0.1:0")
     proc = subprocess.Popen([bin_path("shopsync"), "serve"], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -552,6 +552,38 @@ class ErpGateway:
                          contractors=tuple(int(r[0]) for r in who if int(r[1]) == TYPPD_CONTRACTOR),
                          groups=tuple(int(r[0]) for r in who if int(r[1]) == TYPPD_GROUP))
 
+    def prices_for_products(self, ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:
+        """Each product's prices on the active price lists other than the base one: {id: {list code: price}}."""
+        out: dict[int, dict[str, Decimal]] = {int(i): {} for i in ids}
+        with self.unit_of_work() as cur:
+            for chunk in _chunks(list(out), 500):
+                for pid, code, price in cur.execute(
+                        "SELECT p.idpoz, k.kod, p.cena FROM HM.CP p JOIN HM.CK k ON k.id = p.idck "
+                        f"WHERE k.kod <> ? AND k.aktywny = 1 AND p.idpoz IN ({self._in(chunk)}) ORDER BY p.id",
+                        [self.base_price_list, *chunk]).fetchall():
+                    out[int(pid)][code] = money(price)
+        return out
+
+    def price_list_codes_for_contractors(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Which active price lists apply to each contractor: its own lists first, then its group's."""
+        out: dict[int, list[str]] = {int(i): [] for i in ids}
+        if not out:
+            return out
+        with self.unit_of_work() as cur:
+            for chunk in _chunks(list(out), 500):
+                own = cur.execute(
+                    "SELECT a.idpd, k.kod FROM HM.KP a JOIN HM.CK k ON k.id = a.idck "
+                    f"WHERE a.typpd = ? AND k.aktywny = 1 AND a.idpd IN ({self._in(chunk)}) ORDER BY k.id",
+                    [TYPPD_CONTRACTOR, *chunk]).fetchall()
+                group = cur.execute(
+                    "SELECT h.id, k.kod FROM HM.KH h JOIN HM.KP a ON a.idpd = h.grupacen AND a.typpd = ? "
+                    f"JOIN HM.CK k ON k.id = a.idck WHERE k.aktywny = 1 AND h.id IN ({self._in(chunk)}) ORDER BY k.id",
+                    [TYPPD_GROUP, *chunk]).fetchall()
+                for kid, code in [*own, *group]:
+                    if code not in out[int(kid)]:
+                        out[int(kid)].append(code)
+        return out
+
     def price_list_ids(self) -> list[int]:
         """Every price list except the base one."""
         with self.unit_of_work() as cur:
@@ -567,14 +599,15 @@ class ErpGateway:
             return None
         return Image(product_id=int(r[0]), filename=r[1], content_type=r[2], data=bytes(r[3]), sha256=r[4])
 
-    def image_digests(self, product_ids: Sequence[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
+    def image_digests(self, product_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """Product id -> (sha256, content type) of its main image, for products that have one."""
+        out: dict[int, tuple[str, str]] = {}
         with self.unit_of_work() as cur:
             for chunk in _chunks(list(product_ids), 500):
-                for pid, digest in cur.execute(
-                        f"SELECT idtw, sha256 FROM HM.ShopsyncImages WHERE idtw IN ({self._in(chunk)})",
+                for pid, digest, ctype in cur.execute(
+                        f"SELECT idtw, sha256, content_type FROM HM.ShopsyncImages WHERE idtw IN ({self._in(chunk)})",
                         chunk).fetchall():
-                    out[int(pid)] = digest
+                    out[int(pid)] = (digest, ctype)
         return out
 
     def put_image(self, product_id: int, filename: str, content_type: str, data: bytes, *,

@@ -11,13 +11,26 @@ import peewee
 
 log = logging.getLogger(__name__)
 
-# Domain errors register here with the status they map to (checked in order).
+# Domain errors register here with the status they map to (checked in order:
+# the more specific error first).
 _MAPPING: list[tuple[type[BaseException], grpc.StatusCode]] = []
+
+
+def _register_defaults() -> None:
+    from server.erp.errors import ErpNotFound, ErpPermanent, ErpRetryable
+    from shop_client.errors import ShopAuthError, ShopNotFound, ShopRejected, ShopUnavailable
+
+    maps_to(grpc.StatusCode.NOT_FOUND, ErpNotFound, ShopNotFound)
+    maps_to(grpc.StatusCode.UNAVAILABLE, ErpRetryable, ShopUnavailable)
+    maps_to(grpc.StatusCode.FAILED_PRECONDITION, ShopAuthError, ErpPermanent, ShopRejected)
 
 
 def maps_to(code: grpc.StatusCode, *errors: type[BaseException]) -> None:
     for err in errors:
         _MAPPING.append((err, code))
+
+
+_register_defaults()
 
 
 @contextlib.contextmanager
@@ -31,7 +44,7 @@ def grpc_errors(context: grpc.ServicerContext) -> Iterator[None]:
         for err, code in _MAPPING:
             if isinstance(exc, err):
                 context.abort(code, str(exc))
-        if isinstance(exc, peewee.OperationalError):
+        if isinstance(exc, peewee.OperationalError) or type(exc).__name__ == "OperationalError":
             log.warning("queue database unavailable: %s", exc)
             context.abort(grpc.StatusCode.UNAVAILABLE, "queue database unavailable; retry shortly")
         log.exception("unexpected error")

@@ -211,7 +211,7 @@ class WooCommerceShop(ShopClient):
         return cats
 
     def _category_path_of(self, cat_id: int) -> tuple[str, ...]:
-        if not hasattr(self, "_cat_tree"):
+        if not hasattr(self, "_cat_tree") or cat_id not in self._cat_tree:
             self._cat_tree = self._load_categories()
         path, seen = [], set()
         while cat_id in self._cat_tree and cat_id not in seen:
@@ -276,6 +276,8 @@ class WooCommerceShop(ShopClient):
             body.update({"sku": change.sku, "type": "simple"})
         else:
             body["id"] = change.shop_id
+            if "sku" in f:
+                body["sku"] = f["sku"]
         if "name" in f:
             body["name"] = f["name"]
         if "price" in f:

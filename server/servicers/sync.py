@@ -1,0 +1,28 @@
+"""SyncService: catch-up on demand and the initial catalog import (streamed)."""
+
+from __future__ import annotations
+
+from server.runtime import Runtime
+from server.servicers.common import grpc_errors
+from server.sync import erp_to_shop, shop_to_erp
+from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+
+class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    def RunCatchUp(self, request, context):  # noqa: N802
+        with grpc_errors(context):
+            checked, queued = erp_to_shop.catch_up(self.rt.ctx)
+            return sync_pb2.RunCatchUpResponse(products_checked=checked, products_queued=queued)
+
+    def ImportCatalog(self, request, context):  # noqa: N802
+        with grpc_errors(context):
+            for progress in shop_to_erp.import_catalog(self.rt.ctx, dry_run=request.dry_run):
+                if not context.is_active():
+                    return
+                yield sync_pb2.ImportCatalogResponse(
+                    seen=progress["seen"], created=progress["created"], paired=progress["paired"],
+                    already_bound=progress["already_bound"], skipped=progress["skipped"], total=progress["total"],
+                    problems=[sync_pb2.ImportProblem(**p) for p in progress["problems"]], done=progress["done"])

@@ -1,0 +1,177 @@
+"""The whole product, for end-to-end tests: demo ERP, local shop and `shopsync serve`, all real.
+
+ERP: the demo company on the SQLite3 ODBC driver (reached through pyodbc);
+shop: the local WooCommerce-compatible shop process over HTTP on loopback;
+server: `shopsync serve` as a process, reached over a real gRPC channel;
+hooks: `erp-hook` processes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import grpc
+import httpx
+
+from server.erp.demo import ErpSimulator, init_sqlite_demo
+from server.erp.dialects import make_dialect
+from server.erp.gateway import ErpGateway
+from tests.helpers.servers import bin_path, env_with, free_port, wait_port
+from tests.helpers.shop import DemoShopProcess
+
+WEBHOOK_SECRET = "whsec-test-0123456789"
+TOKEN = "test-token-abcdef"
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1,
+               message: str = "condition") -> Any:
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = condition()
+        except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
+
+
+class Stack:
+    def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, **settings: dict[str, Any]) -> None:
+        self.tmp = tmp
+        self.erp_db = init_sqlite_demo(tmp / "erp.db", product_count=products)
+        dialect = make_dialect("sqlite", database=self.erp_db)
+        self.erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
+        self.sim = ErpSimulator(dialect.connect(dialect.connection_string()), dialect)
+        self.shop = DemoShopProcess(tmp, seed=shop_seed).start()
+        self.woo = self.shop.adapter()
+        self.grpc_port = free_port()
+        self.http_port = free_port()
+        self.address = f"127.0.0.1:{self.grpc_port}"
+        self.config = tmp / "shopsync.toml"
+        self.sections: dict[str, dict[str, Any]] = {
+            "grpc": {"address": self.address},
+            "auth": {"token": TOKEN},
+            "queue": {"database": f"sqlite:///{tmp / 'queue.db'}", "backoff_base_seconds": 0.2,
+                      "backoff_max_seconds": 1.0, "max_attempts": 50, "lease_seconds": 30},
+            "erp": {"dialect": "sqlite", "database": str(self.erp_db), "warehouses": [1, 2]},
+            "shop": {"url": self.shop.url, "consumer_key": self.shop.key, "consumer_secret": self.shop.secret,
+                     "timeout_seconds": 5},
+            "webhooks": {"address": f"127.0.0.1:{self.http_port}", "secret": WEBHOOK_SECRET},
+            "orders": {"poll_interval_seconds": 0, "fixed_rates": {"EUR": 4.25}},
+            "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0},
+            "hooks": {"spool": str(tmp / "spool.jsonl"), "timeout_seconds": 2},
+            "log": {"level": "DEBUG"},
+        }
+        for name, values in settings.items():
+            self.sections.setdefault(name, {}).update(values)
+        self.write_config()
+        self.server: subprocess.Popen[bytes] | None = None
+        self.log = tmp / "server.log"
+
+    def write_config(self) -> None:
+        lines = []
+        for name, values in self.sections.items():
+            lines.append(f"[{name}]")
+            for k, v in values.items():
+                if isinstance(v, dict):
+                    lines.append(f"{k} = {{ " + ", ".join(f"{kk} = {json.dumps(vv)}" for kk, vv in v.items()) + " }")
+                else:
+                    lines.append(f"{k} = {json.dumps(v)}")
+        self.config.write_text("\n".join(lines) + "\n")
+
+    # -- the server process ----------------------------------------------------
+    def start_server(self) -> "Stack":
+        with open(self.log, "ab") as log:
+            self.server = subprocess.Popen([bin_path("shopsync"), "--config", str(self.config), "serve"],
+                                           cwd=self.tmp, env=env_with(), stdout=log, stderr=subprocess.STDOUT)
+        wait_port("127.0.0.1", self.grpc_port, timeout=30)
+        return self
+
+    def stop_server(self, kill: bool = False) -> None:
+        if self.server is None:
+            return
+        if kill:
+            self.server.kill()
+        else:
+            self.server.terminate()
+        try:
+            self.server.wait(30)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()
+        self.server = None
+
+    def close(self) -> None:
+        self.stop_server()
+        self.shop.stop()
+        self.woo.close()
+        self.sim.close()
+        self.erp.close()
+
+    # -- acting ----------------------------------------------------------------
+    def hook(self, event: str, erp_id: int, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([bin_path("erp-hook"), event, str(erp_id), "--config", str(self.config)],
+                              capture_output=True, text=True, timeout=timeout, env=env_with())
+
+    def act(self, result: tuple[Any, ...]) -> subprocess.CompletedProcess[str]:
+        """Run the hook a simulator action asks for (as Symfonia's automation would)."""
+        done = self.hook(result[0], result[1])
+        assert done.returncode == 0, done.stderr
+        return done
+
+    def channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(self.address)
+
+    @property
+    def metadata(self) -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {TOKEN}")]
+
+    def queue_stats(self) -> dict[str, Any]:
+        from shopsync.v1 import queue_pb2, queue_pb2_grpc
+
+        with self.channel() as ch:
+            resp = queue_pb2_grpc.QueueServiceStub(ch).GetQueueStats(queue_pb2.GetQueueStatsRequest(), timeout=10,
+                                                                     metadata=self.metadata)
+        return {queue_pb2.QueueName.Name(q.queue): q for q in resp.queues}
+
+    def queues_empty(self) -> bool:
+        stats = self.queue_stats()
+        return all(q.pending == 0 and q.in_flight == 0 for q in stats.values())
+
+    def shop_product(self, sku: str) -> Any:
+        ids = self.woo.find_product_ids_by_sku([sku])
+        return self.woo.get_product(ids[sku]) if sku in ids else None
+
+    def post_webhook(self, topic: str, resource: dict[str, Any], delivery: str = "", secret: str = WEBHOOK_SECRET,
+                     signature: str | None = None) -> httpx.Response:
+        import base64
+        import hashlib
+        import hmac
+
+        body = json.dumps(resource).encode()
+        sig = signature if signature is not None else base64.b64encode(
+            hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        headers = {"X-WC-Webhook-Topic": topic, "X-WC-Webhook-Signature": sig, "Content-Type": "application/json"}
+        if delivery:
+            headers["X-WC-Webhook-Delivery-ID"] = delivery
+        return httpx.post(f"http://127.0.0.1:{self.http_port}/webhooks/woocommerce", content=body, headers=headers,
+                          timeout=10)
+
+    def register_webhooks(self) -> None:
+        for topic in ("order.created", "order.updated", "customer.created", "customer.updated", "product.updated"):
+            self.shop.admin("POST", "webhooks", {"topic": topic, "secret": WEBHOOK_SECRET,
+                                                 "delivery_url": f"http://127.0.0.1:{self.http_port}/webhooks/woocommerce"})
+
+    def shop_api(self) -> httpx.Client:
+        from shop_client.woocommerce.oauth import OAuth1QueryAuth
+
+        return httpx.Client(base_url=self.shop.url + "/wp-json/wc/v3",
+                            auth=OAuth1QueryAuth(self.shop.key, self.shop.secret), timeout=10)

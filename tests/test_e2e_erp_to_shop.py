@@ -1,0 +1,128 @@
+"""ERP -> shop over the real pieces: hook process -> gRPC server -> outbox -> WooCommerce adapter -> local shop."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from tests.helpers.stack import Stack, wait_until
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+@pytest.fixture
+def stack(tmp_path):
+    s = Stack(tmp_path).start_server()
+    yield s
+    s.close()
+
+
+def erp_stock(stack: Stack, pid: int) -> Decimal:
+    return stack.erp.commercial_stock([pid])[pid]
+
+
+def test_marked_product_is_created_with_all_its_fields(stack):
+    p = stack.erp.get_product(1)
+    stack.act(stack.sim.save_item(1))
+    shop = wait_until(lambda: stack.shop_product(p.code), message="product in the shop")
+    assert shop.name == p.name and shop.price == p.base_price and shop.published
+    assert shop.category_path == p.group_path and shop.description == p.note and shop.ean == p.ean
+    assert shop.stock == erp_stock(stack, 1)
+
+
+def test_marker_gates_products_and_losing_it_hides(stack):
+    unmarked = stack.erp.get_product(3)
+    assert not unmarked.marked
+    stack.act(stack.sim.save_item(3, name="Zmieniona nazwa"))
+    wait_until(stack.queues_empty, message="queues drained")
+    assert stack.shop_product(unmarked.code) is None, "a product without the marker is never sent"
+    stack.act(stack.sim.set_marker(3, True))  # giving the marker creates it (feature 8)
+    created = wait_until(lambda: stack.shop_product(unmarked.code), message="created on marker")
+    assert created.published and created.name == "Zmieniona nazwa"
+    stack.act(stack.sim.set_marker(3, False))
+    wait_until(lambda: not stack.shop_product(unmarked.code).published, message="hidden")
+    assert stack.shop_product(unmarked.code) is not None, "hidden, not deleted"
+
+
+def test_updates_name_group_and_note(stack):
+    code = stack.erp.get_product(2).code
+    stack.act(stack.sim.save_item(2))
+    wait_until(lambda: stack.shop_product(code), message="created")
+    stack.act(stack.sim.save_item(2, name='Wiertło "Ø8" żółte', group_path=["Nowości", "Zima"]))
+    wait_until(lambda: stack.shop_product(code).name == 'Wiertło "Ø8" żółte', message="renamed")
+    assert stack.shop_product(code).category_path == ("Nowości", "Zima")
+    stack.act(stack.sim.edit_note(2, "Nowy opis produktu <b>HTML</b> ąę"))
+    wait_until(lambda: stack.shop_product(code).description == "Nowy opis produktu <b>HTML</b> ąę",
+               message="note as description")
+
+
+def test_commercial_stock_follows_pz_and_reservations(stack):
+    code = stack.erp.get_product(4).code
+    stack.act(stack.sim.save_item(4))
+    wait_until(lambda: stack.shop_product(code), message="created")
+    stack.act(stack.sim.approve_pz(4, 25, warehouse=2))
+    wait_until(lambda: stack.shop_product(code).stock == erp_stock(stack, 4), message="PZ stock")
+    before = erp_stock(stack, 4)
+    event, pid, rz = stack.sim.add_reservation(4, 5, warehouse=1)
+    stack.act((event, pid))
+    wait_until(lambda: stack.shop_product(code).stock == before - 5, message="reservation lowers stock")
+    stack.act(stack.sim.delete_reservation(rz))
+    wait_until(lambda: stack.shop_product(code).stock == before, message="deleted reservation gives back")
+
+
+def test_main_image_replaced_and_removed(stack):
+    import httpx
+
+    code = stack.erp.get_product(5).code
+    stack.act(stack.sim.save_item(5))
+    wait_until(lambda: stack.shop_product(code), message="created")
+    stack.act(stack.sim.set_image(5, PNG, "wiertlo.png", "image/png"))
+    url = wait_until(lambda: stack.shop_product(code).image_url, message="image in the shop")
+    assert httpx.get(url).content == PNG  # the shop downloaded it from our image URL
+    second = PNG + b"\x00"
+    stack.act(stack.sim.set_image(5, second, "nowe.png", "image/png"))
+    wait_until(lambda: httpx.get(stack.shop_product(code).image_url).content == second, message="replaced")
+    stack.act(stack.sim.delete_image(5))
+    wait_until(lambda: stack.shop_product(code).image_url == "", message="image removed")
+
+
+def test_price_list_change_delivers_only_what_changed(stack):
+    ids = [2, 4, 5]
+    for pid in ids:
+        stack.act(stack.sim.save_item(pid))
+    codes = {pid: stack.erp.get_product(pid).code for pid in ids}
+    wait_until(lambda: all(stack.shop_product(c) for c in codes.values()), message="created")
+    wait_until(stack.queues_empty, message="drained")
+    api = stack.shop_api()
+    hurt = stack.sim.price_list_id("HURT")
+    before = {pid: api.get(f"/products/{stack.shop_product(c).id}").json()["date_modified_gmt"]
+              for pid, c in codes.items()}
+    stack.act(stack.sim.set_price(hurt, 4, Decimal("77.70")))
+
+    def meta(pid: int) -> dict:
+        body = api.get(f"/products/{stack.shop_product(codes[pid]).id}").json()
+        return {m["key"]: m["value"] for m in body["meta_data"]}.get("_shopsync_prices", {})
+
+    wait_until(lambda: meta(4).get("HURT") == "77.70", message="price list in the shop")
+    wait_until(stack.queues_empty, message="drained")
+    after = {pid: api.get(f"/products/{stack.shop_product(c).id}").json()["date_modified_gmt"]
+             for pid, c in codes.items()}
+    assert after[2] == before[2] and after[5] == before[5], "untouched products were not sent again"
+    assert after[4] != before[4]
+    api.close()
+
+
+def test_saving_without_edits_sends_nothing(stack):
+    code = stack.erp.get_product(7).code
+    stack.act(stack.sim.save_item(7))
+    wait_until(lambda: stack.shop_product(code), message="created")
+    wait_until(stack.queues_empty, message="drained")
+    calls = stack.shop.stats()["calls"]
+    stack.act(stack.sim.save_item(7))  # Symfonia stamps modifiedDate even without an edit
+    wait_until(stack.queues_empty, message="drained")
+    time.sleep(0.3)
+    # reading the ERP happens; writing to the shop does not (at most the lookup of the test itself)
+    assert stack.shop.stats()["batch_sizes"].count(1) <= 1 and stack.shop.stats()["calls"] == calls
