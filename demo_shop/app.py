@@ -383,7 +383,8 @@ class ShopApp:
                 found = [c for c in current if c.get("id") == img["id"]] or \
                         ([self.store.get("media", int(img["id"]))] if self.store.get("media", int(img["id"])) else [])
                 if not found:
-                    raise HttpError(400, "woocommerce_product_invalid_image_id", f"#{img['id']} is an invalid image ID.")
+                    raise HttpError(400, "woocommerce_product_invalid_image_id",
+                                    f"#{img['id']} is an invalid image ID.")
                 out.append(found[0])
                 continue
             src = img.get("src", "")

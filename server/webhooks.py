@@ -49,7 +49,11 @@ def inbox_item(topic: str, resource: dict[str, Any]) -> tuple[str, dict[str, Any
     if topic in ("customer.created", "customer.updated"):
         return "customer", {"source": "webhook", "customer": resource}, f"customer:{rid}"
     if topic in ("product.created", "product.updated"):
-        return "product", {"source": "webhook", "shop_product_id": rid}, f"shop_product:{rid}"
+        images = resource.get("images") or []
+        src = images[0].get("src", "") if images and isinstance(images[0], dict) else ""
+        if not src:
+            return None  # only the main image travels shop -> ERP
+        return "product", {"source": "webhook", "shop_product_id": rid, "image_src": src}, f"shop_product:{rid}"
     return None
 
 

@@ -37,7 +37,8 @@ _TABLES = [
     ("HM.MG", "id {pk}, kod varchar(40), seria varchar(20), typ_dk varchar(5), data {ts}, khid int NULL, "
               "magazyn int, bufor smallint DEFAULT 0, anulowany smallint DEFAULT 0"),
     ("HM.MZ", "id {pk}, super int NOT NULL, idtw int NOT NULL, ilosc numeric(18,4) NOT NULL, cena numeric(18,4), "
-              "magazyn int NOT NULL, bufor smallint DEFAULT 0, przychod smallint DEFAULT 0, rozchod smallint DEFAULT 0"),
+              "magazyn int NOT NULL, bufor smallint DEFAULT 0, przychod smallint DEFAULT 0, "
+              "rozchod smallint DEFAULT 0"),
     ("HM.ZO", "id {pk}, kod varchar(40), seria varchar(20), typ_dk varchar(5), data {ts}, khid int NOT NULL, "
               "khadid int NULL, odid int NULL, magazyn int, waluta varchar(3), kurs numeric(18,6), "
               "netto numeric(18,2), vat numeric(18,2), bufor smallint DEFAULT 0, anulowany smallint DEFAULT 0, "

@@ -82,7 +82,8 @@ def price_list_changes(ctx: SyncContext, list_id: int) -> tuple[set[int], set[in
     return products, contractors, Binding("price_list", list_id, None, state, time.time_ns())
 
 
-def contractor_price_list_items(ctx: SyncContext, contractor_ids: Iterable[int]) -> list[tuple[str, dict[str, Any], str, None]]:
+def contractor_price_list_items(ctx: SyncContext,
+                                contractor_ids: Iterable[int]) -> list[tuple[str, dict[str, Any], str, None]]:
     ids = sorted(set(contractor_ids))
     if not ids:
         return []

@@ -78,6 +78,6 @@ class NbpRates:
 
 
 def make_rates(orders_settings: object) -> FixedRates | NbpRates:
-    if getattr(orders_settings, "rate_source") == "nbp":
-        return NbpRates(getattr(orders_settings, "nbp_url"))
-    return FixedRates(getattr(orders_settings, "fixed_rates"))
+    if orders_settings.rate_source == "nbp":
+        return NbpRates(orders_settings.nbp_url)
+    return FixedRates(orders_settings.fixed_rates)

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 from server.erp.errors import ErpNotFound, ErpPermanent, ErpRetryable
 from server.erp.gateway import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
-from server.nip import normalize_nip, valid_nip_or_none
+from server.nip import valid_nip_or_none
 from server.queue.store import Message
 from server.sync.binder import INVALID_NIP, NEEDS_PERSON, NO_NIP, PAIRED, Binding, Pairing
 from server.sync.context import SyncContext
@@ -77,7 +77,8 @@ def record_pairing(ctx: SyncContext, p: Pairing, contractor_code: str = "") -> N
     items: list[tuple[str, dict[str, Any], str | None, str | None]] = [
         ("customer_status", {"shop_customer_id": p.shop_customer_id, "status": _status_payload(p, contractor_code)},
          f"customer_status:{p.shop_customer_id}", None)]
-    if p.status == PAIRED and p.erp_contractor_id and (before is None or before.erp_contractor_id != p.erp_contractor_id):
+    new_contractor = before is None or before.erp_contractor_id != p.erp_contractor_id
+    if p.status == PAIRED and p.erp_contractor_id and new_contractor:
         codes = ctx.erp.price_list_codes_for_contractors([p.erp_contractor_id])[p.erp_contractor_id]
         items.append(("customer_prices", {"contractor_id": p.erp_contractor_id, "lists": codes},
                       f"contractor_prices:{p.erp_contractor_id}", None))
@@ -164,6 +165,7 @@ def contractor_for_order(ctx: SyncContext, order: ShopOrder) -> int:
         try:
             customer = ctx.shop.get_customer(order.customer_id)
             tax = customer.tax_id or tax
+            order = _with_customer(order, customer)
         except ShopNotFound:
             customer = None
         if customer is not None:
@@ -195,10 +197,22 @@ def contractor_for_order(ctx: SyncContext, order: ShopOrder) -> int:
     name = b.company or f"{b.first_name} {b.last_name}".strip() or b.email or f"Klient sklepu {order.number}"
     code = f"WWW-{order.customer_id}" if order.customer_id else f"WWW-G{order.number}"
     kid = ctx.erp.create_contractor(ContractorDraft(
-        code=code, name=name, nip=nip or (normalize_nip(tax) if tax else ""), street=street, house=house, flat=flat,
+        code=code, name=name, nip=nip or "", street=street, house=house, flat=flat,
         postcode=b.postcode, city=b.city, email=b.email, phone=b.phone, country=b.country or "PL"))
     _remember_contractor(ctx, order, key_kind, key_id, kid, f"created from order {order.number}")
     return kid
+
+
+def _with_customer(order: ShopOrder, customer: ShopCustomer) -> ShopOrder:
+    """The order with the account's e-mail and name filled in where the billing lacks them."""
+    import dataclasses
+
+    billing = order.billing
+    if not billing.email or not billing.name:
+        billing = dataclasses.replace(billing, email=billing.email or customer.email,
+                                      first_name=billing.first_name or customer.first_name,
+                                      last_name=billing.last_name or customer.last_name)
+    return dataclasses.replace(order, billing=billing, tax_id=order.tax_id or customer.tax_id)
 
 
 def _guest_key(email: str) -> int:
@@ -291,26 +305,36 @@ def poll_orders(ctx: SyncContext) -> int:
             ctx.store.enqueue_many("inbox", items)
             count += len(items)
     if newest and newest != cursor:
-        ctx.binder.set_cursor("orders.modified_after", newest.replace("Z", "")[:26] + ("" if "+" in newest else "+00:00"))
+        ctx.binder.set_cursor("orders.modified_after", _utc_iso(newest))
     return count
 
 
+def _utc_iso(value: str) -> str:
+    """A shop GMT timestamp ('2026-11-28T07:56:46.123456', maybe with Z) as ISO 8601 with +00:00."""
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.isoformat()
+
+
 # -- images ----------------------------------------------------------------------
-def import_image(ctx: SyncContext, shop_product_id: int) -> bool:
+def import_image(ctx: SyncContext, shop_product_id: int, image_url: str = "") -> bool:
     """Copy the shop's main image into the ERP when the paired product has none there."""
     bound = ctx.binder.by_shop_ids("product", [shop_product_id]).get(shop_product_id)
     if bound is None:
         return False
-    if ctx.erp.get_image(bound.erp_id) is not None:
+    if ctx.erp.image_digests([bound.erp_id]):
         return False
-    product = ctx.shop.get_product(shop_product_id)
-    if not product.image_url:
+    if not image_url:
+        image_url = ctx.shop.get_product(shop_product_id).image_url
+    if not image_url:
         return False
-    data, ctype = ctx.shop.download(product.image_url, ctx.settings.orders.max_image_bytes)
+    sku = bound.state.get("sku", shop_product_id)
+    data, ctype = ctx.shop.download(image_url, ctx.settings.orders.max_image_bytes)
     if ctype not in ALLOWED_IMAGE_TYPES or not _looks_like_image(data):
-        raise ShopRejected(f"product {product.sku}: main image {product.image_url} is not a PNG/JPEG/GIF/WebP "
+        raise ShopRejected(f"product {sku}: main image {image_url} is not a PNG/JPEG/GIF/WebP "
                            f"image (type {ctype or 'unknown'})")
-    name = product.image_url.rsplit("/", 1)[-1][:200] or f"{product.sku}.img"
+    name = image_url.rsplit("/", 1)[-1][:200] or f"{sku}.img"
     stored = ctx.erp.put_image(bound.erp_id, name, ctype, data, only_if_missing=True)
     if stored:
         # The binding records the image as what the shop already shows: no echo back.
@@ -339,7 +363,7 @@ def process_inbox(ctx: SyncContext, messages: Sequence[Message]) -> None:
                             else ctx.shop.get_customer(int(m.payload["customer_id"])))
                 pair_customer(ctx, customer)
             elif m.kind == "product":
-                import_image(ctx, int(m.payload["shop_product_id"]))
+                import_image(ctx, int(m.payload["shop_product_id"]), m.payload.get("image_src", ""))
             else:
                 ctx.store.fail(m, f"unknown inbox message kind {m.kind!r}", retryable=False)
                 continue
@@ -408,7 +432,7 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
         ctx.binder.save(bindings)
         totals["created"] += len(new)
         totals["paired"] += len(candidates) - len(new)
-        images = [("product", {"shop_product_id": p.id}, f"shop_product:{p.id}", None)
+        images = [("product", {"shop_product_id": p.id, "image_src": p.image_url}, f"shop_product:{p.id}", None)
                   for p in candidates if p.image_url]
         if images:
             ctx.store.enqueue_many("inbox", images)

@@ -290,7 +290,8 @@ class WooCommerceShop(ShopClient):
         if "stock" in f:
             qty = f["stock"]
             body["manage_stock"] = True
-            body["stock_quantity"] = int(Decimal(qty).to_integral_value(rounding="ROUND_FLOOR")) if qty is not None else 0
+            # The shop counts whole units; a fraction in the ERP (kg, m) rounds down.
+            body["stock_quantity"] = int(Decimal(qty).to_integral_value(rounding="ROUND_FLOOR")) if qty else 0
         if "category_path" in f:
             body["categories"] = [{"id": self.ensure_category(f["category_path"])}] if f["category_path"] else []
         meta = []
