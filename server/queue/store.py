@@ -15,6 +15,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -22,7 +23,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from urllib.parse import unquote, urlparse
 
 import peewee
@@ -132,6 +133,7 @@ class QueueStore:
         self.backoff = backoff or Backoff()
         self.is_postgres = isinstance(db, peewee.PostgresqlDatabase)
         self._wake = threading.Condition()
+        self._write_lock = threading.RLock()
         self._closed = False
 
     @classmethod
@@ -156,12 +158,21 @@ class QueueStore:
         if not self.db.is_closed():
             self.db.close()
 
-    def _tx(self) -> Any:
-        # SQLite: take the write lock up front so two claimers never both read
-        # the same candidates; PostgreSQL relies on row locks (SKIP LOCKED).
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One write transaction.
+
+        SQLite: threads of this process take turns on a lock first (SQLite's own
+        busy handler would sleep up to 100 ms per retry), then BEGIN IMMEDIATE so
+        two claimers never read the same candidates. PostgreSQL relies on row
+        locks (FOR UPDATE SKIP LOCKED).
+        """
         if self.is_postgres:
-            return self.db.atomic()
-        return self.db.atomic("IMMEDIATE")
+            with self.db.atomic():
+                yield
+            return
+        with self._write_lock, self.db.atomic("IMMEDIATE"):
+            yield
 
     def _ensure_connected(self) -> None:
         if self.db.is_closed():
@@ -178,10 +189,13 @@ class QueueStore:
     def enqueue_many(self, queue: str,
                      items: Iterable[tuple[str, dict[str, Any], str | None, str | None]],
                      *, coalesce: bool = True) -> list[EnqueueResult]:
-        """Enqueue several messages in one transaction (kind, payload, entity_key, request_id)."""
+        """Enqueue several messages in one transaction (kind, payload, entity_key, request_id).
+
+        The hot path of every hook call, so it is plain SQL rather than query building.
+        """
         if queue not in QUEUES:
             raise QueueError(f"unknown queue {queue!r}")
-        M, R = self.t.message, self.t.request
+        p = self.db.param
         now = time.time()
         results: list[EnqueueResult] = []
         self._ensure_connected()
@@ -189,27 +203,33 @@ class QueueStore:
             for kind, payload, entity_key, request_id in items:
                 body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
                 if request_id:
-                    seen = R.get_or_none(R.request_id == request_id)
+                    seen = self.db.execute_sql(
+                        f"SELECT message_id FROM queue_request WHERE request_id = {p}", (request_id,)).fetchone()
                     if seen is not None:
-                        results.append(EnqueueResult(id=seen.message_id, duplicate=True))
+                        results.append(EnqueueResult(id=int(seen[0]), duplicate=True))
                         continue
                 msg_id = None
                 coalesced = False
                 if coalesce and entity_key is not None:
-                    older = (M.select(M.id)
-                             .where((M.queue == queue) & (M.entity_key == entity_key)
-                                    & (M.status == PENDING))
-                             .order_by(M.id.desc()).limit(1).first())
+                    older = self.db.execute_sql(
+                        f"SELECT id FROM queue_message WHERE queue = {p} AND entity_key = {p} AND status = {PENDING} "
+                        "ORDER BY id DESC LIMIT 1", (queue, entity_key)).fetchone()
                     if older is not None:
-                        M.update(payload=body, kind=kind).where(M.id == older.id).execute()
-                        msg_id, coalesced = older.id, True
+                        msg_id, coalesced = int(older[0]), True
+                        self.db.execute_sql(f"UPDATE queue_message SET payload = {p}, kind = {p} WHERE id = {p}",
+                                            (body, kind, msg_id))
                 if msg_id is None:
-                    msg_id = M.insert(queue=queue, kind=kind, entity_key=entity_key, payload=body,
-                                      status=PENDING, attempts=0, created_at=now,
-                                      available_at=now).execute()
+                    sql = (f"INSERT INTO queue_message (queue, kind, entity_key, payload, status, attempts, "
+                           f"created_at, available_at) VALUES ({p}, {p}, {p}, {p}, {PENDING}, 0, {p}, {p})")
+                    params = (queue, kind, entity_key, body, now, now)
+                    if self.is_postgres:
+                        msg_id = int(self.db.execute_sql(sql + " RETURNING id", params).fetchone()[0])
+                    else:
+                        msg_id = int(self.db.execute_sql(sql, params).lastrowid)
                 if request_id:
-                    R.insert(request_id=request_id, message_id=msg_id, created_at=now).execute()
-                results.append(EnqueueResult(id=int(msg_id), coalesced=coalesced))
+                    self.db.execute_sql(f"INSERT INTO queue_request (request_id, message_id, created_at) "
+                                        f"VALUES ({p}, {p}, {p})", (request_id, msg_id, now))
+                results.append(EnqueueResult(id=msg_id, coalesced=coalesced))
         self.notify()
         return results
 
@@ -259,13 +279,19 @@ class QueueStore:
         msgs = [messages] if isinstance(messages, Message) else list(messages)
         if not msgs:
             return 0
-        M = self.t.message
+        by_token: dict[str, list[int]] = {}
+        for m in msgs:
+            by_token.setdefault(m.lease_token, []).append(m.id)
+        p = self.db.param
         self._ensure_connected()
         done = 0
         with self._tx():
-            for m in msgs:
-                done += (M.delete().where((M.id == m.id) & (M.lease_token == m.lease_token)
-                                          & (M.status == LEASED)).execute())
+            for token, ids in by_token.items():
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start:start + 500]
+                    done += self.db.execute_sql(
+                        f"DELETE FROM queue_message WHERE lease_token = {p} AND status = {LEASED} "
+                        f"AND id IN ({', '.join([p] * len(chunk))})", (token, *chunk)).rowcount
         if done:
             self.notify()
         return done

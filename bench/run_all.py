@@ -1,0 +1,356 @@
+"""make bench: the figures users feel, each next to a reference measured in the same run.
+
+Prints a table and writes bench/results.json as a list of
+{name, value, unit, reference_name, reference_value, ratio, aim, met}.
+
+    python bench/run_all.py [--only hook,enqueue,catchup,latency,import] [--quick]
+
+Everything runs on loopback: the demo ERP (SQLite ODBC), the local shop, `shopsync serve`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers.servers import bin_path, env_with  # noqa: E402
+from tests.helpers.stack import Stack, wait_until  # noqa: E402
+
+RESULTS: list[dict[str, Any]] = []
+
+
+def record(name: str, value: float, unit: str, reference_name: str = "", reference_value: float | None = None,
+           aim: str = "", met: bool | None = None) -> None:
+    ratio = None
+    if reference_value:
+        ratio = round(value / reference_value, 3)
+    RESULTS.append({"name": name, "value": round(value, 4), "unit": unit, "reference_name": reference_name,
+                    "reference_value": None if reference_value is None else round(reference_value, 4),
+                    "ratio": ratio, "aim": aim, "met": met})
+    ref = f"  vs {reference_name}: {reference_value:.4g} {unit} (ratio {ratio})" if reference_value else ""
+    flag = "" if met is None else ("  [aim met]" if met else "  [aim NOT met]")
+    print(f"{name}: {value:.4g} {unit}{ref}  {aim}{flag}", flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, int(round(p / 100 * (len(values) - 1)))))
+    return values[k]
+
+
+# -- 1. hook cost ---------------------------------------------------------------------
+BARE_CLIENT = """
+import sys, grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+with grpc.insecure_channel(sys.argv[1]) as ch:
+    health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2)
+"""
+
+
+def bench_hook(tmp: Path, runs: int) -> None:
+    stack = Stack(tmp, products=50, auth={"token": ""}, sync={"workers": False}).start_server()
+    try:
+        hook = [bin_path("erp-hook"), "stock-changed", "1", "--config", str(stack.config)]
+        bare = [sys.executable, "-c", BARE_CLIENT, stack.address]
+        env = env_with()
+        hook_times, bare_times = [], []
+        for cmd, out in ((hook, hook_times), (bare, bare_times)):
+            subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm the file cache
+        for _ in range(runs):  # interleaved, so both see the same machine state
+            for cmd, out in ((hook, hook_times), (bare, bare_times)):
+                start = time.perf_counter()
+                subprocess.run(cmd, env=env, check=True, capture_output=True)
+                out.append((time.perf_counter() - start) * 1000)
+        hm, bm = statistics.median(hook_times), statistics.median(bare_times)
+        record("hook wall time, median", hm, "ms", "bare grpcio health-check client, median", bm,
+               "aim: <= 1.3x the bare client", hm <= 1.3 * bm)
+        record("hook wall time, p95", pct(hook_times, 95), "ms", "bare grpcio client, p95", pct(bare_times, 95))
+    finally:
+        stack.close()
+
+
+# -- 2. durable enqueue through the RPC ---------------------------------------------------
+def bench_enqueue(tmp: Path, count: int) -> None:
+    import grpc
+
+    from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
+
+    stack = Stack(tmp, products=10, auth={"token": ""}, sync={"workers": False}).start_server()
+    try:
+        channels = [grpc.insecure_channel(stack.address) for _ in range(8)]
+        stubs = [erp_events_pb2_grpc.ErpEventServiceStub(c) for c in channels]
+        stubs[0].RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id="warm", kind=3, erp_id=1))
+
+        def send(i: int) -> None:
+            stubs[i % len(stubs)].RecordErpEvent(erp_events_pb2.RecordErpEventRequest(
+                request_id=f"b{i}", kind=3, erp_id=1 + i % 1000), timeout=30)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(send, range(count)))
+        rpc_rate = count / (time.perf_counter() - start)
+        for c in channels:
+            c.close()
+        # the durability floor: committed single-row INSERTs, same disk, same synchronous setting
+        db = sqlite3.connect(tmp / "floor.db", isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT)")
+        start = time.perf_counter()
+        for i in range(count):
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO t (payload) VALUES (?)", ('{"event":"stock-changed","erp_id":%d}' % i,))
+            db.execute("COMMIT")
+        floor = count / (time.perf_counter() - start)
+        db.close()
+        record("durable enqueue via RecordErpEvent (16 callers)", rpc_rate, "msg/s",
+               "committed single-row INSERTs (sqlite3, WAL, synchronous=FULL)", floor,
+               "aim: >= 2000 msg/s", rpc_rate >= 2000)
+    finally:
+        stack.close()
+
+
+# -- 3. catch-up after an outage -------------------------------------------------------------
+def bench_catchup(tmp: Path, products: int, changes: int) -> None:
+    import random
+
+    import grpc
+    from woocommerce import API
+
+    from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
+
+    stack = Stack(tmp, products=int(products * 1.5) + 3, auth={"token": ""},
+                  queue={"sqlite_synchronous": "FULL"}).start_server()
+    try:
+        marked = [pid for pid, p in stack.erp.get_products(range(1, int(products * 1.5) + 4)).items()
+                  if p.marked][:products]
+        with grpc.insecure_channel(stack.address) as ch:
+            stub = erp_events_pb2_grpc.ErpEventServiceStub(ch)
+            for pid in marked:
+                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid))
+            wait_until(stack.queues_empty, timeout=300, message="initial sync")
+            stack.shop.stop()
+            rng = random.Random(1)
+            sim, cur = stack.sim, stack.sim.conn.cursor()
+            plan = [(rng.choice(marked), rng.randint(1, 9)) for _ in range(changes)]
+            for n, (pid, qty) in enumerate(plan):
+                # a goods receipt line straight into the ERP (what the simulator does, batched for speed)
+                cur.execute("INSERT INTO HM.MZ (super, idtw, ilosc, cena, magazyn, bufor, przychod, rozchod) "
+                            "VALUES (0, ?, ?, 0, 1, 0, 1, 0)", pid, qty)
+                if n % 500 == 499:
+                    sim.conn.commit()
+            sim.conn.commit()
+
+            def send(item: tuple[int, tuple[int, int]]) -> None:
+                n, (pid, _) = item
+                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"c{n}", kind=3, erp_id=pid),
+                                    timeout=30)
+
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(send, enumerate(plan)))
+            wait_until(lambda: stack.queue_stats()["QUEUE_NAME_ERP_EVENTS"].pending == 0, timeout=300,
+                       message="events read")
+        codes = {pid: p.code for pid, p in stack.erp.get_products(marked).items()}
+        expected = stack.erp.commercial_stock(marked)
+
+        def shop_equals_erp() -> bool:
+            got = {}
+            for page in stack.woo.iter_products():
+                for p in page.items:
+                    got[p.sku] = p.stock
+            return all(got.get(codes[pid]) == expected[pid] for pid in marked)
+
+        stack.shop.start()
+        start = time.perf_counter()
+        wait_until(stack.queues_empty, timeout=600, interval=0.05, message="outbox drained")
+        ours = time.perf_counter() - start
+        assert shop_equals_erp(), "shop differs from the ERP after catch-up"
+        # reference: the official woocommerce package, one PUT per change, same shop
+        shop_ids = stack.woo.find_product_ids_by_sku([codes[pid] for pid in marked[:50]])
+        ids = list(shop_ids.values())
+        wcapi = API(url=stack.shop.url, consumer_key=stack.shop.key, consumer_secret=stack.shop.secret,
+                    version="wc/v3", timeout=30)
+        sample = min(changes, 2000)
+        start = time.perf_counter()
+        for n in range(sample):
+            r = wcapi.put(f"products/{ids[n % len(ids)]}", {"stock_quantity": n, "manage_stock": True})
+            r.raise_for_status()
+        per_change = (time.perf_counter() - start) / sample
+        reference = per_change * changes
+        record(f"catch-up: {changes} stock changes / {products} products after shop outage", ours, "s",
+               f"woocommerce package, one update per change ({sample} timed, x{changes / sample:.0f})",
+               reference, "aim: >= 20x faster than the reference", reference / ours >= 20)
+    finally:
+        stack.close()
+
+
+# -- 4. change-to-shop latency ---------------------------------------------------------------
+def bench_latency(tmp: Path, rate: float, seconds: float) -> None:
+    import grpc
+
+    from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
+
+    arrivals: dict[tuple[str, int], float] = {}
+    lock = threading.Lock()
+
+    class Receiver(BaseHTTPRequestHandler):  # the shop's product.updated webhook tells when it holds the change
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                arrivals.setdefault((body.get("sku"), body.get("stock_quantity")), time.perf_counter())
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    stack = Stack(tmp, products=150, auth={"token": ""}).start_server()
+    try:
+        marked = [pid for pid, p in stack.erp.get_products(range(1, 151)).items() if p.marked][:100]
+        codes = {pid: stack.erp.get_product(pid).code for pid in marked}
+        with grpc.insecure_channel(stack.address) as ch:
+            stub = erp_events_pb2_grpc.ErpEventServiceStub(ch)
+            for pid in marked:
+                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid))
+            wait_until(stack.queues_empty, timeout=120, message="initial sync")
+            stack.shop.admin("POST", "webhooks", {"topic": "product.updated", "secret": "x",
+                                                  "delivery_url": f"http://127.0.0.1:{receiver.server_port}/"})
+            sent: list[tuple[tuple[str, int], float]] = []
+            n_events = int(rate * seconds)
+            start = time.perf_counter()
+            for n in range(n_events):
+                due = start + n / rate
+                while time.perf_counter() < due:
+                    time.sleep(0.0005)
+                pid = marked[n % len(marked)]
+                stack.sim.approve_pz(pid, 1)
+                t0 = time.perf_counter()
+                stock = int(stack.erp.commercial_stock([pid])[pid])
+                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"l{n}", kind=3, erp_id=pid),
+                                    timeout=10)
+                sent.append(((codes[pid], stock), t0))
+        wait_until(lambda: all(k in arrivals for k, _ in sent[-20:]), timeout=60, message="last changes arrived")
+        lat = [(arrivals[k] - t0) * 1000 for k, t0 in sent if k in arrivals]
+        missing = len(sent) - len(lat)
+        med, p99 = statistics.median(lat), pct(lat, 99)
+        record(f"change-to-shop latency at {rate:.0f} events/s, median", med, "ms", aim="aim: < 300 ms",
+               met=med < 300)
+        record(f"change-to-shop latency at {rate:.0f} events/s, p99", p99, "ms",
+               aim=f"aim: < 1000 ms ({missing} superseded by a newer change of the same product)", met=p99 < 1000)
+    finally:
+        stack.close()
+        receiver.shutdown()
+
+
+# -- 5. initial import ---------------------------------------------------------------------
+def bench_import(tmp: Path, count: int) -> None:
+    import grpc
+
+    from demo_shop.store import ShopStore, now_gmt
+    from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+    stack = Stack(tmp, products=0, auth={"token": ""}, sync={"workers": False})
+    try:
+        stack.shop.stop()
+        store = ShopStore(stack.shop.db)  # seed the shop's own storage directly: fast and exact
+        cat = store.insert("categories", {"name": "Import", "slug": "import", "parent": 0, "description": ""})
+        with store.lock:
+            store.db.execute("BEGIN")
+            for i in range(count):
+                store.insert("products", {
+                    "name": f"Produkt importowany {i}", "type": "simple", "status": "publish", "sku": f"IMP-{i:06d}",
+                    "regular_price": "10.00", "price": "10.00", "description": "opis", "manage_stock": True,
+                    "stock_quantity": 5, "categories": [{"id": cat["id"], "name": "Import", "slug": "import"}],
+                    "images": [], "meta_data": [], "date_modified_gmt": now_gmt()}, f"IMP-{i:06d}")
+            store.db.execute("COMMIT")
+        store.close()
+        stack.shop.start()
+        stack.start_server()
+        start = time.perf_counter()
+        peak = 0
+        pid = stack.server.pid
+        with grpc.insecure_channel(stack.address) as ch:
+            last = None
+            for last in sync_pb2_grpc.SyncServiceStub(ch).ImportCatalog(sync_pb2.ImportCatalogRequest(),
+                                                                          timeout=3600):
+                peak = max(peak, _hwm_kb(pid))
+        elapsed = time.perf_counter() - start
+        peak = max(peak, _hwm_kb(pid))
+        assert last is not None and last.done and last.created == count, last
+        aim_s = "aim: < 60 s" if count <= 10_000 else ""
+        record(f"initial import of {count} shop products into an empty ERP", elapsed, "s", aim=aim_s,
+               met=(elapsed < 60) if count <= 10_000 else None)
+        record(f"initial import of {count} products, server peak RSS", peak / 1024, "MB",
+               aim="aim: < 200 MB" if count >= 100_000 else "", met=(peak / 1024 < 200) if count >= 100_000 else None)
+    finally:
+        stack.close()
+
+
+def _hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="hook,enqueue,catchup,latency,import")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    q = args.quick
+    print(f"shopsync benchmarks, {dt.datetime.now().isoformat(timespec='seconds')}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {platform.platform()}", flush=True)
+    steps: list[tuple[str, Callable[[Path], None]]] = [
+        ("hook", lambda d: bench_hook(d, 10 if q else 50)),
+        ("enqueue", lambda d: bench_enqueue(d, 2000 if q else 10000)),
+        ("catchup", lambda d: bench_catchup(d, 100 if q else 1000, 1000 if q else 10000)),
+        ("latency", lambda d: bench_latency(d, 50, 5 if q else 20)),
+        ("import", lambda d: (bench_import(d, 1000 if q else 10_000),
+                              None if q else bench_import(Path(tempfile.mkdtemp(dir=d)), 100_000))),
+    ]
+    with tempfile.TemporaryDirectory(prefix="shopsync-bench-") as tmp:
+        for name, fn in steps:
+            if name in only:
+                d = Path(tmp) / name
+                d.mkdir()
+                fn(d)
+    out = ROOT / "bench" / "results.json"
+    machine = {"date": dt.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
+               "python": platform.python_version()}
+    out.write_text(json.dumps([{**r, **machine} for r in RESULTS], indent=2))
+    print(f"\n{'figure':70} {'value':>12} {'reference':>12} {'ratio':>8}  aim")
+    for r in RESULTS:
+        ref = "" if r["reference_value"] is None else f"{r['reference_value']:.4g}"
+        met = "" if r["met"] is None else ("met" if r["met"] else "NOT met")
+        print(f"{r['name'][:70]:70} {r['value']:>10.4g} {r['unit']:>3} {ref:>10} {str(r['ratio'] or ''):>8}  "
+              f"{r['aim']} {met}")
+    print(f"\nwritten to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
