@@ -22,6 +22,7 @@ from server.settings import Settings, redact_url
 from server.sync import erp_to_shop, shop_to_erp
 from server.sync.binder import Binder
 from server.sync.context import SyncContext
+from server.sync.erp_to_shop import ShopDown
 from shop_client.errors import ShopError, ShopUnavailable
 from shop_client.interface import ShopClient
 
@@ -64,6 +65,8 @@ class QueueWorker(threading.Thread):
                 continue
             try:
                 self.handler(self.rt.ctx, msgs)
+            except ShopDown as exc:
+                self._shop_down(exc)
             except (ErpRetryable, ShopUnavailable) as exc:
                 log.warning("%s: %d message(s) wait for a retry: %s", self.name, len(msgs), exc)
                 self._fail(msgs, str(exc))
@@ -73,6 +76,36 @@ class QueueWorker(threading.Thread):
             except Exception as exc:  # noqa: BLE001 - a bug must not stop delivery of everything else
                 log.exception("%s: unexpected error", self.name)
                 self._fail(msgs, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _shop_down(self, exc: ShopDown) -> None:
+        """A whole batch failed for want of the shop: is it down, or did only this batch fail?
+
+        Down: the messages go back unchanged (no attempt counted, so an outage of any
+        length dead-letters nothing) and delivery pauses, probing the shop every
+        shop.probe_interval_seconds; it resumes the moment the shop answers.
+        Up: the batch itself is the problem; its messages back off as usual.
+        """
+        shop, store = self.rt.ctx.shop, self.rt.store
+        try:
+            shop.ping()
+        except ShopUnavailable:
+            store.release(exc.messages)
+            log.warning("shop unavailable (%s); %d message(s) wait, probing every %.1f s", exc,
+                        len(exc.messages), self.rt.settings.shop.probe_interval_seconds)
+            wait = max(self.rt.settings.shop.probe_interval_seconds, exc.retry_after or 0)
+            while not self.rt.stopping.wait(wait):
+                try:
+                    shop.ping()
+                    log.info("shop is back; delivering")
+                    return
+                except ShopUnavailable:
+                    wait = self.rt.settings.shop.probe_interval_seconds
+                except ShopError:
+                    return
+            return
+        except ShopError:
+            pass
+        self._fail(exc.messages, str(exc))
 
     def _fail(self, msgs: Sequence[Message], reason: str) -> None:
         for m in msgs:

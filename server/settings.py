@@ -85,6 +85,8 @@ class ShopSettings:
     consumer_key: str = ""
     consumer_secret: str = ""
     timeout_seconds: float = 15.0
+    # While the shop is down, delivery pauses and probes it this often.
+    probe_interval_seconds: float = 0.5
     verify_tls: bool = True
     # Where the shop keeps a customer's tax id, and where we write pairing status.
     nip_meta_key: str = "_billing_nip"

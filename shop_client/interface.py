@@ -146,6 +146,10 @@ class ShopClient(abc.ABC):
     capabilities: frozenset[str] = frozenset()
 
     @abc.abstractmethod
+    def ping(self) -> None:
+        """One cheap call; raises ShopUnavailable while the shop cannot be reached."""
+
+    @abc.abstractmethod
     def iter_products(self, page_size: int = 100, start_page: int = 1) -> Iterator[ProductPage]:
         """Every product, one page at a time (memory stays flat)."""
 

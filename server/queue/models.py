@@ -61,7 +61,7 @@ def make_tables(db: peewee.Database) -> Tables:
             table_name = "queue_message"
             indexes = (
                 (("queue", "status", "id"), False),
-                (("queue", "entity_key", "id"), False),
+                (("queue", "entity_key", "status", "id"), False),
             )
 
     class Request(peewee.Model):

@@ -22,7 +22,7 @@ import random
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 from urllib.parse import unquote, urlparse
 
@@ -60,6 +60,18 @@ class EnqueueResult:
     id: int
     duplicate: bool = False
     coalesced: bool = False
+
+
+@dataclass
+class _PendingEnqueue:
+    """One caller's enqueue, waiting for the group commit that writes it."""
+
+    queue: str
+    items: list[tuple[str, dict[str, Any], str | None, str | None]]
+    coalesce: bool
+    results: list[EnqueueResult] = field(default_factory=list)
+    error: BaseException | None = None
+    done: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,8 @@ class QueueStore:
         self.is_postgres = isinstance(db, peewee.PostgresqlDatabase)
         self._wake = threading.Condition()
         self._write_lock = threading.RLock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[_PendingEnqueue] = []
         self._closed = False
 
     @classmethod
@@ -189,48 +203,74 @@ class QueueStore:
     def enqueue_many(self, queue: str,
                      items: Iterable[tuple[str, dict[str, Any], str | None, str | None]],
                      *, coalesce: bool = True) -> list[EnqueueResult]:
-        """Enqueue several messages in one transaction (kind, payload, entity_key, request_id).
+        """Enqueue several messages durably (kind, payload, entity_key, request_id); returns after commit.
 
-        The hot path of every hook call, so it is plain SQL rather than query building.
+        Group commit: callers that arrive while another commit is running are
+        written together in the next transaction, one fsync for all of them, each
+        still answered only after its rows are committed.
         """
         if queue not in QUEUES:
             raise QueueError(f"unknown queue {queue!r}")
+        mine = _PendingEnqueue(queue, list(items), coalesce)
+        with self._pending_lock:
+            self._pending.append(mine)
+        self._ensure_connected()
+        with self._write_lock:
+            if not mine.done:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                try:
+                    with self._tx():
+                        for job in batch:
+                            job.results = self._write_enqueue(job)
+                except BaseException as exc:
+                    for job in batch:
+                        job.error = exc
+                    raise
+                finally:
+                    for job in batch:
+                        job.done = True
+        if mine.error is not None:
+            raise mine.error
+        self.notify()
+        return mine.results
+
+    def _write_enqueue(self, job: "_PendingEnqueue") -> list[EnqueueResult]:
+        # The hot path of every hook call, so it is plain SQL rather than query building.
         p = self.db.param
         now = time.time()
+        queue = job.queue
         results: list[EnqueueResult] = []
-        self._ensure_connected()
-        with self._tx():
-            for kind, payload, entity_key, request_id in items:
-                body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-                if request_id:
-                    seen = self.db.execute_sql(
-                        f"SELECT message_id FROM queue_request WHERE request_id = {p}", (request_id,)).fetchone()
-                    if seen is not None:
-                        results.append(EnqueueResult(id=int(seen[0]), duplicate=True))
-                        continue
-                msg_id = None
-                coalesced = False
-                if coalesce and entity_key is not None:
-                    older = self.db.execute_sql(
-                        f"SELECT id FROM queue_message WHERE queue = {p} AND entity_key = {p} AND status = {PENDING} "
-                        "ORDER BY id DESC LIMIT 1", (queue, entity_key)).fetchone()
-                    if older is not None:
-                        msg_id, coalesced = int(older[0]), True
-                        self.db.execute_sql(f"UPDATE queue_message SET payload = {p}, kind = {p} WHERE id = {p}",
-                                            (body, kind, msg_id))
-                if msg_id is None:
-                    sql = (f"INSERT INTO queue_message (queue, kind, entity_key, payload, status, attempts, "
-                           f"created_at, available_at) VALUES ({p}, {p}, {p}, {p}, {PENDING}, 0, {p}, {p})")
-                    params = (queue, kind, entity_key, body, now, now)
-                    if self.is_postgres:
-                        msg_id = int(self.db.execute_sql(sql + " RETURNING id", params).fetchone()[0])
-                    else:
-                        msg_id = int(self.db.execute_sql(sql, params).lastrowid)
-                if request_id:
-                    self.db.execute_sql(f"INSERT INTO queue_request (request_id, message_id, created_at) "
-                                        f"VALUES ({p}, {p}, {p})", (request_id, msg_id, now))
-                results.append(EnqueueResult(id=msg_id, coalesced=coalesced))
-        self.notify()
+        for kind, payload, entity_key, request_id in job.items:
+            body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+            if request_id:
+                seen = self.db.execute_sql(
+                    f"SELECT message_id FROM queue_request WHERE request_id = {p}", (request_id,)).fetchone()
+                if seen is not None:
+                    results.append(EnqueueResult(id=int(seen[0]), duplicate=True))
+                    continue
+            msg_id = None
+            coalesced = False
+            if job.coalesce and entity_key is not None:
+                older = self.db.execute_sql(
+                    f"SELECT id FROM queue_message WHERE queue = {p} AND entity_key = {p} AND status = {PENDING} "
+                    "ORDER BY id DESC LIMIT 1", (queue, entity_key)).fetchone()
+                if older is not None:
+                    msg_id, coalesced = int(older[0]), True
+                    self.db.execute_sql(f"UPDATE queue_message SET payload = {p}, kind = {p} WHERE id = {p}",
+                                        (body, kind, msg_id))
+            if msg_id is None:
+                sql = (f"INSERT INTO queue_message (queue, kind, entity_key, payload, status, attempts, "
+                       f"created_at, available_at) VALUES ({p}, {p}, {p}, {p}, {PENDING}, 0, {p}, {p})")
+                params = (queue, kind, entity_key, body, now, now)
+                if self.is_postgres:
+                    msg_id = int(self.db.execute_sql(sql + " RETURNING id", params).fetchone()[0])
+                else:
+                    msg_id = int(self.db.execute_sql(sql, params).lastrowid)
+            if request_id:
+                self.db.execute_sql(f"INSERT INTO queue_request (request_id, message_id, created_at) "
+                                    f"VALUES ({p}, {p}, {p})", (request_id, msg_id, now))
+            results.append(EnqueueResult(id=msg_id, coalesced=coalesced))
         return results
 
     # -- consumer side -----------------------------------------------------

@@ -118,6 +118,8 @@ class Outcome:
     def __init__(self) -> None:
         self.done: list[Message] = []
         self.failed: list[tuple[Message, str, bool]] = []
+        self.unavailable: list[Message] = []
+        self.unavailable_error: ShopUnavailable | None = None
 
     def ok(self, m: Message) -> None:
         self.done.append(m)
@@ -131,11 +133,22 @@ class Outcome:
             ctx.store.fail(m, reason, retryable=retryable)
 
 
+class ShopDown(ShopUnavailable):
+    """The shop did not take a whole batch; `messages` are settled by the worker (see runtime)."""
+
+    def __init__(self, cause: ShopUnavailable, messages: list[Message]) -> None:
+        super().__init__(str(cause), status=cause.status, code=cause.code, retry_after=cause.retry_after)
+        self.messages = messages
+
+
 def _shop_failure(out: Outcome, msgs: Iterable[Message], exc: ShopError) -> None:
+    if isinstance(exc, ShopUnavailable):
+        out.unavailable += list(msgs)
+        out.unavailable_error = exc
+        return
     # Keys or permissions are a setting to fix, not a reason to drop the changes.
-    retryable = isinstance(exc, (ShopUnavailable, ShopAuthError))
     for m in msgs:
-        out.fail(m, str(exc), retryable)
+        out.fail(m, str(exc), isinstance(exc, ShopAuthError))
 
 
 def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome) -> None:
@@ -258,6 +271,8 @@ def deliver_outbox(ctx: SyncContext, messages: Sequence[Message]) -> None:
             for m in msgs:
                 out.fail(m, str(exc), False)
     out.apply(ctx)
+    if out.unavailable and out.unavailable_error is not None:
+        raise ShopDown(out.unavailable_error, out.unavailable)
 
 
 def _all_ids(fetch: Any, page: int) -> list[int]:

@@ -221,6 +221,9 @@ class WooCommerceShop(ShopClient):
             cat_id = parent
         return tuple(reversed(path))
 
+    def ping(self) -> None:
+        self._send("GET", "/products", params={"per_page": 1, "_fields": "id"})
+
     def iter_products(self, page_size: int = 100, start_page: int = 1) -> Iterator[ProductPage]:
         self._cat_tree = self._load_categories()
         for items, total, page, pages in self._pages("/products", {"orderby": "id", "order": "asc"},
