@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := unixodbc libsqliteodbc odbc-postgresql postgresql
+APT_PACKAGES := unixodbc libsqliteodbc odbc-postgresql postgresql openssl
 
 .PHONY: run test setup system-deps protos bench bench-queue clean
 

@@ -16,7 +16,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from server.auth import TokenInterceptor
+from server.auth import DecodeGuard, TokenInterceptor
 from server.runtime import Runtime
 from server.servicers.customers import CustomerServicer
 from server.servicers.erp_events import ErpEventServicer
@@ -80,7 +80,8 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
             "set auth.token (SHOPSYNC_TOKEN), or grpc.allow_insecure_remote = true to accept the risk")
     runtime = runtime or Runtime(settings)
     runtime.open()
-    interceptors = [TokenInterceptor(settings.auth.token)] if settings.auth.token else []
+    interceptors: list[grpc.ServerInterceptor] = [TokenInterceptor(settings.auth.token)] if settings.auth.token else []
+    interceptors.append(DecodeGuard())
     options = [
         ("grpc.max_receive_message_length", settings.grpc.max_message_bytes),
         ("grpc.max_send_message_length", settings.grpc.max_message_bytes),

@@ -37,3 +37,45 @@ class TokenInterceptor(grpc.ServerInterceptor):
         if not hmac.compare_digest(got.encode("utf-8", "replace"), self._expected):
             return _deny("wrong token: check auth.token / SHOPSYNC_TOKEN")
         return continuation(details)
+
+
+class _Undecodable:
+    """A request body protobuf could not parse (e.g. a string field that is not UTF-8)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+class DecodeGuard(grpc.ServerInterceptor):
+    """Answer INVALID_ARGUMENT, not grpc's INTERNAL, to request bytes that do not parse."""
+
+    def intercept_service(self, continuation: Callable[[Any], Any], details: Any) -> Any:
+        handler = continuation(details)
+        if handler is None or handler.request_deserializer is None or handler.request_streaming:
+            return handler
+        decode = handler.request_deserializer
+        method = details.method
+
+        def safe_decode(data: bytes) -> Any:
+            try:
+                return decode(data)
+            except Exception as exc:  # noqa: BLE001 - any parse failure is the caller's bad input
+                return _Undecodable(exc)
+
+        def guarded(behavior: Callable[..., Any]) -> Callable[..., Any]:
+            def run(request: Any, context: grpc.ServicerContext) -> Any:
+                if isinstance(request, _Undecodable):
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                  f"request to {method} is not a valid protobuf message "
+                                  f"({type(request.error).__name__}); string fields must be UTF-8")
+                return behavior(request, context)
+            return run
+
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(guarded(handler.unary_unary), request_deserializer=safe_decode,
+                                                       response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(guarded(handler.unary_stream),
+                                                        request_deserializer=safe_decode,
+                                                        response_serializer=handler.response_serializer)
+        return handler

@@ -256,3 +256,25 @@ def test_grpc_errors_are_precise(stack):
             stub.UnpairCustomer(customers_pb2.UnpairCustomerRequest(shop_customer_id=12345), metadata=stack.metadata)
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
     assert normalize_nip("PL 526-025-09-95") == "5260250995"
+
+
+def test_polling_queues_each_order_change_once(stack):
+    from server.runtime import Runtime
+    from server.settings import load_settings
+    from server.sync.shop_to_erp import poll_orders
+
+    codes = sync_products(stack, [1])
+    order = shop_order(stack, [(codes[0], 1)])
+    stack.stop_server()  # poll from here, with the server's own settings and queue
+    rt = Runtime(load_settings(stack.config))
+    rt.open()
+    try:
+        first = poll_orders(rt.ctx)
+        assert first >= 1
+        assert poll_orders(rt.ctx) == 0, "the overlap window must not bring the same order back"
+        api = stack.shop_api()
+        api.put(f"/orders/{order['id']}", json={"status": "on-hold"}).raise_for_status()
+        api.close()
+        assert poll_orders(rt.ctx) == 1, "a changed order is queued again"
+    finally:
+        rt.close()

@@ -259,14 +259,15 @@ class ErpSimulator:
         if not cur.execute("SELECT id FROM HM.TW WHERE id = ?", product_id).fetchone():
             raise ErpNotFound(f"product id {product_id} is not in HM.TW")
 
-    def _run(self, fn: Any) -> Any:
-        cur = self.conn.cursor()
+    def transaction(self, fn: Any) -> Any:
+        """Run fn(cursor) in one transaction of the demo ERP."""
+        self.d.begin(self.conn)
         try:
-            out = fn(cur)
-            self.conn.commit()
+            out = fn(self.conn.cursor())
+            self.d.commit(self.conn)
             return out
         except BaseException:
-            self.conn.rollback()
+            self.d.rollback(self.conn)
             raise
 
     def save_item(self, product_id: int, *, name: str | None = None, ean: str | None = None,
@@ -290,7 +291,7 @@ class ErpSimulator:
             if vat is not None:
                 cur.execute("UPDATE HM.TW SET vatsp = ? WHERE id = ?", vat, product_id)
             cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
-        self._run(act)
+        self.transaction(act)
         return "item-saved", product_id
 
     def set_marker(self, product_id: int, on: bool) -> tuple[str, int]:
@@ -302,7 +303,7 @@ class ErpSimulator:
                 cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {self.marker_column}) "
                             "VALUES (?, ?)", product_id, value)
             cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
-        self._run(act)
+        self.transaction(act)
         return "item-saved", product_id
 
     def edit_note(self, product_id: int, text: str) -> tuple[str, int]:
@@ -313,7 +314,7 @@ class ErpSimulator:
                 self.d.insert(cur, "HM.NT", {"super": product_id, "baza": self.note_baza, "typ": 0,
                                              "subtyp": 0, "opis": text})
             cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
-        self._run(act)
+        self.transaction(act)
         return "note-edited", product_id
 
     def approve_pz(self, product_id: int, quantity: Decimal | int, warehouse: int = 1,
@@ -327,7 +328,7 @@ class ErpSimulator:
             self.d.insert(cur, "HM.MZ", {"super": mg, "idtw": product_id, "ilosc": Decimal(quantity),
                                          "cena": Decimal(price), "magazyn": warehouse, "bufor": 0,
                                          "przychod": 1, "rozchod": 0})
-        self._run(act)
+        self.transaction(act)
         return "stock-changed", product_id
 
     def add_reservation(self, product_id: int, quantity: Decimal | int, warehouse: int = 1,
@@ -337,7 +338,7 @@ class ErpSimulator:
             return self.d.insert(cur, "HM.RZ", {"idtw": product_id, "idkh": contractor_id, "magazyn": warehouse,
                                                 "iddokrz": None, "bazadokrz": None, "iloscrz": Decimal(quantity),
                                                 "iloscrl": 0, "data": self._now(), "termin": None})
-        rz = self._run(act)
+        rz = self.transaction(act)
         return "reservation-made", product_id, rz
 
     def delete_reservation(self, reservation_id: int) -> tuple[str, int]:
@@ -347,7 +348,7 @@ class ErpSimulator:
                 raise ErpNotFound(f"reservation id {reservation_id} is not in HM.RZ")
             cur.execute("DELETE FROM HM.RZ WHERE id = ?", reservation_id)
             return int(row[0])
-        return "reservation-made", self._run(act)
+        return "reservation-made", self.transaction(act)
 
     def set_price(self, price_list_id: int, product_id: int, price: Decimal | None) -> tuple[str, int]:
         """Set (or with None, remove) one product's price on a price list."""
@@ -362,12 +363,11 @@ class ErpSimulator:
                 kod = cur.execute("SELECT kod FROM HM.TW WHERE id = ?", product_id).fetchone()[0]
                 self.d.insert(cur, "HM.CP", {"idck": price_list_id, "idpoz": product_id, "bazapoz": 1,
                                              "kod": kod, "cena": Decimal(price), "waluta": "PLN"})
-        self._run(act)
+        self.transaction(act)
         return "price-list-saved", price_list_id
 
     def price_list_id(self, code: str) -> int:
-        row = self.conn.cursor().execute("SELECT id FROM HM.CK WHERE kod = ?", code).fetchone()
-        self.conn.commit()
+        row = self.transaction(lambda cur: cur.execute("SELECT id FROM HM.CK WHERE kod = ?", code).fetchone())
         if row is None:
             raise ErpNotFound(f"price list {code!r} is not in HM.CK")
         return int(row[0])
@@ -380,16 +380,15 @@ class ErpSimulator:
             cur.execute("INSERT INTO HM.ShopsyncImages (idtw, filename, content_type, data, sha256, modifiedDate) "
                         "VALUES (?, ?, ?, ?, ?, ?)", product_id, filename, content_type, data,
                         hashlib.sha256(data).hexdigest(), self._now())
-        self._run(act)
+        self.transaction(act)
         return "image-changed", product_id
 
     def delete_image(self, product_id: int) -> tuple[str, int]:
-        self._run(lambda cur: cur.execute("DELETE FROM HM.ShopsyncImages WHERE idtw = ?", product_id))
+        self.transaction(lambda cur: cur.execute("DELETE FROM HM.ShopsyncImages WHERE idtw = ?", product_id))
         return "image-changed", product_id
 
     def product_id(self, code: str) -> int:
-        row = self.conn.cursor().execute("SELECT id FROM HM.TW WHERE kod = ?", code).fetchone()
-        self.conn.commit()
+        row = self.transaction(lambda cur: cur.execute("SELECT id FROM HM.TW WHERE kod = ?", code).fetchone())
         if row is None:
             raise ErpNotFound(f"product {code!r} is not in HM.TW")
         return int(row[0])

@@ -42,14 +42,19 @@ def sqlite_companion(path: Path) -> Path:
 class Dialect:
     name = "base"
 
-    def __init__(self, lock_timeout_seconds: int = 5) -> None:
+    def __init__(self, lock_timeout_seconds: int = 5, query_timeout_seconds: int = 60) -> None:
         self.lock_timeout_seconds = lock_timeout_seconds
+        self.query_timeout_seconds = query_timeout_seconds
 
     def connect(self, conn_str: str) -> pyodbc.Connection:
         try:
             conn = pyodbc.connect(conn_str, autocommit=False, timeout=self.lock_timeout_seconds)
         except pyodbc.Error as exc:
             raise self.translate(exc, connecting=True) from exc
+        try:
+            conn.timeout = self.query_timeout_seconds  # no statement waits forever...
+        except pyodbc.Error:
+            pass  # ...where the driver supports it (psqlODBC does not; lock_timeout covers waits there)
         try:
             self.on_connect(conn)
         except pyodbc.Error as exc:
@@ -63,6 +68,16 @@ class Dialect:
     def insert(self, cur: pyodbc.Cursor, table: str, values: dict[str, Any]) -> int:
         """INSERT one row and return its new id."""
         raise NotImplementedError
+
+    # Transactions: the driver's own (autocommit off) except where a dialect knows better.
+    def begin(self, conn: pyodbc.Connection) -> None:
+        """Start a unit of work (the driver starts one implicitly)."""
+
+    def commit(self, conn: pyodbc.Connection) -> None:
+        conn.commit()
+
+    def rollback(self, conn: pyodbc.Connection) -> None:
+        conn.rollback()
 
     @staticmethod
     def _columns(values: dict[str, Any]) -> tuple[str, str, list[Any]]:
@@ -104,10 +119,24 @@ class SqliteDialect(Dialect):
         if not self.database.exists():
             raise ErpRetryable(f"ERP database file {self.database} does not exist "
                                "(create the demo with `shopsync erp init-demo`)")
-        conn.autocommit = True
+        conn.autocommit = True  # transactions are begun explicitly (see begin)
         conn.execute("ATTACH DATABASE ? AS HM", str(self.database))
         conn.execute("ATTACH DATABASE ? AS SSCommon", str(sqlite_companion(self.database)))
-        conn.autocommit = False
+
+    # The driver begins DEFERRED transactions: one that reads, then writes, fails at
+    # once with "database is locked" if another process wrote in between. IMMEDIATE
+    # takes the write lock up front and waits (busy timeout) instead.
+    def begin(self, conn: pyodbc.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self, conn: pyodbc.Connection) -> None:
+        conn.execute("COMMIT")
+
+    def rollback(self, conn: pyodbc.Connection) -> None:
+        try:
+            conn.execute("ROLLBACK")
+        except pyodbc.Error:
+            pass  # nothing was begun, or SQLite already rolled back
 
     def insert(self, cur: pyodbc.Cursor, table: str, values: dict[str, Any]) -> int:
         cols, marks, params = self._columns(values)

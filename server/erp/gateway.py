@@ -231,24 +231,27 @@ class ErpGateway:
     def unit_of_work(self) -> Iterator[pyodbc.Cursor]:
         """One transaction: commit on success, roll back on any error."""
         conn = self._conn()
-        cur = conn.cursor()
+        cur = None
         try:
+            self.dialect.begin(conn)
+            cur = conn.cursor()
             yield cur
-            conn.commit()
+            self.dialect.commit(conn)
         except pyodbc.Error as exc:
             error = self.dialect.translate(exc)
             with contextlib.suppress(pyodbc.Error):
-                conn.rollback()
+                self.dialect.rollback(conn)
             if self.dialect.is_connection_lost(error, exc):
                 self.close()
             raise error from exc
         except BaseException:
             with contextlib.suppress(pyodbc.Error):
-                conn.rollback()
+                self.dialect.rollback(conn)
             raise
         finally:
-            with contextlib.suppress(pyodbc.Error):
-                cur.close()
+            if cur is not None:
+                with contextlib.suppress(pyodbc.Error):
+                    cur.close()
 
     def ping(self) -> None:
         with self.unit_of_work() as cur:

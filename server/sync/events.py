@@ -44,6 +44,8 @@ def validate_event(name: str, erp_id: int, request_id: str) -> ErpEvent:
         raise BadEvent("request_id: required (a fresh unique id per event)")
     if len(request_id) > 128:
         raise BadEvent("request_id: at most 128 characters")
+    if not request_id.isprintable():
+        raise BadEvent("request_id: control characters are not allowed (use e.g. a UUID)")
     return ErpEvent(name, erp_id)
 
 

@@ -275,37 +275,51 @@ def import_order(ctx: SyncContext, order: ShopOrder) -> int | None:
         return None
     existing = ctx.erp.find_order_by_shop_number(order.number)
     if existing is not None:
+        # Imported before; its stock refresh may not have been queued if we stopped right after.
+        _refresh_stock(ctx, [pid for pid, _, _ in ctx.erp.get_order(existing).lines])
         return existing
     contractor = contractor_for_order(ctx, order)
     draft = order_draft(ctx, order, contractor)
     zo, created = ctx.erp.create_order(draft)
     ctx.binder.save([Binding("order", zo, order.id, {"number": order.number}, 0)])
-    # Our own reservations change commercial stock; no ERP hook fires for them.
-    ctx.store.enqueue_many("erp_events", [("reservation-made", {"event": "reservation-made", "erp_id": ln.product_id,
-                                                                "occurred_unix_ms": int(time.time() * 1000)},
-                                           f"product:{ln.product_id}", None) for ln in draft.lines])
+    _refresh_stock(ctx, [ln.product_id for ln in draft.lines])
     if created:
         log.info("order %s imported as ERP order %s (%d lines)", order.number, zo, len(draft.lines))
     return zo
 
 
+def _refresh_stock(ctx: SyncContext, product_ids: list[int]) -> None:
+    """Our own reservations change commercial stock, and no ERP hook fires for them."""
+    now = int(time.time() * 1000)
+    ctx.store.enqueue_many("erp_events", [("reservation-made", {"event": "reservation-made", "erp_id": pid,
+                                                                "occurred_unix_ms": now}, f"product:{pid}", None)
+                                          for pid in sorted(set(product_ids))])
+
+
 def poll_orders(ctx: SyncContext) -> int:
-    """Queue orders new or changed since the last poll (overlapping a minute; the inbox de-duplicates)."""
+    """Queue orders new or changed since the last poll.
+
+    The window overlaps the last one by a minute (clocks and commits are not
+    exact); each (order, modification time) is queued once, so the overlap does
+    not bring the same orders back on every poll.
+    """
     cursor = ctx.binder.cursor("orders.modified_after")
     since = dt.datetime.fromisoformat(cursor) - dt.timedelta(minutes=1) if cursor else None
     newest = cursor
     count = 0
     for page in ctx.shop.iter_orders(since, ctx.settings.orders.statuses):
-        items = []
+        seen = ctx.binder.many("order_polled", [o.id for o in page.items])
+        fresh = [o for o in page.items if o.id not in seen or seen[o.id].state.get("modified") != o.modified]
         for o in page.items:
-            items.append(("order", {"source": "poll", "order_id": o.id}, f"order:{o.id}", None))
-            if o.modified and (not newest or o.modified > newest):
-                newest = o.modified
-        if items:
-            ctx.store.enqueue_many("inbox", items)
-            count += len(items)
+            if o.modified and (not newest or _utc_iso(o.modified) > newest):
+                newest = _utc_iso(o.modified)
+        if fresh:
+            ctx.store.enqueue_many("inbox", [("order", {"source": "poll", "order_id": o.id}, f"order:{o.id}", None)
+                                             for o in fresh])
+            ctx.binder.save([Binding("order_polled", o.id, None, {"modified": o.modified}, 0) for o in fresh])
+            count += len(fresh)
     if newest and newest != cursor:
-        ctx.binder.set_cursor("orders.modified_after", _utc_iso(newest))
+        ctx.binder.set_cursor("orders.modified_after", newest)
     return count
 
 
