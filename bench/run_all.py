@@ -71,7 +71,7 @@ def bench_hook(tmp: Path, runs: int) -> None:
         bare = [sys.executable, "-c", BARE_CLIENT, stack.address]
         env = env_with()
         hook_times, bare_times = [], []
-        for cmd, out in ((hook, hook_times), (bare, bare_times)):
+        for cmd in (hook, bare):
             subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm the file cache
         for _ in range(runs):  # interleaved, so both see the same machine state
             for cmd, out in ((hook, hook_times), (bare, bare_times)):
@@ -291,9 +291,10 @@ def bench_import(tmp: Path, count: int) -> None:
         pid = stack.server.pid
         with grpc.insecure_channel(stack.address) as ch:
             last = None
-            for last in sync_pb2_grpc.SyncServiceStub(ch).ImportCatalog(sync_pb2.ImportCatalogRequest(),
-                                                                          timeout=3600):
+            for progress in sync_pb2_grpc.SyncServiceStub(ch).ImportCatalog(sync_pb2.ImportCatalogRequest(),
+                                                                              timeout=3600):
                 peak = max(peak, _hwm_kb(pid))
+                last = progress
         elapsed = time.perf_counter() - start
         peak = max(peak, _hwm_kb(pid))
         assert last is not None and last.done and last.created == count, last

@@ -11,7 +11,6 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
-import pytest
 
 from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
 from tests.helpers.stack import TOKEN, WEBHOOK_SECRET, Stack, wait_until
