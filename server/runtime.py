@@ -35,6 +35,10 @@ def make_shop(settings: Settings) -> ShopClient:
         from shop_client.woocommerce import WooCommerceShop
 
         return WooCommerceShop.from_settings(settings.shop)
+    if settings.shop.kind == "oscar":
+        from shop_client.oscar import OscarShop
+
+        return OscarShop.from_settings(settings.shop)
     raise ValueError(f"shop.kind {settings.shop.kind!r} is not supported")
 
 

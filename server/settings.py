@@ -79,7 +79,7 @@ class ErpSettings:
 
 @dataclass(frozen=True)
 class ShopSettings:
-    # woocommerce (more shops come as adapters)
+    # woocommerce or oscar
     kind: str = "woocommerce"
     url: str = "http://127.0.0.1:8090"
     consumer_key: str = ""
@@ -95,6 +95,9 @@ class ShopSettings:
     # price lists apply to the customer (first wins).
     price_list_meta_key: str = "_shopsync_prices"
     customer_price_lists_meta_key: str = "_shopsync_price_lists"
+    # django-oscar: the partner whose stock records we keep, and the class of new products.
+    oscar_partner: str = "sklep"
+    oscar_product_class: str = "towar"
 
 
 @dataclass(frozen=True)
@@ -269,8 +272,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"erp.dialect must be sqlite, postgresql or sqlserver, not {settings.erp.dialect!r}")
     if not settings.erp.warehouses:
         raise SettingsError("erp.warehouses must name at least one warehouse")
-    if settings.shop.kind not in ("woocommerce",):
-        raise SettingsError(f"shop.kind {settings.shop.kind!r} is not supported (woocommerce)")
+    if settings.shop.kind not in ("woocommerce", "oscar"):
+        raise SettingsError(f"shop.kind {settings.shop.kind!r} is not supported (woocommerce, oscar)")
     if settings.orders.rate_source not in ("fixed", "nbp"):
         raise SettingsError(f"orders.rate_source must be fixed or nbp, not {settings.orders.rate_source!r}")
     if settings.queue.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):

@@ -9,8 +9,20 @@ import pytest
 
 from tests.helpers.stack import Stack, wait_until
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+def make_png(color: tuple[int, int, int] = (200, 30, 30), size: int = 2) -> bytes:
+    """A small, valid RGB PNG (shops check what they download)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes(color) * size for _ in range(size))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+PNG = make_png()
 
 
 @pytest.fixture
@@ -82,7 +94,7 @@ def test_main_image_replaced_and_removed(stack):
     stack.act(stack.sim.set_image(5, PNG, "wiertlo.png", "image/png"))
     url = wait_until(lambda: stack.shop_product(code).image_url, message="image in the shop")
     assert httpx.get(url).content == PNG  # the shop downloaded it from our image URL
-    second = PNG + b"\x00"
+    second = make_png((20, 20, 220), size=3)
     stack.act(stack.sim.set_image(5, second, "nowe.png", "image/png"))
     wait_until(lambda: httpx.get(stack.shop_product(code).image_url).content == second, message="replaced")
     stack.act(stack.sim.delete_image(5))

@@ -23,6 +23,7 @@ from server.sync.context import SyncContext
 from server.sync.events import EVENTS
 from server.sync.mappers import changed_fields, image_url, product_state, to_change
 from shop_client.errors import ShopAuthError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
+from shop_client.interface import CAP_PAIRING_STATUS, CAP_PRICE_LISTS
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +169,11 @@ def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome
     if not plans:
         return
     planned = []
+    unsupported = [] if CAP_PRICE_LISTS in ctx.shop.capabilities else ["price_lists"]
     for m, state, fields, b in plans:
         sku = state.get("sku") or (b.state.get("sku") if b else "") or ""
-        planned.append((m, state, fields, b, sku, to_change(sku, b.shop_id if b else None, fields)))
+        sendable = {k: v for k, v in fields.items() if k not in unsupported}
+        planned.append((m, state, fields, b, sku, to_change(sku, b.shop_id if b else None, sendable)))
     changes = [p[5] for p in planned if p[5] is not None]
     try:
         results = iter(ctx.shop.upsert_products(changes) if changes else [])
@@ -209,7 +212,20 @@ def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome
     ctx.binder.save(saved)
 
 
+def _unsupported(ctx: SyncContext, capability: str, what: str, messages: Sequence[Message], out: Outcome) -> bool:
+    """True (and the messages settled) when the shop cannot hold this kind of data."""
+    if capability in ctx.shop.capabilities:
+        return False
+    log.warning("%d %s not sent: this shop (%s) cannot hold them; see `shopsync customers list`",
+                len(messages), what, type(ctx.shop).__name__)
+    for m in messages:
+        out.ok(m)
+    return True
+
+
 def deliver_customer_statuses(ctx: SyncContext, messages: Sequence[Message], out: Outcome) -> None:
+    if _unsupported(ctx, CAP_PAIRING_STATUS, "pairing statuses", messages, out):
+        return
     try:
         results = ctx.shop.set_customer_pairing([(m.payload["shop_customer_id"], m.payload["status"])
                                                  for m in messages])
@@ -224,6 +240,8 @@ def deliver_customer_statuses(ctx: SyncContext, messages: Sequence[Message], out
 
 
 def deliver_customer_prices(ctx: SyncContext, messages: Sequence[Message], out: Outcome) -> None:
+    if _unsupported(ctx, CAP_PRICE_LISTS, "customer price-list assignments", messages, out):
+        return
     updates, owners = [], []
     for m in messages:
         customers = ctx.binder.customers_of_contractor(m.payload["contractor_id"])

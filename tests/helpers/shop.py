@@ -57,6 +57,24 @@ class DemoShopProcess:
     def stats(self) -> dict[str, Any]:
         return self.admin("GET", "stats")
 
+    kind = "woocommerce"
+
+    def settings(self) -> dict[str, Any]:
+        return {"kind": "woocommerce", "url": self.url, "consumer_key": self.key, "consumer_secret": self.secret}
+
+    def place_order(self, lines: list[tuple[str, int]], email: str = "klient@example.pl") -> str:
+        """An order as the shop's checkout makes it (REST create: lines priced, stock reduced, webhook fired)."""
+        from shop_client.woocommerce.oauth import OAuth1QueryAuth
+
+        billing = {"first_name": "Ewa", "last_name": "Wiśniewska", "address_1": "Długa 5", "city": "Kraków",
+                   "postcode": "30-001", "country": "PL", "email": email}
+        with httpx.Client(auth=OAuth1QueryAuth(self.key, self.secret), timeout=10) as api:
+            r = api.post(f"{self.url}/wp-json/wc/v3/orders", json={
+                "status": "processing", "billing": billing, "shipping": billing,
+                "line_items": [{"sku": sku, "quantity": qty} for sku, qty in lines]})
+            r.raise_for_status()
+            return r.json()["number"]
+
     def adapter(self, **kwargs: Any):
         from shop_client.woocommerce import WooCommerceShop
 

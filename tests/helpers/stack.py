@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -44,14 +45,20 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
 
 
 class Stack:
-    def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, **settings: dict[str, Any]) -> None:
+    def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, shop_kind: str = "woocommerce",
+                 **settings: dict[str, Any]) -> None:
         self.tmp = tmp
         self.erp_db = init_sqlite_demo(tmp / "erp.db", product_count=products)
         dialect = make_dialect("sqlite", database=self.erp_db)
         self.erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
         self.sim = ErpSimulator(dialect.connect(dialect.connection_string()), dialect)
-        self.shop = DemoShopProcess(tmp, seed=shop_seed).start()
-        self.woo = self.shop.adapter()
+        if shop_kind == "oscar":
+            from tests.helpers.oscar import OscarShopProcess, template_db
+
+            self.shop = OscarShopProcess(tmp, template_db(Path(tempfile.gettempdir()) / "shopsync-oscar")).start()
+        else:
+            self.shop = DemoShopProcess(tmp, seed=shop_seed).start()
+        self.woo = self.shop.adapter()  # the shop's own client, for assertions (any kind of shop)
         self.grpc_port = free_port()
         self.http_port = free_port()
         self.address = f"127.0.0.1:{self.grpc_port}"
@@ -62,14 +69,15 @@ class Stack:
             "queue": {"database": f"sqlite:///{tmp / 'queue.db'}", "backoff_base_seconds": 0.2,
                       "backoff_max_seconds": 1.0, "max_attempts": 50, "lease_seconds": 30},
             "erp": {"dialect": "sqlite", "database": str(self.erp_db), "warehouses": [1, 2]},
-            "shop": {"url": self.shop.url, "consumer_key": self.shop.key, "consumer_secret": self.shop.secret,
-                     "timeout_seconds": 5},
+            "shop": {**self.shop.settings(), "timeout_seconds": 5 if shop_kind == "woocommerce" else 20},
             "webhooks": {"address": f"127.0.0.1:{self.http_port}", "secret": WEBHOOK_SECRET},
             "orders": {"poll_interval_seconds": 0, "fixed_rates": {"EUR": 4.25}},
             "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0},
             "hooks": {"spool": str(tmp / "spool.jsonl"), "timeout_seconds": 2},
             "log": {"level": "DEBUG"},
         }
+        if shop_kind == "oscar":  # Oscar has no webhooks: orders are polled; new orders are "new"
+            self.sections["orders"].update({"poll_interval_seconds": 1, "statuses": ["new"]})
         for name, values in settings.items():
             self.sections.setdefault(name, {}).update(values)
         self.write_config()

@@ -1,0 +1,3 @@
+"""The django-oscar adapter (admin API of django-oscar-api)."""
+
+from shop_client.oscar.adapter import OscarShop  # noqa: F401
