@@ -28,8 +28,8 @@ def main(username: str, password: str) -> None:
     ProductClass.objects.get_or_create(slug="towar", defaults={"name": "Towar", "requires_shipping": True,
                                                                "track_stock": True})
     Country.objects.update_or_create(iso_3166_1_a2="PL", defaults={
-        "iso_3166_1_a3": "POL", "iso_3166_1_numeric": "616", "printable_name": "Polska", "name": "Rzeczpospolita Polska",
-        "is_shipping_country": True})
+        "iso_3166_1_a3": "POL", "iso_3166_1_numeric": "616", "printable_name": "Polska",
+        "name": "Rzeczpospolita Polska", "is_shipping_country": True})
     Site.objects.update_or_create(id=1, defaults={"domain": "127.0.0.1", "name": "shopsync test"})
 
 
