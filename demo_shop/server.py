@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from pathlib import Path
@@ -29,19 +28,8 @@ def serve(host: str, port: int, db: Path, key: str, secret: str, *, seed: bool =
                    connection_limit=200, channel_timeout=60)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="demo-shop", description="local WooCommerce-compatible shop")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8090)
-    p.add_argument("--db", default="var/demo/shop.db")
-    p.add_argument("--key", default="ck_demo")
-    p.add_argument("--secret", default="cs_demo")
-    p.add_argument("--seed", action="store_true", help="fill an empty shop with sample data")
-    a = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
-    serve(a.host, a.port, Path(a.db), a.key, a.secret, seed=a.seed)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m demo_shop.server ...` takes the same options as `shopsync demo-shop`.
+    from server.cli import main
+
+    sys.exit(main(["demo-shop", *sys.argv[1:]]))

@@ -24,6 +24,7 @@ from typing import Any, Iterator, Sequence
 
 import httpx
 
+from shop_client.files import fetch_limited
 from shop_client.errors import ShopAuthError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.interface import (CAP_IMAGES, Address, CustomerPage, ItemResult, OrderPage, ProductChange,
                                    ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
@@ -256,19 +257,7 @@ class OscarShop(ShopClient):
         self._put(shop_id, {"images": images})
 
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
-        try:
-            with self.files.stream("GET", url) as resp:
-                if resp.status_code >= 400:
-                    raise (ShopUnavailable if resp.status_code >= 500 else ShopRejected)(
-                        f"image {url} answered {resp.status_code}", status=resp.status_code)
-                data = bytearray()
-                for chunk in resp.iter_bytes():
-                    data += chunk
-                    if len(data) > max_bytes:
-                        raise ShopRejected(f"image {url} is larger than the limit of {max_bytes} bytes")
-                return bytes(data), resp.headers.get("Content-Type", "").split(";")[0].strip()
-        except httpx.TransportError as exc:
-            raise ShopUnavailable(f"cannot fetch image {url}: {type(exc).__name__}") from exc
+        return fetch_limited(self.files, url, max_bytes)
 
     # -- customers -----------------------------------------------------------
     def _customer(self, raw: dict[str, Any]) -> ShopCustomer:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers.servers import ROOT, free_port, wait_port
+from tests.helpers.servers import ROOT, free_port, stop_process, wait_port
 
 VENV = ROOT / ".venv-oscar"
 SITE = ROOT / "tests" / "oscar_site"
@@ -88,14 +88,8 @@ class OscarShopProcess:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
+        stop_process(self.proc)
+        self.proc = None
 
     def adapter(self, **kwargs: Any):
         from shop_client.oscar import OscarShop

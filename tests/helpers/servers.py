@@ -52,3 +52,15 @@ def env_with(**extra: str) -> dict[str, str]:
     env.update(extra)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def stop_process(proc: "subprocess.Popen[bytes] | None") -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

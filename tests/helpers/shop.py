@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers.servers import ROOT, env_with, free_port, wait_port
+from tests.helpers.servers import ROOT, env_with, free_port, stop_process, wait_port
 
 
 class DemoShopProcess:
@@ -34,14 +34,8 @@ class DemoShopProcess:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
+        stop_process(self.proc)
+        self.proc = None
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         r = httpx.request(method, f"{self.url}/_demo/{path}", json=body, timeout=10)
