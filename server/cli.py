@@ -266,8 +266,9 @@ class Client:
 
         self.grpc = grpc
         self.address = settings.grpc.address
-        ca = os.environ.get("SHOPSYNC_HOOKS_TLS_CA") or ""
-        self.channel = (grpc.secure_channel(self.address, grpc.ssl_channel_credentials(Path(ca).read_bytes()))
+        ca = settings.hooks.tls_ca
+        self.channel = (grpc.secure_channel(self.address,
+                                            grpc.ssl_channel_credentials(settings.path(ca).read_bytes()))
                         if ca else grpc.insecure_channel(self.address))
         self.metadata = [("authorization", f"Bearer {settings.auth.token}")] if settings.auth.token else None
 

@@ -133,6 +133,8 @@ class SyncSettings:
 class HookSettings:
     spool: str = "var/shopsync/hook-spool.jsonl"
     timeout_seconds: float = 2.0
+    # CA certificate (PEM) that signed the server's TLS certificate; also used by the CLI.
+    tls_ca: str = ""
 
 
 @dataclass(frozen=True)

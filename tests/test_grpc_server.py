@@ -138,3 +138,20 @@ def test_serve_command_runs_and_stops_on_sigterm(tmp_path):
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "server stopped" in out
+
+
+def test_admin_commands_talk_to_the_server_and_fail_in_one_line(running, tmp_path):
+    server, port = running
+    env = env_with(SHOPSYNC_GRPC_ADDRESS=f"127.0.0.1:{port}")
+    done = subprocess.run([bin_path("shopsync"), "queue", "stats"], env=env, capture_output=True, text=True,
+                          timeout=30, cwd=tmp_path)
+    assert done.returncode == 0 and "QUEUE_NAME_OUTBOX" in done.stdout
+    missing = subprocess.run([bin_path("shopsync"), "queue", "retry", "4242"], env=env, capture_output=True,
+                             text=True, timeout=30, cwd=tmp_path)
+    assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0 and "NOT_FOUND" in missing.stderr
+    down = subprocess.run([bin_path("shopsync"), "customers", "list"], capture_output=True, text=True, timeout=30,
+                          env=env_with(SHOPSYNC_GRPC_ADDRESS="127.0.0.1:9"), cwd=tmp_path)
+    assert down.returncode == 1 and "no server at 127.0.0.1:9" in down.stderr and "Traceback" not in down.stderr
+    bad = subprocess.run([bin_path("shopsync"), "serve"], capture_output=True, text=True, timeout=30,
+                         env=env_with(SHOPSYNC_QUEUE_LEASE_SECONDS="soon"), cwd=tmp_path)
+    assert bad.returncode == 2 and "queue.lease_seconds" in bad.stderr and "Traceback" not in bad.stderr
