@@ -152,6 +152,9 @@ class HttpService:
         self.thread.start()
 
     def stop(self) -> None:
-        wasyncore.close_all(self.server._map)  # type: ignore[union-attr]
-        self.server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        # Close the sockets from the server's own loop thread (closing them from here
+        # would pull them from under its select), then let the loop end.
+        server = self.server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
         self.thread.join(5)
+        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
