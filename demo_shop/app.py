@@ -14,7 +14,6 @@ For tests it has switchable faults (POST /_demo/faults): an HTTP status (503,
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -433,11 +432,7 @@ class ShopApp:
         if "images" in data:
             product["images"] = self._images(data["images"], product.get("images") or [])
         if "meta_data" in data:
-            meta = {m["key"]: m for m in product.get("meta_data") or []}
-            for m in data["meta_data"] or []:
-                meta[m["key"]] = {"id": meta.get(m["key"], {}).get("id", len(meta) + 1), "key": m["key"],
-                                  "value": m.get("value")}
-            product["meta_data"] = list(meta.values())
+            product["meta_data"] = _merge_meta(product.get("meta_data"), data["meta_data"])
         product["date_modified_gmt"] = now_gmt()
         return product
 
@@ -559,11 +554,7 @@ class ShopApp:
             if key in data:
                 customer[key] = {**customer.get(key, {}), **(data[key] or {})}
         if "meta_data" in data:
-            meta = {m["key"]: m for m in customer.get("meta_data") or []}
-            for m in data["meta_data"] or []:
-                meta[m["key"]] = {"id": meta.get(m["key"], {}).get("id", len(meta) + 1), "key": m["key"],
-                                  "value": m.get("value")}
-            customer["meta_data"] = list(meta.values())
+            customer["meta_data"] = _merge_meta(customer.get("meta_data"), data["meta_data"])
         customer["date_modified_gmt"] = now_gmt()
         return customer
 
@@ -685,5 +676,10 @@ class ShopApp:
         self.fetch.close()
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+def _merge_meta(current: Any, updates: Any) -> list[dict[str, Any]]:
+    """WooCommerce's meta_data update: an item without an id replaces the value of the same key."""
+    meta = {m["key"]: m for m in current or []}
+    for m in updates or []:
+        meta[m["key"]] = {"id": meta.get(m["key"], {}).get("id", len(meta) + 1), "key": m["key"],
+                          "value": m.get("value")}
+    return list(meta.values())

@@ -122,6 +122,8 @@ def test_categories_and_product_fields_round_trip(woo):
     assert p.category_path == ("Narzędzia", "Wiertarki") and not p.published and p.stock == 7
     assert p.ean == "5901234123457"
     assert woo.ensure_category(("Narzędzia", "Wiertarki")) == woo.ensure_category(["Narzędzia", "Wiertarki"])
+    assert [r.ok for r in woo.set_stock([(r.shop_id, "W-1", Decimal(42))])] == [True]
+    assert woo.get_product(r.shop_id).stock == 42
     with pytest.raises(ShopNotFound):
         woo.get_product(424242)
 

@@ -138,10 +138,6 @@ class Binder:
                 .where((self.B.kind == kind) & (self.B.erp_id > after_erp_id))
                 .order_by(self.B.erp_id).limit(limit).tuples()]
 
-    def count(self, kind: str) -> int:
-        self._connect()
-        return self.B.select().where(self.B.kind == kind).count()
-
     # -- customer pairings ---------------------------------------------------
     def _pairing(self, r: Any) -> Pairing:
         return Pairing(shop_customer_id=int(r.shop_customer_id),

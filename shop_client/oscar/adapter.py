@@ -19,12 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Iterator, Sequence
 
 import httpx
 
 from shop_client.files import fetch_limited
+from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopAuthError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.interface import (CAP_IMAGES, Address, CustomerPage, ItemResult, OrderPage, ProductChange,
                                    ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
@@ -32,15 +33,6 @@ from shop_client.interface import (CAP_IMAGES, Address, CustomerPage, ItemResult
 log = logging.getLogger(__name__)
 SEPARATOR = " > "
 _ID_IN_URL = re.compile(r"/(\d+)/?$")
-
-
-def _dec(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 def _id_of(url: str | None) -> int:

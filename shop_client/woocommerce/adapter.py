@@ -13,12 +13,13 @@ import datetime as dt
 import json
 import logging
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Iterator, Sequence
 
 import httpx
 
 from shop_client.files import fetch_limited
+from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import (ShopAuthError, ShopError, ShopNotFound, ShopRejected,
                                 ShopUnavailable)
 from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS,
@@ -36,15 +37,6 @@ CATEGORY_SEPARATOR = " / "
 
 def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value):.2f}"
-
-
-def _dec(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 def _meta(obj: dict[str, Any], key: str) -> Any:
