@@ -138,3 +138,16 @@ def test_saving_without_edits_sends_nothing(stack):
     time.sleep(0.3)
     # reading the ERP happens; writing to the shop does not (at most the lookup of the test itself)
     assert stack.shop.stats()["batch_sizes"].count(1) <= 1 and stack.shop.stats()["calls"] == calls
+
+
+def test_product_deleted_in_the_shop_is_created_again(stack):
+    code = stack.erp.get_product(8).code
+    stack.act(stack.sim.save_item(8))
+    first = wait_until(lambda: stack.shop_product(code), message="created")
+    api = stack.shop_api()
+    api.delete(f"/products/{first.id}", params={"force": "true"}).raise_for_status()
+    api.close()
+    stack.act(stack.sim.approve_pz(8, 5))
+    again = wait_until(lambda: stack.shop_product(code), message="created again")
+    assert again.id != first.id and again.stock == erp_stock(stack, 8)
+    assert all(q.dead_letters == 0 for q in stack.queue_stats().values())

@@ -188,8 +188,10 @@ def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome
             res = next(results)
             if not res.ok:
                 if b is not None and "Invalid ID" in res.error:
-                    # Deleted in the shop by a person: forget the binding, recreate next time.
+                    # Deleted in the shop by a person: forget the binding; the retry creates it again.
                     saved.append(Binding("product", pid, None, {}, 0))
+                    out.fail(m, f"product {sku} was deleted in the shop; creating it again", True)
+                    continue
                 out.fail(m, f"product {sku}: {res.error}", res.retryable)
                 continue
             shop_id = res.shop_id
