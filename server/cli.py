@@ -509,7 +509,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, (ErpError, ShopError, OSError, ValueError)):
             print(f"shopsync: {exc}", file=sys.stderr)
             return 1
-        raise
+        log.debug("unexpected error", exc_info=True)
+        print(f"shopsync: internal error ({type(exc).__name__}: {exc}); run with --log-level DEBUG for details",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
