@@ -136,6 +136,8 @@ class Clock(threading.Thread):
                     continue
                 self.next_run[name] = now + interval
                 try:
+                    if not self.rt.binder.claim_turn(name, interval):
+                        continue  # another server sharing the queue database ran it just now
                     result = fn()
                     log.debug("%s: %s", name, result)
                 except (ShopUnavailable, ErpRetryable) as exc:

@@ -178,6 +178,27 @@ class Binder:
         r = self.C.get_or_none(self.C.key == key)
         return r.value if r else default
 
+    def claim_turn(self, task: str, interval: float, now: float | None = None) -> bool:
+        """True for exactly one caller per `interval`, across every server sharing this database.
+
+        Periodic passes (catch-up, order polling, pairing) call this first, so several
+        servers on one PostgreSQL queue do not all run the same pass at once.
+        """
+        now = time.time() if now is None else now
+        key = f"clock:{task}"
+        stamp = f"{int(now * 1000):015d}"  # fixed width: text order is time order
+        due = f"{int((now - interval * 0.9) * 1000):015d}"
+        self._connect()
+        with self._tx():
+            updated = (self.C.update(value=stamp)
+                       .where((self.C.key == key) & (self.C.value <= due)).execute())
+            if updated:
+                return True
+            p = self.db.param
+            inserted = self.db.execute_sql(f"INSERT INTO sync_cursor (key, value) VALUES ({p}, {p}) "
+                                           "ON CONFLICT (key) DO NOTHING", (key, stamp)).rowcount
+            return inserted == 1
+
     def set_cursor(self, key: str, value: str) -> None:
         self._connect()
         with self._tx():
