@@ -192,3 +192,17 @@ def test_lost_connection_is_retryable_and_reopened(postgres, tmp_path, request):
         gw.get_product(1)
     assert gw.get_product(1).id == 1  # reopened on the next unit of work
     sim.close()
+
+
+def test_gateway_implements_the_erp_interface():
+    """The flows depend on server.erp.interface.Erp; the SQL gateway must keep matching it."""
+    import inspect
+
+    from server.erp.interface import Erp
+
+    for name, member in inspect.getmembers(Erp, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        impl = getattr(ErpGateway, name, None)
+        assert impl is not None, f"ErpGateway lacks {name}"
+        assert list(inspect.signature(impl).parameters) == list(inspect.signature(member).parameters), name

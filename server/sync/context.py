@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.erp.gateway import ErpGateway
+from server.erp.interface import Erp
 from server.queue.store import QueueStore
 from server.settings import Settings
 from server.sync.binder import Binder
@@ -16,7 +16,7 @@ class SyncContext:
     settings: Settings
     store: QueueStore
     binder: Binder
-    erp: ErpGateway
+    erp: Erp  # ErpGateway, or anything else that implements the interface
     shop: ShopClient
 
     @property
