@@ -379,8 +379,9 @@ class ShopApp:
         out = []
         for img in images or []:
             if img.get("id"):
-                found = [c for c in current if c.get("id") == img["id"]] or \
-                        ([self.store.get("media", int(img["id"]))] if self.store.get("media", int(img["id"])) else [])
+                found = [c for c in current if c.get("id") == img["id"]]
+                if not found and (media := self.store.get("media", int(img["id"]))):
+                    found = [media]
                 if not found:
                     raise HttpError(400, "woocommerce_product_invalid_image_id",
                                     f"#{img['id']} is an invalid image ID.")

@@ -111,9 +111,7 @@ def pair_by_hand(ctx: SyncContext, shop_customer_id: int, contractor_id: int) ->
     try:
         c = ctx.shop.get_customer(shop_customer_id)
         base = {"nip": c.tax_id, "email": c.email, "name": c.name}
-    except ShopNotFound:
-        raise
-    except ShopUnavailable:
+    except ShopUnavailable:  # a person may pair while the shop is down: use what we last saw
         old = ctx.binder.pairing(shop_customer_id)
         if old is None:
             raise
