@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := unixodbc libsqliteodbc odbc-postgresql postgresql openssl
+# A real WooCommerce for the tests: Debian's WordPress, PHP and MariaDB (tests/helpers/wordpress.py).
+APT_PACKAGES += php-cli php-mysql php-xml php-mbstring php-curl php-gd php-intl php-zip mariadb-server mariadb-client wordpress
 
 .PHONY: run test setup system-deps protos bench bench-queue clean
 

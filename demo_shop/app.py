@@ -38,6 +38,22 @@ BATCH_LIMIT = 100
 NONCE_WINDOW = 15 * 60
 
 
+_TAG_LIKE = re.compile(r"<[^>]*>")
+_BARE_AMPERSAND = re.compile(r"&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+DEFAULT_CATEGORY = {"name": "Uncategorized", "slug": "uncategorized", "parent": 0, "description": ""}
+
+
+def kses(text: Any) -> str:
+    """What WordPress's kses filters leave of a name or description: tag-like text cut, `&` as `&amp;`."""
+    return _BARE_AMPERSAND.sub("&amp;", _TAG_LIKE.sub("", str(text or "")))
+
+
+def wpautop(text: str) -> str:
+    """WordPress's view of a stored description: paragraphs in <p>, single line breaks as <br />."""
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
+    return "".join("<p>" + p.replace("\n", "<br />\n") + "</p>\n" for p in paragraphs)
+
+
 class _Secret:
     def __init__(self, secret: str) -> None:
         self.client_secret = secret
@@ -174,6 +190,7 @@ class ShopApp:
         r("POST", r"/products/batch", self.batch_products)
         r("GET", r"/products/categories", self.list_categories)
         r("POST", r"/products/categories", self.create_category)
+        r("POST", r"/products/categories/batch", self.batch_categories)
         r("GET", r"/products/(\d+)", self.get_product)
         r("PUT", r"/products/(\d+)", self.update_product)
         r("DELETE", r"/products/(\d+)", self.delete_product)
@@ -364,7 +381,26 @@ class ShopApp:
             where.append(f"id IN ({','.join('?' * len(ids)) or 'NULL'})")
             args += ids
         order = "id ASC" if params.get("order") == "asc" else "id DESC"
-        return self._page("products", params, " AND ".join(where), tuple(args), order)
+        items, headers = self._page("products", params, " AND ".join(where), tuple(args), order)
+        return [self._view(p, params) for p in items], headers
+
+    @staticmethod
+    def _view(product: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+        """context=view (the default) shows descriptions as WordPress renders them; context=edit as stored."""
+        if params.get("context") == "edit":
+            return product
+        return {**product, "description": wpautop(product.get("description") or ""),
+                "short_description": wpautop(product.get("short_description") or "")}
+
+    def _default_category(self) -> dict[str, Any]:
+        """WordPress files a product without a category under its default one."""
+        with self.store.lock:
+            for c in self.store.all("categories"):
+                if c["slug"] == DEFAULT_CATEGORY["slug"]:
+                    break
+            else:
+                c = self.store.insert("categories", dict(DEFAULT_CATEGORY))
+        return {"id": c["id"], "name": c["name"], "slug": c["slug"]}
 
     def _category_refs(self, cats: Any) -> list[dict[str, Any]]:
         out = []
@@ -413,9 +449,12 @@ class ShopApp:
                 raise HttpError(400, "product_invalid_sku", "Invalid or duplicated SKU.",
                                 resource_id=other["id"], unique_sku=sku)
             product["sku"] = sku
-        for key in ("name", "type", "status", "catalog_visibility", "description", "short_description"):
+        for key in ("type", "status", "catalog_visibility"):
             if key in data:
                 product[key] = data[key]
+        for key in ("name", "description", "short_description"):
+            if key in data:
+                product[key] = kses(data[key])
         if "regular_price" in data:
             product["regular_price"] = _money(data["regular_price"])
             product["price"] = product["regular_price"]
@@ -430,6 +469,8 @@ class ShopApp:
             product["stock_status"] = "instock" if (product.get("stock_quantity") or 0) > 0 else "outofstock"
         if "categories" in data:
             product["categories"] = self._category_refs(data["categories"])
+        if not product.get("categories"):
+            product["categories"] = [self._default_category()]
         if "images" in data:
             product["images"] = self._images(data["images"], product.get("images") or [])
         if "meta_data" in data:
@@ -454,22 +495,25 @@ class ShopApp:
         self.webhooks.fire("product.created", product)
         return product
 
-    def get_product(self, params: dict[str, str], body: Any, pid: str) -> Any:
+    def _load_product(self, pid: str) -> dict[str, Any]:
         product = self.store.get("products", int(pid))
         if product is None:
             raise HttpError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
         return product
 
+    def get_product(self, params: dict[str, str], body: Any, pid: str) -> Any:
+        return self._view(self._load_product(pid), params)
+
     def update_product(self, params: dict[str, str], body: Any, pid: str) -> Any:
         with self.store.lock:
-            product = self.get_product(params, None, pid)
+            product = self._load_product(pid)
             self._apply_product(product, body or {})
             self.store.save("products", product, product.get("sku") or None)
         self.webhooks.fire("product.updated", product)
         return product
 
     def delete_product(self, params: dict[str, str], body: Any, pid: str) -> Any:
-        product = self.get_product(params, None, pid)
+        product = self._load_product(pid)
         if params.get("force") in ("true", "1"):
             self.store.delete("products", int(pid))
         else:
@@ -526,7 +570,7 @@ class ShopApp:
 
     def create_category(self, params: dict[str, str], body: Any) -> Any:
         body = body or {}
-        name = (body.get("name") or "").strip()
+        name = kses(body.get("name") or "").strip()
         if not name:
             raise HttpError(400, "rest_missing_callback_param", "Missing parameter(s): name")
         parent = int(body.get("parent") or 0)
@@ -538,6 +582,12 @@ class ShopApp:
             slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "cat"
             return self.store.insert("categories", {"name": name, "slug": slug, "parent": parent,
                                                     "description": body.get("description", "")})
+
+    def batch_categories(self, params: dict[str, str], body: Any) -> Any:
+        def update(item: dict[str, Any]) -> Any:
+            raise HttpError(400, "rest_invalid_param", "the local shop does not update categories")
+
+        return self._batch(body, lambda item: self.create_category(params, item), update)
 
     # -- customers -----------------------------------------------------------
     def list_customers(self, params: dict[str, str], body: Any) -> Any:

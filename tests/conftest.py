@@ -75,3 +75,42 @@ def erp(request, tmp_path):
     yield gw, sim
     sim.close()
     gw.close()
+
+
+# -- a real WooCommerce (Debian's WordPress + the vendored plugin), started once per session ----
+@pytest.fixture(scope="session")
+def wordpress_site(tmp_path_factory):
+    import os
+
+    from tests.helpers.wordpress import WordPressSite, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("SHOPSYNC_REQUIRE_REAL_WOOCOMMERCE") == "1":
+            pytest.fail(reason + " (SHOPSYNC_REQUIRE_REAL_WOOCOMMERCE=1: CI must run these tests)")
+        pytest.skip(reason)
+    site = WordPressSite(tmp_path_factory.mktemp("wordpress"))
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def real_woocommerce(wordpress_site, tmp_path):
+    """A fresh real WooCommerce shop process (not started: Stack or the test starts it)."""
+    from tests.helpers.wordpress import RealWooCommerceProcess
+
+    shop = RealWooCommerceProcess(wordpress_site, tmp_path)
+    yield shop
+    shop.stop()
+
+
+SHOP_KINDS = ["woocommerce", pytest.param("real_woocommerce", marks=pytest.mark.real_woocommerce), "oscar"]
+
+
+def make_stack(request, tmp_path, **kwargs):
+    """A Stack over the shop kind in request.param (local shop, real WooCommerce or Oscar)."""
+    from tests.helpers.stack import Stack
+
+    kind = request.param
+    shop = request.getfixturevalue("real_woocommerce") if kind == "real_woocommerce" else None
+    return Stack(tmp_path, shop_kind=kind, shop=shop, **kwargs)

@@ -1,5 +1,6 @@
-"""The feature scenarios against both shops, over the real pieces: the local WooCommerce-compatible
-shop and a real django-oscar site (its own virtualenv), same sync, same tests."""
+"""The feature scenarios against every shop, over the real pieces: the local WooCommerce-compatible
+shop, a real WooCommerce 7.9.0 (WordPress, PHP, MariaDB) and a real django-oscar site (its own
+virtualenv), same sync, same tests."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import pytest
 
 from shop_client.interface import ProductChange
 from shopsync.v1 import sync_pb2, sync_pb2_grpc
+from tests.conftest import SHOP_KINDS, make_stack
 from tests.helpers.stack import Stack, wait_until
 from tests.test_e2e_erp_to_shop import PNG
 
 
-@pytest.fixture(params=["woocommerce", "oscar"])
+@pytest.fixture(params=SHOP_KINDS)
 def stack(request, tmp_path):
-    s = Stack(tmp_path, products=40, shop_kind=request.param).start_server()
+    s = make_stack(request, tmp_path, products=40).start_server()
     if request.param == "woocommerce":
         s.register_webhooks()
     yield s

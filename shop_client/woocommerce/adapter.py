@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from decimal import Decimal
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import httpx
 
@@ -25,6 +25,7 @@ from shop_client.errors import (ShopAuthError, ShopError, ShopNotFound, ShopReje
 from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
                                    ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
+from shop_client.text import to_html, to_plain
 from shop_client.woocommerce.oauth import OAuth1QueryAuth
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ API_PREFIX = "/wp-json/wc/v3"
 BATCH_LIMIT = 100
 PER_PAGE_MAX = 100
 CATEGORY_SEPARATOR = " / "
+DEFAULT_CATEGORY_SLUG = "uncategorized"  # WordPress's default product category
+
+
+def _clean_path(path: Sequence[str]) -> tuple[str, ...]:
+    return tuple(p.strip() for p in path if p.strip())
 
 
 def _money(value: Decimal | None) -> str:
@@ -73,6 +79,7 @@ class WooCommerceShop(ShopClient):
         self.customer_price_lists_meta_key = customer_price_lists_meta_key
         self.max_retry_after = max_retry_after
         self._categories: dict[tuple[str, ...], int] = {}
+        self._cat_tree: dict[int, tuple[int, str]] = {}
         self.http = httpx.Client(
             base_url=base + API_PREFIX, auth=auth, verify=verify_tls, transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
@@ -182,30 +189,35 @@ class WooCommerceShop(ShopClient):
 
     # -- products ------------------------------------------------------------
     def _product(self, raw: dict[str, Any]) -> ShopProduct:
-        names = {c.get("id"): c.get("name", "") for c in raw.get("categories") or ()}
+        # WordPress gives every product without a category its default one; that is no ERP group.
+        cats = [c for c in raw.get("categories") or () if c.get("slug") != DEFAULT_CATEGORY_SLUG]
         path: tuple[str, ...] = ()
-        cats = raw.get("categories") or []
         if cats:
-            path = self._category_path_of(int(cats[0]["id"])) or (names.get(cats[0]["id"]) or "",)
+            path = self._category_path_of(int(cats[0]["id"])) or (to_plain(cats[0].get("name") or ""),)
         images = raw.get("images") or []
         return ShopProduct(
-            id=int(raw["id"]), sku=raw.get("sku") or "", name=raw.get("name") or "",
-            price=_dec(raw.get("regular_price")), description=raw.get("description") or "",
+            id=int(raw["id"]), sku=raw.get("sku") or "", name=to_plain(raw.get("name") or ""),
+            price=_dec(raw.get("regular_price")), description=to_plain(raw.get("description") or ""),
             category_path=path, published=raw.get("status") == "publish",
             stock=_dec(raw.get("stock_quantity")) if raw.get("manage_stock") else None,
             ean=str(_meta(raw, "_shopsync_ean") or ""), image_url=images[0].get("src", "") if images else "",
             modified=raw.get("date_modified_gmt") or "")
 
-    def _load_categories(self) -> dict[int, tuple[int, str]]:
-        cats: dict[int, tuple[int, str]] = {}
-        for items, *_ in self._pages("/products/categories", {}, PER_PAGE_MAX):
+    def _load_categories(self) -> None:
+        """The whole category tree in pages of 100: id -> (parent, plain name), and path -> id."""
+        tree: dict[int, tuple[int, str]] = {}
+        for items, *_ in self._pages("/products/categories", {"orderby": "id", "order": "asc"}, PER_PAGE_MAX):
             for c in items:
-                cats[int(c["id"])] = (int(c.get("parent") or 0), c.get("name", ""))
-        return cats
+                tree[int(c["id"])] = (int(c.get("parent") or 0), to_plain(c.get("name", "")))
+        self._cat_tree = tree
+        self._categories = {}
+        for cat_id in tree:
+            path = self._category_path_of(cat_id)
+            self._categories.setdefault(tuple(p.strip() for p in path), cat_id)
 
     def _category_path_of(self, cat_id: int) -> tuple[str, ...]:
-        if not hasattr(self, "_cat_tree") or cat_id not in self._cat_tree:
-            self._cat_tree = self._load_categories()
+        if cat_id not in self._cat_tree:
+            self._load_categories()
         path, seen = [], set()
         while cat_id in self._cat_tree and cat_id not in seen:
             seen.add(cat_id)
@@ -218,52 +230,53 @@ class WooCommerceShop(ShopClient):
         self._send("GET", "/products", params={"per_page": 1, "_fields": "id"})
 
     def iter_products(self, page_size: int = 100, start_page: int = 1) -> Iterator[ProductPage]:
-        self._cat_tree = self._load_categories()
-        for items, total, page, pages in self._pages("/products", {"orderby": "id", "order": "asc"},
-                                                     page_size, start_page):
+        self._load_categories()
+        for items, total, page, pages in self._pages("/products", {"orderby": "id", "order": "asc",
+                                                                   "context": "edit"}, page_size, start_page):
             yield ProductPage(items=[self._product(p) for p in items], total=total, page=page, pages=pages)
 
     def get_product(self, shop_id: int) -> ShopProduct:
-        return self._product(self._send("GET", f"/products/{int(shop_id)}").json())
+        return self._product(self._send("GET", f"/products/{int(shop_id)}", params={"context": "edit"}).json())
 
     def find_product_ids_by_sku(self, skus: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         for sku in skus:
-            for p in self._send("GET", "/products", params={"sku": sku, "per_page": 1}).json():
+            for p in self._send("GET", "/products", params={"sku": sku, "per_page": 1, "_fields": "id,sku"}).json():
                 if p.get("sku") == sku:
                     out[sku] = int(p["id"])
         return out
 
     def ensure_category(self, path: Sequence[str]) -> int:
-        path = tuple(p.strip() for p in path if p.strip())
-        if not path:
-            raise ValueError("category path is empty")
-        if path in self._categories:
-            return self._categories[path]
-        parent = self.ensure_category(path[:-1]) if len(path) > 1 else 0
-        name = path[-1]
-        for items, *_ in self._pages("/products/categories", {"parent": parent, "search": name}, PER_PAGE_MAX):
-            for c in items:
-                if c.get("name") == name and int(c.get("parent") or 0) == parent:
-                    self._categories[path] = int(c["id"])
-                    return self._categories[path]
-        try:
-            created = self._send("POST", "/products/categories", body={"name": name, "parent": parent}).json()
-            cat_id = int(created["id"])
-        except ShopRejected as exc:
-            # Created by someone else meanwhile: WooCommerce says term_exists and names the id.
-            if exc.code != "term_exists":
-                raise
-            cat_id = self._existing_term(parent, name)
-        self._categories[path] = cat_id
-        return cat_id
+        return self.ensure_categories([path])[_clean_path(path)]
 
-    def _existing_term(self, parent: int, name: str) -> int:
-        for items, *_ in self._pages("/products/categories", {"parent": parent}, PER_PAGE_MAX):
-            for c in items:
-                if c.get("name") == name:
-                    return int(c["id"])
-        raise ShopRejected(f"category {name!r} exists but could not be found")
+    def ensure_categories(self, paths: Iterable[Sequence[str]]) -> dict[tuple[str, ...], int]:
+        """Ids of these category paths, creating missing levels: one tree read, one batch per depth.
+
+        Names are compared as plain text (WordPress stores `&` as `&amp;`), so a
+        category created earlier is found again after a restart.
+        """
+        wanted = {_clean_path(p) for p in paths}
+        wanted.discard(())
+        if any(p not in self._categories for p in wanted):
+            self._load_categories()
+        missing = sorted({p[:depth] for p in wanted for depth in range(1, len(p) + 1)} - set(self._categories),
+                         key=len)
+        for depth in sorted({len(p) for p in missing}):
+            level = [p for p in missing if len(p) == depth]
+            items = [("create", "/".join(p), {"name": to_html(p[-1]),
+                                              "parent": self._categories[p[:-1]] if depth > 1 else 0})
+                     for p in level]
+            for p, answer in zip(level, self._batch("/products/categories/batch", items)):
+                err = answer.get("error")
+                if not err:
+                    self._categories[p] = int(answer["id"])
+                elif err.get("code") == "term_exists" and (err.get("data") or {}).get("resource_id"):
+                    # Created by someone else meanwhile: the shop names the existing term's id.
+                    self._categories[p] = int(err["data"]["resource_id"])
+                else:
+                    raise ShopRejected(f"category {' / '.join(p)!r}: {err.get('message', 'refused')} "
+                                       f"({err.get('code', '')})", code=str(err.get("code", "")))
+        return {p: self._categories[p] for p in wanted}
 
     def _product_body(self, change: ProductChange) -> dict[str, Any]:
         f = change.fields
@@ -275,11 +288,11 @@ class WooCommerceShop(ShopClient):
             if "sku" in f:
                 body["sku"] = f["sku"]
         if "name" in f:
-            body["name"] = f["name"]
+            body["name"] = to_html(f["name"])
         if "price" in f:
             body["regular_price"] = _money(f["price"])
         if "description" in f:
-            body["description"] = f["description"]
+            body["description"] = to_html(f["description"])
         if "published" in f:
             body["status"] = "publish" if f["published"] else "draft"
             body["catalog_visibility"] = "visible" if f["published"] else "hidden"
@@ -289,7 +302,8 @@ class WooCommerceShop(ShopClient):
             # The shop counts whole units; a fraction in the ERP (kg, m) rounds down.
             body["stock_quantity"] = int(Decimal(qty).to_integral_value(rounding="ROUND_FLOOR")) if qty else 0
         if "category_path" in f:
-            body["categories"] = [{"id": self.ensure_category(f["category_path"])}] if f["category_path"] else []
+            path = _clean_path(f["category_path"])
+            body["categories"] = [{"id": self._categories[path]}] if path else []
         meta = []
         if "ean" in f:
             meta.append({"key": "_shopsync_ean", "value": f["ean"]})
@@ -301,6 +315,7 @@ class WooCommerceShop(ShopClient):
         return body
 
     def upsert_products(self, changes: Sequence[ProductChange]) -> list[ItemResult]:
+        self.ensure_categories(c.fields["category_path"] for c in changes if c.fields.get("category_path"))
         items = [("create" if c.shop_id is None else "update", c.sku, self._product_body(c)) for c in changes]
         answers = self._batch("/products/batch", items)
         results: list[ItemResult] = []

@@ -46,13 +46,16 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
 
 class Stack:
     def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, shop_kind: str = "woocommerce",
-                 **settings: dict[str, Any]) -> None:
+                 shop: Any = None, **settings: dict[str, Any]) -> None:
         self.tmp = tmp
         self.erp_db = init_sqlite_demo(tmp / "erp.db", product_count=products)
         dialect = make_dialect("sqlite", database=self.erp_db)
         self.erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
         self.sim = ErpSimulator(dialect.connect(dialect.connection_string()), dialect)
-        if shop_kind == "oscar":
+        self.shop_kind = shop_kind
+        if shop is not None:  # a shop process made by the caller (e.g. a real WooCommerce)
+            self.shop = shop.start()
+        elif shop_kind == "oscar":
             from tests.helpers.oscar import OscarShopProcess, template_db
 
             self.shop = OscarShopProcess(tmp, template_db(Path(tempfile.gettempdir()) / "shopsync-oscar")).start()
@@ -69,7 +72,7 @@ class Stack:
             "queue": {"database": f"sqlite:///{tmp / 'queue.db'}", "backoff_base_seconds": 0.2,
                       "backoff_max_seconds": 1.0, "max_attempts": 50, "lease_seconds": 30},
             "erp": {"dialect": "sqlite", "database": str(self.erp_db), "warehouses": [1, 2]},
-            "shop": {**self.shop.settings(), "timeout_seconds": 5 if shop_kind == "woocommerce" else 20},
+            "shop": {**self.shop.settings(), "timeout_seconds": 5 if shop_kind == "woocommerce" else 60},
             "webhooks": {"address": f"127.0.0.1:{self.http_port}", "secret": WEBHOOK_SECRET},
             "orders": {"poll_interval_seconds": 0, "fixed_rates": {"EUR": 4.25}},
             "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0},
@@ -78,6 +81,8 @@ class Stack:
         }
         if shop_kind == "oscar":  # Oscar has no webhooks: orders are polled; new orders are "new"
             self.sections["orders"].update({"poll_interval_seconds": 1, "statuses": ["new"]})
+        if shop_kind == "real_woocommerce":  # its webhooks arrive 3-80 s late: orders are polled
+            self.sections["orders"].update({"poll_interval_seconds": 1})
         for name, values in settings.items():
             self.sections.setdefault(name, {}).update(values)
         self.write_config()
