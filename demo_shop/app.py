@@ -22,7 +22,6 @@ import queue
 import re
 import threading
 import time
-import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, urlencode
@@ -134,9 +133,9 @@ class Webhooks:
 
     def add(self, topic: str, delivery_url: str, secret: str) -> dict[str, Any]:
         hook = {"id": len(self.hooks) + 1, "topic": topic, "delivery_url": delivery_url, "secret": secret,
-                "status": "active"}
+                "status": "active", "failures": 0}
         self.hooks.append(hook)
-        return {k: v for k, v in hook.items() if k != "secret"}
+        return {k: v for k, v in hook.items() if k not in ("secret", "failures")}
 
     def fire(self, topic: str, resource: dict[str, Any]) -> None:
         for hook in self.hooks:
@@ -155,12 +154,21 @@ class Webhooks:
             headers = {"Content-Type": "application/json", "X-WC-Webhook-Source": self.source,
                        "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": resource_name,
                        "X-WC-Webhook-Event": event, "X-WC-Webhook-Signature": sig,
-                       "X-WC-Webhook-ID": str(hook["id"]), "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex}
+                       "X-WC-Webhook-ID": str(hook["id"]),
+                       # As WooCommerce: derived from the webhook and the current second, so shared
+                       # by every delivery of this webhook in that second.
+                       "X-WC-Webhook-Delivery-ID": hashlib.md5(f"{hook['id']}{int(time.time())}".encode()).hexdigest()}
             try:
-                self.client.post(hook["delivery_url"], content=body, headers=headers)
+                resp = self.client.post(hook["delivery_url"], content=body, headers=headers)
+                ok = 200 <= resp.status_code < 300
                 self.sent += 1
             except httpx.HTTPError as exc:
                 log.info("webhook delivery to %s failed: %s", hook["delivery_url"], exc)
+                ok = False
+            hook["failures"] = 0 if ok else hook["failures"] + 1
+            if hook["failures"] > 5:  # WooCommerce disables a webhook after 5 failures in a row
+                hook["status"] = "disabled"
+                log.warning("webhook %s disabled after repeated failures", hook["id"])
 
     def close(self) -> None:
         self.q.put(None)

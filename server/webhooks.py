@@ -39,11 +39,41 @@ def verify_signature(body: bytes, signature: str, secret: str) -> bool:
     return hmac.compare_digest(expected, signature.strip().encode("ascii", "replace"))
 
 
+MAX_ID = 2**63 - 1  # shop ids are database integers; anything larger is not one
+_OBJECT_FIELDS = ("billing", "shipping")
+_LIST_FIELDS = ("line_items", "shipping_lines", "fee_lines", "coupon_lines", "meta_data")
+
+
+def _check_shape(resource: dict[str, Any]) -> None:
+    """Refuse (ValueError, so 400) a body whose fields have the wrong JSON type for a shop resource."""
+    for name in _OBJECT_FIELDS:
+        if name in resource and resource[name] is not None and not isinstance(resource[name], dict):
+            raise ValueError(f"field {name!r} must be an object, got {type(resource[name]).__name__}")
+    for name in _LIST_FIELDS:
+        value = resource.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ValueError(f"field {name!r} must be a list of objects")
+
+
+def delivery_key(topic: str, resource: dict[str, Any], body: bytes) -> str:
+    """What makes two deliveries the same change: topic, resource and its modification time.
+
+    WooCommerce's X-WC-Webhook-Delivery-ID is shared by all deliveries of one
+    webhook in the same second, so different orders would collide on it.
+    """
+    modified = resource.get("date_modified_gmt")
+    stamp = modified if isinstance(modified, str) and modified else hashlib.sha256(body).hexdigest()
+    return f"wc:{topic}:{resource.get('id')}:{stamp}"
+
+
 def inbox_item(topic: str, resource: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
     """(kind, payload, entity key) for a webhook topic we act on; None for the rest."""
     rid = resource.get("id")
-    if not isinstance(rid, int) or rid <= 0:
-        raise ValueError("body has no positive integer id")
+    if isinstance(rid, bool) or not isinstance(rid, int) or not 0 < rid <= MAX_ID:
+        raise ValueError("body has no id that is a positive integer of at most 2^63-1")
+    _check_shape(resource)
     if topic in ("order.created", "order.updated"):
         return "order", {"source": "webhook", "order": resource}, f"order:{rid}"
     if topic in ("customer.created", "customer.updated"):
@@ -106,9 +136,8 @@ class WebhookApp:
         if item is None:
             return _text(start_response, 202, f"topic {topic or '(none)'} ignored")
         kind, payload, key = item
-        delivery = environ.get("HTTP_X_WC_WEBHOOK_DELIVERY_ID", "")
         result = self.store.enqueue("inbox", kind, payload, entity_key=key,
-                                    request_id=f"wc-delivery:{delivery}" if delivery else None)
+                                    request_id=delivery_key(topic, resource, body))
         log.info("webhook %s queued as inbox message %s%s", topic, result.id,
                  " (coalesced)" if result.coalesced else " (repeat)" if result.duplicate else "")
         return _text(start_response, 200, "queued")

@@ -16,7 +16,8 @@ from __future__ import annotations
 import html
 import re
 
-_BREAK = re.compile(r"<br\s*/?>|</p\s*>", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"<br\s*/?>\n?", re.IGNORECASE)
+_PARAGRAPH_END = re.compile(r"</p\s*>\s*", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -34,7 +35,8 @@ def to_plain(markup: str) -> str:
     """HTML (as a shop stores or shows it) as the plain text a person reads there."""
     if not markup:
         return ""
-    text = _BREAK.sub("\n", markup.replace("\r\n", "\n"))
+    text = _LINE_BREAK.sub("\n", markup.replace("\r\n", "\n"))
+    text = _PARAGRAPH_END.sub("\n\n", text)
     text = _TAG.sub("", text)
     text = html.unescape(text)
     return _BLANK_LINES.sub("\n\n", text).strip("\n")

@@ -201,3 +201,18 @@ def test_webhook_signature_as_woocommerce_php_makes_it():
     assert verify_signature(body, "ObD89vthzjUhgAhgOHp7gjPLkYTuomCFmauc3vBXAPY=", "abc")
     assert not verify_signature(body, "ObD89vthzjUhgAhgOHp7gjPLkYTuomCFmauc3vBXAPY=", "abd")
     assert not verify_signature(body + b" ", "ObD89vthzjUhgAhgOHp7gjPLkYTuomCFmauc3vBXAPY=", "abc")
+
+
+@pytest.mark.parametrize("body", [
+    {"id": 10**30, "status": "processing"},                      # not an id a shop can have
+    {"id": 7, "status": "processing", "billing": "x"},           # an object field that is not an object
+    {"id": 7, "status": "processing", "line_items": ["x"]},      # lines that are not objects
+    {"id": True, "status": "processing"},                        # JSON true is not an id
+])
+def test_signed_but_malformed_order_webhooks_are_400_and_queue_nothing(server, body):
+    srv, _ = server
+    before = depth(srv)
+    resp = signed_post(srv, json.dumps(body).encode())
+    assert resp.status_code == 400, resp.text
+    assert "id" in resp.text or "billing" in resp.text or "line_items" in resp.text
+    assert depth(srv) == before

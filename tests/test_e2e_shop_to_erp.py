@@ -158,6 +158,19 @@ def test_same_order_three_times_is_one_zo(stack):
     assert (zo, zp, rz) == (1, 1, 1)
 
 
+def test_different_orders_sharing_a_delivery_id_are_both_imported(stack):
+    """WooCommerce derives X-WC-Webhook-Delivery-ID from the webhook and the second: it is not an order's id."""
+    codes = sync_products(stack, [1])
+    stack.sections["orders"]["poll_interval_seconds"] = 0
+    first, second = shop_order(stack, [(codes[0], 1)]), shop_order(stack, [(codes[0], 2)])
+    for order in (first, second, first):
+        assert stack.post_webhook("order.created", order, delivery="same-second").status_code == 200
+    for order in (first, second):
+        wait_until(lambda o=order: stack.erp.find_order_by_shop_number(o["number"]), message="both imported")
+    wait_until(stack.queues_empty, message="drained")
+    assert stack.erp.count_orders()[0] == 2
+
+
 def test_known_contractor_keeps_its_erp_data(stack):
     from server import demo_data
 

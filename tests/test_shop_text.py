@@ -1,0 +1,108 @@
+"""The text contract with a shop that speaks HTML, against the local shop and a real WooCommerce.
+
+ERP text is plain text: what the ERP says is what a shopper reads, nothing in it
+becomes markup, and reading back gives the same text (see shop_client/text.py).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from shop_client.interface import ProductChange
+from shop_client.text import to_html, to_plain
+from tests.helpers.shop import DemoShopProcess
+
+NAME = 'Osłonka Łoś & syn <czarna> "mała"'
+NOTE = "5 < 6 > 4\nŁódź & okolice: \"cytat\" i 'apostrof'\n<script>alert('x')</script>"
+
+
+@pytest.fixture(params=["woocommerce", pytest.param("real_woocommerce", marks=pytest.mark.real_woocommerce)])
+def shop(request, tmp_path):
+    proc = (request.getfixturevalue("real_woocommerce") if request.param == "real_woocommerce"
+            else DemoShopProcess(tmp_path)).start()
+    yield proc
+    proc.stop()
+
+
+def test_plain_text_round_trips_through_html():
+    for text in (NAME, NOTE, "", "a &amp; b", "linia 1\n\nlinia 2"):
+        assert to_plain(to_html(text)) == text
+    assert to_plain("<p>Jeden<br />\ndwa</p>\n<p>trzy &amp; cztery</p>") == "Jeden\ndwa\n\ntrzy & cztery"
+
+
+def test_names_and_notes_read_back_exactly_and_never_become_markup(shop):
+    woo = shop.adapter()
+    try:
+        [res] = woo.upsert_products([ProductChange(sku="TXT-1", fields={
+            "name": NAME, "description": NOTE, "price": Decimal("9.99"), "published": True,
+            "category_path": ("Ogród & taras", "Donice <duże>")})])
+        assert res.ok, res.error
+        p = woo.get_product(res.shop_id)
+        assert (p.name, p.description, p.category_path) == (NAME, NOTE, ("Ogród & taras", "Donice <duże>"))
+        view = httpx.get(f"{shop.url}/wp-json/wc/v3/products/{res.shop_id}", auth=None, timeout=30,
+                         params=_signed(woo, f"/products/{res.shop_id}")).json()
+        assert "<script>" not in view["description"] and "<czarna>" not in view["name"]
+        assert to_plain(view["description"]) == NOTE
+    finally:
+        woo.close()
+
+
+def _signed(woo, path: str) -> dict[str, str]:
+    """Query parameters of a signed GET (the adapter's own OAuth 1.0a signing)."""
+    request = woo.http.build_request("GET", path)
+    signed = next(woo.http.auth.auth_flow(request))
+    return dict(httpx.QueryParams(signed.url.query))
+
+
+def test_category_with_ampersand_is_found_again_after_a_restart(shop):
+    first = shop.adapter()
+    try:
+        cat = first.ensure_category(("Ogród & taras", "Meble"))
+    finally:
+        first.close()
+    again = shop.adapter()  # a new process knows nothing of the first one's cache
+    try:
+        assert again.ensure_category(("Ogród & taras", "Meble")) == cat
+        [res] = again.upsert_products([ProductChange(sku="CAT-1", fields={
+            "name": "Stół", "category_path": ("Ogród & taras", "Meble"), "published": True})])
+        assert res.ok, res.error
+        assert again.get_product(res.shop_id).category_path == ("Ogród & taras", "Meble")
+    finally:
+        again.close()
+
+
+def test_a_product_without_a_category_has_no_category_path(shop):
+    woo = shop.adapter()
+    try:
+        [res] = woo.upsert_products([ProductChange(sku="NOCAT", fields={"name": "Bez grupy", "published": True})])
+        assert res.ok, res.error
+        assert woo.get_product(res.shop_id).category_path == ()
+    finally:
+        woo.close()
+
+
+def test_the_storefront_shows_the_erp_text(real_woocommerce):
+    """What a shopper's browser gets: the name and note as text, no script from the ERP.
+
+    (Quotes are left out of the name here: WordPress's typography turns them curly on display.)
+    """
+    shop = real_woocommerce.start()
+    woo = shop.adapter()
+    name = "Osłonka Łoś & syn <czarna>"
+    try:
+        [res] = woo.upsert_products([ProductChange(sku="TXT-2", fields={
+            "name": name, "description": NOTE, "price": Decimal("9.99"), "published": True})])
+        assert res.ok, res.error
+        with shop.api() as api:
+            link = api.get(f"/products/{res.shop_id}").json()["permalink"]
+        page = httpx.get(link, timeout=60, follow_redirects=True).text
+        assert "<script>alert('x')</script>" not in page
+        title = re.search(r'<h1 class="[^"]*(?:product_title|post-title)[^"]*">(.*?)</h1>', page, re.S)
+        assert title and to_plain(title.group(1)) == name
+        assert "5 &lt; 6 &gt; 4" in page
+    finally:
+        woo.close()
