@@ -83,8 +83,9 @@ class MariaDB:
     @staticmethod
     def initialise(datadir: Path) -> None:
         datadir.mkdir(parents=True, exist_ok=True)
-        _run([_tool("mariadb-install-db"), "--no-defaults", f"--datadir={datadir}",
-              "--auth-root-authentication-method=normal", "--skip-test-db"] + (["--user=root"] if os.geteuid() == 0 else []))
+        args = [_tool("mariadb-install-db"), "--no-defaults", f"--datadir={datadir}",
+                "--auth-root-authentication-method=normal", "--skip-test-db"]
+        _run(args + (["--user=root"] if os.geteuid() == 0 else []))
 
     def start(self) -> "MariaDB":
         args = [_tool("mariadbd"), "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.datadir}/sock",
