@@ -89,6 +89,7 @@ class ShopCustomer:
     billing: Address
     tax_id: str
     pairing: dict[str, Any] = field(default_factory=dict)
+    staff: bool = False  # the shop's own people (administrators, shop managers): never paired
 
     @property
     def name(self) -> str:

@@ -104,7 +104,8 @@ def real_woocommerce(wordpress_site, tmp_path):
     shop.stop()
 
 
-SHOP_KINDS = ["woocommerce", pytest.param("real_woocommerce", marks=pytest.mark.real_woocommerce), "oscar"]
+WOOCOMMERCE_KINDS = ["woocommerce", pytest.param("real_woocommerce", marks=pytest.mark.real_woocommerce)]
+SHOP_KINDS = [*WOOCOMMERCE_KINDS, "oscar"]
 
 
 def make_stack(request, tmp_path, **kwargs):

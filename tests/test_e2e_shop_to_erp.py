@@ -10,13 +10,24 @@ import pytest
 
 from shop_client.interface import ProductChange
 from shopsync.v1 import customers_pb2, customers_pb2_grpc, queue_pb2, queue_pb2_grpc, sync_pb2, sync_pb2_grpc
+from tests.conftest import WOOCOMMERCE_KINDS, make_stack
 from tests.helpers.servers import grpcurl
 from tests.helpers.stack import TOKEN, Stack, wait_until
 from tests.test_e2e_erp_to_shop import PNG
 
 
+@pytest.fixture(params=WOOCOMMERCE_KINDS)
+def stack(request, tmp_path):
+    """The local shop (webhooks + polling) and a real WooCommerce (polling: its webhooks come late)."""
+    s = make_stack(request, tmp_path, products=30).start_server()
+    s.register_webhooks()
+    yield s
+    s.close()
+
+
 @pytest.fixture
-def stack(tmp_path):
+def local_stack(tmp_path):
+    """The local shop only: for what is about our webhook endpoint itself."""
     s = Stack(tmp_path, products=30).start_server()
     s.register_webhooks()
     yield s
@@ -144,31 +155,31 @@ def test_order_becomes_one_zmo_with_reservations_and_stock_flows_back(stack):
     assert stack.erp.get_order(zo2).contractor_id == record.contractor_id
 
 
-def test_same_order_three_times_is_one_zo(stack):
-    codes = sync_products(stack, [1])
-    order = shop_order(stack, [(codes[0], 1)])  # webhook order.created, once
-    assert stack.post_webhook("order.created", order, delivery="d-1").status_code == 200  # webhook again
-    stack.sections["orders"]["poll_interval_seconds"] = 1  # and the poll
-    stack.write_config()
-    stack.stop_server()
-    stack.start_server()
-    wait_until(lambda: stack.erp.find_order_by_shop_number(order["number"]), message="imported")
-    wait_until(stack.queues_empty, message="drained")
-    zo, zp, rz = stack.erp.count_orders()
+def test_same_order_three_times_is_one_zo(local_stack):
+    codes = sync_products(local_stack, [1])
+    order = shop_order(local_stack, [(codes[0], 1)])  # webhook order.created, once
+    assert local_stack.post_webhook("order.created", order, delivery="d-1").status_code == 200  # webhook again
+    local_stack.sections["orders"]["poll_interval_seconds"] = 1  # and the poll
+    local_stack.write_config()
+    local_stack.stop_server()
+    local_stack.start_server()
+    wait_until(lambda: local_stack.erp.find_order_by_shop_number(order["number"]), message="imported")
+    wait_until(local_stack.queues_empty, message="drained")
+    zo, zp, rz = local_stack.erp.count_orders()
     assert (zo, zp, rz) == (1, 1, 1)
 
 
-def test_different_orders_sharing_a_delivery_id_are_both_imported(stack):
+def test_different_orders_sharing_a_delivery_id_are_both_imported(local_stack):
     """WooCommerce derives X-WC-Webhook-Delivery-ID from the webhook and the second: it is not an order's id."""
-    codes = sync_products(stack, [1])
-    stack.sections["orders"]["poll_interval_seconds"] = 0
-    first, second = shop_order(stack, [(codes[0], 1)]), shop_order(stack, [(codes[0], 2)])
+    codes = sync_products(local_stack, [1])
+    local_stack.sections["orders"]["poll_interval_seconds"] = 0
+    first, second = shop_order(local_stack, [(codes[0], 1)]), shop_order(local_stack, [(codes[0], 2)])
     for order in (first, second, first):
-        assert stack.post_webhook("order.created", order, delivery="same-second").status_code == 200
+        assert local_stack.post_webhook("order.created", order, delivery="same-second").status_code == 200
     for order in (first, second):
-        wait_until(lambda o=order: stack.erp.find_order_by_shop_number(o["number"]), message="both imported")
-    wait_until(stack.queues_empty, message="drained")
-    assert stack.erp.count_orders()[0] == 2
+        wait_until(lambda o=order: local_stack.erp.find_order_by_shop_number(o["number"]), message="both imported")
+    wait_until(local_stack.queues_empty, message="drained")
+    assert local_stack.erp.count_orders()[0] == 2
 
 
 def test_known_contractor_keeps_its_erp_data(stack):
@@ -221,16 +232,16 @@ def test_currency_without_rate_is_a_dead_letter_with_a_reason(stack):
     assert stack.erp.find_order_by_shop_number(order["number"]) is None
 
 
-def test_unsigned_or_wrongly_signed_webhooks_are_refused_and_nothing_queued(stack):
+def test_unsigned_or_wrongly_signed_webhooks_are_refused_and_nothing_queued(local_stack):
     resource = {"id": 999, "number": "999", "status": "processing", "line_items": []}
-    assert stack.post_webhook("order.created", resource, signature="").status_code == 401
-    assert stack.post_webhook("order.created", resource, secret="wrong").status_code == 401
-    assert stack.post_webhook("order.created", resource, signature="bm9wZQ==").status_code == 401
-    stats = stack.queue_stats()
+    assert local_stack.post_webhook("order.created", resource, signature="").status_code == 401
+    assert local_stack.post_webhook("order.created", resource, secret="wrong").status_code == 401
+    assert local_stack.post_webhook("order.created", resource, signature="bm9wZQ==").status_code == 401
+    stats = local_stack.queue_stats()
     assert stats["QUEUE_NAME_INBOX"].pending == 0 and stats["QUEUE_NAME_INBOX"].dead_letters == 0
 
 
-def test_shop_image_goes_to_the_erp_when_it_has_none(stack):
+def test_shop_image_goes_to_the_erp_when_it_has_none(local_stack):
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -247,43 +258,43 @@ def test_shop_image_goes_to_the_erp_when_it_has_none(stack):
 
     host = HTTPServer(("127.0.0.1", 0), Img)
     threading.Thread(target=host.serve_forever, daemon=True).start()
-    code = sync_products(stack, [2])[0]
-    shop_id = stack.shop_product(code).id
-    api = stack.shop_api()
+    code = sync_products(local_stack, [2])[0]
+    shop_id = local_stack.shop_product(code).id
+    api = local_stack.shop_api()
     api.put(f"/products/{shop_id}", json={"images": [{"src": f"http://127.0.0.1:{host.server_port}/a.png"}]})
     api.close()
-    img = wait_until(lambda: stack.erp.get_image(2), message="image in the ERP")
+    img = wait_until(lambda: local_stack.erp.get_image(2), message="image in the ERP")
     assert img.data == PNG and img.content_type == "image/png"
     host.shutdown()
 
 
-def test_grpc_errors_are_precise(stack):
-    with stack.channel() as ch:
+def test_grpc_errors_are_precise(local_stack):
+    with local_stack.channel() as ch:
         stub = customers_pb2_grpc.CustomerServiceStub(ch)
         with pytest.raises(grpc.RpcError) as err:
             stub.PairCustomer(customers_pb2.PairCustomerRequest(shop_customer_id=0, erp_contractor_id=1),
-                              metadata=stack.metadata)
+                              metadata=local_stack.metadata)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "shop_customer_id" in err.value.details()
         with pytest.raises(grpc.RpcError) as err:
-            stub.UnpairCustomer(customers_pb2.UnpairCustomerRequest(shop_customer_id=12345), metadata=stack.metadata)
+            stub.UnpairCustomer(customers_pb2.UnpairCustomerRequest(shop_customer_id=12345), metadata=local_stack.metadata)
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-def test_polling_queues_each_order_change_once(stack):
+def test_polling_queues_each_order_change_once(local_stack):
     from server.runtime import Runtime
     from server.settings import load_settings
     from server.sync.shop_to_erp import poll_orders
 
-    codes = sync_products(stack, [1])
-    order = shop_order(stack, [(codes[0], 1)])
-    stack.stop_server()  # poll from here, with the server's own settings and queue
-    rt = Runtime(load_settings(stack.config))
+    codes = sync_products(local_stack, [1])
+    order = shop_order(local_stack, [(codes[0], 1)])
+    local_stack.stop_server()  # poll from here, with the server's own settings and queue
+    rt = Runtime(load_settings(local_stack.config))
     rt.open()
     try:
         first = poll_orders(rt.ctx)
         assert first >= 1
         assert poll_orders(rt.ctx) == 0, "the overlap window must not bring the same order back"
-        api = stack.shop_api()
+        api = local_stack.shop_api()
         api.put(f"/orders/{order['id']}", json={"status": "on-hold"}).raise_for_status()
         api.close()
         assert poll_orders(rt.ctx) == 1, "a changed order is queued again"

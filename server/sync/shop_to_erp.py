@@ -99,6 +99,8 @@ def pair_all_customers(ctx: SyncContext) -> tuple[int, int, int]:
     seen = paired = waiting = 0
     for page in ctx.shop.iter_customers():
         for c in page.items:
+            if c.staff:
+                continue  # the shop's own staff buy nothing on account: no status on them
             p = pair_customer(ctx, c)
             seen += 1
             paired += p.status == PAIRED
@@ -373,7 +375,8 @@ def process_inbox(ctx: SyncContext, messages: Sequence[Message]) -> None:
             elif m.kind == "customer":
                 customer = (ctx.shop.parse_customer(m.payload["customer"]) if "customer" in m.payload  # type: ignore[attr-defined]
                             else ctx.shop.get_customer(int(m.payload["customer_id"])))
-                pair_customer(ctx, customer)
+                if not customer.staff:
+                    pair_customer(ctx, customer)
             elif m.kind == "product":
                 import_image(ctx, int(m.payload["shop_product_id"]), m.payload.get("image_src", ""))
             else:

@@ -255,7 +255,8 @@ class OscarShop(ShopClient):
     def _customer(self, raw: dict[str, Any]) -> ShopCustomer:
         return ShopCustomer(id=_id_of(raw.get("url")) or int(raw.get("id", 0)), email=raw.get("email") or "",
                             first_name=raw.get("first_name") or "", last_name=raw.get("last_name") or "",
-                            billing=Address(email=raw.get("email") or ""), tax_id="")
+                            billing=Address(email=raw.get("email") or ""), tax_id="",
+                            staff=bool(raw.get("is_staff") or raw.get("is_superuser")))
 
     def iter_customers(self, page_size: int = 100) -> Iterator[CustomerPage]:
         for items, total in self._list("/admin/users/", page_size):

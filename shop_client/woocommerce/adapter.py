@@ -35,6 +35,8 @@ BATCH_LIMIT = 100
 PER_PAGE_MAX = 100
 CATEGORY_SEPARATOR = " / "
 DEFAULT_CATEGORY_SLUG = "uncategorized"  # WordPress's default product category
+# WordPress roles of people who buy; administrators, shop managers, editors... are the shop's staff.
+BUYER_ROLES = frozenset({"customer", "subscriber"})
 
 
 def _clean_path(path: Sequence[str]) -> tuple[str, ...]:
@@ -374,7 +376,8 @@ class WooCommerceShop(ShopClient):
         tax = _meta(raw, self.nip_meta_key) or (raw.get("billing") or {}).get(self.nip_meta_key.lstrip("_")) or ""
         return ShopCustomer(id=int(raw["id"]), email=raw.get("email") or "", first_name=raw.get("first_name") or "",
                             last_name=raw.get("last_name") or "", billing=_address(raw.get("billing")),
-                            tax_id=str(tax), pairing=pairing if isinstance(pairing, dict) else {})
+                            tax_id=str(tax), pairing=pairing if isinstance(pairing, dict) else {},
+                            staff=str(raw.get("role") or "customer") not in BUYER_ROLES)
 
     def iter_customers(self, page_size: int = 100) -> Iterator[CustomerPage]:
         for items, total, *_ in self._pages("/customers", {"orderby": "id", "order": "asc", "role": "all"},

@@ -81,8 +81,9 @@ class Stack:
         }
         if shop_kind == "oscar":  # Oscar has no webhooks: orders are polled; new orders are "new"
             self.sections["orders"].update({"poll_interval_seconds": 1, "statuses": ["new"]})
-        if shop_kind == "real_woocommerce":  # its webhooks arrive 3-80 s late: orders are polled
+        if shop_kind == "real_woocommerce":  # its webhooks arrive 3-80 s late: orders and customers are polled
             self.sections["orders"].update({"poll_interval_seconds": 1})
+            self.sections["sync"].update({"customer_pass_interval_seconds": 1})
         for name, values in settings.items():
             self.sections.setdefault(name, {}).update(values)
         self.write_config()
@@ -179,6 +180,8 @@ class Stack:
                           timeout=10)
 
     def register_webhooks(self) -> None:
+        if self.shop_kind != "woocommerce":
+            return  # the real shop is polled (its webhooks are late); Oscar has none
         for topic in ("order.created", "order.updated", "customer.created", "customer.updated", "product.updated"):
             self.shop.admin("POST", "webhooks", {"topic": topic, "secret": WEBHOOK_SECRET,
                                                  "delivery_url": f"http://127.0.0.1:{self.http_port}/webhooks/woocommerce"})
