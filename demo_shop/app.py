@@ -32,6 +32,7 @@ from oauthlib.oauth1.rfc5849 import signature as rfc5849
 from demo_shop.store import ShopStore, now_gmt
 
 log = logging.getLogger("demo_shop")
+access_log = logging.getLogger("demo_shop.access")
 PREFIX = "/wp-json/wc/v3"
 BATCH_LIMIT = 100
 NONCE_WINDOW = 15 * 60
@@ -189,6 +190,7 @@ class ShopApp:
         self.nonces: dict[str, float] = {}
         self.nonce_lock = threading.Lock()
         self.calls = 0
+        self.route_calls: dict[str, int] = {}  # "GET /products/(\d+)" -> calls, for tests and the curious
         self.batch_sizes: list[int] = []
         self.fetch = httpx.Client(timeout=10.0, follow_redirects=True)
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Any]]] = []
@@ -217,6 +219,23 @@ class ShopApp:
 
     # -- WSGI ----------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Serve one request and write one access-log line (method, path, status, duration, batch size)."""
+        started = time.perf_counter()
+        seen: dict[str, Any] = {}
+
+        def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
+            seen["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, *args)
+
+        try:
+            return self._serve(environ, recording_start_response, seen)
+        finally:
+            batch = f" batch={seen['batch']}" if "batch" in seen else ""
+            access_log.info("%s %s %s %.1f ms%s", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+                            seen.get("status", "-"), (time.perf_counter() - started) * 1000, batch)
+
+    def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any],
+               seen: dict[str, Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ["REQUEST_METHOD"]
         try:
@@ -248,6 +267,10 @@ class ShopApp:
             for m, pattern, fn in self.routes:
                 match = pattern.match(sub)
                 if match and m == method:
+                    route = f"{method} {pattern.pattern.strip('^$')}"
+                    self.route_calls[route] = self.route_calls.get(route, 0) + 1
+                    if sub.endswith("/batch") and isinstance(body, dict):
+                        seen["batch"] = sum(len(body.get(k) or []) for k in ("create", "update", "delete"))
                     result = fn(params, body, *match.groups())
                     if isinstance(result, tuple):
                         payload, headers = result
@@ -340,7 +363,8 @@ class ShopApp:
         if path == "/_demo/webhooks" and method == "POST":
             return self.webhooks.add(body["topic"], body["delivery_url"], body["secret"])
         if path == "/_demo/stats":
-            return {"calls": self.calls, "webhooks_sent": self.webhooks.sent, "batch_sizes": self.batch_sizes}
+            return {"calls": self.calls, "webhooks_sent": self.webhooks.sent, "batch_sizes": self.batch_sizes,
+                    "routes": self.route_calls}
         raise HttpError(404, "rest_no_route", "No such demo route.")
 
     # -- paging --------------------------------------------------------------

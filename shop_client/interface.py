@@ -39,7 +39,9 @@ class ProductChange:
     """Create (shop_id None) or update a product; `fields` holds only what changes.
 
     Field names: name, price, description, category_path, published, stock, ean,
-    price_lists ({list code: price}).
+    price_lists ({list code: price}); and, on a create only, image_url (the main
+    image, so a new product needs no second call; later changes go through
+    set_main_image, which keeps the rest of the gallery).
     """
 
     sku: str
@@ -55,6 +57,7 @@ class ItemResult:
     shop_id: int | None = None
     error: str = ""
     retryable: bool = False
+    image_error: str = ""  # the item was saved, but its image_url could not be taken
 
     @property
     def ok(self) -> bool:

@@ -33,6 +33,14 @@ def stack(request, tmp_path):
     s.close()
 
 
+@pytest.fixture
+def local_stack(tmp_path):
+    """The local shop only: for what needs its call counters."""
+    s = Stack(tmp_path).start_server()
+    yield s
+    s.close()
+
+
 def erp_stock(stack: Stack, pid: int) -> Decimal:
     return stack.erp.commercial_stock([pid])[pid]
 
@@ -156,3 +164,17 @@ def test_product_deleted_in_the_shop_is_created_again(stack):
     again = wait_until(lambda: stack.shop_product(code), message="created again")
     assert again.id != first.id and again.stock == erp_stock(stack, 8)
     assert all(q.dead_letters == 0 for q in stack.queue_stats().values())
+
+
+def test_first_push_is_batches_only(local_stack):
+    """New products, with or without an image, are created by batch calls alone: no per-product call."""
+    pids = [pid for pid in range(10, 40) if local_stack.erp.get_product(pid).marked][:5]
+    local_stack.sim.set_image(pids[0], PNG, "a.png", "image/png")
+    for pid in pids:
+        local_stack.act(local_stack.sim.save_item(pid))
+    wait_until(local_stack.queues_empty, message="drained")
+    routes = local_stack.shop.stats()["routes"]
+    assert routes.get("PUT /products/(\\d+)", 0) == 0 and routes.get("GET /products/(\\d+)", 0) == 0, routes
+    assert routes["POST /products/batch"] <= len(pids)
+    assert local_stack.shop_product(local_stack.erp.get_product(pids[0]).code).image_url
+    assert local_stack.shop_product(local_stack.erp.get_product(pids[1]).code).image_url == ""

@@ -23,7 +23,7 @@ from server.sync.context import SyncContext
 from server.sync.events import EVENTS
 from server.sync.mappers import changed_fields, image_url, product_state, to_change
 from shop_client.errors import ShopAuthError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
-from shop_client.interface import CAP_PAIRING_STATUS, CAP_PRICE_LISTS
+from shop_client.interface import CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ProductChange
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,12 @@ def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome
     for m, state, fields, b in plans:
         sku = state.get("sku") or (b.state.get("sku") if b else "") or ""
         sendable = {k: v for k, v in fields.items() if k not in unsupported}
-        planned.append((m, state, fields, b, sku, to_change(sku, b.shop_id if b else None, sendable)))
+        change = to_change(sku, b.shop_id if b else None, sendable)
+        if b is None and change is not None and state.get("image"):
+            # An image known at creation goes into the create itself: no second call per product.
+            url = image_url(ctx.public_url, m.payload["erp_id"], state["image"], state.get("image_type"))
+            change = ProductChange(change.sku, {**change.fields, "image_url": url}, None)
+        planned.append((m, state, fields, b, sku, change))
     changes = [p[5] for p in planned if p[5] is not None]
     try:
         results = iter(ctx.shop.upsert_products(changes) if changes else [])
@@ -196,7 +201,11 @@ def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome
                 continue
             shop_id = res.shop_id
         sent_state = dict(state)
-        if "image" in fields and shop_id is not None:
+        if change is not None and res.image_error:
+            # Saved without its image: remember no image sent, so the next pass tries the image alone.
+            log.warning("product %s saved without its image: %s", sku, res.image_error)
+            sent_state["image"] = sent_state["image_type"] = None
+        if "image" in fields and shop_id is not None and b is not None:  # a create already carried it
             try:
                 url = image_url(ctx.public_url, pid, state["image"], state.get("image_type")) \
                     if state.get("image") else None

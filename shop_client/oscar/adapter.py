@@ -191,6 +191,8 @@ class OscarShop(ShopClient):
         if "category_path" in f:
             path = SEPARATOR.join(p.strip() for p in f["category_path"] if p.strip())
             body["categories"] = [path] if path else []
+        if change.shop_id is None and f.get("image_url"):
+            body["images"] = [{"original": f["image_url"], "caption": change.sku, "display_order": 0}]
         record: dict[str, Any] = {}
         if "price" in f and f["price"] is not None:
             record["price"] = f"{Decimal(f['price']):.2f}"

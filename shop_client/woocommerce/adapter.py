@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import json
 import logging
 import time
@@ -34,6 +35,7 @@ API_PREFIX = "/wp-json/wc/v3"
 BATCH_LIMIT = 100
 PER_PAGE_MAX = 100
 CATEGORY_SEPARATOR = " / "
+IMAGE_UPLOAD_ERROR = "woocommerce_product_image_upload_error"  # the shop could not fetch images[].src
 DEFAULT_CATEGORY_SLUG = "uncategorized"  # WordPress's default product category
 # WordPress roles of people who buy; administrators, shop managers, editors... are the shop's staff.
 BUYER_ROLES = frozenset({"customer", "subscriber"})
@@ -306,6 +308,8 @@ class WooCommerceShop(ShopClient):
         if "category_path" in f:
             path = _clean_path(f["category_path"])
             body["categories"] = [{"id": self._categories[path]}] if path else []
+        if f.get("image_url"):
+            body["images"] = [{"src": f["image_url"], "name": change.sku, "alt": change.sku}]
         meta = []
         if "ean" in f:
             meta.append({"key": "_shopsync_ean", "value": f["ean"]})
@@ -322,8 +326,13 @@ class WooCommerceShop(ShopClient):
         answers = self._batch("/products/batch", items)
         results: list[ItemResult] = []
         retry_as_update: list[int] = []
+        without_image: list[int] = []
         for i, (change, answer) in enumerate(zip(changes, answers)):
             err = answer.get("error")
+            if err and err.get("code") == IMAGE_UPLOAD_ERROR and change.fields.get("image_url"):
+                without_image.append(i)  # the shop could not fetch the image: save the product without it
+                results.append(ItemResult(key=change.sku))
+                continue
             if err and change.shop_id is None and err.get("code") in ("product_invalid_sku",
                                                                     "woocommerce_rest_product_not_created"):
                 retry_as_update.append(i)
@@ -341,6 +350,12 @@ class WooCommerceShop(ShopClient):
             if again:
                 for (i, _), res in zip(again, self.upsert_products([c for _, c in again])):
                     results[i] = res
+        if without_image:
+            plain = [ProductChange(changes[i].sku, {k: v for k, v in changes[i].fields.items() if k != "image_url"},
+                                   changes[i].shop_id) for i in without_image]
+            for i, res in zip(without_image, self.upsert_products(plain)):
+                error = answers[i].get("error") or {}
+                results[i] = replace(res, image_error=str(error.get("message") or "image refused"))
         return results
 
     @staticmethod
