@@ -187,7 +187,7 @@ class ShopApp:
         self.public_url = public_url.rstrip("/")
         self.faults = Faults()
         self.webhooks = Webhooks(self.public_url + "/")
-        self.nonces: dict[str, float] = {}
+        self.nonces: dict[int, str] = {}  # oauth_timestamp -> the last nonce used with it
         self.nonce_lock = threading.Lock()
         self.calls = 0
         self.route_calls: dict[str, int] = {}  # "GET /products/(\d+)" -> calls, for tests and the curious
@@ -331,7 +331,8 @@ class ShopApp:
             raise HttpError(401, "woocommerce_rest_authentication_error", "Invalid timestamp.")
         host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
         url = f"http://{host}{path}"
-        signed = [(k, v) for k, v in query if k != "oauth_signature"]
+        # WooCommerce signs over PHP's $_GET: a parameter sent twice counts once (the last value).
+        signed = [(k, v) for k, v in dict(query).items() if k != "oauth_signature"]
         base = rfc5849.signature_base_string(method, rfc5849.base_string_uri(url),
                                              rfc5849.normalize_parameters(signed))
         signer = (rfc5849.sign_hmac_sha1_with_client if method_name == "HMAC-SHA1"
@@ -342,13 +343,14 @@ class ShopApp:
                             "does not match.")
         nonce = params.get("oauth_nonce", "")
         with self.nonce_lock:
+            # As WooCommerce keeps them: the last nonce of each timestamp within the window
+            # (used_nonces[timestamp] = nonce), and a nonce among them is refused.
             now = time.time()
-            if len(self.nonces) > 50000:
-                self.nonces = {n: t for n, t in self.nonces.items() if now - t < NONCE_WINDOW}
-            if nonce in self.nonces:
+            if nonce in self.nonces.values():
                 raise HttpError(401, "woocommerce_rest_authentication_error", "Invalid nonce - nonce has already "
                                 "been used.")
-            self.nonces[nonce] = now
+            self.nonces[ts] = nonce
+            self.nonces = {t: n for t, n in self.nonces.items() if t >= now - NONCE_WINDOW}
 
     # -- admin (demo and tests only) ------------------------------------------
     def admin(self, method: str, path: str, environ: dict[str, Any]) -> Any:

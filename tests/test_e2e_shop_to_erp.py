@@ -276,7 +276,8 @@ def test_grpc_errors_are_precise(local_stack):
                               metadata=local_stack.metadata)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "shop_customer_id" in err.value.details()
         with pytest.raises(grpc.RpcError) as err:
-            stub.UnpairCustomer(customers_pb2.UnpairCustomerRequest(shop_customer_id=12345), metadata=local_stack.metadata)
+            stub.UnpairCustomer(customers_pb2.UnpairCustomerRequest(shop_customer_id=12345),
+                                metadata=local_stack.metadata)
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 

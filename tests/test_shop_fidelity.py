@@ -1,7 +1,8 @@
-"""The text contract with a shop that speaks HTML, against the local shop and a real WooCommerce.
+"""What the real WooCommerce does and the local shop must do alike: each test runs against both.
 
-ERP text is plain text: what the ERP says is what a shopper reads, nothing in it
-becomes markup, and reading back gives the same text (see shop_client/text.py).
+The text contract first: ERP text is plain text, what the ERP says is what a shopper
+reads, nothing in it becomes markup, and reading back gives the same text (see
+shop_client/text.py). Then categories, the default category, and OAuth 1.0a details.
 """
 
 from __future__ import annotations
@@ -106,3 +107,18 @@ def test_the_storefront_shows_the_erp_text(real_woocommerce):
         assert "5 &lt; 6 &gt; 4" in page
     finally:
         woo.close()
+
+
+def test_oauth_counts_a_repeated_parameter_once_and_refuses_a_repeated_nonce(shop):
+    """As PHP reads $_GET: a parameter twice is signed once (the official client sends each twice)."""
+    from urllib.parse import urlencode
+
+    from shop_client.woocommerce.oauth import sign_query
+
+    url = f"{shop.url}/wp-json/wc/v3/products"
+    signed = sign_query("GET", url, [("per_page", "5")], shop.key, shop.secret)
+    query = urlencode([("per_page", "5"), *signed])  # per_page twice, as the official client sends it
+    first = httpx.get(f"{url}?{query}", timeout=60)
+    assert first.status_code == 200, first.text
+    again = httpx.get(f"{url}?{query}", timeout=60)  # same timestamp and nonce
+    assert again.status_code == 401 and "nonce" in again.text
