@@ -36,6 +36,15 @@ EVENT_KINDS = {
     "image-changed": erp_events_pb2.ERP_EVENT_KIND_IMAGE_CHANGED,
 }
 USAGE = "usage: erp-hook EVENT ID [--config FILE] | erp-hook flush [--config FILE]"
+# The keys of the settings sections a hook reads, as the server defines them (a test keeps
+# these equal to server/settings.py; the hook does not import the server, to start fast).
+KNOWN_KEYS = {
+    "grpc": {"address", "max_message_bytes", "workers", "allow_insecure_remote", "tls_cert", "tls_key"},
+    "auth": {"token"},
+    "hooks": {"spool", "timeout_seconds", "tls_ca"},
+}
+# One hook run inside an ERP user's save replays at most this much of an old spool.
+REPLAY_MAX_EVENTS = 100
 
 
 class UsageError(Exception):
@@ -62,6 +71,13 @@ def load_hook_settings(config: str | None) -> dict[str, Any]:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise UsageError(f"cannot read settings file {path}: {exc}") from None
         base = Path(path).resolve().parent
+    for section, known in KNOWN_KEYS.items():
+        values = data.get(section, {})
+        if not isinstance(values, dict):
+            raise UsageError(f"settings file {path}: [{section}] must be a table")
+        unknown = sorted(set(values) - known)
+        if unknown:  # the server refuses the same file; a hook must not quietly use defaults instead
+            raise UsageError(f"settings file {path}: unknown setting {section}.{unknown[0]}")
     grpc_s, hooks_s, auth_s = data.get("grpc", {}), data.get("hooks", {}), data.get("auth", {})
     env = os.environ
     spool = Path(env.get("SHOPSYNC_HOOKS_SPOOL") or env.get("SHOPSYNC_SPOOL")
@@ -90,7 +106,9 @@ def parse_args(argv: list[str]) -> tuple[str, int, str | None]:
         del args[i:i + 2]
     if args in (["-h"], ["--help"]):
         raise UsageError("help")
-    if args == ["flush"]:
+    if args[:1] == ["flush"]:
+        if len(args) > 1:
+            raise UsageError(f"flush takes no ID or other argument, got {' '.join(args[1:])!r} ({USAGE})")
         return "flush", 0, config
     if len(args) != 2:
         raise UsageError(f"expected EVENT and ID ({USAGE})")
@@ -155,8 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         spooled_before = spool.has_events()
         if spooled_before:
+            # A hook run replays a bounded slice (the user's save waits for nothing
+            # more); `flush` sends everything.
+            bounded = event_name != "flush"
             try:
-                _, left = spool.replay(sender.send)
+                _, left = spool.replay(sender.send, max_events=REPLAY_MAX_EVENTS if bounded else None,
+                                       max_seconds=settings["timeout"] if bounded else None)
             except SpoolLocked:
                 left = 1
         else:

@@ -1,8 +1,10 @@
 """A local append-only spool for events the server could not take yet.
 
-One JSON object per line. Every read or write holds a lock file created with
-O_EXCL (works the same on Windows and Linux); a lock older than STALE_SECONDS is
-taken over, since its owner must have died.
+One JSON object per line. Every read or write holds an operating-system lock on
+a lock file next to the spool (`msvcrt.locking` on Windows, `fcntl.flock`
+elsewhere). The system releases it when its holder exits or dies, so there is no
+stale lock to take over, and an event appended while a replay runs is never
+overwritten: the replay rewrites the spool under the same lock.
 """
 
 from __future__ import annotations
@@ -11,9 +13,35 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
-STALE_SECONDS = 30.0
+if os.name == "nt":  # pragma: no cover - exercised on Windows
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks bytes from the current position
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _release(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+
+    def _release(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class SpoolLocked(Exception):
@@ -31,48 +59,41 @@ class Spool:
         except OSError:
             return False
 
-    def _lock(self, wait_seconds: float) -> int:
+    @contextmanager
+    def _locked(self, wait_seconds: float) -> Iterator[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                return os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                try:
-                    if time.time() - self.lock_path.stat().st_mtime > STALE_SECONDS:
-                        self.lock_path.unlink(missing_ok=True)
-                        continue
-                except OSError:
-                    continue
-                if time.monotonic() >= deadline:
-                    raise SpoolLocked(f"spool {self.path} is locked by another hook") from None
-                time.sleep(0.01)
-
-    def _unlock(self, fd: int) -> None:
-        os.close(fd)
+        fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR)
         try:
-            self.lock_path.unlink()
-        except OSError:
-            pass
+            deadline = time.monotonic() + wait_seconds
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise SpoolLocked(f"spool {self.path} is locked by another hook")
+                time.sleep(0.01)
+            try:
+                yield
+            finally:
+                _release(fd)
+        finally:
+            os.close(fd)
 
     def append(self, event: dict[str, Any], wait_seconds: float = 5.0) -> None:
         """Add one event durably (flushed and fsynced) at the end of the spool."""
-        fd = self._lock(wait_seconds)
-        try:
+        with self._locked(wait_seconds):
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(event, separators=(",", ":")) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
-        finally:
-            self._unlock(fd)
 
-    def replay(self, send: Callable[[dict[str, Any]], bool], wait_seconds: float = 1.0) -> tuple[int, int]:
-        """Send spooled events oldest first; stop at the first that fails.
+    def replay(self, send: Callable[[dict[str, Any]], bool], wait_seconds: float = 1.0,
+               max_events: int | None = None, max_seconds: float | None = None) -> tuple[int, int]:
+        """Send spooled events oldest first; stop at the first that fails, or at a bound.
 
-        `send` returns True when the server took the event. Returns (sent, left).
+        `send` returns True when the server took the event. `max_events` and
+        `max_seconds` bound one replay (a hook inside the ERP user's save must not
+        run long); what is left waits for the next hook or `erp-hook flush`.
+        Returns (sent, left).
         """
-        fd = self._lock(wait_seconds)
-        try:
+        with self._locked(wait_seconds):
             try:
                 lines = self.path.read_text(encoding="utf-8").splitlines()
             except FileNotFoundError:
@@ -84,18 +105,22 @@ class Spool:
                 except ValueError:
                     continue  # a torn line from a crash mid-write: nothing to send
             sent = 0
+            deadline = None if max_seconds is None else time.monotonic() + max_seconds
             for event in events:
+                if max_events is not None and sent >= max_events:
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
                 if not send(event):
                     break
                 sent += 1
             left = events[sent:]
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                for event in left:
-                    f.write(json.dumps(event, separators=(",", ":")) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            if sent:
+                tmp = self.path.with_name(self.path.name + ".tmp")
+                with open(tmp, "w", encoding="utf-8") as f:
+                    for event in left:
+                        f.write(json.dumps(event, separators=(",", ":")) + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, self.path)
             return sent, len(left)
-        finally:
-            self._unlock(fd)

@@ -99,17 +99,27 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
     reflection.enable_server_reflection(
         [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME], server)
-    if settings.grpc.tls_cert:
-        cert = settings.path(settings.grpc.tls_cert).read_bytes()
-        key = settings.path(settings.grpc.tls_key).read_bytes()
-        port = server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
-    else:
-        port = server.add_insecure_port(address)
+    try:
+        if settings.grpc.tls_cert:
+            cert = settings.path(settings.grpc.tls_cert).read_bytes()
+            key = settings.path(settings.grpc.tls_key).read_bytes()
+            port = server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
+        else:
+            port = server.add_insecure_port(address)
+    except RuntimeError:  # grpcio raises "Failed to bind to address ..." rather than returning 0
+        port = 0
     if not port:
         runtime.close()
-        raise SettingsError(f"grpc.address {address}: cannot listen there (in use, or not an address here)")
+        raise SettingsError(f"grpc.address {address}: cannot listen there (the port is in use by another "
+                            "program, or the address is not one of this machine's)")
     server.start()
-    runtime.start()
+    try:
+        runtime.start()
+    except OSError as exc:
+        server.stop(None)
+        runtime.close()
+        raise SettingsError(f"webhooks.address {settings.webhooks.address}: cannot listen there ({exc.strerror or exc})"
+                            ) from None
     # SERVING once the queue database is open (runtime.open succeeded).
     for name in ["", *SERVICE_NAMES]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

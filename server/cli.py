@@ -491,8 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         return args.func(args)
     except SettingsError as exc:
         print(f"shopsync: settings: {exc}", file=sys.stderr)
@@ -502,6 +502,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`shopsync queue dead-letters | head`): that is not an error of ours.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         from server.erp.errors import ErpError
         from shop_client.errors import ShopError

@@ -46,8 +46,8 @@ class QueueWorker(threading.Thread):
     """Claims batches from one queue and hands them to a flow; never dies of an error."""
 
     def __init__(self, runtime: "Runtime", queue: str, handler: Callable[[SyncContext, Sequence[Message]], None],
-                 batch: int) -> None:
-        super().__init__(name=f"worker-{queue}", daemon=True)
+                 batch: int, number: int = 0) -> None:
+        super().__init__(name=f"worker-{queue}" + (f"-{number}" if number else ""), daemon=True)
         self.rt, self.queue, self.handler, self.batch = runtime, queue, handler, batch
 
     def run(self) -> None:
@@ -189,7 +189,9 @@ class Runtime:
         batch = s.queue.batch_size
         self._threads = [
             QueueWorker(self, "erp_events", erp_to_shop.process_events, batch),
-            QueueWorker(self, "outbox", erp_to_shop.deliver_outbox, batch),
+            # Several batches in flight: the queue never leases two messages of one product at once.
+            *[QueueWorker(self, "outbox", erp_to_shop.deliver_outbox, batch, n)
+              for n in range(s.shop.concurrency)],
             QueueWorker(self, "inbox", shop_to_erp.process_inbox, 10),
             Clock(self, [
                 ("catch-up", s.sync.catch_up_interval_seconds, lambda: erp_to_shop.catch_up(self.ctx)),

@@ -13,6 +13,7 @@ import json
 import os
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -87,6 +88,8 @@ class ShopSettings:
     timeout_seconds: float = 15.0
     # While the shop is down, delivery pauses and probes it this often.
     probe_interval_seconds: float = 0.5
+    # Batches in flight at once (never two touching the same product).
+    concurrency: int = 2
     verify_tls: bool = True
     # Where the shop keeps a customer's tax id, and where we write pairing status.
     nip_meta_key: str = "_billing_nip"
@@ -268,8 +271,35 @@ def load_settings(path: str | os.PathLike[str] | None = None,
     return settings
 
 
+# (section, key, lowest, highest): numbers outside these cannot work.
+RANGES: tuple[tuple[str, str, float, float], ...] = (
+    ("grpc", "max_message_bytes", 1024, 2**31 - 1), ("grpc", "workers", 1, 256),
+    ("queue", "lease_seconds", 1, 86400), ("queue", "max_attempts", 1, 1000),
+    ("queue", "backoff_base_seconds", 0, 86400), ("queue", "backoff_max_seconds", 0, 86400),
+    ("queue", "batch_size", 1, 100),
+    ("erp", "lock_timeout_seconds", 1, 3600), ("erp", "max_code_length", 1, 1000),
+    ("shop", "timeout_seconds", 0.1, 3600), ("shop", "probe_interval_seconds", 0.05, 3600),
+    ("shop", "concurrency", 1, 16),
+    ("webhooks", "max_body_bytes", 1024, 2**31 - 1),
+    ("orders", "poll_interval_seconds", 0, 86400), ("orders", "max_image_bytes", 1024, 2**31 - 1),
+    ("sync", "catch_up_interval_seconds", 0, 86400 * 7), ("sync", "customer_pass_interval_seconds", 0, 86400 * 7),
+    ("hooks", "timeout_seconds", 0.1, 600),
+)
+
+
 def validate(settings: Settings) -> None:
     """Refuse settings that cannot work, with the setting's name in the message."""
+    for section, key, low, high in RANGES:
+        value = getattr(getattr(settings, section), key)
+        if not low <= value <= high:
+            raise SettingsError(f"{section}.{key} must be between {low:g} and {high:g}, got {value!r}")
+    for currency, rate in settings.orders.fixed_rates.items():
+        try:
+            ok = Decimal(str(rate)) > 0 and not isinstance(rate, bool)
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise SettingsError(f"orders.fixed_rates.{currency} must be a positive number, got {rate!r}")
     if settings.erp.dialect not in ("sqlite", "postgresql", "sqlserver"):
         raise SettingsError(f"erp.dialect must be sqlite, postgresql or sqlserver, not {settings.erp.dialect!r}")
     if not settings.erp.warehouses:

@@ -2,6 +2,7 @@
 
     ShopError
      +-- ShopUnavailable   retry later: connection error, timeout, 429 (retry_after), 5xx
+     |    +-- ShopTimeout     no answer in time: the request may or may not have been applied
      +-- ShopRejected      a person must act: 400/403/404/409... with the shop's code and message
           +-- ShopAuthError   401/403: wrong keys or missing permission
           +-- ShopNotFound    404: no such resource
@@ -28,6 +29,10 @@ class ShopUnavailable(ShopError):
                  retry_after: float | None = None) -> None:
         super().__init__(message, status=status, code=code)
         self.retry_after = retry_after
+
+
+class ShopTimeout(ShopUnavailable):
+    """The shop did not answer in time; what was sent may have been applied."""
 
 
 class ShopRejected(ShopError):

@@ -91,6 +91,27 @@ def test_dropped_connection_and_stall_are_retryable(shop):
     woo.close()
 
 
+def test_batch_size_follows_the_shops_speed(shop):
+    """A timed-out batch halves the batches; a repeat of it updates, never duplicates; quick ones grow back."""
+    from shop_client.errors import ShopTimeout
+
+    woo = shop.adapter(timeout=1.0)
+    try:
+        shop.faults(delay=1.5, delay_count=1)
+        with pytest.raises(ShopTimeout):
+            woo.upsert_products(changes(100))
+        assert woo.batch_limit == 50
+        shop.clear_faults()
+        results = woo.upsert_products(changes(100))  # the retry: some of these may exist already
+        assert all(r.ok for r in results) and len({r.shop_id for r in results}) == 100
+        assert shop.stats()["batch_sizes"][0] == 50
+        for _ in range(6):
+            woo.upsert_products(changes(100))
+        assert woo.batch_limit == 100
+    finally:
+        woo.close()
+
+
 def test_shop_down_is_retryable(tmp_path):
     woo = WooCommerceShop("http://127.0.0.1:9", "k", "s", timeout=1)
     with pytest.raises(ShopUnavailable, match="cannot reach"):

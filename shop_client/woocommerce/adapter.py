@@ -21,7 +21,7 @@ import httpx
 
 from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
-from shop_client.errors import (ShopAuthError, ShopError, ShopNotFound, ShopRejected,
+from shop_client.errors import (ShopAuthError, ShopError, ShopNotFound, ShopRejected, ShopTimeout,
                                 ShopUnavailable)
 from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
@@ -32,7 +32,8 @@ from shop_client.woocommerce.oauth import OAuth1QueryAuth
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/wp-json/wc/v3"
-BATCH_LIMIT = 100
+BATCH_LIMIT = 100  # WooCommerce's default limit of objects per batch call
+MIN_BATCH = 5
 PER_PAGE_MAX = 100
 CATEGORY_SEPARATOR = " / "
 IMAGE_UPLOAD_ERROR = "woocommerce_product_image_upload_error"  # the shop could not fetch images[].src
@@ -82,6 +83,8 @@ class WooCommerceShop(ShopClient):
         self.price_list_meta_key = price_list_meta_key
         self.customer_price_lists_meta_key = customer_price_lists_meta_key
         self.max_retry_after = max_retry_after
+        self.timeout = timeout
+        self.batch_limit = BATCH_LIMIT
         self._categories: dict[tuple[str, ...], int] = {}
         self._cat_tree: dict[int, tuple[int, str]] = {}
         self.http = httpx.Client(
@@ -115,7 +118,7 @@ class WooCommerceShop(ShopClient):
                                          content=None if body is None else json.dumps(body, default=str),
                                          headers={"Content-Type": "application/json"} if body is not None else None)
             except httpx.TimeoutException as exc:
-                raise ShopUnavailable(f"shop did not answer {method} {path} in time ({type(exc).__name__})") from exc
+                raise ShopTimeout(f"shop did not answer {method} {path} in time ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
                 raise ShopUnavailable(f"cannot reach the shop at {self.base_url}: {type(exc).__name__}: {exc}") from exc
             if resp.status_code == 429:
@@ -167,12 +170,36 @@ class WooCommerceShop(ShopClient):
     def _batch(self, path: str, items: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
         """POST .../batch with ("create"|"update", key, object); one answer per item, in order.
 
-        Splits into calls of at most 100 objects, halving again on 413.
+        Splits into calls of at most `batch_limit` objects (100 at most, halving again
+        on 413). The limit follows the shop's measured speed: a call that timed out
+        halves it (the caller's retry re-reads nothing blindly: every item of ours is
+        idempotent, a repeated create finds its SKU and updates), a call that took over
+        a third of the timeout shrinks it, quick calls grow it back.
         """
         out: list[dict[str, Any]] = []
-        for start in range(0, len(items), BATCH_LIMIT):
-            out += self._batch_call(path, items[start:start + BATCH_LIMIT])
+        start = 0
+        while start < len(items):
+            size = self.batch_limit
+            chunk = items[start:start + size]
+            began = time.monotonic()
+            try:
+                out += self._batch_call(path, chunk)
+            except ShopTimeout:
+                if len(chunk) > 1:
+                    self.batch_limit = max(MIN_BATCH, len(chunk) // 2)
+                    log.warning("a batch of %d timed out; batches of %d from now on", len(chunk), self.batch_limit)
+                raise
+            self._adapt(len(chunk), time.monotonic() - began)
+            start += len(chunk)
         return out
+
+    def _adapt(self, size: int, seconds: float) -> None:
+        if seconds > self.timeout / 3 and size > MIN_BATCH:
+            self.batch_limit = max(MIN_BATCH, int(size * 0.75))
+            log.info("a batch of %d took %.1f s (timeout %.0f s); batches of %d from now on",
+                     size, seconds, self.timeout, self.batch_limit)
+        elif seconds < self.timeout / 10 and self.batch_limit < BATCH_LIMIT and size >= self.batch_limit:
+            self.batch_limit = min(BATCH_LIMIT, self.batch_limit + 10)
 
     def _batch_call(self, path: str, items: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
         body: dict[str, list[Any]] = {"create": [], "update": []}
