@@ -94,3 +94,20 @@ def test_hook_bad_arguments_exit_2_with_one_line():
         done = run_hook(*args)
         assert done.returncode == 2
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_marker_given_and_taken_back_while_the_shop_is_down_never_publishes(stack):
+    """The first publish waits in the outbox; losing the marker meanwhile must reach it."""
+    unmarked = [pid for pid in range(1, 121) if not stack.erp.get_products([pid])[pid].marked][:3]
+    stack.shop.stop()
+    for pid in unmarked:
+        stack.act(stack.sim.set_marker(pid, True))
+    wait_until(lambda: stack.queue_stats()["QUEUE_NAME_OUTBOX"].pending == len(unmarked), message="queued")
+    for pid in unmarked:
+        stack.act(stack.sim.set_marker(pid, False))
+    wait_until(lambda: stack.queue_stats()["QUEUE_NAME_ERP_EVENTS"].pending == 0, message="events read")
+    stack.shop.start()
+    wait_until(stack.queues_empty, timeout=60, message="drained")
+    for pid in unmarked:
+        shop = stack.shop_product(stack.erp.get_product(pid).code)
+        assert shop is None or not shop.published, f"product {pid} published against the ERP"

@@ -377,6 +377,18 @@ class QueueStore:
         self.notify()
 
     # -- waiting -----------------------------------------------------------
+    def waiting_keys(self, queue: str, keys: Iterable[str]) -> set[str]:
+        """Which of these entity keys have a message waiting or in flight in `queue`."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        M = self.t.message
+        self._ensure_connected()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found |= {k for (k,) in M.select(M.entity_key).where(
+                (M.queue == queue) & M.entity_key.in_(chunk) & M.status.in_([PENDING, LEASED])).tuples()}
+        return found
+
     def notify(self) -> None:
         with self._wake:
             self._wake.notify_all()

@@ -46,10 +46,14 @@ def product_snapshots(ctx: SyncContext, product_ids: Iterable[int], *,
     images = ctx.erp.image_digests(ids)
     prices = ctx.erp.prices_for_products(ids)
     bound = ctx.binder.many("product", ids)
+    # A product not in the shop yet may still be on its way there (its first snapshot
+    # waits in the outbox, e.g. while the shop is down): losing the marker must reach it too.
+    unsold = {pid for pid in ids if pid not in bound and not getattr(products.get(pid), "marked", False)}
+    on_the_way = ctx.store.waiting_keys("outbox", [f"product:{pid}" for pid in sorted(unsold)])
     items = []
     for pid in ids:
         p = products.get(pid)
-        if pid not in bound and (p is None or not p.marked):
+        if pid in unsold and f"product:{pid}" not in on_the_way:
             continue  # never sent, and not to be sent: the marker gates everything
         state = product_state(p, stock.get(pid, Decimal(0)), images.get(pid), prices.get(pid, {}))
         if only_changed and pid in bound and not changed_fields(state, bound[pid].state):

@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import os
 import shutil
+import signal
 import subprocess
 import tarfile
 import threading
@@ -194,13 +195,25 @@ class RealWooCommerceProcess:
             extra["SHOPSYNC_WP_STRICT_URLS"] = "1"
         env = site_env(self.site.tree, self.site.db.port, self.database, self.url, **extra)
         with open(self.log, "ab") as log:
+            # Its own process group: PHP's server forks its workers, and stop() ends them all.
             self.proc = subprocess.Popen(["php", "-S", f"127.0.0.1:{self.port}", "-t", str(self.site.tree),
-                                          str(HERE / "router.php")], env=env, stdout=log, stderr=subprocess.STDOUT)
+                                          str(HERE / "router.php")], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
         wait_port("127.0.0.1", self.port, timeout=30)
         return self
 
     def stop(self) -> None:
-        stop_process(self.proc)
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
         self.proc = None
 
     def settings(self) -> dict[str, Any]:
