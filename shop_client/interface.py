@@ -58,6 +58,7 @@ class ItemResult:
     error: str = ""
     retryable: bool = False
     image_error: str = ""  # the item was saved, but its image_url could not be taken
+    image_src: str = ""  # where the shop serves the product's main image now (its own copy)
 
     @property
     def ok(self) -> bool:
@@ -183,8 +184,8 @@ class ShopClient(abc.ABC):
         """The id of the category at `path`, creating missing levels."""
 
     @abc.abstractmethod
-    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> None:
-        """Replace the main image with the one at `url` (None removes it)."""
+    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> str:
+        """Replace the main image with the one at `url` (None removes it); returns where the shop serves it now."""
 
     @abc.abstractmethod
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:

@@ -301,3 +301,19 @@ def test_polling_queues_each_order_change_once(local_stack):
         assert poll_orders(rt.ctx) == 1, "a changed order is queued again"
     finally:
         rt.close()
+
+
+def test_an_image_deleted_in_the_erp_does_not_come_back_from_an_echo(local_stack):
+    """A late shop webhook carrying the image we sent earlier is our own change, not a person's."""
+    stack = local_stack
+    code = sync_products(stack, [5])[0]
+    stack.act(stack.sim.set_image(5, PNG, "a.png", "image/png"))
+    src = wait_until(lambda: stack.shop_product(code).image_url, message="image in the shop")
+    stack.act(stack.sim.delete_image(5))
+    wait_until(lambda: stack.shop_product(code).image_url == "", message="image removed in the shop")
+    shop_id = stack.shop_product(code).id
+    echo = {"id": shop_id, "sku": code, "images": [{"id": 1, "src": src}], "date_modified_gmt": "2026-01-01T00:00:00"}
+    assert stack.post_webhook("product.updated", echo).status_code == 200
+    wait_until(stack.queues_empty, message="drained")
+    assert stack.erp.get_image(5) is None, "our own earlier image came back into the ERP"
+    assert stack.shop_product(code).image_url == ""

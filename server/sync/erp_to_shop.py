@@ -205,15 +205,21 @@ def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome
                 continue
             shop_id = res.shop_id
         sent_state = dict(state)
+        if b is not None and "shop_images" in b.state:
+            sent_state["shop_images"] = b.state["shop_images"]
         if change is not None and res.image_error:
             # Saved without its image: remember no image sent, so the next pass tries the image alone.
             log.warning("product %s saved without its image: %s", sku, res.image_error)
             sent_state["image"] = sent_state["image_type"] = None
+        if change is not None and res.image_src:
+            sent_state["shop_images"] = _remember_image(b, res.image_src)
         if "image" in fields and shop_id is not None and b is not None:  # a create already carried it
             try:
                 url = image_url(ctx.public_url, pid, state["image"], state.get("image_type")) \
                     if state.get("image") else None
-                ctx.shop.set_main_image(shop_id, url, name=sku)
+                src = ctx.shop.set_main_image(shop_id, url, name=sku)
+                if src:
+                    sent_state["shop_images"] = _remember_image(b, src)
             except ShopError as exc:
                 # The product is up to date; keep the old image fields so the image is tried again.
                 sent_state["image"] = b.state.get("image") if b else None
@@ -225,6 +231,13 @@ def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome
         saved.append(Binding("product", pid, shop_id, sent_state, read_at))
         out.ok(m)
     ctx.binder.save(saved)
+
+
+def _remember_image(b: Binding | None, src: str) -> list[str]:
+    """The shop's copies of images we sent, newest last (a few): a shop event showing one of
+    them is our own change coming back, not a person's new image."""
+    known = [s for s in (b.state.get("shop_images", []) if b else []) if s != src]
+    return (known + [src])[-5:]
 
 
 def _unsupported(ctx: SyncContext, capability: str, what: str, messages: Sequence[Message], out: Outcome) -> bool:

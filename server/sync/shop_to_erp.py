@@ -343,6 +343,8 @@ def import_image(ctx: SyncContext, shop_product_id: int, image_url: str = "") ->
         image_url = ctx.shop.get_product(shop_product_id).image_url
     if not image_url:
         return False
+    if image_url in bound.state.get("shop_images", []):
+        return False  # an image we put there ourselves (an echo of our update): not a person's change
     sku = bound.state.get("sku", shop_product_id)
     data, ctype = ctx.shop.download(image_url, ctx.settings.orders.max_image_bytes)
     if ctype not in ALLOWED_IMAGE_TYPES or not _looks_like_image(data):

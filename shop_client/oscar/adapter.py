@@ -236,19 +236,23 @@ class OscarShop(ShopClient):
                             raise
                         # Already in the shop (e.g. created before a crash): update it, found by upc.
                         raw = self._send("PATCH", "/admin/products/", body=body)
-                results.append(ItemResult(key=change.sku, shop_id=int(raw["id"])))
+                images = sorted(raw.get("images") or [], key=lambda i: i.get("display_order", 0))
+                results.append(ItemResult(key=change.sku, shop_id=int(raw["id"]),
+                                          image_src=str(images[0].get("original") or "") if images else ""))
             except ShopNotFound as exc:
                 results.append(ItemResult(key=change.sku, error=f"Invalid ID: {exc}"))
             except ShopRejected as exc:
                 results.append(ItemResult(key=change.sku, error=str(exc)))
         return results
 
-    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> None:
+    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> str:
         current = self._send("GET", f"/admin/products/{int(shop_id)}/").get("images") or []
         rest = [{"original": i["original"], "caption": i.get("caption", ""), "display_order": n + 1}
                 for n, i in enumerate(sorted(current, key=lambda i: i.get("display_order", 0))[1:])]
         images = ([{"original": url, "caption": name, "display_order": 0}] if url else []) + rest
-        self._put(shop_id, {"images": images})
+        now = self._put(shop_id, {"images": images}).get("images") or []
+        main = sorted(now, key=lambda i: i.get("display_order", 0))[:1]
+        return str(main[0].get("original") or "") if url and main else ""
 
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         return fetch_limited(self.files, url, max_bytes)

@@ -392,9 +392,10 @@ class WooCommerceShop(ShopClient):
             status = int((err.get("data") or {}).get("status") or 400)
             return ItemResult(key=key, error=f"{err.get('message', 'error')} ({err.get('code', '')})",
                               retryable=status >= 500 or status == 429)
-        return ItemResult(key=key, shop_id=int(answer["id"]))
+        images = answer.get("images") or []
+        return ItemResult(key=key, shop_id=int(answer["id"]), image_src=images[0].get("src", "") if images else "")
 
-    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> None:
+    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> str:
         images: list[dict[str, Any]] = []
         if url:
             current = self._send("GET", f"/products/{int(shop_id)}").json().get("images") or []
@@ -402,7 +403,10 @@ class WooCommerceShop(ShopClient):
         else:
             current = self._send("GET", f"/products/{int(shop_id)}").json().get("images") or []
             images = [{"id": i["id"]} for i in current[1:] if "id" in i]
-        self._send("PUT", f"/products/{int(shop_id)}", body={"images": images})
+        if not url and not current:
+            return ""  # nothing to remove
+        now = self._send("PUT", f"/products/{int(shop_id)}", body={"images": images}).json().get("images") or []
+        return now[0].get("src", "") if url and now else ""
 
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         return fetch_limited(self.files, url, max_bytes)
