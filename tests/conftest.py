@@ -114,4 +114,4 @@ def make_stack(request, tmp_path, **kwargs):
 
     kind = request.param
     shop = request.getfixturevalue("real_woocommerce") if kind == "real_woocommerce" else None
-    return Stack(tmp_path, shop_kind=kind, shop=shop, **kwargs)
+    return Stack(tmp_path, shop_kind=kind, shop_process=shop, **kwargs)

@@ -46,15 +46,15 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
 
 class Stack:
     def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, shop_kind: str = "woocommerce",
-                 shop: Any = None, **settings: dict[str, Any]) -> None:
+                 shop_process: Any = None, **settings: dict[str, Any]) -> None:
         self.tmp = tmp
         self.erp_db = init_sqlite_demo(tmp / "erp.db", product_count=products)
         dialect = make_dialect("sqlite", database=self.erp_db)
         self.erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
         self.sim = ErpSimulator(dialect.connect(dialect.connection_string()), dialect)
         self.shop_kind = shop_kind
-        if shop is not None:  # a shop process made by the caller (e.g. a real WooCommerce)
-            self.shop = shop.start()
+        if shop_process is not None:  # a shop process made by the caller (e.g. a real WooCommerce)
+            self.shop = shop_process.start()
         elif shop_kind == "oscar":
             from tests.helpers.oscar import OscarShopProcess, template_db
 
