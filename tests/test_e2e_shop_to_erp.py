@@ -221,6 +221,21 @@ def test_bad_order_goes_to_dead_letters_and_retry_imports_it_after_the_fix(stack
     assert extra["id"]
 
 
+def test_a_rejected_guest_order_creates_no_contractor(local_stack):
+    stack = local_stack
+    api = stack.shop_api()
+    api.post("/products", json={"sku": "TYLKO-W-SKLEPIE", "name": "Tylko w sklepie", "regular_price": "5.00"})
+    api.close()
+    order = shop_order(stack, [("TYLKO-W-SKLEPIE", 1)], email="odrzucony@example.pl")
+    with stack.channel() as ch:
+        stub = queue_pb2_grpc.QueueServiceStub(ch)
+        wait_until(lambda: stub.ListDeadLetters(queue_pb2.ListDeadLettersRequest(),
+                                                metadata=stack.metadata).dead_letters, message="dead letter")
+    with stack.erp.unit_of_work() as cur:
+        cur.execute("SELECT COUNT(*) FROM HM.KH WHERE kod = ?", f"WWW-G{order['number']}")
+        assert cur.fetchone()[0] == 0, "the rejected order's payer was written to the ERP"
+
+
 def test_currency_without_rate_is_a_dead_letter_with_a_reason(stack):
     codes = sync_products(stack, [1])
     order = shop_order(stack, [(codes[0], 1)], currency="USD")

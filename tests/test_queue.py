@@ -185,3 +185,24 @@ def test_two_workers_on_postgres_never_deliver_a_message_twice(postgres, tmp_pat
         assert all(a[2] <= b[1] for a, b in zip(runs, runs[1:])), "one entity never in two workers at once"
     assert store.depth() == 0
     store.close()
+
+
+def test_waiting_for_a_person_is_a_state_not_a_failure(store):
+    """A parked message never spends attempts, so it never dead-letters by waiting (max_attempts here is 3)."""
+    store.enqueue("inbox", "order", {"n": 1}, entity_key="order:1")
+    for _ in range(10):
+        [m] = store.claim("inbox", limit=1)
+        store.park(m, "customer needs a person", 0)
+    [m] = store.claim("inbox", limit=1)
+    assert m.attempts == 1
+    assert store.dead_letters() == []
+
+
+def test_one_dead_letter_per_entity(store):
+    """The same bad order from a webhook and from polling is one dead letter, the newest."""
+    for source in ("webhook", "poll"):
+        store.enqueue("inbox", "order", {"n": source}, entity_key="order:7")
+        [m] = store.claim("inbox", limit=1)
+        store.fail(m, f"bad SKU ({source})", retryable=False)
+    dead = store.dead_letters()
+    assert len(dead) == 1 and "poll" in dead[0].reason

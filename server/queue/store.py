@@ -351,6 +351,12 @@ class QueueStore:
                          dead_at=now if dead else None,
                          available_at=now if dead else now + self.backoff.delay(message.attempts))
             q.where((M.id == message.id) & (M.lease_token == message.lease_token)).execute()
+        if dead and message.entity_key:
+            # One dead letter per entity: the newest (e.g. the same bad order from a webhook and
+            # from polling) replaces older ones, so a person sees each problem once.
+            with self._tx():
+                (M.delete().where((M.queue == message.queue) & (M.entity_key == message.entity_key)
+                                  & (M.status == DEAD) & (M.id != message.id)).execute())
         if dead:
             log.warning("message %s (%s %s) is a dead letter after %d attempt(s): %s",
                         message.id, message.queue, message.entity_key or message.kind,
@@ -360,6 +366,22 @@ class QueueStore:
             log.info("message %s (%s) will be retried: %s", message.id,
                      message.entity_key or message.kind, error)
         return "dead" if dead else "retry"
+
+    def park(self, message: Message, reason: str, seconds: float) -> None:
+        """The message waits for something outside (a person): look again in `seconds`.
+
+        Waiting is a state, not a failure: no attempt is counted, so it never becomes a
+        dead letter by waiting; `reason` is shown as its last error meanwhile.
+        """
+        M = self.t.message
+        self._ensure_connected()
+        with self._tx():
+            (M.update(status=PENDING, lease_until=None, lease_token=None, last_error=f"waiting: {reason}"[:4000],
+                      available_at=time.time() + seconds,
+                      attempts=peewee.fn.MAX(M.attempts - 1, 0) if not self.is_postgres
+                      else peewee.fn.GREATEST(M.attempts - 1, 0))
+             .where((M.id == message.id) & (M.lease_token == message.lease_token)).execute())
+        log.info("message %s (%s) waits: %s", message.id, message.entity_key or message.kind, reason)
 
     def release(self, messages: Iterable[Message]) -> None:
         """Give claimed messages back unchanged (shutdown): not counted as an attempt."""

@@ -7,6 +7,7 @@ pairing is only ever set once per customer unless a person changes it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -32,7 +33,10 @@ class OrderRejected(Exception):
 
 
 class OrderWaits(Exception):
-    """The order must wait (e.g. for a person to pair its customer); retried later."""
+    """The order must wait (e.g. for a person to pair its customer); looked at again later, without limit."""
+
+
+WAIT_RECHECK_SECONDS = 30.0  # how often an order waiting for a person is looked at again
 
 
 # -- customers -------------------------------------------------------------------
@@ -174,7 +178,8 @@ def contractor_for_order(ctx: SyncContext, order: ShopOrder) -> int:
                 return p.erp_contractor_id
             if p.status == NEEDS_PERSON and "several" in p.detail:
                 raise OrderWaits(f"customer {order.customer_id}: {p.detail} "
-                                 f"(`shopsync customers pair {order.customer_id} CONTRACTOR_ID`, then retry)")
+                                 f"(`shopsync customers pair {order.customer_id} CONTRACTOR_ID`; "
+                                 "the order waits and is imported once paired)")
     else:
         key_kind, key_id = "guest", 0
         tax = order.tax_id
@@ -188,7 +193,8 @@ def contractor_for_order(ctx: SyncContext, order: ShopOrder) -> int:
         found = ctx.erp.find_contractors_by_nip(nip)
         if len(found) > 1:
             raise OrderWaits(f"NIP {nip} of order {order.number} matches several ERP contractors "
-                             f"({', '.join(k.code for k in found)}); pair the customer by hand, then retry")
+                             f"({', '.join(k.code for k in found)}); the order waits for a person to pair "
+                             "the customer by hand (`shopsync customers pair`)")
         if len(found) == 1:
             _remember_contractor(ctx, order, key_kind, key_id, found[0].id, f"NIP {nip} = {found[0].code}")
             return found[0].id
@@ -205,8 +211,6 @@ def contractor_for_order(ctx: SyncContext, order: ShopOrder) -> int:
 
 def _with_customer(order: ShopOrder, customer: ShopCustomer) -> ShopOrder:
     """The order with the account's e-mail and name filled in where the billing lacks them."""
-    import dataclasses
-
     billing = order.billing
     if not billing.email or not billing.name:
         billing = dataclasses.replace(billing, email=billing.email or customer.email,
@@ -278,8 +282,9 @@ def import_order(ctx: SyncContext, order: ShopOrder) -> int | None:
         # Imported before; its stock refresh may not have been queued if we stopped right after.
         _refresh_stock(ctx, [pid for pid, _, _ in ctx.erp.get_order(existing).lines])
         return existing
-    contractor = contractor_for_order(ctx, order)
-    draft = order_draft(ctx, order, contractor)
+    # Validate the whole order before writing anything: a rejected order creates no contractor.
+    draft = order_draft(ctx, order, contractor_id=0)
+    draft = dataclasses.replace(draft, contractor_id=contractor_for_order(ctx, order))
     zo, created = ctx.erp.create_order(draft)
     ctx.binder.save([Binding("order", zo, order.id, {"number": order.number}, 0)])
     _refresh_stock(ctx, [ln.product_id for ln in draft.lines])
@@ -387,7 +392,10 @@ def process_inbox(ctx: SyncContext, messages: Sequence[Message]) -> None:
         except (OrderRejected, ErpPermanent, ShopRejected) as exc:
             ctx.store.fail(m, str(exc), retryable=False)
             continue
-        except (OrderWaits, ErpRetryable, ShopUnavailable, RateSourceDown) as exc:
+        except OrderWaits as exc:
+            ctx.store.park(m, str(exc), WAIT_RECHECK_SECONDS)
+            continue
+        except (ErpRetryable, ShopUnavailable, RateSourceDown) as exc:
             ctx.store.fail(m, str(exc), retryable=True)
             continue
         except ShopError as exc:
