@@ -36,6 +36,7 @@ access_log = logging.getLogger("demo_shop.access")
 PREFIX = "/wp-json/wc/v3"
 BATCH_LIMIT = 100
 NONCE_WINDOW = 15 * 60
+PAID_STATUSES = ("processing", "on-hold", "completed")  # WooCommerce lowers stock on these
 
 
 _TAG_LIKE = re.compile(r"<[^>]*>")
@@ -213,6 +214,7 @@ class ShopApp:
         r("POST", r"/orders", self.create_order)
         r("GET", r"/orders/(\d+)", self.get_order)
         r("PUT", r"/orders/(\d+)", self.update_order)
+        r("POST", r"/coupons", self.create_coupon)
 
     def _route(self, method: str, pattern: str, fn: Callable[..., Any]) -> None:
         self.routes.append((method, re.compile(f"^{pattern}$"), fn))
@@ -692,9 +694,11 @@ class ShopApp:
         return self._page("orders", params, " AND ".join(where), tuple(args), order)
 
     def create_order(self, params: dict[str, str], body: Any) -> Any:
-        """A checkout: lines priced from the products, stock reduced, order.created fired."""
+        """A checkout: lines priced from the products, totals as WooCommerce computes them (no taxes:
+        goods - coupons + shipping + fees), stock reduced for a paid status, order.created fired."""
         body = body or {}
         lines = []
+        status = body.get("status", "processing")
         with self.store.lock:
             for i, li in enumerate(body.get("line_items") or [], start=1):
                 product = None
@@ -706,27 +710,80 @@ class ShopApp:
                     raise HttpError(400, "woocommerce_rest_invalid_product_id", f"Line {i}: invalid product.")
                 qty = int(li.get("quantity", 1))
                 price = Decimal(li.get("price") or product.get("regular_price") or "0")
-                total = f"{price * qty:.2f}"
+                subtotal = price * qty
                 lines.append({"id": i, "product_id": product["id"], "variation_id": 0, "sku": product.get("sku", ""),
-                              "name": product.get("name", ""), "quantity": qty, "subtotal": total, "total": total,
-                              "price": float(price)})
-                if product.get("manage_stock") and body.get("status", "processing") in ("processing", "on-hold"):
-                    product["stock_quantity"] = (product.get("stock_quantity") or 0) - qty
-                    self.store.save("products", product, product.get("sku") or None)
-            total = sum(Decimal(li["total"]) for li in lines)
+                              "name": product.get("name", ""), "quantity": qty, "subtotal": f"{subtotal:.2f}",
+                              "total": f"{subtotal:.2f}", "price": float(price)})
+            coupons = self._apply_coupons(body.get("coupon_lines") or [], lines)
+            shipping = [{"id": 100 + n, "method_id": s.get("method_id", ""), "method_title": s.get("method_title", ""),
+                         "total": _money(s.get("total") or 0), "total_tax": "0.00"}
+                        for n, s in enumerate(body.get("shipping_lines") or [])]
+            fees = [{"id": 200 + n, "name": f.get("name", ""), "total": _money(f.get("total") or 0),
+                     "total_tax": "0.00"} for n, f in enumerate(body.get("fee_lines") or [])]
+            total = (sum(Decimal(li["total"]) for li in lines) + sum(Decimal(x["total"]) for x in shipping)
+                     + sum(Decimal(x["total"]) for x in fees))
             now = now_gmt()
-            order = {"status": body.get("status", "processing"), "currency": body.get("currency", "PLN"),
+            order = {"status": status, "currency": body.get("currency", "PLN"),
                      "customer_id": int(body.get("customer_id") or 0), "billing": body.get("billing") or {},
                      "shipping": body.get("shipping") or {}, "payment_method": body.get("payment_method", "bacs"),
+                     "payment_method_title": body.get("payment_method_title", ""),
                      "prices_include_tax": False, "total": f"{total:.2f}", "total_tax": "0.00",
-                     "line_items": lines, "shipping_lines": [], "fee_lines": [], "coupon_lines": [],
+                     "discount_total": f"{sum(Decimal(c['discount']) for c in coupons):.2f}",
+                     "shipping_total": f"{sum(Decimal(x['total']) for x in shipping):.2f}",
+                     "line_items": lines, "shipping_lines": shipping, "fee_lines": fees, "coupon_lines": coupons,
                      "meta_data": body.get("meta_data") or [], "customer_note": body.get("customer_note", ""),
-                     "date_created_gmt": now, "date_modified_gmt": now}
+                     "date_created_gmt": now, "date_modified_gmt": now, "stock_reduced": False}
+            if status in PAID_STATUSES:
+                self._move_stock(lines, -1)
+                order["stock_reduced"] = True
             saved = self.store.insert("orders", order)
             saved["number"] = str(saved["id"])
             self.store.save("orders", saved, saved["number"])
         self.webhooks.fire("order.created", saved)
         return saved
+
+    def _apply_coupons(self, coupon_lines: list[Any], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Coupons from /coupons: percent off each line, or a fixed cart amount spread over the lines."""
+        out = []
+        for c in coupon_lines:
+            code = str((c or {}).get("code", "")).strip().lower()
+            coupon = next((x for x in self.store.all("coupons") if x["code"] == code), None)
+            if coupon is None:
+                raise HttpError(400, "woocommerce_rest_invalid_coupon", f'Coupon "{code}" does not exist!')
+            amount = Decimal(coupon["amount"])
+            base = sum(Decimal(li["total"]) for li in lines)
+            discount = Decimal(0)
+            for n, li in enumerate(lines):
+                line_total = Decimal(li["total"])
+                if coupon["discount_type"] == "percent":
+                    cut = (line_total * amount / 100).quantize(Decimal("0.01"))
+                elif n < len(lines) - 1:
+                    cut = (min(amount, base) * line_total / base).quantize(Decimal("0.01")) if base else Decimal(0)
+                else:
+                    cut = min(amount, base) - discount  # the last line takes the rounding
+                li["total"] = f"{line_total - cut:.2f}"
+                discount += cut
+            out.append({"id": 300 + len(out), "code": code, "discount": f"{discount:.2f}", "discount_tax": "0.00"})
+        return out
+
+    def _move_stock(self, lines: list[dict[str, Any]], sign: int) -> None:
+        for li in lines:
+            product = self.store.get("products", int(li["product_id"]))
+            if product and product.get("manage_stock"):
+                product["stock_quantity"] = (product.get("stock_quantity") or 0) + sign * int(li["quantity"])
+                product["date_modified_gmt"] = now_gmt()
+                self.store.save("products", product, product.get("sku") or None)
+
+    def create_coupon(self, params: dict[str, str], body: Any) -> Any:
+        body = body or {}
+        code = str(body.get("code", "")).strip().lower()
+        if not code:
+            raise HttpError(400, "rest_missing_callback_param", "Missing parameter(s): code")
+        kind = body.get("discount_type", "fixed_cart")
+        if kind not in ("percent", "fixed_cart"):
+            raise HttpError(400, "rest_invalid_param", "the local shop knows percent and fixed_cart coupons")
+        return self.store.insert("coupons", {"code": code, "discount_type": kind,
+                                             "amount": _money(body.get("amount") or 0)})
 
     def get_order(self, params: dict[str, str], body: Any, oid: str) -> Any:
         order = self.store.get("orders", int(oid))
@@ -735,11 +792,18 @@ class ShopApp:
         return order
 
     def update_order(self, params: dict[str, str], body: Any, oid: str) -> Any:
+        """Status changes move stock as WooCommerce does: a paid status takes it, cancel or refund gives it back."""
         with self.store.lock:
             order = self.get_order(params, None, oid)
             for key in ("status", "customer_note"):
                 if key in (body or {}):
                     order[key] = body[key]
+            if order["status"] in ("cancelled", "refunded") and order.get("stock_reduced"):
+                self._move_stock(order["line_items"], +1)
+                order["stock_reduced"] = False
+            elif order["status"] in PAID_STATUSES and not order.get("stock_reduced"):
+                self._move_stock(order["line_items"], -1)
+                order["stock_reduced"] = True
             order["date_modified_gmt"] = now_gmt()
             self.store.save("orders", order, order["number"])
         self.webhooks.fire("order.updated", order)

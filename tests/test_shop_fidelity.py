@@ -122,3 +122,29 @@ def test_oauth_counts_a_repeated_parameter_once_and_refuses_a_repeated_nonce(sho
     assert first.status_code == 200, first.text
     again = httpx.get(f"{url}?{query}", timeout=60)  # same timestamp and nonce
     assert again.status_code == 401 and "nonce" in again.text
+
+
+def test_order_totals_coupons_and_stock_as_woocommerce_computes_them(shop):
+    """2 x 100.00 + 15.00 shipping + 5.00 fee = 220.00; a 10% coupon takes 20.00 off the goods;
+    cancelling gives the stock back."""
+    woo = shop.adapter()
+    try:
+        [res] = woo.upsert_products([ProductChange(sku="TOT-1", fields={
+            "name": "Towar", "price": Decimal("100.00"), "published": True, "stock": Decimal(10)})])
+        assert res.ok, res.error
+        with shop.api() as api:
+            api.post("/coupons", json={"code": "rabat10", "discount_type": "percent", "amount": "10"}
+                     ).raise_for_status()
+            base = {"status": "processing", "billing": {"email": "suma@example.pl", "country": "PL"},
+                    "line_items": [{"sku": "TOT-1", "quantity": 2}],
+                    "shipping_lines": [{"method_id": "flat_rate", "method_title": "Kurier", "total": "15.00"}],
+                    "fee_lines": [{"name": "Pobranie", "total": "5.00"}]}
+            plain = api.post("/orders", json=base).json()
+            assert plain["total"] == "220.00", plain["total"]
+            coupon = api.post("/orders", json={**base, "coupon_lines": [{"code": "rabat10"}]}).json()
+            assert coupon["total"] == "200.00" and coupon["discount_total"] == "20.00", coupon["total"]
+            assert woo.get_product(res.shop_id).stock == Decimal(6)
+            api.put(f"/orders/{plain['id']}", json={"status": "cancelled"}).raise_for_status()
+            assert woo.get_product(res.shop_id).stock == Decimal(8)
+    finally:
+        woo.close()

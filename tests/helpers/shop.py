@@ -69,6 +69,13 @@ class DemoShopProcess:
             r.raise_for_status()
             return r.json()["number"]
 
+    def api(self) -> httpx.Client:
+        """A signed client of the shop's REST API (as tests of any WooCommerce use it)."""
+        from shop_client.woocommerce.oauth import OAuth1QueryAuth
+
+        return httpx.Client(base_url=self.url + "/wp-json/wc/v3", auth=OAuth1QueryAuth(self.key, self.secret),
+                            timeout=10)
+
     def adapter(self, **kwargs: Any):
         from shop_client.woocommerce import WooCommerceShop
 
