@@ -5,7 +5,8 @@ Prints a table and writes bench/results.json as a list of
 
     python bench/run_all.py [--only hook,enqueue,catchup,latency,import] [--quick]
 
-Everything runs on loopback: the demo ERP (SQLite ODBC), the local shop, `shopsync serve`.
+Everything runs on loopback: the demo ERP (SQLite ODBC), the local shop, `shopsync serve`;
+`realwoo` runs against a real WooCommerce 7.9.0 (bench/real_woocommerce.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers.servers import bin_path, env_with  # noqa: E402
+from bench.real_woocommerce import bench_real_woocommerce  # noqa: E402
 from tests.helpers.stack import Stack, wait_until  # noqa: E402
 
 RESULTS: list[dict[str, Any]] = []
@@ -333,7 +335,7 @@ def _hwm_kb(pid: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="hook,enqueue,catchup,latency,import")
+    parser.add_argument("--only", default="hook,enqueue,catchup,latency,import,realwoo")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -347,6 +349,7 @@ def main() -> int:
         ("latency", lambda d: bench_latency(d, 50, 5 if q else 20)),
         ("import", lambda d: (bench_import(d, 1000 if q else 10_000),
                               None if q else bench_import(Path(tempfile.mkdtemp(dir=d)), 100_000))),
+        ("realwoo", lambda d: bench_real_woocommerce(d, 100 if q else 1000, 10, record, reference_put)),
     ]
     with tempfile.TemporaryDirectory(prefix="shopsync-bench-") as tmp:
         for name, fn in steps:
