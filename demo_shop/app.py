@@ -124,8 +124,10 @@ class Faults:
 class Webhooks:
     """Delivers webhooks in the background, signed as WooCommerce signs them."""
 
-    def __init__(self, source: str) -> None:
-        self.hooks: list[dict[str, Any]] = []
+    def __init__(self, source: str, store: ShopStore) -> None:
+        # Kept in the shop's database, as WooCommerce keeps them: they survive a restart.
+        self.store = store
+        self.hooks: list[dict[str, Any]] = list(store.all("webhooks"))
         self.source = source
         self.q: "queue.Queue[tuple[dict[str, Any], str, dict[str, Any]] | None]" = queue.Queue()
         self.client = httpx.Client(timeout=5.0)
@@ -134,8 +136,8 @@ class Webhooks:
         self.thread.start()
 
     def add(self, topic: str, delivery_url: str, secret: str) -> dict[str, Any]:
-        hook = {"id": len(self.hooks) + 1, "topic": topic, "delivery_url": delivery_url, "secret": secret,
-                "status": "active", "failures": 0}
+        hook = self.store.insert("webhooks", {"topic": topic, "delivery_url": delivery_url, "secret": secret,
+                                              "status": "active", "failures": 0})
         self.hooks.append(hook)
         return {k: v for k, v in hook.items() if k not in ("secret", "failures")}
 
@@ -167,10 +169,13 @@ class Webhooks:
             except httpx.HTTPError as exc:
                 log.info("webhook delivery to %s failed: %s", hook["delivery_url"], exc)
                 ok = False
-            hook["failures"] = 0 if ok else hook["failures"] + 1
-            if hook["failures"] > 5:  # WooCommerce disables a webhook after 5 failures in a row
-                hook["status"] = "disabled"
-                log.warning("webhook %s disabled after repeated failures", hook["id"])
+            failures = 0 if ok else hook["failures"] + 1
+            if failures != hook["failures"]:
+                hook["failures"] = failures
+                if failures > 5:  # WooCommerce disables a webhook after 5 failures in a row
+                    hook["status"] = "disabled"
+                    log.warning("webhook %s disabled after repeated failures", hook["id"])
+                self.store.save("webhooks", hook)
 
     def close(self) -> None:
         self.q.put(None)
@@ -187,7 +192,7 @@ class ShopApp:
         self.secret = consumer_secret
         self.public_url = public_url.rstrip("/")
         self.faults = Faults()
-        self.webhooks = Webhooks(self.public_url + "/")
+        self.webhooks = Webhooks(self.public_url + "/", store)
         self.nonces: dict[int, str] = {}  # oauth_timestamp -> the last nonce used with it
         self.nonce_lock = threading.Lock()
         self.calls = 0
@@ -215,6 +220,8 @@ class ShopApp:
         r("GET", r"/orders/(\d+)", self.get_order)
         r("PUT", r"/orders/(\d+)", self.update_order)
         r("POST", r"/coupons", self.create_coupon)
+        r("GET", r"/webhooks", self.list_webhooks)
+        r("POST", r"/webhooks", self.create_webhook)
 
     def _route(self, method: str, pattern: str, fn: Callable[..., Any]) -> None:
         self.routes.append((method, re.compile(f"^{pattern}$"), fn))
@@ -364,8 +371,8 @@ class ShopApp:
             else:
                 self.faults.set(body)
             return {"ok": True}
-        if path == "/_demo/webhooks" and method == "POST":
-            return self.webhooks.add(body["topic"], body["delivery_url"], body["secret"])
+        if path == "/_demo/webhooks" and method == "POST":  # the same as POST /wp-json/wc/v3/webhooks
+            return self.create_webhook({}, body)
         if path == "/_demo/stats":
             return {"calls": self.calls, "webhooks_sent": self.webhooks.sent, "batch_sizes": self.batch_sizes,
                     "routes": self.route_calls}
@@ -808,6 +815,17 @@ class ShopApp:
             self.store.save("orders", order, order["number"])
         self.webhooks.fire("order.updated", order)
         return order
+
+    # -- webhooks ------------------------------------------------------------
+    def create_webhook(self, params: dict[str, str], body: Any) -> Any:
+        body = body or {}
+        missing = [k for k in ("topic", "delivery_url") if not body.get(k)]
+        if missing:
+            raise HttpError(400, "rest_missing_callback_param", f"Missing parameter(s): {', '.join(missing)}")
+        return self.webhooks.add(str(body["topic"]), str(body["delivery_url"]), str(body.get("secret") or ""))
+
+    def list_webhooks(self, params: dict[str, str], body: Any) -> Any:
+        return [{k: v for k, v in h.items() if k not in ("secret", "failures")} for h in self.webhooks.hooks]
 
     # -- media ---------------------------------------------------------------
     def serve_media(self, path: str, start_response: Callable[..., Any]) -> list[bytes]:

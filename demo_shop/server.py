@@ -16,8 +16,25 @@ def build(db: Path, key: str, secret: str, host: str, port: int) -> ShopApp:
     return ShopApp(ShopStore(db), key, secret, public_url=f"http://{host}:{port}")
 
 
-def serve(host: str, port: int, db: Path, key: str, secret: str, *, seed: bool = False, threads: int = 8) -> None:
+WEBHOOK_TOPICS = ("order.created", "order.updated", "customer.created", "customer.updated", "product.updated")
+
+
+def ensure_webhooks(app: ShopApp, delivery_url: str, secret: str) -> int:
+    """Webhooks for the topics shopsync takes, pointing at `delivery_url` (once: they persist)."""
+    have = {(h["topic"], h["delivery_url"]) for h in app.webhooks.hooks}
+    added = 0
+    for topic in WEBHOOK_TOPICS:
+        if (topic, delivery_url) not in have:
+            app.webhooks.add(topic, delivery_url, secret)
+            added += 1
+    return added
+
+
+def serve(host: str, port: int, db: Path, key: str, secret: str, *, seed: bool = False, threads: int = 8,
+          webhook_url: str = "", webhook_secret: str = "") -> None:
     app = build(db, key, secret, host, port)
+    if webhook_url:
+        ensure_webhooks(app, webhook_url, webhook_secret)
     if seed:
         from demo_shop.seed import seed as seed_shop
 

@@ -1,10 +1,10 @@
 """A local append-only spool for events the server could not take yet.
 
 One JSON object per line. Every read or write holds an operating-system lock on
-a lock file next to the spool (`msvcrt.locking` on Windows, `fcntl.flock`
-elsewhere). The system releases it when its holder exits or dies, so there is no
-stale lock to take over, and an event appended while a replay runs is never
-overwritten: the replay rewrites the spool under the same lock.
+a lock file next to the spool (erp_hooks/oslock.py). The system releases it when
+its holder exits or dies, so there is no stale lock to take over, and an event
+appended while a replay runs is never overwritten: the replay rewrites the spool
+under the same lock.
 """
 
 from __future__ import annotations
@@ -12,36 +12,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks bytes from the current position
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-
-    def _release(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except OSError:
-            return False
-
-    def _release(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+from erp_hooks import oslock
 
 
 class SpoolLocked(Exception):
@@ -61,20 +36,14 @@ class Spool:
 
     @contextmanager
     def _locked(self, wait_seconds: float) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR)
         try:
-            deadline = time.monotonic() + wait_seconds
-            while not _try_lock(fd):
-                if time.monotonic() >= deadline:
-                    raise SpoolLocked(f"spool {self.path} is locked by another hook")
-                time.sleep(0.01)
-            try:
-                yield
-            finally:
-                _release(fd)
+            fd = oslock.acquire(self.lock_path, wait_seconds)
+        except oslock.LockBusy:
+            raise SpoolLocked(f"spool {self.path} is locked by another hook") from None
+        try:
+            yield
         finally:
-            os.close(fd)
+            oslock.release(fd)
 
     def append(self, event: dict[str, Any], wait_seconds: float = 5.0) -> None:
         """Add one event durably (flushed and fsynced) at the end of the spool."""

@@ -125,10 +125,13 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     shop_host, _, shop_port = host_port.partition(":")
     shop_db = demo_dir / "shop.db"
     shop_log = demo_dir / "shop.log"
+    webhook_url = f"http://{settings.webhooks.address}/webhooks/woocommerce"
     with open(shop_log, "ab") as log_file:
         shop = subprocess.Popen([sys.executable, "-m", "demo_shop.server", "--host", shop_host, "--port",
                                  shop_port or "80", "--db", str(shop_db), "--key", keys["shop_key"], "--secret",
-                                 keys["shop_secret"], "--seed"], stdout=log_file, stderr=subprocess.STDOUT)
+                                 keys["shop_secret"], "--seed", "--webhook-url", webhook_url,
+                                 "--webhook-secret", keys["webhook_secret"]],
+                                stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 30
         while True:
@@ -139,13 +142,10 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
                 if shop.poll() is not None or time.time() > deadline:
                     raise CliError(f"the demo shop did not start; see {shop_log}") from None
                 time.sleep(0.2)
-        webhook_url = f"http://{settings.webhooks.address}/webhooks/woocommerce"
-        for topic in ("order.created", "order.updated", "customer.created", "customer.updated", "product.updated"):
-            httpx.post(f"{shop_url}/_demo/webhooks", json={"topic": topic, "delivery_url": webhook_url,
-                                                          "secret": keys["webhook_secret"]}, timeout=5)
         server, port = create_server(settings)
+        grpc_address = f"{settings.grpc.address.rpartition(':')[0]}:{port}"  # the port actually bound
         endpoints = {
-            "grpc_address": settings.grpc.address,
+            "grpc_address": grpc_address,
             "webhook_url": webhook_url,
             "shop_url": shop_url,
             "shop_api": f"{shop_url}/wp-json/wc/v3",
@@ -161,7 +161,7 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
         for k, v in endpoints.items():
             print(f"  {k:22} {v}")
         print(f"  {'endpoints file':22} {demo_dir / 'endpoints.json'}")
-        print("\ntry:  grpcurl -plaintext 127.0.0.1:50051 shopsync.v1.QueueService/GetQueueStats")
+        print(f"\ntry:  grpcurl -plaintext {grpc_address} shopsync.v1.QueueService/GetQueueStats")
         print("      shopsync erp approve-pz 1 10     (a goods receipt; the shop's stock follows)\n", flush=True)
         wait_for_signal(lambda: server.stop(grace=10))
     finally:
@@ -177,7 +177,8 @@ def cmd_demo_shop(args: argparse.Namespace) -> int:
     from demo_shop.server import serve
 
     logging.basicConfig(level=logging.INFO)
-    serve(args.host, args.port, Path(args.db), args.key, args.secret, seed=args.seed)
+    serve(args.host, args.port, Path(args.db), args.key, args.secret, seed=args.seed,
+          webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
     return 0
 
 
@@ -412,6 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", default="ck_demo")
     p.add_argument("--secret", default="cs_demo")
     p.add_argument("--seed", action="store_true", help="fill an empty shop with sample data")
+    p.add_argument("--webhook-url", default="", help="send webhooks of the topics shopsync takes here (kept in "
+                   "the shop's database; also POST /wp-json/wc/v3/webhooks as in WooCommerce)")
+    p.add_argument("--webhook-secret", default="", help="the secret that signs them (webhooks.secret)")
     p.set_defaults(func=cmd_demo_shop)
 
     erp = sub.add_parser("erp", help="the demo ERP: create it, or act in it as a Symfonia user")

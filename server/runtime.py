@@ -18,7 +18,8 @@ from typing import Any, Callable, Sequence
 from server.erp.errors import ErpError, ErpRetryable
 from server.erp.gateway import ErpGateway
 from server.queue.store import Backoff, Message, QueueStore
-from server.settings import Settings, redact_url
+from erp_hooks import oslock
+from server.settings import Settings, SettingsError, redact_url
 from server.sync import erp_to_shop, shop_to_erp
 from server.sync.binder import Binder
 from server.sync.context import SyncContext
@@ -159,18 +160,33 @@ class Runtime:
         self.http: Any = None
         self._threads: list[threading.Thread] = []
         self.stopping = threading.Event()
+        self._queue_lock: int | None = None
 
     def open(self) -> None:
         """Open the queue database (the server is SERVING only after this) and build the parts."""
         s = self.settings
         url = s.queue.database
-        if url.startswith("sqlite:///"):
-            url = "sqlite:///" + str(s.path(url[len("sqlite:///"):]))
+        local = url.startswith("sqlite:///")
+        if local:
+            path = s.path(url[len("sqlite:///"):])
+            url = "sqlite:///" + str(path)
+            # A SQLite queue belongs to one server (PostgreSQL is for sharing): hold it for our lifetime.
+            try:
+                self._queue_lock = oslock.acquire(path.with_name(path.name + ".server-lock"))
+            except oslock.LockBusy:
+                raise SettingsError(f"queue.database {path} is in use by another shopsync server on this machine; "
+                                    "stop it, or share a PostgreSQL queue (queue.database = postgresql://...)"
+                                    ) from None
         self.store = QueueStore.from_url(
             url, sqlite_synchronous=s.queue.sqlite_synchronous,
             backoff=Backoff(s.queue.backoff_base_seconds, s.queue.backoff_max_seconds, s.queue.max_attempts))
         self.binder = Binder(self.store)
         log.info("queue database open: %s", redact_url(url))
+        if local:
+            released = self.store.release_all_leases()
+            if released:
+                log.info("%d message(s) claimed by the previous run, which stopped before settling them, are "
+                         "queued again", released)
         erp = self._erp or ErpGateway.from_settings(s)
         shop = self._shop or make_shop(s)
         self.ctx = SyncContext(settings=s, store=self.store, binder=self.binder, erp=erp, shop=shop)
@@ -221,3 +237,6 @@ class Runtime:
             self.ctx.erp.close()
         if self.store is not None:
             self.store.close()
+        if self._queue_lock is not None:
+            oslock.release(self._queue_lock)
+            self._queue_lock = None

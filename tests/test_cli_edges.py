@@ -141,3 +141,27 @@ def test_replay_is_bounded(tmp_path):
     assert spool.replay(lambda e: True, max_events=10) == (10, 20)
     assert spool.replay(lambda e: True, max_seconds=0) == (0, 20)
     assert spool.replay(lambda e: True) == (20, 0)
+
+
+def test_a_local_queue_belongs_to_one_server_and_its_leases_come_back_at_start(tmp_path):
+    """A crashed run's claimed messages are queued again at once, not after queue.lease_seconds;
+    a second server on the same SQLite queue is refused in one line."""
+    from server.queue.store import QueueStore
+    from server.runtime import Runtime
+
+    db = tmp_path / "q.db"
+    crashed = QueueStore.from_url(f"sqlite:///{db}")
+    crashed.enqueue("outbox", "product", {"n": 1}, entity_key="product:1")
+    assert crashed.claim("outbox", limit=1, lease_seconds=600)  # claimed, never settled: the run died
+    crashed.close()
+    env = {"SHOPSYNC_QUEUE_DATABASE": f"sqlite:///{db}", "SHOPSYNC_SYNC_WORKERS": "false"}
+    rt = Runtime(load_settings(None, env=env))
+    rt.open()
+    try:
+        [m] = rt.store.claim("outbox", limit=1)
+        assert m.payload == {"n": 1}
+        second = run([bin_path("shopsync"), "serve"], SHOPSYNC_GRPC_ADDRESS=f"127.0.0.1:{free_port()}",
+                     SHOPSYNC_WEBHOOKS_ADDRESS=f"127.0.0.1:{free_port()}", **env)
+        assert second.returncode == 2 and "in use by another shopsync server" in second.stderr, second.stderr
+    finally:
+        rt.close()

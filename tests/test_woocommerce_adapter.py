@@ -197,3 +197,16 @@ def test_orders_page_with_status_and_modified_after_filters(woo, shop):
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
     assert [o for page in woo.iter_orders(later, ["processing"]) for o in page.items] == []
     api.close()
+
+
+def test_local_shop_keeps_its_webhooks_across_a_restart(shop):
+    with shop.api() as api:
+        api.post("/webhooks", json={"topic": "order.created", "delivery_url": "http://127.0.0.1:9/hook",
+                                    "secret": "s"}).raise_for_status()
+    shop.stop()
+    shop.start()
+    with shop.api() as api:
+        hooks = api.get("/webhooks").json()
+    assert [(h["topic"], h["delivery_url"], h["status"]) for h in hooks] == [
+        ("order.created", "http://127.0.0.1:9/hook", "active")]
+    assert "secret" not in hooks[0]

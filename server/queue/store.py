@@ -383,6 +383,19 @@ class QueueStore:
              .where((M.id == message.id) & (M.lease_token == message.lease_token)).execute())
         log.info("message %s (%s) waits: %s", message.id, message.entity_key or message.kind, reason)
 
+    def release_all_leases(self) -> int:
+        """Return every claimed message to the queue (start-up of the only server of a local queue:
+        whoever claimed them has stopped). Their attempt stays counted: a message that crashes its
+        server still reaches its dead letter."""
+        M = self.t.message
+        self._ensure_connected()
+        with self._tx():
+            n = (M.update(status=PENDING, lease_until=None, lease_token=None)
+                 .where(M.status == LEASED).execute())
+        if n:
+            self.notify()
+        return n
+
     def release(self, messages: Iterable[Message]) -> None:
         """Give claimed messages back unchanged (shutdown): not counted as an attempt."""
         M = self.t.message

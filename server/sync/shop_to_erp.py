@@ -68,7 +68,7 @@ def decide_pairing(ctx: SyncContext, c: ShopCustomer) -> tuple[Pairing, str]:
         return Pairing(erp_contractor_id=None, status=NEEDS_PERSON,
                        detail=f"no ERP contractor has NIP {nip}; pair by hand or wait for the first order",
                        manual=False, **base), ""
-    codes = ", ".join(f"{k.code} (id {k.id})" for k in found)
+    codes = ", ".join(f"{k.code} {k.name} (id {k.id})" for k in found)
     return Pairing(erp_contractor_id=None, status=NEEDS_PERSON,
                    detail=f"NIP {nip} matches several ERP contractors: {codes}; a person must choose",
                    manual=False, **base), ""

@@ -182,9 +182,12 @@ class Stack:
     def register_webhooks(self) -> None:
         if self.shop_kind != "woocommerce":
             return  # the real shop is polled (its webhooks are late); Oscar has none
-        for topic in ("order.created", "order.updated", "customer.created", "customer.updated", "product.updated"):
-            self.shop.admin("POST", "webhooks", {"topic": topic, "secret": WEBHOOK_SECRET,
-                                                 "delivery_url": f"http://127.0.0.1:{self.http_port}/webhooks/woocommerce"})
+        with self.shop.api() as api:  # WooCommerce's own route, which the local shop serves too
+            for topic in ("order.created", "order.updated", "customer.created", "customer.updated",
+                          "product.updated"):
+                api.post("/webhooks", json={"topic": topic, "secret": WEBHOOK_SECRET, "delivery_url":
+                                            f"http://127.0.0.1:{self.http_port}/webhooks/woocommerce"}
+                         ).raise_for_status()
 
     def shop_api(self) -> httpx.Client:
         from shop_client.woocommerce.oauth import OAuth1QueryAuth
