@@ -24,11 +24,12 @@ from server.sync import erp_to_shop, shop_to_erp
 from server.sync.binder import Binder
 from server.sync.context import SyncContext
 from server.sync.erp_to_shop import ShopDown
-from shop_client.errors import ShopError, ShopUnavailable
+from shop_client.errors import ShopConfigError, ShopError, ShopUnavailable
 from shop_client.interface import ShopClient
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # how often a worker looks for work enqueued by another process
+CONFIG_RETRY_SECONDS = 10.0  # how often a paused worker checks whether the shop takes our settings now
 
 
 def make_shop(settings: Settings) -> ShopClient:
@@ -72,6 +73,8 @@ class QueueWorker(threading.Thread):
                 self.handler(self.rt.ctx, msgs)
             except ShopDown as exc:
                 self._shop_down(exc)
+            except ShopConfigError as exc:
+                self._misconfigured(msgs, exc)
             except (ErpRetryable, ShopUnavailable) as exc:
                 log.warning("%s: %d message(s) wait for a retry: %s", self.name, len(msgs), exc)
                 self._fail(msgs, str(exc))
@@ -112,6 +115,21 @@ class QueueWorker(threading.Thread):
             pass
         self._fail(exc.messages, str(exc))
 
+    def _misconfigured(self, msgs: Sequence[Message], exc: ShopConfigError) -> None:
+        """The shop refuses us as configured (keys, permissions, URL): keep every message, say so once,
+        and look again every CONFIG_RETRY_SECONDS; delivery resumes by itself once the shop takes us."""
+        self.rt.store.release(msgs)
+        log.error("%s: delivery paused, %d message(s) kept: %s", self.name, len(msgs), exc)
+        while not self.rt.stopping.wait(CONFIG_RETRY_SECONDS):
+            try:
+                self.rt.ctx.shop.ping()
+            except ShopConfigError:
+                continue
+            except ShopError:
+                return  # another kind of trouble: the normal paths handle it
+            log.info("%s: the shop takes our requests again; delivering", self.name)
+            return
+
     def _fail(self, msgs: Sequence[Message], reason: str) -> None:
         for m in msgs:
             try:
@@ -141,7 +159,7 @@ class Clock(threading.Thread):
                         continue  # another server sharing the queue database ran it just now
                     result = fn()
                     log.debug("%s: %s", name, result)
-                except (ShopUnavailable, ErpRetryable) as exc:
+                except (ShopUnavailable, ErpRetryable, ShopConfigError) as exc:
                     log.warning("%s postponed: %s", name, exc)
                 except Exception:  # noqa: BLE001
                     log.exception("%s failed", name)

@@ -4,10 +4,12 @@
      +-- ShopUnavailable   retry later: connection error, timeout, 429 (retry_after), 5xx
      |    +-- ShopTimeout     no answer in time: the request may or may not have been applied
      +-- ShopRejected      a person must act: 400/403/404/409... with the shop's code and message
-          +-- ShopAuthError   401/403: wrong keys or missing permission
+          +-- ShopConfigError the shop refuses us as configured (delivery pauses, nothing is dropped)
+          |    +-- ShopAuthError   401/403: wrong keys or missing permission
           +-- ShopNotFound    404: no such resource
 
-Low-level httpx errors are translated in one place (the adapter's _send).
+Low-level httpx errors are translated in one place (the adapter's _send), HTTP
+statuses in one place for every adapter (shop_client/http.py).
 """
 
 from __future__ import annotations
@@ -39,7 +41,14 @@ class ShopRejected(ShopError):
     """Permanent: the shop refused the request as it is."""
 
 
-class ShopAuthError(ShopRejected):
+class ShopConfigError(ShopRejected):
+    """The shop refuses every request as we are set up (keys, permissions, URL): a setting to fix.
+
+    Not a verdict on any one message: delivery pauses and keeps them all until it works.
+    """
+
+
+class ShopAuthError(ShopConfigError):
     """The shop refused our keys (401) or their permissions (403)."""
 
 

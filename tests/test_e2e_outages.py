@@ -111,3 +111,35 @@ def test_marker_given_and_taken_back_while_the_shop_is_down_never_publishes(stac
     for pid in unmarked:
         shop = stack.shop_product(stack.erp.get_product(pid).code)
         assert shop is None or not shop.published, f"product {pid} published against the ERP"
+
+
+@pytest.mark.parametrize("wrong", ["url", "keys"])
+def test_a_wrong_shop_setting_pauses_delivery_and_drops_nothing(tmp_path, wrong):
+    """A wrong shop.url (404 with no API there) or wrong keys (401): messages wait, none is a dead letter;
+    with the setting fixed and the server restarted, everything arrives."""
+    stack = Stack(tmp_path, products=30)
+    good = dict(stack.sections["shop"])
+    if wrong == "url":
+        stack.sections["shop"]["url"] = stack.shop.url + "/sklep"
+    else:
+        stack.sections["shop"]["consumer_secret"] = "cs_wrong"
+    stack.write_config()
+    stack.start_server()
+    try:
+        marked = [pid for pid in range(1, 31) if stack.erp.get_product(pid).marked][:5]
+        for pid in marked:
+            stack.act(stack.sim.save_item(pid))
+        wait_until(lambda: stack.queue_stats()["QUEUE_NAME_OUTBOX"].pending == len(marked), message="kept")
+        time.sleep(1.5)
+        stats = stack.queue_stats()
+        assert stats["QUEUE_NAME_OUTBOX"].dead_letters == 0 and stats["QUEUE_NAME_OUTBOX"].pending == len(marked)
+        log = stack.log.read_text()
+        assert "delivery paused" in log and ("shop.url" in log if wrong == "url" else "consumer_key" in log)
+        stack.stop_server()
+        stack.sections["shop"] = good
+        stack.write_config()
+        stack.start_server()
+        wait_until(stack.queues_empty, timeout=30, message="delivered after the fix")
+        assert all(stack.shop_product(stack.erp.get_product(pid).code) for pid in marked)
+    finally:
+        stack.close()

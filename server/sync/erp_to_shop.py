@@ -22,7 +22,7 @@ from server.sync.binder import Binding
 from server.sync.context import SyncContext
 from server.sync.events import EVENTS
 from server.sync.mappers import changed_fields, image_url, product_state, to_change
-from shop_client.errors import ShopAuthError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
+from shop_client.errors import ShopConfigError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.interface import CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ProductChange
 
 log = logging.getLogger(__name__)
@@ -151,9 +151,12 @@ def _shop_failure(out: Outcome, msgs: Iterable[Message], exc: ShopError) -> None
         out.unavailable += list(msgs)
         out.unavailable_error = exc
         return
-    # Keys or permissions are a setting to fix, not a reason to drop the changes.
+    if isinstance(exc, ShopConfigError):
+        # Keys, permissions or the URL: a setting to fix, never a reason to drop the changes.
+        # The worker pauses delivery and keeps every message (see runtime.QueueWorker).
+        raise exc
     for m in msgs:
-        out.fail(m, str(exc), isinstance(exc, ShopAuthError))
+        out.fail(m, str(exc), False)
 
 
 def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome) -> None:
@@ -225,8 +228,9 @@ def deliver_products(ctx: SyncContext, messages: Sequence[Message], out: Outcome
                 sent_state["image"] = b.state.get("image") if b else None
                 sent_state["image_type"] = b.state.get("image_type") if b else None
                 saved.append(Binding("product", pid, shop_id, sent_state, read_at - 1))
-                out.fail(m, f"product {sku}: image: {exc}",
-                         not isinstance(exc, ShopRejected) or isinstance(exc, ShopAuthError))
+                if isinstance(exc, ShopConfigError):
+                    raise
+                out.fail(m, f"product {sku}: image: {exc}", not isinstance(exc, ShopRejected))
                 continue
         saved.append(Binding("product", pid, shop_id, sent_state, read_at))
         out.ok(m)

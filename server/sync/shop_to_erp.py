@@ -21,7 +21,7 @@ from server.queue.store import Message
 from server.sync.binder import INVALID_NIP, NEEDS_PERSON, NO_NIP, PAIRED, Binding, Pairing
 from server.sync.context import SyncContext
 from server.sync.rates import FixedRates, NbpRates, RateSourceDown, RateUnavailable
-from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopUnavailable
+from shop_client.errors import ShopConfigError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.interface import ShopCustomer, ShopOrder
 
 log = logging.getLogger(__name__)
@@ -389,6 +389,8 @@ def process_inbox(ctx: SyncContext, messages: Sequence[Message]) -> None:
             else:
                 ctx.store.fail(m, f"unknown inbox message kind {m.kind!r}", retryable=False)
                 continue
+        except ShopConfigError:
+            raise  # not this message's fault: the worker pauses and keeps it (and the rest)
         except (OrderRejected, ErpPermanent, ShopRejected) as exc:
             ctx.store.fail(m, str(exc), retryable=False)
             continue

@@ -26,7 +26,8 @@ import httpx
 
 from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
-from shop_client.errors import ShopAuthError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
+from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopUnavailable
+from shop_client.http import error_for
 from shop_client.interface import (CAP_IMAGES, Address, CustomerPage, ItemResult, OrderPage, ProductChange,
                                    ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
 
@@ -84,15 +85,11 @@ class OscarShop(ShopClient):
             raise ShopUnavailable(f"cannot reach the shop at {self.base_url}: {type(exc).__name__}") from exc
         if resp.status_code >= 400:
             text = resp.text[:300].replace("\n", " ")
-            msg = f"shop answered {resp.status_code} to {method} {path}: {text}"
-            if resp.status_code in (401, 403):
-                raise ShopAuthError(msg + "; check shop.consumer_key (user) / shop.consumer_secret (password) "
-                                    "and that the user is staff", status=resp.status_code)
-            if resp.status_code == 404:
-                raise ShopNotFound(msg, status=resp.status_code)
-            if resp.status_code >= 500 or resp.status_code == 429:
-                raise ShopUnavailable(msg, status=resp.status_code)
-            raise ShopRejected(msg, status=resp.status_code)
+            # A 404 reading a list (no record id in the address) means the API is not where shop.url says.
+            collection = method == "GET" and not any(part.isdigit() for part in path.split("/"))
+            raise error_for(resp.status_code, f"shop answered {resp.status_code} to {method} {path}: {text}",
+                            auth_hint="check shop.consumer_key (user) / shop.consumer_secret (password) and that "
+                                      "the user is staff", no_such_route=collection)
         return resp.json() if resp.content else None
 
     def _list(self, path: str, page_size: int = 100) -> Iterator[tuple[list[dict[str, Any]], int | None]]:

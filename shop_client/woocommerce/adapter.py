@@ -21,8 +21,8 @@ import httpx
 
 from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
-from shop_client.errors import (ShopAuthError, ShopError, ShopNotFound, ShopRejected, ShopTimeout,
-                                ShopUnavailable)
+from shop_client.errors import ShopError, ShopRejected, ShopTimeout, ShopUnavailable
+from shop_client.http import error_for
 from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
                                    ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
@@ -133,25 +133,18 @@ class WooCommerceShop(ShopClient):
             return resp
 
     def _error(self, method: str, path: str, resp: httpx.Response) -> ShopError:
-        code, message = "", resp.reason_phrase
+        code, message, is_api = "", resp.reason_phrase, False
         try:
             data = resp.json()
             if isinstance(data, dict):
-                code, message = str(data.get("code", "")), str(data.get("message", message))
+                code, message, is_api = str(data.get("code", "")), str(data.get("message", message)), True
         except ValueError:
             pass
-        status = resp.status_code
-        text = f"shop answered {status} to {method} {path}: {message}" + (f" ({code})" if code else "")
-        if status == 429:
-            return ShopUnavailable(text, status=status, code=code, retry_after=_retry_after(resp))
-        if status >= 500 or status == 408:
-            return ShopUnavailable(text, status=status, code=code)
-        if status in (401, 403):
-            return ShopAuthError(f"{text}; check shop.consumer_key / shop.consumer_secret and the key's "
-                                 "read/write permission", status=status, code=code)
-        if status == 404:
-            return ShopNotFound(text, status=status, code=code)
-        return ShopRejected(text, status=status, code=code)
+        text = f"shop answered {resp.status_code} to {method} {path}: {message}" + (f" ({code})" if code else "")
+        return error_for(resp.status_code, text, code=code, retry_after=_retry_after(resp),
+                         auth_hint="check shop.consumer_key / shop.consumer_secret and the key's read/write "
+                                   "permission",
+                         no_such_route=code == "rest_no_route" or not is_api)
 
     def _pages(self, path: str, params: dict[str, Any], page_size: int,
                start_page: int = 1) -> Iterator[tuple[list[dict[str, Any]], int | None, int, int | None]]:
