@@ -16,6 +16,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from server import reflection as api_reflection
 from server.auth import DecodeGuard, TokenInterceptor
 from server.runtime import Runtime
 from server.servicers.customers import CustomerServicer
@@ -96,9 +97,8 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
     customers_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(runtime), server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-         reflection.SERVICE_NAME], server)
+    api_reflection.enable([*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                           reflection.SERVICE_NAME], server)
     try:
         if settings.grpc.tls_cert:
             cert = settings.path(settings.grpc.tls_cert).read_bytes()

@@ -279,6 +279,13 @@ class Client:
         except self.grpc.RpcError as exc:
             raise self.error(exc) from None
 
+    def stream(self, responses: Any) -> Any:
+        """The messages of a server-streaming call, with its errors as one-line CliErrors."""
+        try:
+            yield from responses
+        except self.grpc.RpcError as exc:
+            raise self.error(exc) from None
+
     def error(self, exc: Any) -> CliError:
         code = exc.code()
         if code == self.grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
@@ -364,8 +371,10 @@ def cmd_customers(client: Client, args: argparse.Namespace) -> int:
             request_id=secrets.token_hex(8), shop_customer_id=args.shop_customer_id))
         print(f"customer {args.shop_customer_id} unpaired; it now waits for a person")
     else:
-        resp = client.call(stub.RunCustomerPairing, customers_pb2.RunCustomerPairingRequest(), timeout=600)
-        print(f"{resp.seen} customers: {resp.paired} paired, {resp.needs_person} need a person")
+        last = _follow(client, stub.RunCustomerPairing(customers_pb2.RunCustomerPairingRequest(),
+                                                       metadata=client.metadata, timeout=3600),
+                       "customers", lambda p: (p.seen, p.total))
+        print(f"{last.seen} customers: {last.paired} paired, {last.needs_person} need a person")
     return 0
 
 
@@ -378,10 +387,12 @@ def cmd_queue(client: Client, args: argparse.Namespace) -> int:
     elif args.queue_action == "dead-letters":
         _print_json(client.call(stub.ListDeadLetters, queue_pb2.ListDeadLettersRequest(page_size=1000)))
     elif args.queue_action == "retry":
-        resp = client.call(stub.RetryDeadLetter, queue_pb2.RetryDeadLetterRequest(id=args.id))
+        resp = client.call(stub.RetryDeadLetter, queue_pb2.RetryDeadLetterRequest(
+            id=args.id, request_id=secrets.token_hex(8)))
         print(f"dead letter {args.id} queued again as message {resp.new_id}")
     else:
-        client.call(stub.DiscardDeadLetter, queue_pb2.DiscardDeadLetterRequest(id=args.id))
+        client.call(stub.DiscardDeadLetter, queue_pb2.DiscardDeadLetterRequest(
+            id=args.id, request_id=secrets.token_hex(8)))
         print(f"dead letter {args.id} discarded")
     return 0
 
@@ -389,10 +400,27 @@ def cmd_queue(client: Client, args: argparse.Namespace) -> int:
 def cmd_catch_up(client: Client, args: argparse.Namespace) -> int:
     from shopsync.v1 import sync_pb2, sync_pb2_grpc
 
-    resp = client.call(sync_pb2_grpc.SyncServiceStub(client.channel).RunCatchUp, sync_pb2.RunCatchUpRequest(),
-                       timeout=600)
-    print(f"{resp.products_checked} products checked, {resp.products_queued} queued for the shop")
+    stream = sync_pb2_grpc.SyncServiceStub(client.channel).RunCatchUp(sync_pb2.RunCatchUpRequest(),
+                                                                     metadata=client.metadata, timeout=3600)
+    last = _follow(client, stream, "products", lambda p: (p.products_checked, p.products_total))
+    print(f"{last.products_checked} products checked, {last.products_queued} queued for the shop")
     return 0
+
+
+def _follow(client: "Client", stream: Any, unit: str, counts: Callable[[Any], tuple[int, int]]) -> Any:
+    """Show a long pass's streamed progress as a bar (stderr); return its last message."""
+    from tqdm import tqdm
+
+    last = None
+    with tqdm(unit=f" {unit}", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+        for last in client.stream(stream):
+            done, total = counts(last)
+            bar.total = total or None
+            bar.n = done
+            bar.refresh()
+    if last is None:
+        raise CliError("the server ended the pass without an answer")
+    return last
 
 
 # -- the parser ------------------------------------------------------------------

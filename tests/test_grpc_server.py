@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import uuid
+from pathlib import Path
 
 import grpc
 import pytest
@@ -15,6 +16,8 @@ from server.app import create_server
 from server.settings import Settings, SettingsError
 from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc, queue_pb2, queue_pb2_grpc
 from tests.helpers.servers import bin_path, env_with, free_port, grpcurl, wait_port
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_settings(tmp_path, **sections) -> Settings:
@@ -155,3 +158,55 @@ def test_admin_commands_talk_to_the_server_and_fail_in_one_line(running, tmp_pat
     bad = subprocess.run([bin_path("shopsync"), "serve"], capture_output=True, text=True, timeout=30,
                          env=env_with(SHOPSYNC_QUEUE_LEASE_SECONDS="soon"), cwd=tmp_path)
     assert bad.returncode == 2 and "queue.lease_seconds" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_reflection_serves_the_apis_comments_and_finds_methods(running):
+    _, port = running
+    addr = f"127.0.0.1:{port}"
+    service = grpcurl("-plaintext", addr, "describe", "shopsync.v1.QueueService")
+    assert service.returncode == 0 and "// QueueService is the admin side" in service.stdout, service.stdout
+    method = grpcurl("-plaintext", addr, "describe", "shopsync.v1.QueueService.GetQueueStats")
+    assert method.returncode == 0 and "is a method" in method.stdout, method.stderr
+    field = grpcurl("-plaintext", addr, "describe", "shopsync.v1.RetryDeadLetterRequest")
+    assert "a repeat with the same id gets the first answer" in field.stdout
+    assert grpcurl("-plaintext", addr, "describe", "grpc.health.v1.Health").returncode == 0
+
+
+def test_every_rpc_message_and_field_has_a_comment():
+    from google.protobuf import descriptor_pb2
+
+    data = (ROOT / "shopsync" / "v1" / "descriptors.binpb").read_bytes()
+    missing = []
+    for f in descriptor_pb2.FileDescriptorSet.FromString(data).file:
+        if not f.package.startswith("shopsync"):
+            continue
+        commented = {tuple(loc.path) for loc in f.source_code_info.location if loc.leading_comments.strip()}
+        for si, s in enumerate(f.service):
+            if (6, si) not in commented:
+                missing.append(s.name)
+            missing += [f"{s.name}.{m.name}" for mi, m in enumerate(s.method) if (6, si, 2, mi) not in commented]
+        for mi, m in enumerate(f.message_type):
+            if (4, mi) not in commented:
+                missing.append(m.name)
+            missing += [f"{m.name}.{fd.name}" for fi, fd in enumerate(m.field) if (4, mi, 2, fi) not in commented]
+        for ei, e in enumerate(f.enum_type):
+            missing += [f"{e.name}.{v.name}" for vi, v in enumerate(e.value) if (5, ei, 2, vi) not in commented]
+    assert not missing, f"uncommented in protos/: {missing}"
+
+
+def test_a_repeated_request_id_gets_the_first_answer(running):
+    from shopsync.v1 import queue_pb2, queue_pb2_grpc
+
+    server, port = running
+    store = server.runtime.store
+    store.enqueue("inbox", "order", {"n": 1}, entity_key="order:1")
+    [m] = store.claim("inbox", limit=1)
+    store.fail(m, "bad", retryable=False)
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        stub = queue_pb2_grpc.QueueServiceStub(ch)
+        first = stub.RetryDeadLetter(queue_pb2.RetryDeadLetterRequest(id=m.id, request_id="r-1"), timeout=10)
+        again = stub.RetryDeadLetter(queue_pb2.RetryDeadLetterRequest(id=m.id, request_id="r-1"), timeout=10)
+        assert again.new_id == first.new_id  # not NOT_FOUND: the first answer
+        with pytest.raises(grpc.RpcError) as err:
+            stub.RetryDeadLetter(queue_pb2.RetryDeadLetterRequest(id=m.id, request_id="r-2"), timeout=10)
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND

@@ -14,8 +14,8 @@ def test_generated_stubs_are_fresh(tmp_path):
     spec.loader.exec_module(gen)
     gen.generate(tmp_path)
     fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    committed = {p.relative_to(ROOT): p.read_bytes() for p in (ROOT / "shopsync").rglob("*_pb2*")
-                 if p.suffix in (".py", ".pyi")}
+    committed = {p.relative_to(ROOT): p.read_bytes() for p in (ROOT / "shopsync").rglob("*")
+                 if p.name.endswith(("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", ".binpb"))}
     assert fresh, "protoc generated nothing"
     assert set(fresh) == set(committed), "stub files differ from protos/: run `make protos`"
     stale = [str(k) for k in fresh if fresh[k] != committed[k]]

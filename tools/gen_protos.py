@@ -10,8 +10,12 @@ from grpc_tools import protoc
 ROOT = Path(__file__).resolve().parent.parent
 
 
+DESCRIPTORS = "shopsync/v1/descriptors.binpb"
+
+
 def generate(out_dir: Path) -> None:
-    """Write *_pb2.py, *_pb2.pyi and *_pb2_grpc.py for every proto under protos/."""
+    """Write *_pb2.py, *_pb2.pyi and *_pb2_grpc.py for every proto under protos/, and the
+    descriptor set with the protos' comments that reflection serves (DESCRIPTORS)."""
     protos = sorted((ROOT / "protos").rglob("*.proto"))
     include = Path(protoc.__file__).parent / "_proto"
     args = [
@@ -21,6 +25,9 @@ def generate(out_dir: Path) -> None:
         f"--python_out={out_dir}",
         f"--pyi_out={out_dir}",
         f"--grpc_python_out={out_dir}",
+        f"--descriptor_set_out={out_dir / DESCRIPTORS}",
+        "--include_source_info",
+        "--include_imports",
         *[str(p) for p in protos],
     ]
     if protoc.main(args) != 0:

@@ -31,9 +31,10 @@ class SequenceIdField(peewee.AutoField):
 class Tables:
     message: type[peewee.Model]
     request: type[peewee.Model]
+    reply: type[peewee.Model]
 
     def all(self) -> list[type[peewee.Model]]:
-        return [self.message, self.request]
+        return [self.message, self.request, self.reply]
 
 
 def make_tables(db: peewee.Database) -> Tables:
@@ -75,4 +76,15 @@ def make_tables(db: peewee.Database) -> Tables:
             database = db
             table_name = "queue_request"
 
-    return Tables(message=Message, request=Request)
+    class Reply(peewee.Model):
+        """An admin call's answer by its request_id, so a repeated call gets the first answer."""
+
+        key = peewee.CharField(max_length=200, primary_key=True)
+        reply = peewee.BlobField()
+        created_at = peewee.DoubleField(index=True)
+
+        class Meta:
+            database = db
+            table_name = "api_reply"
+
+    return Tables(message=Message, request=Request, reply=Reply)

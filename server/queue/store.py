@@ -507,8 +507,24 @@ class QueueStore:
                 raise NotFound(f"no dead letter with id {dead_id}")
 
     def prune_requests(self, older_than_seconds: float = 7 * 86400) -> int:
-        """Forget request ids older than a week (a hook retries within seconds)."""
-        R = self.t.request
+        """Forget request ids older than a week (a hook or a person retries within minutes)."""
+        R, A = self.t.request, self.t.reply
         self._ensure_connected()
         with self._tx():
-            return R.delete().where(R.created_at < time.time() - older_than_seconds).execute()
+            cutoff = time.time() - older_than_seconds
+            return (R.delete().where(R.created_at < cutoff).execute()
+                    + A.delete().where(A.created_at < cutoff).execute())
+
+    # -- answers of admin calls, by request id -------------------------------
+    def reply_for(self, key: str) -> bytes | None:
+        A = self.t.reply
+        self._ensure_connected()
+        row = A.select(A.reply).where(A.key == key).first()
+        return None if row is None else bytes(row.reply)
+
+    def keep_reply(self, key: str, reply: bytes) -> None:
+        """Remember the first answer to `key`; a later one for the same key is not kept."""
+        A = self.t.reply
+        self._ensure_connected()
+        with self._tx():
+            A.insert(key=key, reply=reply, created_at=time.time()).on_conflict_ignore().execute()

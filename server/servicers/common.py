@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import grpc
 import peewee
@@ -67,3 +67,21 @@ def page_size(value: int, default: int = 100, maximum: int = 1000) -> int:
     if value < 0:
         raise ValueError(f"page_size: must not be negative, got {value}")
     return min(value or default, maximum)
+
+
+Reply = TypeVar("Reply")
+
+
+def once(store: Any, method: str, request_id: str, reply_type: Any, compute: Callable[[], Reply]) -> Reply:
+    """Run a mutation once per request_id: a repeat gets the first answer (no request_id: always run)."""
+    if not request_id:
+        return compute()
+    if len(request_id) > 128:
+        raise ValueError("request_id: at most 128 characters")
+    key = f"{method}:{request_id}"
+    saved = store.reply_for(key)
+    if saved is not None:
+        return reply_type.FromString(saved)
+    reply = compute()
+    store.keep_reply(key, reply.SerializeToString())
+    return reply

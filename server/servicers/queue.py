@@ -8,7 +8,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from server.queue.store import NotFound, QueueStore
-from server.servicers.common import grpc_errors, maps_to, page_size, page_token_to_int
+from server.servicers.common import grpc_errors, maps_to, once, page_size, page_token_to_int
 from shopsync.v1 import queue_pb2, queue_pb2_grpc
 
 maps_to(grpc.StatusCode.NOT_FOUND, NotFound)
@@ -62,11 +62,16 @@ class QueueServicer(queue_pb2_grpc.QueueServiceServicer):
         with grpc_errors(context):
             if request.id <= 0:
                 raise ValueError("id: the dead letter's id (from ListDeadLetters) is required")
-            return queue_pb2.RetryDeadLetterResponse(new_id=self.store.retry_dead(request.id))
+            return once(self.store, "RetryDeadLetter", request.request_id, queue_pb2.RetryDeadLetterResponse,
+                        lambda: queue_pb2.RetryDeadLetterResponse(new_id=self.store.retry_dead(request.id)))
 
     def DiscardDeadLetter(self, request, context):  # noqa: N802
+        def discard() -> queue_pb2.DiscardDeadLetterResponse:
+            self.store.discard_dead(request.id)
+            return queue_pb2.DiscardDeadLetterResponse()
+
         with grpc_errors(context):
             if request.id <= 0:
                 raise ValueError("id: the dead letter's id (from ListDeadLetters) is required")
-            self.store.discard_dead(request.id)
-            return queue_pb2.DiscardDeadLetterResponse()
+            return once(self.store, "DiscardDeadLetter", request.request_id, queue_pb2.DiscardDeadLetterResponse,
+                        discard)

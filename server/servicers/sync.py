@@ -14,8 +14,11 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
     def RunCatchUp(self, request, context):  # noqa: N802
         with grpc_errors(context):
-            checked, queued = erp_to_shop.catch_up(self.rt.ctx)
-            return sync_pb2.RunCatchUpResponse(products_checked=checked, products_queued=queued)
+            for p in erp_to_shop.catch_up_pass(self.rt.ctx):
+                if not context.is_active():
+                    return
+                yield sync_pb2.RunCatchUpResponse(products_checked=p["checked"], products_queued=p["queued"],
+                                                  products_total=p["total"], done=p["done"])
 
     def ImportCatalog(self, request, context):  # noqa: N802
         with grpc_errors(context):

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from server.erp.errors import ErpNotFound
 from server.queue.store import Message
@@ -334,10 +335,17 @@ def _all_ids(fetch: Any, page: int) -> list[int]:
 
 
 def catch_up(ctx: SyncContext, page: int = 500) -> tuple[int, int]:
+    """The whole catch-up pass; returns (products checked, products queued)."""
+    last = deque(catch_up_pass(ctx, page), maxlen=1)[0]
+    return last["checked"], last["queued"]
+
+
+def catch_up_pass(ctx: SyncContext, page: int = 500) -> Iterator[dict[str, Any]]:
     """Queue every marked or bound product whose ERP state differs from what was sent.
 
     Bound products that lost the marker (or vanished from the ERP) are checked too,
-    so they get hidden. Returns (products checked, products queued).
+    so they get hidden. Yields progress after each page ({checked, queued, total,
+    done}); the last has done = True.
     """
     marked = _all_ids(lambda after, n: ctx.erp.marked_product_ids(after_id=after, limit=n), page)
     bound = _all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), page)
@@ -348,6 +356,7 @@ def catch_up(ctx: SyncContext, page: int = 500) -> tuple[int, int]:
         if items:
             ctx.store.enqueue_many("outbox", items)
         queued += len(items)
+        yield {"checked": min(start + page, len(ids)), "queued": queued, "total": len(ids), "done": False}
     for list_id in ctx.erp.price_list_ids():
         products, contractors, binding = price_list_changes(ctx, list_id)
         items = product_snapshots(ctx, products, only_changed=True) + contractor_price_list_items(ctx, contractors)
@@ -355,4 +364,4 @@ def catch_up(ctx: SyncContext, page: int = 500) -> tuple[int, int]:
             ctx.store.enqueue_many("outbox", items)
             queued += len(items)
         ctx.binder.save([binding])
-    return len(ids), queued
+    yield {"checked": len(ids), "queued": queued, "total": len(ids), "done": True}

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+from collections import deque
 from decimal import Decimal
 from typing import Any, Iterator, Sequence
 
@@ -99,9 +100,20 @@ def pair_customer(ctx: SyncContext, c: ShopCustomer) -> Pairing:
 
 
 def pair_all_customers(ctx: SyncContext) -> tuple[int, int, int]:
-    """The periodic pass (WooCommerce cannot list customers changed since a moment)."""
+    """The whole pairing pass; returns (seen, paired, needing a person)."""
+    last = deque(pairing_pass(ctx), maxlen=1)[0]
+    return last["seen"], last["paired"], last["needs_person"]
+
+
+def pairing_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
+    """The periodic pass (WooCommerce cannot list customers changed since a moment).
+
+    Yields progress after each page ({seen, paired, needs_person, total, done}).
+    """
     seen = paired = waiting = 0
+    total = 0
     for page in ctx.shop.iter_customers():
+        total = page.total or total
         for c in page.items:
             if c.staff:
                 continue  # the shop's own staff buy nothing on account: no status on them
@@ -109,7 +121,8 @@ def pair_all_customers(ctx: SyncContext) -> tuple[int, int, int]:
             seen += 1
             paired += p.status == PAIRED
             waiting += p.status != PAIRED
-    return seen, paired, waiting
+        yield {"seen": seen, "paired": paired, "needs_person": waiting, "total": total, "done": False}
+    yield {"seen": seen, "paired": paired, "needs_person": waiting, "total": total, "done": True}
 
 
 def pair_by_hand(ctx: SyncContext, shop_customer_id: int, contractor_id: int) -> Pairing:

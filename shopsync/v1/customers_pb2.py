@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bshopsync/v1/customers.proto\x12\x0bshopsync.v1\"\xb5\x01\n\x08\x43ustomer\x12\x18\n\x10shop_customer_id\x18\x01 \x01(\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03nip\x18\x04 \x01(\t\x12*\n\x06status\x18\x05 \x01(\x0e\x32\x1a.shopsync.v1.PairingStatus\x12\x19\n\x11\x65rp_contractor_id\x18\x06 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\x12\x0e\n\x06manual\x18\x08 \x01(\x08\"\x7f\n\x14ListCustomersRequest\x12*\n\x06status\x18\x01 \x01(\x0e\x32\x1a.shopsync.v1.PairingStatus\x12\x14\n\x0cneeds_person\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Z\n\x15ListCustomersResponse\x12(\n\tcustomers\x18\x01 \x03(\x0b\x32\x15.shopsync.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"^\n\x13PairCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x18\n\x10shop_customer_id\x18\x02 \x01(\x03\x12\x19\n\x11\x65rp_contractor_id\x18\x03 \x01(\x03\"?\n\x14PairCustomerResponse\x12\'\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x15.shopsync.v1.Customer\"E\n\x15UnpairCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x18\n\x10shop_customer_id\x18\x02 \x01(\x03\"A\n\x16UnpairCustomerResponse\x12\'\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x15.shopsync.v1.Customer\"\x1b\n\x19RunCustomerPairingRequest\"P\n\x1aRunCustomerPairingResponse\x12\x0c\n\x04seen\x18\x01 \x01(\x03\x12\x0e\n\x06paired\x18\x02 \x01(\x03\x12\x14\n\x0cneeds_person\x18\x03 \x01(\x03*\xa6\x01\n\rPairingStatus\x12\x1e\n\x1aPAIRING_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15PAIRING_STATUS_PAIRED\x10\x01\x12\x1f\n\x1bPAIRING_STATUS_NEEDS_PERSON\x10\x02\x12\x1e\n\x1aPAIRING_STATUS_INVALID_NIP\x10\x03\x12\x19\n\x15PAIRING_STATUS_NO_NIP\x10\x04\x32\x80\x03\n\x0f\x43ustomerService\x12V\n\rListCustomers\x12!.shopsync.v1.ListCustomersRequest\x1a\".shopsync.v1.ListCustomersResponse\x12S\n\x0cPairCustomer\x12 .shopsync.v1.PairCustomerRequest\x1a!.shopsync.v1.PairCustomerResponse\x12Y\n\x0eUnpairCustomer\x12\".shopsync.v1.UnpairCustomerRequest\x1a#.shopsync.v1.UnpairCustomerResponse\x12\x65\n\x12RunCustomerPairing\x12&.shopsync.v1.RunCustomerPairingRequest\x1a\'.shopsync.v1.RunCustomerPairingResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bshopsync/v1/customers.proto\x12\x0bshopsync.v1\"\xb5\x01\n\x08\x43ustomer\x12\x18\n\x10shop_customer_id\x18\x01 \x01(\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03nip\x18\x04 \x01(\t\x12*\n\x06status\x18\x05 \x01(\x0e\x32\x1a.shopsync.v1.PairingStatus\x12\x19\n\x11\x65rp_contractor_id\x18\x06 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\x12\x0e\n\x06manual\x18\x08 \x01(\x08\"\x7f\n\x14ListCustomersRequest\x12*\n\x06status\x18\x01 \x01(\x0e\x32\x1a.shopsync.v1.PairingStatus\x12\x14\n\x0cneeds_person\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Z\n\x15ListCustomersResponse\x12(\n\tcustomers\x18\x01 \x03(\x0b\x32\x15.shopsync.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"^\n\x13PairCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x18\n\x10shop_customer_id\x18\x02 \x01(\x03\x12\x19\n\x11\x65rp_contractor_id\x18\x03 \x01(\x03\"?\n\x14PairCustomerResponse\x12\'\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x15.shopsync.v1.Customer\"E\n\x15UnpairCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x18\n\x10shop_customer_id\x18\x02 \x01(\x03\"A\n\x16UnpairCustomerResponse\x12\'\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x15.shopsync.v1.Customer\"\x1b\n\x19RunCustomerPairingRequest\"m\n\x1aRunCustomerPairingResponse\x12\x0c\n\x04seen\x18\x01 \x01(\x03\x12\x0e\n\x06paired\x18\x02 \x01(\x03\x12\x14\n\x0cneeds_person\x18\x03 \x01(\x03\x12\r\n\x05total\x18\x04 \x01(\x03\x12\x0c\n\x04\x64one\x18\x05 \x01(\x08*\xa6\x01\n\rPairingStatus\x12\x1e\n\x1aPAIRING_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15PAIRING_STATUS_PAIRED\x10\x01\x12\x1f\n\x1bPAIRING_STATUS_NEEDS_PERSON\x10\x02\x12\x1e\n\x1aPAIRING_STATUS_INVALID_NIP\x10\x03\x12\x19\n\x15PAIRING_STATUS_NO_NIP\x10\x04\x32\x82\x03\n\x0f\x43ustomerService\x12V\n\rListCustomers\x12!.shopsync.v1.ListCustomersRequest\x1a\".shopsync.v1.ListCustomersResponse\x12S\n\x0cPairCustomer\x12 .shopsync.v1.PairCustomerRequest\x1a!.shopsync.v1.PairCustomerResponse\x12Y\n\x0eUnpairCustomer\x12\".shopsync.v1.UnpairCustomerRequest\x1a#.shopsync.v1.UnpairCustomerResponse\x12g\n\x12RunCustomerPairing\x12&.shopsync.v1.RunCustomerPairingRequest\x1a\'.shopsync.v1.RunCustomerPairingResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shopsync.v1.customers_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAIRINGSTATUS']._serialized_start=860
-  _globals['_PAIRINGSTATUS']._serialized_end=1026
+  _globals['_PAIRINGSTATUS']._serialized_start=889
+  _globals['_PAIRINGSTATUS']._serialized_end=1055
   _globals['_CUSTOMER']._serialized_start=45
   _globals['_CUSTOMER']._serialized_end=226
   _globals['_LISTCUSTOMERSREQUEST']._serialized_start=228
@@ -50,7 +50,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RUNCUSTOMERPAIRINGREQUEST']._serialized_start=748
   _globals['_RUNCUSTOMERPAIRINGREQUEST']._serialized_end=775
   _globals['_RUNCUSTOMERPAIRINGRESPONSE']._serialized_start=777
-  _globals['_RUNCUSTOMERPAIRINGRESPONSE']._serialized_end=857
-  _globals['_CUSTOMERSERVICE']._serialized_start=1029
-  _globals['_CUSTOMERSERVICE']._serialized_end=1413
+  _globals['_RUNCUSTOMERPAIRINGRESPONSE']._serialized_end=886
+  _globals['_CUSTOMERSERVICE']._serialized_start=1058
+  _globals['_CUSTOMERSERVICE']._serialized_end=1444
 # @@protoc_insertion_point(module_scope)

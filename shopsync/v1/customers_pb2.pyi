@@ -95,11 +95,15 @@ class RunCustomerPairingRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class RunCustomerPairingResponse(_message.Message):
-    __slots__ = ("seen", "paired", "needs_person")
+    __slots__ = ("seen", "paired", "needs_person", "total", "done")
     SEEN_FIELD_NUMBER: _ClassVar[int]
     PAIRED_FIELD_NUMBER: _ClassVar[int]
     NEEDS_PERSON_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
     seen: int
     paired: int
     needs_person: int
-    def __init__(self, seen: _Optional[int] = ..., paired: _Optional[int] = ..., needs_person: _Optional[int] = ...) -> None: ...
+    total: int
+    done: bool
+    def __init__(self, seen: _Optional[int] = ..., paired: _Optional[int] = ..., needs_person: _Optional[int] = ..., total: _Optional[int] = ..., done: _Optional[bool] = ...) -> None: ...

@@ -51,7 +51,7 @@ class CustomerServiceStub:
                 request_serializer=shopsync_dot_v1_dot_customers__pb2.UnpairCustomerRequest.SerializeToString,
                 response_deserializer=shopsync_dot_v1_dot_customers__pb2.UnpairCustomerResponse.FromString,
                 _registered_method=True)
-        self.RunCustomerPairing = channel.unary_unary(
+        self.RunCustomerPairing = channel.unary_stream(
                 '/shopsync.v1.CustomerService/RunCustomerPairing',
                 request_serializer=shopsync_dot_v1_dot_customers__pb2.RunCustomerPairingRequest.SerializeToString,
                 response_deserializer=shopsync_dot_v1_dot_customers__pb2.RunCustomerPairingResponse.FromString,
@@ -64,7 +64,8 @@ class CustomerServiceServicer:
     """
 
     def ListCustomers(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Customers and their pairing, paged; filter by status or "needs a person".
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -84,7 +85,8 @@ class CustomerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RunCustomerPairing(self, request, context):
-        """Run the automatic pairing pass over all shop customers now.
+        """Run the automatic pairing pass over all shop customers now, streaming
+        progress page by page (the last message has done = true).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -108,7 +110,7 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     request_deserializer=shopsync_dot_v1_dot_customers__pb2.UnpairCustomerRequest.FromString,
                     response_serializer=shopsync_dot_v1_dot_customers__pb2.UnpairCustomerResponse.SerializeToString,
             ),
-            'RunCustomerPairing': grpc.unary_unary_rpc_method_handler(
+            'RunCustomerPairing': grpc.unary_stream_rpc_method_handler(
                     servicer.RunCustomerPairing,
                     request_deserializer=shopsync_dot_v1_dot_customers__pb2.RunCustomerPairingRequest.FromString,
                     response_serializer=shopsync_dot_v1_dot_customers__pb2.RunCustomerPairingResponse.SerializeToString,
@@ -218,7 +220,7 @@ class CustomerService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
+        return grpc.experimental.unary_stream(
             request,
             target,
             '/shopsync.v1.CustomerService/RunCustomerPairing',

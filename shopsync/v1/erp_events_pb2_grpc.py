@@ -51,7 +51,8 @@ class ErpEventServiceServicer:
     """
 
     def RecordErpEvent(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Record one event durably; answered only once it is committed.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17shopsync/v1/queue.proto\x12\x0bshopsync.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14GetQueueStatsRequest\"\x91\x01\n\nQueueStats\x12%\n\x05queue\x18\x01 \x01(\x0e\x32\x16.shopsync.v1.QueueName\x12\x0f\n\x07pending\x18\x02 \x01(\x03\x12\x11\n\tin_flight\x18\x03 \x01(\x03\x12\x14\n\x0c\x64\x65\x61\x64_letters\x18\x04 \x01(\x03\x12\"\n\x1aoldest_pending_age_seconds\x18\x05 \x01(\x01\"@\n\x15GetQueueStatsResponse\x12\'\n\x06queues\x18\x01 \x03(\x0b\x32\x17.shopsync.v1.QueueStats\"\xfa\x01\n\nDeadLetter\x12\n\n\x02id\x18\x01 \x01(\x03\x12%\n\x05queue\x18\x02 \x01(\x0e\x32\x16.shopsync.v1.QueueName\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x12\n\nentity_key\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x30\n\x0c\x63reated_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tdead_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cpayload_json\x18\t \x01(\t\"f\n\x16ListDeadLettersRequest\x12%\n\x05queue\x18\x01 \x01(\x0e\x32\x16.shopsync.v1.QueueName\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"a\n\x17ListDeadLettersResponse\x12-\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x17.shopsync.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x16RetryDeadLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\")\n\x17RetryDeadLetterResponse\x12\x0e\n\x06new_id\x18\x01 \x01(\x03\"&\n\x18\x44iscardDeadLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x1b\n\x19\x44iscardDeadLetterResponse*o\n\tQueueName\x12\x1a\n\x16QUEUE_NAME_UNSPECIFIED\x10\x00\x12\x19\n\x15QUEUE_NAME_ERP_EVENTS\x10\x01\x12\x15\n\x11QUEUE_NAME_OUTBOX\x10\x02\x12\x14\n\x10QUEUE_NAME_INBOX\x10\x03\x32\x86\x03\n\x0cQueueService\x12V\n\rGetQueueStats\x12!.shopsync.v1.GetQueueStatsRequest\x1a\".shopsync.v1.GetQueueStatsResponse\x12\\\n\x0fListDeadLetters\x12#.shopsync.v1.ListDeadLettersRequest\x1a$.shopsync.v1.ListDeadLettersResponse\x12\\\n\x0fRetryDeadLetter\x12#.shopsync.v1.RetryDeadLetterRequest\x1a$.shopsync.v1.RetryDeadLetterResponse\x12\x62\n\x11\x44iscardDeadLetter\x12%.shopsync.v1.DiscardDeadLetterRequest\x1a&.shopsync.v1.DiscardDeadLetterResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17shopsync/v1/queue.proto\x12\x0bshopsync.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14GetQueueStatsRequest\"\x91\x01\n\nQueueStats\x12%\n\x05queue\x18\x01 \x01(\x0e\x32\x16.shopsync.v1.QueueName\x12\x0f\n\x07pending\x18\x02 \x01(\x03\x12\x11\n\tin_flight\x18\x03 \x01(\x03\x12\x14\n\x0c\x64\x65\x61\x64_letters\x18\x04 \x01(\x03\x12\"\n\x1aoldest_pending_age_seconds\x18\x05 \x01(\x01\"@\n\x15GetQueueStatsResponse\x12\'\n\x06queues\x18\x01 \x03(\x0b\x32\x17.shopsync.v1.QueueStats\"\xfa\x01\n\nDeadLetter\x12\n\n\x02id\x18\x01 \x01(\x03\x12%\n\x05queue\x18\x02 \x01(\x0e\x32\x16.shopsync.v1.QueueName\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x12\n\nentity_key\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x30\n\x0c\x63reated_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tdead_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cpayload_json\x18\t \x01(\t\"f\n\x16ListDeadLettersRequest\x12%\n\x05queue\x18\x01 \x01(\x0e\x32\x16.shopsync.v1.QueueName\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"a\n\x17ListDeadLettersResponse\x12-\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x17.shopsync.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x16RetryDeadLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nrequest_id\x18\x02 \x01(\t\")\n\x17RetryDeadLetterResponse\x12\x0e\n\x06new_id\x18\x01 \x01(\x03\":\n\x18\x44iscardDeadLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1b\n\x19\x44iscardDeadLetterResponse*o\n\tQueueName\x12\x1a\n\x16QUEUE_NAME_UNSPECIFIED\x10\x00\x12\x19\n\x15QUEUE_NAME_ERP_EVENTS\x10\x01\x12\x15\n\x11QUEUE_NAME_OUTBOX\x10\x02\x12\x14\n\x10QUEUE_NAME_INBOX\x10\x03\x32\x86\x03\n\x0cQueueService\x12V\n\rGetQueueStats\x12!.shopsync.v1.GetQueueStatsRequest\x1a\".shopsync.v1.GetQueueStatsResponse\x12\\\n\x0fListDeadLetters\x12#.shopsync.v1.ListDeadLettersRequest\x1a$.shopsync.v1.ListDeadLettersResponse\x12\\\n\x0fRetryDeadLetter\x12#.shopsync.v1.RetryDeadLetterRequest\x1a$.shopsync.v1.RetryDeadLetterResponse\x12\x62\n\x11\x44iscardDeadLetter\x12%.shopsync.v1.DiscardDeadLetterRequest\x1a&.shopsync.v1.DiscardDeadLetterResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shopsync.v1.queue_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_QUEUENAME']._serialized_start=917
-  _globals['_QUEUENAME']._serialized_end=1028
+  _globals['_QUEUENAME']._serialized_start=957
+  _globals['_QUEUENAME']._serialized_end=1068
   _globals['_GETQUEUESTATSREQUEST']._serialized_start=73
   _globals['_GETQUEUESTATSREQUEST']._serialized_end=95
   _globals['_QUEUESTATS']._serialized_start=98
@@ -47,13 +47,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=668
   _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=765
   _globals['_RETRYDEADLETTERREQUEST']._serialized_start=767
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=803
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=805
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=846
-  _globals['_DISCARDDEADLETTERREQUEST']._serialized_start=848
-  _globals['_DISCARDDEADLETTERREQUEST']._serialized_end=886
-  _globals['_DISCARDDEADLETTERRESPONSE']._serialized_start=888
-  _globals['_DISCARDDEADLETTERRESPONSE']._serialized_end=915
-  _globals['_QUEUESERVICE']._serialized_start=1031
-  _globals['_QUEUESERVICE']._serialized_end=1421
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=823
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=825
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=866
+  _globals['_DISCARDDEADLETTERREQUEST']._serialized_start=868
+  _globals['_DISCARDDEADLETTERREQUEST']._serialized_end=926
+  _globals['_DISCARDDEADLETTERRESPONSE']._serialized_start=928
+  _globals['_DISCARDDEADLETTERRESPONSE']._serialized_end=955
+  _globals['_QUEUESERVICE']._serialized_start=1071
+  _globals['_QUEUESERVICE']._serialized_end=1461
 # @@protoc_insertion_point(module_scope)

@@ -86,10 +86,12 @@ class ListDeadLettersResponse(_message.Message):
     def __init__(self, dead_letters: _Optional[_Iterable[_Union[DeadLetter, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RetryDeadLetterRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: int
-    def __init__(self, id: _Optional[int] = ...) -> None: ...
+    request_id: str
+    def __init__(self, id: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RetryDeadLetterResponse(_message.Message):
     __slots__ = ("new_id",)
@@ -98,10 +100,12 @@ class RetryDeadLetterResponse(_message.Message):
     def __init__(self, new_id: _Optional[int] = ...) -> None: ...
 
 class DiscardDeadLetterRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "request_id")
     ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id: int
-    def __init__(self, id: _Optional[int] = ...) -> None: ...
+    request_id: str
+    def __init__(self, id: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class DiscardDeadLetterResponse(_message.Message):
     __slots__ = ()

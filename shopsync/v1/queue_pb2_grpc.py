@@ -78,7 +78,7 @@ class QueueServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RetryDeadLetter(self, request, context):
-        """Put a dead letter back at the end of its queue.
+        """Put a dead letter back at the end of its queue (after fixing its cause).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

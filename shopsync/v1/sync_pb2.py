@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16shopsync/v1/sync.proto\x12\x0bshopsync.v1\"\x13\n\x11RunCatchUpRequest\"G\n\x12RunCatchUpResponse\x12\x18\n\x10products_checked\x18\x01 \x01(\x03\x12\x17\n\x0fproducts_queued\x18\x02 \x01(\x03\"\'\n\x14ImportCatalogRequest\x12\x0f\n\x07\x64ry_run\x18\x01 \x01(\x08\"E\n\rImportProblem\x12\x17\n\x0fshop_product_id\x18\x01 \x01(\x03\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xb9\x01\n\x15ImportCatalogResponse\x12\x0c\n\x04seen\x18\x01 \x01(\x03\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x0e\n\x06paired\x18\x03 \x01(\x03\x12\x15\n\ralready_bound\x18\x04 \x01(\x03\x12\x0f\n\x07skipped\x18\x05 \x01(\x03\x12\r\n\x05total\x18\x06 \x01(\x03\x12,\n\x08problems\x18\x07 \x03(\x0b\x32\x1a.shopsync.v1.ImportProblem\x12\x0c\n\x04\x64one\x18\x08 \x01(\x08\x32\xb6\x01\n\x0bSyncService\x12M\n\nRunCatchUp\x12\x1e.shopsync.v1.RunCatchUpRequest\x1a\x1f.shopsync.v1.RunCatchUpResponse\x12X\n\rImportCatalog\x12!.shopsync.v1.ImportCatalogRequest\x1a\".shopsync.v1.ImportCatalogResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16shopsync/v1/sync.proto\x12\x0bshopsync.v1\"\x13\n\x11RunCatchUpRequest\"m\n\x12RunCatchUpResponse\x12\x18\n\x10products_checked\x18\x01 \x01(\x03\x12\x17\n\x0fproducts_queued\x18\x02 \x01(\x03\x12\x16\n\x0eproducts_total\x18\x03 \x01(\x03\x12\x0c\n\x04\x64one\x18\x04 \x01(\x08\"\'\n\x14ImportCatalogRequest\x12\x0f\n\x07\x64ry_run\x18\x01 \x01(\x08\"E\n\rImportProblem\x12\x17\n\x0fshop_product_id\x18\x01 \x01(\x03\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xb9\x01\n\x15ImportCatalogResponse\x12\x0c\n\x04seen\x18\x01 \x01(\x03\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x0e\n\x06paired\x18\x03 \x01(\x03\x12\x15\n\ralready_bound\x18\x04 \x01(\x03\x12\x0f\n\x07skipped\x18\x05 \x01(\x03\x12\r\n\x05total\x18\x06 \x01(\x03\x12,\n\x08problems\x18\x07 \x03(\x0b\x32\x1a.shopsync.v1.ImportProblem\x12\x0c\n\x04\x64one\x18\x08 \x01(\x08\x32\xb8\x01\n\x0bSyncService\x12O\n\nRunCatchUp\x12\x1e.shopsync.v1.RunCatchUpRequest\x1a\x1f.shopsync.v1.RunCatchUpResponse0\x01\x12X\n\rImportCatalog\x12!.shopsync.v1.ImportCatalogRequest\x1a\".shopsync.v1.ImportCatalogResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,13 +34,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RUNCATCHUPREQUEST']._serialized_start=39
   _globals['_RUNCATCHUPREQUEST']._serialized_end=58
   _globals['_RUNCATCHUPRESPONSE']._serialized_start=60
-  _globals['_RUNCATCHUPRESPONSE']._serialized_end=131
-  _globals['_IMPORTCATALOGREQUEST']._serialized_start=133
-  _globals['_IMPORTCATALOGREQUEST']._serialized_end=172
-  _globals['_IMPORTPROBLEM']._serialized_start=174
-  _globals['_IMPORTPROBLEM']._serialized_end=243
-  _globals['_IMPORTCATALOGRESPONSE']._serialized_start=246
-  _globals['_IMPORTCATALOGRESPONSE']._serialized_end=431
-  _globals['_SYNCSERVICE']._serialized_start=434
-  _globals['_SYNCSERVICE']._serialized_end=616
+  _globals['_RUNCATCHUPRESPONSE']._serialized_end=169
+  _globals['_IMPORTCATALOGREQUEST']._serialized_start=171
+  _globals['_IMPORTCATALOGREQUEST']._serialized_end=210
+  _globals['_IMPORTPROBLEM']._serialized_start=212
+  _globals['_IMPORTPROBLEM']._serialized_end=281
+  _globals['_IMPORTCATALOGRESPONSE']._serialized_start=284
+  _globals['_IMPORTCATALOGRESPONSE']._serialized_end=469
+  _globals['_SYNCSERVICE']._serialized_start=472
+  _globals['_SYNCSERVICE']._serialized_end=656
 # @@protoc_insertion_point(module_scope)

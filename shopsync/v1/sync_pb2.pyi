@@ -11,12 +11,16 @@ class RunCatchUpRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class RunCatchUpResponse(_message.Message):
-    __slots__ = ("products_checked", "products_queued")
+    __slots__ = ("products_checked", "products_queued", "products_total", "done")
     PRODUCTS_CHECKED_FIELD_NUMBER: _ClassVar[int]
     PRODUCTS_QUEUED_FIELD_NUMBER: _ClassVar[int]
+    PRODUCTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
     products_checked: int
     products_queued: int
-    def __init__(self, products_checked: _Optional[int] = ..., products_queued: _Optional[int] = ...) -> None: ...
+    products_total: int
+    done: bool
+    def __init__(self, products_checked: _Optional[int] = ..., products_queued: _Optional[int] = ..., products_total: _Optional[int] = ..., done: _Optional[bool] = ...) -> None: ...
 
 class ImportCatalogRequest(_message.Message):
     __slots__ = ("dry_run",)

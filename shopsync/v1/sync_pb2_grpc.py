@@ -35,7 +35,7 @@ class SyncServiceStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.RunCatchUp = channel.unary_unary(
+        self.RunCatchUp = channel.unary_stream(
                 '/shopsync.v1.SyncService/RunCatchUp',
                 request_serializer=shopsync_dot_v1_dot_sync__pb2.RunCatchUpRequest.SerializeToString,
                 response_deserializer=shopsync_dot_v1_dot_sync__pb2.RunCatchUpResponse.FromString,
@@ -53,7 +53,8 @@ class SyncServiceServicer:
 
     def RunCatchUp(self, request, context):
         """Compare every marked product with what the shop was last sent and queue
-        the differences (the safety net for missed hooks).
+        the differences (the safety net for missed hooks). Streams progress; the
+        last message has done = true.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -70,7 +71,7 @@ class SyncServiceServicer:
 
 def add_SyncServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'RunCatchUp': grpc.unary_unary_rpc_method_handler(
+            'RunCatchUp': grpc.unary_stream_rpc_method_handler(
                     servicer.RunCatchUp,
                     request_deserializer=shopsync_dot_v1_dot_sync__pb2.RunCatchUpRequest.FromString,
                     response_serializer=shopsync_dot_v1_dot_sync__pb2.RunCatchUpResponse.SerializeToString,
@@ -103,7 +104,7 @@ class SyncService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
+        return grpc.experimental.unary_stream(
             request,
             target,
             '/shopsync.v1.SyncService/RunCatchUp',
