@@ -36,9 +36,29 @@ def queue_url(request, tmp_path):
     return new_pg_url(request.getfixturevalue("postgres"))
 
 
+class FakeClock:
+    """A clock the test moves: leases, back-off and ages without sleeping."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def store(queue_url):
-    s = QueueStore.from_url(queue_url, backoff=Backoff(base=0.2, cap=0.5, max_attempts=3))
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(queue_url, clock):
+    s = QueueStore.from_url(queue_url, backoff=Backoff(base=0.2, cap=0.5, max_attempts=3), clock=clock)
     yield s
     s.close()
 

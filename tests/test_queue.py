@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from server.queue.store import NotFound, QueueStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +72,7 @@ def test_idempotent_enqueue_by_request_id(store):
     assert store.depth("erp_events") == 1
 
 
-def test_lease_expiry_after_worker_is_killed(store, queue_url, tmp_path):
+def test_lease_expiry_after_worker_is_killed(store, queue_url, tmp_path, clock):
     store.enqueue("outbox", "stock", {"n": 7}, entity_key="product:7")
     ready = tmp_path / "claimed"
     proc = subprocess.Popen([sys.executable, "-m", "tests.helpers.queue_worker", queue_url,
@@ -84,13 +86,13 @@ def test_lease_expiry_after_worker_is_killed(store, queue_url, tmp_path):
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    time.sleep(1.2)  # the worker's 1 s lease runs out
+    clock.now = time.time() + 1.2  # the worker's 1 s lease (on its real clock) runs out
     msgs = store.claim("outbox")
     assert [m.payload["n"] for m in msgs] == [7]
     assert msgs[0].attempts == 2
 
 
-def test_backoff_keeps_entity_order_and_lets_others_pass(store):
+def test_backoff_keeps_entity_order_and_lets_others_pass(store, clock):
     store.enqueue("outbox", "stock", {"n": 1}, entity_key="product:1")
     m1 = store.claim("outbox")[0]
     store.enqueue("outbox", "stock", {"n": 2}, entity_key="product:1")
@@ -102,7 +104,8 @@ def test_backoff_keeps_entity_order_and_lets_others_pass(store):
     store.ack(got)
     wait = store.next_available_in("outbox")
     assert wait is not None and 0 < wait <= 0.5, "the retry waits for its back-off"
-    time.sleep(wait + 0.05)
+    assert store.claim("outbox", limit=10) == [], "not before its back-off ends"
+    clock.advance(wait + 0.01)
     got = store.claim("outbox", limit=10)
     assert [m.payload["n"] for m in got] == [1]
     store.ack(got)
@@ -128,14 +131,13 @@ def test_dead_letters_do_not_block_and_can_be_retried_or_discarded(store):
         pass
 
 
-def test_too_many_attempts_make_a_dead_letter(store):
+def test_too_many_attempts_make_a_dead_letter(store, clock):
     store.enqueue("outbox", "stock", {"n": 1}, entity_key="product:1")
     outcomes = []
     for _ in range(3):
-        deadline = time.time() + 5
-        while not (msgs := store.claim("outbox")) and time.time() < deadline:
-            time.sleep(0.05)
+        msgs = store.claim("outbox")
         outcomes.append(store.fail(msgs[0], "timeout", retryable=True))
+        clock.advance(1.0)  # past the longest back-off here (0.5 s)
     assert outcomes == ["retry", "retry", "dead"]
     assert store.dead_letters()[0].attempts == 3
     store.discard_dead(store.dead_letters()[0].id)
@@ -150,11 +152,11 @@ def test_release_returns_messages_without_counting_an_attempt(store):
     assert again[0].attempts == 1
 
 
-def test_stats_report_depth_and_oldest_age(store):
+def test_stats_report_depth_and_oldest_age(store, clock):
     store.enqueue("outbox", "stock", {"n": 1})
-    time.sleep(0.05)
+    clock.advance(30)
     stats = {s.queue: s for s in store.stats()}
-    assert stats["outbox"].pending == 1 and stats["outbox"].oldest_age_seconds >= 0.05
+    assert stats["outbox"].pending == 1 and stats["outbox"].oldest_age_seconds == pytest.approx(30, abs=0.01)
     assert stats["inbox"].pending == 0 and stats["inbox"].oldest_age_seconds == 0
 
 

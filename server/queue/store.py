@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import unquote, urlparse
 
 import peewee
@@ -139,8 +139,11 @@ def open_database(url: str, *, sqlite_synchronous: str = "FULL") -> peewee.Datab
 class QueueStore:
     """The queue over one peewee database (SQLite or PostgreSQL)."""
 
-    def __init__(self, db: peewee.Database, backoff: Backoff | None = None) -> None:
+    def __init__(self, db: peewee.Database, backoff: Backoff | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """`clock` gives the time (Unix seconds) of leases, back-off and ages; tests move a fake one."""
         self.db = db
+        self.clock = clock
         self.t: Tables = make_tables(db)
         self.backoff = backoff or Backoff()
         self.is_postgres = isinstance(db, peewee.PostgresqlDatabase)
@@ -152,12 +155,12 @@ class QueueStore:
 
     @classmethod
     def from_url(cls, url: str, *, sqlite_synchronous: str = "FULL",
-                 backoff: Backoff | None = None) -> "QueueStore":
+                 backoff: Backoff | None = None, clock: Callable[[], float] = time.time) -> "QueueStore":
         if url.startswith("sqlite:///"):
             from pathlib import Path
 
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        store = cls(open_database(url, sqlite_synchronous=sqlite_synchronous), backoff)
+        store = cls(open_database(url, sqlite_synchronous=sqlite_synchronous), backoff, clock)
         store.create_tables()
         return store
 
@@ -238,7 +241,7 @@ class QueueStore:
     def _write_enqueue(self, job: "_PendingEnqueue") -> list[EnqueueResult]:
         # The hot path of every hook call, so it is plain SQL rather than query building.
         p = self.db.param
-        now = time.time()
+        now = self.clock()
         queue = job.queue
         results: list[EnqueueResult] = []
         for kind, payload, entity_key, request_id in job.items:
@@ -277,7 +280,7 @@ class QueueStore:
     def claim(self, queue: str, *, limit: int = 1, lease_seconds: float = 60.0) -> list[Message]:
         """Lease up to `limit` deliverable messages, oldest first, one per entity key."""
         M = self.t.message
-        now = time.time()
+        now = self.clock()
         token = uuid.uuid4().hex
         P = M.alias("p")
         earlier = (P.select(peewee.SQL("1"))
@@ -342,7 +345,7 @@ class QueueStore:
         Returns "retry" or "dead".
         """
         M = self.t.message
-        now = time.time()
+        now = self.clock()
         dead = (not retryable) or message.attempts >= self.backoff.max_attempts
         self._ensure_connected()
         with self._tx():
@@ -377,7 +380,7 @@ class QueueStore:
         self._ensure_connected()
         with self._tx():
             (M.update(status=PENDING, lease_until=None, lease_token=None, last_error=f"waiting: {reason}"[:4000],
-                      available_at=time.time() + seconds,
+                      available_at=self.clock() + seconds,
                       attempts=peewee.fn.MAX(M.attempts - 1, 0) if not self.is_postgres
                       else peewee.fn.GREATEST(M.attempts - 1, 0))
              .where((M.id == message.id) & (M.lease_token == message.lease_token)).execute())
@@ -437,7 +440,7 @@ class QueueStore:
     def next_available_in(self, queue: str) -> float | None:
         """Seconds until the next message in back-off or lease becomes claimable, None if none."""
         M = self.t.message
-        now = time.time()
+        now = self.clock()
         self._ensure_connected()
         backoff = (M.select(peewee.fn.MIN(M.available_at))
                    .where((M.queue == queue) & (M.status == PENDING) & (M.available_at > now)).scalar())
@@ -449,7 +452,7 @@ class QueueStore:
     # -- admin -------------------------------------------------------------
     def stats(self) -> list[QueueStat]:
         M = self.t.message
-        now = time.time()
+        now = self.clock()
         self._ensure_connected()
         counts: dict[tuple[str, int], int] = {}
         for queue, status, n in (M.select(M.queue, M.status, peewee.fn.COUNT(M.id))
@@ -486,7 +489,7 @@ class QueueStore:
     def retry_dead(self, dead_id: int) -> int:
         """Move a dead letter to the end of its queue with a fresh attempt count."""
         M = self.t.message
-        now = time.time()
+        now = self.clock()
         self._ensure_connected()
         with self._tx():
             m = M.get_or_none((M.id == dead_id) & (M.status == DEAD))
@@ -511,7 +514,7 @@ class QueueStore:
         R, A = self.t.request, self.t.reply
         self._ensure_connected()
         with self._tx():
-            cutoff = time.time() - older_than_seconds
+            cutoff = self.clock() - older_than_seconds
             return (R.delete().where(R.created_at < cutoff).execute()
                     + A.delete().where(A.created_at < cutoff).execute())
 
@@ -527,4 +530,4 @@ class QueueStore:
         A = self.t.reply
         self._ensure_connected()
         with self._tx():
-            A.insert(key=key, reply=reply, created_at=time.time()).on_conflict_ignore().execute()
+            A.insert(key=key, reply=reply, created_at=self.clock()).on_conflict_ignore().execute()
