@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from pathlib import Path
@@ -45,8 +46,28 @@ def serve(host: str, port: int, db: Path, key: str, secret: str, *, seed: bool =
                    connection_limit=200, channel_timeout=60)
 
 
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The local shop's options (also those of `shopsync demo-shop`)."""
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8090)
+    p.add_argument("--db", default="var/demo/shop.db")
+    p.add_argument("--key", default="ck_demo")
+    p.add_argument("--secret", default="cs_demo")
+    p.add_argument("--seed", action="store_true", help="fill an empty shop with sample data")
+    p.add_argument("--webhook-url", default="", help="send webhooks of the topics shopsync takes here (kept in "
+                   "the shop's database; also POST /wp-json/wc/v3/webhooks as in WooCommerce)")
+    p.add_argument("--webhook-secret", default="", help="the secret that signs them (webhooks.secret)")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO)
+    serve(args.host, args.port, Path(args.db), args.key, args.secret, seed=args.seed,
+          webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
+    return 0
+
+
 if __name__ == "__main__":
     # `python -m demo_shop.server ...` takes the same options as `shopsync demo-shop`.
-    from server.cli import main
-
-    sys.exit(main(["demo-shop", *sys.argv[1:]]))
+    parser = argparse.ArgumentParser(prog="demo-shop", description="the local WooCommerce-compatible shop")
+    add_arguments(parser)
+    sys.exit(run(parser.parse_args()))

@@ -23,7 +23,7 @@ import waitress
 from waitress import wasyncore
 
 from server.erp.errors import ErpError
-from server.erp.gateway import ErpGateway
+from server.erp.interface import ErpReader
 from server.queue.store import QueueStore
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def inbox_item(topic: str, resource: dict[str, Any]) -> tuple[str, dict[str, Any
 
 
 class WebhookApp:
-    def __init__(self, store: QueueStore, erp: ErpGateway | None, secret: str, max_body_bytes: int) -> None:
+    def __init__(self, store: QueueStore, erp: ErpReader | None, secret: str, max_body_bytes: int) -> None:
         self.store = store
         self.erp = erp
         self.secret = secret

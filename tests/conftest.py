@@ -64,7 +64,7 @@ def store(queue_url, clock):
 
 
 # -- the demo ERP, through pyodbc, on SQLite and on PostgreSQL -------------------
-from server.erp.demo import ErpSimulator, init_odbc_demo, init_sqlite_demo  # noqa: E402
+from demo.erp import ErpSimulator, init_odbc_demo, init_sqlite_demo  # noqa: E402
 from server.erp.dialects import make_dialect  # noqa: E402
 from server.erp.gateway import ErpGateway  # noqa: E402
 

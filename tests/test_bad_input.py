@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.app import create_server
-from server.erp.demo import init_sqlite_demo
+from demo.erp import init_sqlite_demo
 from server.settings import Settings
 from shopsync.v1 import (customers_pb2, customers_pb2_grpc, erp_events_pb2, erp_events_pb2_grpc, queue_pb2,
                          queue_pb2_grpc, sync_pb2, sync_pb2_grpc)

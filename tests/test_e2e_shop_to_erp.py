@@ -69,7 +69,7 @@ def test_initial_import_creates_once_pairs_by_code_and_reports_bad_skus(stack):
 
 
 def test_customers_paired_by_nip_and_status_shown_in_the_shop(stack):
-    from server import demo_data
+    from demo import data as demo_data
 
     contractors = demo_data.contractors()
     api = stack.shop_api()
@@ -183,7 +183,7 @@ def test_different_orders_sharing_a_delivery_id_are_both_imported(local_stack):
 
 
 def test_known_contractor_keeps_its_erp_data(stack):
-    from server import demo_data
+    from demo import data as demo_data
 
     codes = sync_products(stack, [1])
     c = demo_data.contractors()[4]
@@ -199,7 +199,7 @@ def test_known_contractor_keeps_its_erp_data(stack):
 
 
 def test_bad_order_goes_to_dead_letters_and_retry_imports_it_after_the_fix(stack):
-    from server.erp.gateway import ProductDraft
+    from server.erp.records import ProductDraft
 
     codes = sync_products(stack, [1])
     api = stack.shop_api()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol, Sequence
 
-from server.erp.gateway import (Contractor, ContractorDraft, Image, OrderDraft, OrderRecord, PriceList, Product,
+from server.erp.records import (Contractor, ContractorDraft, Image, OrderDraft, OrderRecord, PriceList, Product,
                                 ProductDraft)
 
 

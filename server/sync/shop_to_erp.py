@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Iterator, Sequence
 
 from server.erp.errors import ErpNotFound, ErpPermanent, ErpRetryable
-from server.erp.gateway import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
+from server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
 from server.nip import valid_nip_or_none
 from server.queue.store import Message
 from server.sync.binder import INVALID_NIP, NEEDS_PERSON, NO_NIP, PAIRED, Binding, Pairing
@@ -426,7 +426,7 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
     Re-running creates nothing twice (existing codes are paired, bound products
     skipped), so an interrupted import is finished by running it again.
     """
-    from server.erp.gateway import ProductDraft
+    from server.erp.records import ProductDraft
 
     max_len = ctx.erp.max_code_length
     totals = {"seen": 0, "created": 0, "paired": 0, "already_bound": 0, "skipped": 0, "total": 0}

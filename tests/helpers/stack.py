@@ -18,7 +18,7 @@ from typing import Any, Callable
 import grpc
 import httpx
 
-from server.erp.demo import ErpSimulator, init_sqlite_demo
+from demo.erp import ErpSimulator, init_sqlite_demo
 from server.erp.dialects import make_dialect
 from server.erp.gateway import ErpGateway
 from tests.helpers.servers import bin_path, env_with, free_port, wait_port

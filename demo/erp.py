@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import pyodbc
 
-from server import demo_data
+from demo import data as demo_data
 from server.erp.dialects import Dialect, make_dialect, sqlite_companion
 from server.erp.errors import ErpNotFound
 

@@ -1,0 +1,241 @@
+"""Demo commands of `shopsync`: run-demo, demo-shop, and `erp ...` (the demo ERP and its simulator).
+
+Registered through the `shopsync.commands` entry point (pyproject.toml), so the
+product's CLI never imports the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from server.cli.common import CliError, load_for_command, wait_for_signal
+from server.settings import load_settings
+
+
+def _demo_secrets(path: Path) -> dict[str, str]:
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {"shop_key": "ck_" + secrets.token_hex(16), "shop_secret": "cs_" + secrets.token_hex(16),
+              "webhook_secret": secrets.token_urlsafe(24)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values, indent=2))
+    if os.name != "nt":
+        path.chmod(0o600)
+    return values
+
+
+def cmd_run_demo(args: argparse.Namespace) -> int:
+    """The whole demo: ERP database, local shop (seeded, webhooks on), and the server."""
+    import httpx
+
+    from server.app import create_server
+    from demo.erp import init_sqlite_demo
+
+    base = load_settings(getattr(args, "config", None))
+    demo_dir = base.path("var/demo")
+    keys = _demo_secrets(demo_dir / "secrets.json")
+    settings = load_for_command(args, shop={"consumer_key": keys["shop_key"], "consumer_secret": keys["shop_secret"]},
+                     webhooks={"secret": keys["webhook_secret"]})
+    erp_db = settings.path(settings.erp.database)
+    if settings.erp.dialect == "sqlite" and not erp_db.exists():
+        print(f"creating the demo ERP company database {erp_db} ...", flush=True)
+        init_sqlite_demo(erp_db)
+    shop_url = settings.shop.url.rstrip("/")
+    host_port = shop_url.split("://", 1)[1]
+    shop_host, _, shop_port = host_port.partition(":")
+    shop_db = demo_dir / "shop.db"
+    shop_log = demo_dir / "shop.log"
+    webhook_url = f"http://{settings.webhooks.address}/webhooks/woocommerce"
+    with open(shop_log, "ab") as log_file:
+        shop = subprocess.Popen([sys.executable, "-m", "demo_shop.server", "--host", shop_host, "--port",
+                                 shop_port or "80", "--db", str(shop_db), "--key", keys["shop_key"], "--secret",
+                                 keys["shop_secret"], "--seed", "--webhook-url", webhook_url,
+                                 "--webhook-secret", keys["webhook_secret"]],
+                                stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                httpx.get(f"{shop_url}/_demo/stats", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if shop.poll() is not None or time.time() > deadline:
+                    raise CliError(f"the demo shop did not start; see {shop_log}") from None
+                time.sleep(0.2)
+        server, port = create_server(settings)
+        grpc_address = f"{settings.grpc.address.rpartition(':')[0]}:{port}"  # the port actually bound
+        endpoints = {
+            "grpc_address": grpc_address,
+            "webhook_url": webhook_url,
+            "shop_url": shop_url,
+            "shop_api": f"{shop_url}/wp-json/wc/v3",
+            "shop_consumer_key": keys["shop_key"],
+            "shop_consumer_secret": keys["shop_secret"],
+            "webhook_secret": keys["webhook_secret"],
+            "erp_database": str(erp_db),
+            "queue_database": settings.queue.database,
+            "hook_example": "erp-hook stock-changed 1",
+        }
+        (demo_dir / "endpoints.json").write_text(json.dumps(endpoints, indent=2))
+        print("\nshopsync demo is running (Ctrl-C stops it):", flush=True)
+        for k, v in endpoints.items():
+            print(f"  {k:22} {v}")
+        print(f"  {'endpoints file':22} {demo_dir / 'endpoints.json'}")
+        print(f"\ntry:  grpcurl -plaintext {grpc_address} shopsync.v1.QueueService/GetQueueStats")
+        print("      shopsync erp approve-pz 1 10     (a goods receipt; the shop's stock follows)\n", flush=True)
+        wait_for_signal(lambda: server.stop(grace=10))
+    finally:
+        shop.terminate()
+        try:
+            shop.wait(10)
+        except subprocess.TimeoutExpired:
+            shop.kill()
+    return 0
+
+
+def cmd_demo_shop(args: argparse.Namespace) -> int:
+    from demo_shop.server import run
+
+    return run(args)
+
+
+# -- the ERP -----------------------------------------------------------------
+def cmd_erp_init_demo(args: argparse.Namespace) -> int:
+    from demo.erp import init_odbc_demo, init_sqlite_demo
+
+    if args.odbc:
+        init_odbc_demo(args.odbc, args.dialect, product_count=args.products)
+        print(f"demo company created in the {args.dialect} database")
+        return 0
+    if not args.path:
+        raise CliError("give a PATH for the SQLite company file, or --odbc for a PostgreSQL database", 2)
+    try:
+        path = init_sqlite_demo(Path(args.path), product_count=args.products, overwrite=args.force)
+    except FileExistsError as exc:
+        raise CliError(str(exc)) from None
+    print(f"demo company created: {path} (+ {path.stem}.sscommon.db)")
+    return 0
+
+
+def hook_command() -> list[str]:
+    found = shutil.which("erp-hook") or str(Path(sys.executable).parent / "erp-hook")
+    return [found] if Path(found).exists() else [sys.executable, "-m", "erp_hooks.cli"]
+
+
+def cmd_erp_action(args: argparse.Namespace) -> int:
+    """Act in the demo ERP as a Symfonia user would, then run the hook as its automation would."""
+    from demo.erp import ErpSimulator
+
+    settings = load_for_command(args)
+    sim = ErpSimulator.from_settings(settings)
+    try:
+        a = args.action
+        if a == "save-item":
+            event = sim.save_item(args.id, name=args.name, ean=args.ean,
+                                  group_path=args.group.split("/") if args.group else None)
+        elif a == "set-marker":
+            event = sim.set_marker(args.id, args.state == "on")
+        elif a == "edit-note":
+            event = sim.edit_note(args.id, args.text)
+        elif a == "approve-pz":
+            event = sim.approve_pz(args.id, _decimal(args.quantity), warehouse=args.warehouse)
+        elif a == "reserve":
+            event_name, pid, rz = sim.add_reservation(args.id, _decimal(args.quantity), warehouse=args.warehouse)
+            print(f"reservation {rz} created")
+            event = (event_name, pid)
+        elif a == "unreserve":
+            event = sim.delete_reservation(args.id)
+        elif a == "set-price":
+            list_id = sim.price_list_id(args.list)
+            event = sim.set_price(list_id, args.id, None if args.price == "none" else _decimal(args.price))
+        elif a == "set-image":
+            data = Path(args.file).read_bytes()
+            ctype = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+                     "webp": "image/webp"}.get(Path(args.file).suffix.lower().lstrip("."), "application/octet-stream")
+            event = sim.set_image(args.id, data, Path(args.file).name, ctype)
+        elif a == "delete-image":
+            event = sim.delete_image(args.id)
+        else:  # pragma: no cover - argparse limits the choices
+            raise CliError(f"unknown action {a}", 2)
+    finally:
+        sim.close()
+    if args.no_hook:
+        print(f"done; hook not run (would be: erp-hook {event[0]} {event[1]})")
+        return 0
+    cmd = [*hook_command(), event[0], str(event[1])]
+    if args.config:
+        cmd += ["--config", args.config]
+    rc = subprocess.run(cmd).returncode
+    print(f"done; erp-hook {event[0]} {event[1]} exited {rc}")
+    return 0 if rc == 0 else 1
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise CliError(f"not a number: {text!r}", 2) from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("run-demo", help="demo ERP + local shop + server (make run)").set_defaults(func=cmd_run_demo)
+
+    from demo_shop.server import add_arguments
+
+    p = sub.add_parser("demo-shop", help="run the local WooCommerce-compatible shop")
+    add_arguments(p)
+    p.set_defaults(func=cmd_demo_shop)
+
+    erp = sub.add_parser("erp", help="the demo ERP: create it, or act in it as a Symfonia user")
+    esub = erp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = esub.add_parser("init-demo", help="create a demo company database")
+    p.add_argument("path", nargs="?", help="SQLite company file to create")
+    p.add_argument("--odbc", help="ODBC connection string of an empty PostgreSQL database instead")
+    p.add_argument("--dialect", default="postgresql", choices=["postgresql"])
+    p.add_argument("--products", type=int, default=300)
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(func=cmd_erp_init_demo)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        a = esub.add_parser(name, help=help_text)
+        a.add_argument("--no-hook", action="store_true", help="do not run erp-hook afterwards")
+        a.set_defaults(func=cmd_erp_action)
+        return a
+
+    a = action("save-item", "save a product card (optionally changing fields)")
+    a.add_argument("id", type=int)
+    a.add_argument("--name")
+    a.add_argument("--ean")
+    a.add_argument("--group", help="group path, e.g. 'Narzędzia/Wiertarki'")
+    a = action("set-marker", "give (on) or take (off) the shop marker")
+    a.add_argument("id", type=int)
+    a.add_argument("state", choices=["on", "off"])
+    a = action("edit-note", "replace a product's note")
+    a.add_argument("id", type=int)
+    a.add_argument("text")
+    for name, help_text in (("approve-pz", "approve a goods receipt PZ"), ("reserve", "add a reservation")):
+        a = action(name, help_text)
+        a.add_argument("id", type=int)
+        a.add_argument("quantity")
+        a.add_argument("--warehouse", type=int, default=1)
+    a = action("unreserve", "delete a reservation (by HM.RZ.id)")
+    a.add_argument("id", type=int)
+    a = action("set-price", "set a product's price on a price list (none removes it)")
+    a.add_argument("list", help="price list code, e.g. HURT")
+    a.add_argument("id", type=int)
+    a.add_argument("price")
+    a = action("set-image", "set a product's main image from a file")
+    a.add_argument("id", type=int)
+    a.add_argument("file")
+    a = action("delete-image", "delete a product's main image")
+    a.add_argument("id", type=int)
+

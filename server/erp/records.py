@@ -1,0 +1,139 @@
+"""The ERP's value types: what is read from Symfonia and what is written to it.
+
+Plain frozen dataclasses, shared by the ERP interface (interface.py), the SQL gateway
+(gateway.py) and the flows; none of them needs the others to use these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    code: str
+    name: str
+    ean: str
+    unit: str
+    vat: int
+    group_path: tuple[str, ...]
+    marked: bool
+    note: str
+    active: bool
+    modified: str
+    base_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class Contractor:
+    id: int
+    code: str
+    name: str
+    nip: str
+    street: str
+    house: str
+    flat: str
+    postcode: str
+    city: str
+    email: str
+    phone: str
+    price_group: int | None
+    address_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ContractorDraft:
+    code: str
+    name: str
+    nip: str = ""
+    street: str = ""
+    house: str = ""
+    flat: str = ""
+    postcode: str = ""
+    city: str = ""
+    email: str = ""
+    phone: str = ""
+    country: str = "PL"
+
+
+@dataclass(frozen=True)
+class AddressDraft:
+    label: str
+    name: str
+    street: str = ""
+    house: str = ""
+    flat: str = ""
+    postcode: str = ""
+    city: str = ""
+    nip: str = ""
+    country: str = "PL"
+
+
+@dataclass(frozen=True)
+class OrderLineDraft:
+    product_id: int
+    quantity: Decimal
+    price: Decimal  # net price in the order currency
+
+
+@dataclass(frozen=True)
+class OrderDraft:
+    shop_number: str  # -> ZO.kod_obcy
+    contractor_id: int
+    delivery: AddressDraft | None
+    currency: str
+    rate: Decimal
+    lines: Sequence[OrderLineDraft]
+    note: str = ""
+    date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ProductDraft:
+    code: str
+    name: str
+    ean: str = ""
+    unit: str = "szt."
+    vat: int = 23
+    group_path: tuple[str, ...] = ()
+    price: Decimal | None = None
+    marked: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PriceList:
+    id: int
+    code: str
+    individual: bool
+    active: bool
+    prices: dict[int, tuple[Decimal, str]] = field(default_factory=dict)  # product id -> (price, currency)
+    contractors: tuple[int, ...] = ()
+    groups: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Image:
+    product_id: int
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    id: int
+    code: str
+    shop_number: str
+    contractor_id: int
+    delivery_address_id: int | None
+    currency: str
+    rate: Decimal
+    net: Decimal
+    lines: list[tuple[int, Decimal, Decimal]]  # product id, quantity, price
+    reservations: list[tuple[int, Decimal, int]]  # product id, quantity, warehouse

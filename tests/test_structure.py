@@ -1,0 +1,105 @@
+"""The structure as imports: parts depend one way, and the product never leans on the demo or the tests.
+
+Read from the source with `ast` (every import, also those inside functions).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("server", "shop_client", "erp_hooks", "shopsync", "demo", "demo_shop", "bench", "tests", "tools")
+PRODUCT = ("server", "shop_client", "erp_hooks", "shopsync")
+NOT_PRODUCT = ("demo", "demo_shop", "tests", "bench", "tools")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for top in PACKAGES:
+        for path in (ROOT / top).rglob("*.py"):
+            if "oscar_site" in path.parts or path.name.endswith(("_pb2.py", "_pb2_grpc.py")):
+                continue
+            found[module_name(path)] = path
+    return found
+
+
+def imports_of(path: Path, name: str, known: set[str]) -> set[str]:
+    """The repo modules `path` imports (the longest known prefix of each imported name)."""
+    out = set()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, up level - 1 steps
+                up = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            targets = [f"{base}.{a.name}" for a in node.names] + [base]
+        for t in targets:
+            parts = t.split(".")
+            for n in range(len(parts), 0, -1):
+                candidate = ".".join(parts[:n])
+                if candidate in known:
+                    if candidate != name:
+                        out.add(candidate)
+                    break
+    return out
+
+
+def graph() -> dict[str, set[str]]:
+    mods = modules()
+    known = set(mods)
+    return {name: imports_of(path, name, known) for name, path in mods.items()}
+
+
+def test_the_product_never_imports_the_demo_or_test_tooling():
+    bad = [(m, d) for m, deps in graph().items() if m.split(".")[0] in PRODUCT
+           for d in deps if d.split(".")[0] in NOT_PRODUCT]
+    assert not bad, f"product modules importing demo/test code: {bad}"
+
+
+def test_parts_depend_one_way():
+    g = graph()
+    rules = {
+        "shop_client": {"shop_client"},              # knows nothing of the server
+        "erp_hooks": {"erp_hooks", "shopsync"},      # starts fast: only the stubs and itself
+        "shopsync": {"shopsync"},
+    }
+    bad = [(m, d) for m, deps in g.items() for d in deps
+           if m.split(".")[0] in rules and d.split(".")[0] not in rules[m.split(".")[0]]]
+    assert not bad, f"imports against the direction of the parts: {bad}"
+    assert not any(d.startswith("server.erp.gateway") for d in g["server.erp.interface"]), \
+        "the ERP interface stands alone (its value types live in server/erp/records.py)"
+
+
+def test_no_import_cycles():
+    g = graph()
+    cycles = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for d in sorted(g.get(m, ())):
+            if state.get(d) == 1:
+                cycles.append(stack[stack.index(d):] + [d])
+            elif d not in state:
+                visit(d)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(g):
+        if m not in state:
+            visit(m)
+    assert not cycles, f"import cycles: {cycles}"
