@@ -27,14 +27,9 @@ import grpc
 from erp_hooks.spool import Spool, SpoolLocked
 from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
 
-EVENT_KINDS = {
-    "item-saved": erp_events_pb2.ERP_EVENT_KIND_ITEM_SAVED,
-    "note-edited": erp_events_pb2.ERP_EVENT_KIND_NOTE_EDITED,
-    "stock-changed": erp_events_pb2.ERP_EVENT_KIND_STOCK_CHANGED,
-    "reservation-made": erp_events_pb2.ERP_EVENT_KIND_RESERVATION_MADE,
-    "price-list-saved": erp_events_pb2.ERP_EVENT_KIND_PRICE_LIST_SAVED,
-    "image-changed": erp_events_pb2.ERP_EVENT_KIND_IMAGE_CHANGED,
-}
+# The event names are the proto enum's value names, lower case with dashes (ITEM_SAVED: item-saved).
+EVENT_KINDS = {name.removeprefix("ERP_EVENT_KIND_").lower().replace("_", "-"): value
+               for name, value in erp_events_pb2.ErpEventKind.items() if value}
 USAGE = "usage: erp-hook EVENT ID [--config FILE] | erp-hook flush [--config FILE]"
 # The keys of the settings sections a hook reads, as the server defines them (a test keeps
 # these equal to server/settings.py; the hook does not import the server, to start fast).

@@ -15,15 +15,17 @@ import threading
 import time
 from typing import Any, Callable, Sequence
 
-from server.erp.errors import ErpError, ErpRetryable
+from server.erp.errors import ErpRetryable
 from server.erp.gateway import ErpGateway
 from server.queue.store import Backoff, Message, QueueStore
 from erp_hooks import oslock
 from server.settings import Settings, SettingsError, redact_url
-from server.sync import erp_to_shop, shop_to_erp
+from server.sync import customers, orders, products
 from server.sync.binder import Binder
 from server.sync.context import SyncContext
-from server.sync.erp_to_shop import ShopDown
+from server.sync.dispatch import run_batch
+from server.sync.orders import WAIT_RECHECK_SECONDS
+from server.sync.outcome import CONFIG_ERROR, DEAD, DONE, RETRY, SHOP_DOWN, WAITING, Outcome
 from shop_client.errors import ShopConfigError, ShopError, ShopUnavailable
 from shop_client.interface import ShopClient
 
@@ -45,12 +47,17 @@ def make_shop(settings: Settings) -> ShopClient:
 
 
 class QueueWorker(threading.Thread):
-    """Claims batches from one queue and hands them to a flow; never dies of an error."""
+    """Claims batches from one queue, runs them through the synchronizers, settles every outcome.
 
-    def __init__(self, runtime: "Runtime", queue: str, handler: Callable[[SyncContext, Sequence[Message]], None],
-                 batch: int, number: int = 0) -> None:
+    The one place where messages are settled: acknowledged, retried after a back-off,
+    made dead letters, parked while they wait for a person, or kept while the shop is
+    down or refuses our settings (delivery then pauses and probes the shop).
+    Never dies of an error.
+    """
+
+    def __init__(self, runtime: "Runtime", queue: str, batch: int, number: int = 0) -> None:
         super().__init__(name=f"worker-{queue}" + (f"-{number}" if number else ""), daemon=True)
-        self.rt, self.queue, self.handler, self.batch = runtime, queue, handler, batch
+        self.rt, self.queue, self.batch = runtime, queue, batch
 
     def run(self) -> None:
         store, stopping = self.rt.store, self.rt.stopping
@@ -70,23 +77,30 @@ class QueueWorker(threading.Thread):
                 store.wait(min(POLL_SECONDS, nxt) if nxt is not None else POLL_SECONDS)
                 continue
             try:
-                self.handler(self.rt.ctx, msgs)
-            except ShopDown as exc:
-                self._shop_down(exc)
-            except ShopConfigError as exc:
-                self._misconfigured(msgs, exc)
-            except (ErpRetryable, ShopUnavailable) as exc:
-                log.warning("%s: %d message(s) wait for a retry: %s", self.name, len(msgs), exc)
-                self._fail(msgs, str(exc))
-            except (ErpError, ShopError) as exc:
-                log.warning("%s: batch failed: %s", self.name, exc)
-                self._fail(msgs, str(exc))
-            except Exception as exc:  # noqa: BLE001 - a bug must not stop delivery of everything else
-                log.exception("%s: unexpected error", self.name)
-                self._fail(msgs, f"internal error: {type(exc).__name__}: {exc}")
+                self.settle(run_batch(self.rt.ctx, msgs))
+            except Exception:  # noqa: BLE001 - e.g. the queue database went away while settling
+                log.exception("%s: cannot settle a batch (its leases will expire and it is tried again)", self.name)
 
-    def _shop_down(self, exc: ShopDown) -> None:
-        """A whole batch failed for want of the shop: is it down, or did only this batch fail?
+    def settle(self, results: Sequence[tuple[Message, Outcome]]) -> None:
+        store = self.rt.store
+        by_state: dict[str, list[tuple[Message, Outcome]]] = {}
+        for m, o in results:
+            by_state.setdefault(o.state, []).append((m, o))
+        store.ack([m for m, _ in by_state.get(DONE, [])])
+        for m, o in by_state.get(RETRY, []):
+            store.fail(m, o.reason, retryable=True)
+        for m, o in by_state.get(DEAD, []):
+            store.fail(m, o.reason, retryable=False)
+        for m, o in by_state.get(WAITING, []):
+            store.park(m, o.reason, WAIT_RECHECK_SECONDS)
+        if by_state.get(CONFIG_ERROR):
+            kept = by_state[CONFIG_ERROR] + by_state.get(SHOP_DOWN, [])
+            self._misconfigured([m for m, _ in kept], by_state[CONFIG_ERROR][0][1])
+        elif by_state.get(SHOP_DOWN):
+            self._shop_down(by_state[SHOP_DOWN])
+
+    def _shop_down(self, held: list[tuple[Message, Outcome]]) -> None:
+        """Messages the shop did not take: is it down, or did only this batch fail?
 
         Down: the messages go back unchanged (no attempt counted, so an outage of any
         length dead-letters nothing) and delivery pauses, probing the shop every
@@ -94,13 +108,16 @@ class QueueWorker(threading.Thread):
         Up: the batch itself is the problem; its messages back off as usual.
         """
         shop, store = self.rt.ctx.shop, self.rt.store
+        msgs = [m for m, _ in held]
+        first = held[0][1]
         try:
             shop.ping()
         except ShopUnavailable:
-            store.release(exc.messages)
-            log.warning("shop unavailable (%s); %d message(s) wait, probing every %.1f s", exc,
-                        len(exc.messages), self.rt.settings.shop.probe_interval_seconds)
-            wait = max(self.rt.settings.shop.probe_interval_seconds, exc.retry_after or 0)
+            store.release(msgs)
+            log.warning("shop unavailable (%s); %d message(s) wait, probing every %.1f s", first.reason,
+                        len(msgs), self.rt.settings.shop.probe_interval_seconds)
+            retry_after = getattr(first.error, "retry_after", None) or 0
+            wait = max(self.rt.settings.shop.probe_interval_seconds, retry_after)
             while not self.rt.stopping.wait(wait):
                 try:
                     shop.ping()
@@ -113,13 +130,14 @@ class QueueWorker(threading.Thread):
             return
         except ShopError:
             pass
-        self._fail(exc.messages, str(exc))
+        for m, o in held:
+            store.fail(m, o.reason, retryable=True)
 
-    def _misconfigured(self, msgs: Sequence[Message], exc: ShopConfigError) -> None:
+    def _misconfigured(self, msgs: Sequence[Message], first: Outcome) -> None:
         """The shop refuses us as configured (keys, permissions, URL): keep every message, say so once,
         and look again every CONFIG_RETRY_SECONDS; delivery resumes by itself once the shop takes us."""
         self.rt.store.release(msgs)
-        log.error("%s: delivery paused, %d message(s) kept: %s", self.name, len(msgs), exc)
+        log.error("%s: delivery paused, %d message(s) kept: %s", self.name, len(msgs), first.reason)
         while not self.rt.stopping.wait(CONFIG_RETRY_SECONDS):
             try:
                 self.rt.ctx.shop.ping()
@@ -129,13 +147,6 @@ class QueueWorker(threading.Thread):
                 return  # another kind of trouble: the normal paths handle it
             log.info("%s: the shop takes our requests again; delivering", self.name)
             return
-
-    def _fail(self, msgs: Sequence[Message], reason: str) -> None:
-        for m in msgs:
-            try:
-                self.rt.store.fail(m, reason, retryable=True)
-            except Exception:  # noqa: BLE001
-                log.exception("cannot record failure of message %s (its lease will expire)", m.id)
 
 
 class Clock(threading.Thread):
@@ -222,16 +233,15 @@ class Runtime:
             return
         batch = s.queue.batch_size
         self._threads = [
-            QueueWorker(self, "erp_events", erp_to_shop.process_events, batch),
+            QueueWorker(self, "erp_events", batch),
             # Several batches in flight: the queue never leases two messages of one product at once.
-            *[QueueWorker(self, "outbox", erp_to_shop.deliver_outbox, batch, n)
-              for n in range(s.shop.concurrency)],
-            QueueWorker(self, "inbox", shop_to_erp.process_inbox, 10),
+            *[QueueWorker(self, "outbox", batch, n) for n in range(s.shop.concurrency)],
+            QueueWorker(self, "inbox", 10),
             Clock(self, [
-                ("catch-up", s.sync.catch_up_interval_seconds, lambda: erp_to_shop.catch_up(self.ctx)),
-                ("order poll", s.orders.poll_interval_seconds, lambda: shop_to_erp.poll_orders(self.ctx)),
+                ("catch-up", s.sync.catch_up_interval_seconds, lambda: products.catch_up(self.ctx)),
+                ("order poll", s.orders.poll_interval_seconds, lambda: orders.poll_orders(self.ctx)),
                 ("customer pairing", s.sync.customer_pass_interval_seconds,
-                 lambda: shop_to_erp.pair_all_customers(self.ctx)),
+                 lambda: customers.pair_all_customers(self.ctx)),
                 ("housekeeping", 3600.0, lambda: self.store.prune_requests()),
             ]),
         ]

@@ -25,6 +25,7 @@ from waitress import wasyncore
 from server.erp.errors import ErpError
 from server.erp.interface import ErpReader
 from server.queue.store import QueueStore
+from server.sync import messages as msg
 
 log = logging.getLogger(__name__)
 _IMAGE_PATH = re.compile(r"^/images/(\d{1,10})/([0-9a-f]{64})\.[a-z]{2,4}$")
@@ -68,22 +69,22 @@ def delivery_key(topic: str, resource: dict[str, Any], body: bytes) -> str:
     return f"wc:{topic}:{resource.get('id')}:{stamp}"
 
 
-def inbox_item(topic: str, resource: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
-    """(kind, payload, entity key) for a webhook topic we act on; None for the rest."""
+def inbox_item(topic: str, resource: dict[str, Any]) -> msg.QueueMessage | None:
+    """The inbox message for a webhook topic we act on; None for the rest."""
     rid = resource.get("id")
     if isinstance(rid, bool) or not isinstance(rid, int) or not 0 < rid <= MAX_ID:
         raise ValueError("body has no id that is a positive integer of at most 2^63-1")
     _check_shape(resource)
     if topic in ("order.created", "order.updated"):
-        return "order", {"source": "webhook", "order": resource}, f"order:{rid}"
+        return msg.ShopOrderChanged(rid, "webhook", resource)
     if topic in ("customer.created", "customer.updated"):
-        return "customer", {"source": "webhook", "customer": resource}, f"customer:{rid}"
+        return msg.ShopCustomerChanged(rid, "webhook", resource)
     if topic in ("product.created", "product.updated"):
         images = resource.get("images") or []
         src = images[0].get("src", "") if images and isinstance(images[0], dict) else ""
         if not src:
             return None  # only the main image travels shop -> ERP
-        return "product", {"source": "webhook", "shop_product_id": rid, "image_src": src}, f"shop_product:{rid}"
+        return msg.ShopImageChanged(rid, str(src), "webhook")
     return None
 
 
@@ -135,9 +136,7 @@ class WebhookApp:
             return _text(start_response, 400, f"bad webhook body: {exc}")
         if item is None:
             return _text(start_response, 202, f"topic {topic or '(none)'} ignored")
-        kind, payload, key = item
-        result = self.store.enqueue("inbox", kind, payload, entity_key=key,
-                                    request_id=delivery_key(topic, resource, body))
+        [result] = msg.enqueue(self.store, [item], request_id=delivery_key(topic, resource, body))
         log.info("webhook %s queued as inbox message %s%s", topic, result.id,
                  " (coalesced)" if result.coalesced else " (repeat)" if result.duplicate else "")
         return _text(start_response, 200, "queued")

@@ -49,20 +49,35 @@ class ProductChange:
     shop_id: int | None = None
 
 
+# What became of one item of a batch (ItemResult.kind): decided by the adapter, once.
+ITEM_OK = "ok"
+ITEM_GONE = "gone"            # the record is not in the shop (deleted there by a person)
+ITEM_REJECTED = "rejected"    # the shop refuses the item as it is: a person must act
+ITEM_RETRYABLE = "retryable"  # the shop could not take it now: try again later
+
+
 @dataclass(frozen=True)
 class ItemResult:
-    """The outcome for one item of a batch: its shop id, or the shop's error."""
+    """The outcome for one item of a batch: its shop id, or the shop's error and its kind."""
 
     key: str
     shop_id: int | None = None
     error: str = ""
-    retryable: bool = False
+    kind: str = ITEM_OK
     image_error: str = ""  # the item was saved, but its image_url could not be taken
     image_src: str = ""  # where the shop serves the product's main image now (its own copy)
 
+    @classmethod
+    def failed(cls, key: str, error: str, kind: str = ITEM_REJECTED) -> "ItemResult":
+        return cls(key=key, error=error, kind=kind)
+
     @property
     def ok(self) -> bool:
-        return not self.error
+        return self.kind == ITEM_OK
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind == ITEM_RETRYABLE
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,7 @@ def test_grpc_errors_are_precise(local_stack):
 def test_polling_queues_each_order_change_once(local_stack):
     from server.runtime import Runtime
     from server.settings import load_settings
-    from server.sync.shop_to_erp import poll_orders
+    from server.sync.orders import poll_orders
 
     codes = sync_products(local_stack, [1])
     order = shop_order(local_stack, [(codes[0], 1)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.runtime import Runtime
 from server.servicers.common import grpc_errors, once, page_size, page_token_to_int
-from server.sync import shop_to_erp
+from server.sync import customers
 from server.sync.binder import INVALID_NIP, NEEDS_PERSON, NO_NIP, PAIRED, Pairing
 from shopsync.v1 import customers_pb2, customers_pb2_grpc
 
@@ -46,7 +46,7 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
             if request.erp_contractor_id <= 0:
                 raise ValueError("erp_contractor_id: the ERP contractor id (HM.KH.id, positive) is required")
             return once(self.rt.store, "PairCustomer", request.request_id, customers_pb2.PairCustomerResponse,
-                        lambda: customers_pb2.PairCustomerResponse(customer=to_proto(shop_to_erp.pair_by_hand(
+                        lambda: customers_pb2.PairCustomerResponse(customer=to_proto(customers.pair_by_hand(
                             self.rt.ctx, request.shop_customer_id, request.erp_contractor_id))))
 
     def UnpairCustomer(self, request, context):  # noqa: N802
@@ -55,11 +55,11 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
                 raise ValueError("shop_customer_id: the shop's customer id (positive) is required")
             return once(self.rt.store, "UnpairCustomer", request.request_id, customers_pb2.UnpairCustomerResponse,
                         lambda: customers_pb2.UnpairCustomerResponse(
-                            customer=to_proto(shop_to_erp.unpair(self.rt.ctx, request.shop_customer_id))))
+                            customer=to_proto(customers.unpair(self.rt.ctx, request.shop_customer_id))))
 
     def RunCustomerPairing(self, request, context):  # noqa: N802
         with grpc_errors(context):
-            for p in shop_to_erp.pairing_pass(self.rt.ctx):
+            for p in customers.pairing_pass(self.rt.ctx):
                 if not context.is_active():
                     return
                 yield customers_pb2.RunCustomerPairingResponse(**p)

@@ -7,18 +7,11 @@ import grpc
 from server.queue.store import QueueStore
 from server.servicers.common import grpc_errors, maps_to
 from server.sync.events import BadEvent, record_erp_event, validate_event
+from server.sync.messages import EVENT_NAMES
 from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
 
 maps_to(grpc.StatusCode.INVALID_ARGUMENT, BadEvent)
 
-KIND_TO_EVENT = {
-    erp_events_pb2.ERP_EVENT_KIND_ITEM_SAVED: "item-saved",
-    erp_events_pb2.ERP_EVENT_KIND_NOTE_EDITED: "note-edited",
-    erp_events_pb2.ERP_EVENT_KIND_STOCK_CHANGED: "stock-changed",
-    erp_events_pb2.ERP_EVENT_KIND_RESERVATION_MADE: "reservation-made",
-    erp_events_pb2.ERP_EVENT_KIND_PRICE_LIST_SAVED: "price-list-saved",
-    erp_events_pb2.ERP_EVENT_KIND_IMAGE_CHANGED: "image-changed",
-}
 
 
 class ErpEventServicer(erp_events_pb2_grpc.ErpEventServiceServicer):
@@ -27,7 +20,7 @@ class ErpEventServicer(erp_events_pb2_grpc.ErpEventServiceServicer):
 
     def RecordErpEvent(self, request, context):  # noqa: N802
         with grpc_errors(context):
-            name = KIND_TO_EVENT.get(request.kind)
+            name = EVENT_NAMES.get(request.kind)
             if name is None:
                 raise BadEvent(f"kind: {request.kind} is not an event kind "
                                f"(use one of {', '.join(erp_events_pb2.ErpEventKind.keys()[1:])})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.runtime import Runtime
 from server.servicers.common import grpc_errors
-from server.sync import erp_to_shop, shop_to_erp
+from server.sync import catalog, products
 from shopsync.v1 import sync_pb2, sync_pb2_grpc
 
 
@@ -14,7 +14,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
     def RunCatchUp(self, request, context):  # noqa: N802
         with grpc_errors(context):
-            for p in erp_to_shop.catch_up_pass(self.rt.ctx):
+            for p in products.catch_up_pass(self.rt.ctx):
                 if not context.is_active():
                     return
                 yield sync_pb2.RunCatchUpResponse(products_checked=p["checked"], products_queued=p["queued"],
@@ -22,7 +22,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
     def ImportCatalog(self, request, context):  # noqa: N802
         with grpc_errors(context):
-            for progress in shop_to_erp.import_catalog(self.rt.ctx, dry_run=request.dry_run):
+            for progress in catalog.import_catalog(self.rt.ctx, dry_run=request.dry_run):
                 if not context.is_active():
                     return
                 yield sync_pb2.ImportCatalogResponse(

@@ -38,6 +38,9 @@ class Pairing:
     nip: str
     email: str
     name: str
+    # The NIP matches several ERP contractors (known when decided, not stored): an order of
+    # this customer waits for a person rather than creating yet another contractor.
+    ambiguous: bool = False
 
 
 class Binder:

@@ -28,7 +28,7 @@ from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.http import error_for
-from shop_client.interface import (CAP_IMAGES, Address, CustomerPage, ItemResult, OrderPage, ProductChange,
+from shop_client.interface import (CAP_IMAGES, ITEM_GONE, Address, CustomerPage, ItemResult, OrderPage, ProductChange,
                                    ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
 
 log = logging.getLogger(__name__)
@@ -237,9 +237,9 @@ class OscarShop(ShopClient):
                 results.append(ItemResult(key=change.sku, shop_id=int(raw["id"]),
                                           image_src=str(images[0].get("original") or "") if images else ""))
             except ShopNotFound as exc:
-                results.append(ItemResult(key=change.sku, error=f"Invalid ID: {exc}"))
+                results.append(ItemResult.failed(change.sku, str(exc), ITEM_GONE))
             except ShopRejected as exc:
-                results.append(ItemResult(key=change.sku, error=str(exc)))
+                results.append(ItemResult.failed(change.sku, str(exc)))
         return results
 
     def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> str:

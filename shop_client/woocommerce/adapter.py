@@ -24,6 +24,7 @@ from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopRejected, ShopTimeout, ShopUnavailable
 from shop_client.http import error_for
 from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS,
+                                   ITEM_GONE, ITEM_REJECTED, ITEM_RETRYABLE,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
                                    ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
 from shop_client.text import to_html, to_plain
@@ -366,7 +367,7 @@ class WooCommerceShop(ShopClient):
                      for i in retry_as_update if changes[i].sku in ids]
             for i in retry_as_update:
                 if changes[i].sku not in ids:
-                    results[i] = ItemResult(key=changes[i].sku, error="shop refused the SKU as invalid or duplicated")
+                    results[i] = ItemResult.failed(changes[i].sku, "shop refused the SKU as invalid or duplicated")
             if again:
                 for (i, _), res in zip(again, self.upsert_products([c for _, c in again])):
                     results[i] = res
@@ -383,8 +384,10 @@ class WooCommerceShop(ShopClient):
         err = answer.get("error")
         if err:
             status = int((err.get("data") or {}).get("status") or 400)
-            return ItemResult(key=key, error=f"{err.get('message', 'error')} ({err.get('code', '')})",
-                              retryable=status >= 500 or status == 429)
+            code = str(err.get("code", ""))
+            kind = (ITEM_RETRYABLE if status >= 500 or status == 429 else
+                    ITEM_GONE if status == 404 or code.endswith("_invalid_id") else ITEM_REJECTED)
+            return ItemResult.failed(key, f"{err.get('message', 'error')} ({code})", kind)
         images = answer.get("images") or []
         return ItemResult(key=key, shop_id=int(answer["id"]), image_src=images[0].get("src", "") if images else "")
 

@@ -1,0 +1,72 @@
+"""The initial import: a shop's catalog created in a clean ERP, each product bound to its ERP twin."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any, Iterator
+
+from server.erp.records import ProductDraft
+from server.sync import messages as msg
+from server.sync.binder import Binding
+from server.sync.context import SyncContext
+
+
+def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[str, Any]]:
+    """Create the shop's products in the ERP and bind both; yields progress per page.
+
+    Re-running creates nothing twice (existing codes are paired, bound products
+    skipped), so an interrupted import is finished by running it again.
+    """
+    max_len = ctx.erp.max_code_length
+    totals = {"seen": 0, "created": 0, "paired": 0, "already_bound": 0, "skipped": 0, "total": 0}
+    for page in ctx.shop.iter_products():
+        problems: list[dict[str, Any]] = []
+        totals["total"] = page.total or totals["total"]
+        bound = ctx.binder.by_shop_ids("product", [p.id for p in page.items])
+        candidates = []
+        for p in page.items:
+            totals["seen"] += 1
+            if p.id in bound:
+                totals["already_bound"] += 1
+            elif not p.sku.strip():
+                problems.append({"shop_product_id": p.id, "sku": "", "reason": "no SKU: give the product a SKU "
+                                 "in the shop (it becomes the ERP code)"})
+            elif len(p.sku) > max_len:
+                problems.append({"shop_product_id": p.id, "sku": p.sku,
+                                 "reason": f"SKU longer than the ERP's {max_len} characters"})
+            else:
+                candidates.append(p)
+        totals["skipped"] += len(problems)
+        existing = ctx.erp.find_products_by_codes([p.sku for p in candidates]) if candidates else {}
+        new = [p for p in candidates if p.sku not in existing]
+        if dry_run:
+            totals["paired"] += len(candidates) - len(new)
+            totals["created"] += len(new)
+            yield {**totals, "problems": problems, "done": False}
+            continue
+        drafts = [ProductDraft(code=p.sku, name=p.name or p.sku, ean=p.ean, group_path=p.category_path,
+                               price=p.price, marked=p.published, note=p.description) for p in new]
+        ids = ctx.erp.create_products(drafts) if drafts else {}
+        ids.update(existing)
+        now = time.time_ns()
+        bindings = []
+        for p in candidates:
+            # What the shop holds now; from here on the ERP is the master, and the
+            # next event or catch-up pass sends whatever differs (e.g. ERP stock).
+            state = {"sku": p.sku, "name": p.name, "ean": p.ean, "price": _num(p.price),
+                     "description": p.description, "category_path": list(p.category_path),
+                     "published": p.published, "stock": _num(p.stock) if p.stock is not None else None,
+                     "image": None, "image_type": None, "price_lists": {}}
+            bindings.append(Binding("product", ids[p.sku], p.id, state, now))
+        ctx.binder.save(bindings)
+        totals["created"] += len(new)
+        totals["paired"] += len(candidates) - len(new)
+        msg.enqueue(ctx.store, [msg.ShopImageChanged(p.id, p.image_url, "import") for p in candidates
+                                if p.image_url])
+        yield {**totals, "problems": problems, "done": False}
+    yield {**totals, "problems": [], "done": True}
+
+
+def _num(v: Decimal | None) -> str | None:
+    return None if v is None else format(Decimal(v).normalize(), "f")

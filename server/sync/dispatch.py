@@ -1,0 +1,68 @@
+"""Which synchronizer handles which message, and one batch through them.
+
+A claimed batch is decoded into typed messages, grouped by type (in order), and
+each group handed to its synchronizer; what comes back is one Outcome per claimed
+message, for the worker to settle (runtime.QueueWorker). Errors that concern a
+whole group are turned into outcomes here, in one place, by their kind.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+from server.erp.errors import ErpError, ErpPermanent, ErpRetryable
+from server.queue.store import Message
+from server.sync import messages as msg
+from server.sync.context import SyncContext
+from server.sync.customers import CustomerImport, CustomerStatusExport
+from server.sync.images import ImageImport
+from server.sync.orders import OrderImport
+from server.sync.outcome import Outcome, Synchronizer
+from server.sync.price_lists import ContractorPricesExport
+from server.sync.products import ErpEventReader, ProductExport
+from shop_client.errors import ShopError
+
+log = logging.getLogger(__name__)
+
+SYNCHRONIZERS: dict[type[msg.QueueMessage], Synchronizer] = {
+    msg.ErpEvent: ErpEventReader(),
+    msg.ProductSnapshot: ProductExport(),
+    msg.CustomerStatus: CustomerStatusExport(),
+    msg.ContractorPrices: ContractorPricesExport(),
+    msg.ShopOrderChanged: OrderImport(),
+    msg.ShopCustomerChanged: CustomerImport(),
+    msg.ShopImageChanged: ImageImport(),
+}
+
+
+def run_batch(ctx: SyncContext, claimed: Sequence[Message]) -> list[tuple[Message, Outcome]]:
+    """One outcome per claimed message, in the order claimed."""
+    results: dict[int, Outcome] = {}
+    groups: dict[type[msg.QueueMessage], list[tuple[Message, msg.QueueMessage]]] = {}
+    for m in claimed:
+        try:
+            typed = msg.decode(m)
+        except (msg.UnreadableMessage, KeyError, TypeError, ValueError) as exc:
+            results[m.id] = Outcome.dead(f"unreadable {m.queue} message {m.kind!r}: {exc}")
+            continue
+        groups.setdefault(type(typed), []).append((m, typed))
+    for kind, members in groups.items():
+        batch = [typed for _, typed in members]
+        try:
+            outcomes = SYNCHRONIZERS[kind].handle(ctx, batch)
+            if len(outcomes) != len(batch):
+                raise RuntimeError(f"{kind.__name__}: {len(outcomes)} outcomes for {len(batch)} messages")
+        except ShopError as exc:
+            outcomes = [Outcome.of_shop_error(exc)] * len(batch)
+        except ErpRetryable as exc:
+            outcomes = [Outcome.retry(f"ERP: {exc}")] * len(batch)
+        except (ErpPermanent, ErpError) as exc:
+            outcomes = [Outcome.dead(f"ERP: {exc}") if isinstance(exc, ErpPermanent)
+                        else Outcome.retry(f"ERP: {exc}")] * len(batch)
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop delivery of everything else
+            log.exception("%s failed", kind.__name__)
+            outcomes = [Outcome.retry(f"internal error: {type(exc).__name__}: {exc}")] * len(batch)
+        for (m, _), outcome in zip(members, outcomes):
+            results[m.id] = outcome
+    return [(m, results[m.id]) for m in claimed]

@@ -1,0 +1,266 @@
+"""Orders, shop -> ERP: one ERP customer order (ZMO) with reservations per shop order, once.
+
+- OrderImport (inbox `order`, from webhooks and polling): validate the whole order
+  first (lines, SKUs, currency and rate), then find or create its payer, then
+  write the order and its reservations in one ERP transaction. An order is looked
+  up by its shop number (kod_obcy) before anything is written: the same order
+  arriving three times is one ERP order.
+- poll_orders: orders new or changed since the last poll (the outbound-only path).
+- A known contractor keeps its ERP data; a shop account becomes a contractor only
+  with its first order; an order whose payer needs a person waits (not a failure).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Sequence
+
+from server.erp.errors import ErpPermanent, ErpRetryable
+from server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
+from server.nip import valid_nip_or_none
+from server.sync import messages as msg
+from server.sync.binder import PAIRED, Binding, Pairing
+from server.sync.context import SyncContext
+from server.sync.customers import pair_customer, record_pairing
+from server.sync.outcome import Outcome
+from server.sync.rates import FixedRates, NbpRates, RateSourceDown, RateUnavailable
+from shop_client.errors import ShopError, ShopNotFound
+from shop_client.interface import ShopCustomer, ShopOrder
+
+log = logging.getLogger(__name__)
+RESERVATION_MADE = msg.EVENT_NAMES[msg.erp_events_pb2.ERP_EVENT_KIND_RESERVATION_MADE]
+WAIT_RECHECK_SECONDS = 30.0  # how often an order waiting for a person is looked at again
+
+
+class OrderRejected(Exception):
+    """The order cannot be imported as it is; the message says what a person must fix."""
+
+
+class OrderWaits(Exception):
+    """The order must wait (e.g. for a person to pair its customer); looked at again later, without limit."""
+
+
+def _rates(ctx: SyncContext) -> FixedRates | NbpRates:
+    rates = getattr(ctx, "_rates", None)
+    if rates is None:
+        from server.sync.rates import make_rates
+
+        rates = make_rates(ctx.settings.orders)
+        ctx._rates = rates  # type: ignore[attr-defined]
+    return rates
+
+
+def _split_street(address_1: str) -> tuple[str, str, str]:
+    """'Długa 5/3' -> ('Długa', '5', '3')."""
+    parts = address_1.strip().rsplit(" ", 1)
+    if len(parts) == 2 and any(ch.isdigit() for ch in parts[1]):
+        house, _, flat = parts[1].partition("/")
+        return parts[0], house, flat
+    return address_1.strip(), "", ""
+
+
+def contractor_for_order(ctx: SyncContext, order: ShopOrder) -> int:
+    """The ERP contractor of an order's payer; the first order creates it."""
+    if order.customer_id:
+        key_kind, key_id = "customer", order.customer_id
+        pairing = ctx.binder.pairing(order.customer_id)
+        if pairing is not None and pairing.status == PAIRED and pairing.erp_contractor_id:
+            return pairing.erp_contractor_id
+        tax = order.tax_id
+        try:
+            customer = ctx.shop.get_customer(order.customer_id)
+            tax = customer.tax_id or tax
+            order = _with_customer(order, customer)
+        except ShopNotFound:
+            customer = None
+        if customer is not None:
+            p = pair_customer(ctx, customer)
+            if p.status == PAIRED and p.erp_contractor_id:
+                return p.erp_contractor_id
+            if p.ambiguous:
+                raise OrderWaits(f"customer {order.customer_id}: {p.detail} "
+                                 f"(`shopsync customers pair {order.customer_id} CONTRACTOR_ID`; "
+                                 "the order waits and is imported once paired)")
+    else:
+        key_kind, key_id = "guest", 0
+        tax = order.tax_id
+        email = (order.billing.email or "").strip().lower()
+        if email:
+            guest = ctx.binder.get("guest", _guest_key(email))
+            if guest is not None and guest.shop_id:
+                return guest.shop_id
+    nip = valid_nip_or_none(tax)
+    if nip:
+        found = ctx.erp.find_contractors_by_nip(nip)
+        if len(found) > 1:
+            raise OrderWaits(f"NIP {nip} of order {order.number} matches several ERP contractors "
+                             f"({', '.join(k.code for k in found)}); the order waits for a person to pair "
+                             "the customer by hand (`shopsync customers pair`)")
+        if len(found) == 1:
+            _remember_contractor(ctx, order, key_kind, key_id, found[0].id, f"NIP {nip} = {found[0].code}")
+            return found[0].id
+    b = order.billing
+    street, house, flat = _split_street(b.address_1)
+    name = b.company or f"{b.first_name} {b.last_name}".strip() or b.email or f"Klient sklepu {order.number}"
+    code = f"WWW-{order.customer_id}" if order.customer_id else f"WWW-G{order.number}"
+    kid = ctx.erp.create_contractor(ContractorDraft(
+        code=code, name=name, nip=nip or "", street=street, house=house, flat=flat,
+        postcode=b.postcode, city=b.city, email=b.email, phone=b.phone, country=b.country or "PL"))
+    _remember_contractor(ctx, order, key_kind, key_id, kid, f"created from order {order.number}")
+    return kid
+
+
+def _with_customer(order: ShopOrder, customer: ShopCustomer) -> ShopOrder:
+    """The order with the account's e-mail and name filled in where the billing lacks them."""
+    billing = order.billing
+    if not billing.email or not billing.name:
+        billing = dataclasses.replace(billing, email=billing.email or customer.email,
+                                      first_name=billing.first_name or customer.first_name,
+                                      last_name=billing.last_name or customer.last_name)
+    return dataclasses.replace(order, billing=billing, tax_id=order.tax_id or customer.tax_id)
+
+
+def _guest_key(email: str) -> int:
+    import hashlib
+
+    return int(hashlib.sha256(email.encode()).hexdigest()[:15], 16)
+
+
+def _remember_contractor(ctx: SyncContext, order: ShopOrder, kind: str, customer_id: int, kid: int,
+                         detail: str) -> None:
+    if kind == "customer":
+        record_pairing(ctx, Pairing(shop_customer_id=customer_id, erp_contractor_id=kid, status=PAIRED,
+                                    detail=detail, manual=False, nip=order.tax_id, email=order.billing.email,
+                                    name=order.billing.name))
+    elif order.billing.email:
+        ctx.binder.save([Binding("guest", _guest_key(order.billing.email.strip().lower()), kid,
+                                 {"email": order.billing.email}, 0)])
+
+
+def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> OrderDraft:
+    if not order.lines:
+        raise OrderRejected(f"order {order.number}: has no lines")
+    skus = [ln.sku for ln in order.lines]
+    by_shop_id = ctx.binder.by_shop_ids("product", [ln.product_id for ln in order.lines if ln.product_id])
+    codes = ctx.erp.find_products_by_codes([s for s in skus if s])
+    lines = []
+    for i, ln in enumerate(order.lines, start=1):
+        if ln.quantity <= 0:
+            raise OrderRejected(f"order {order.number} line {i} ({ln.sku or ln.name}): quantity must be positive, "
+                                f"got {ln.quantity}")
+        pid = codes.get(ln.sku) or (by_shop_id[ln.product_id].erp_id if ln.product_id in by_shop_id else None)
+        if pid is None:
+            raise OrderRejected(f"order {order.number} line {i}: SKU {ln.sku!r} is not in the ERP "
+                                "(create or import the product, then retry this dead letter)")
+        lines.append(OrderLineDraft(product_id=pid, quantity=ln.quantity, price=ln.unit_price))
+    try:
+        created = dt.date.fromisoformat(order.created[:10]) if order.created else dt.date.today()
+    except ValueError:
+        created = dt.date.today()
+    try:
+        rate = _rates(ctx).rate(order.currency or "PLN", created)
+    except RateUnavailable as exc:
+        raise OrderRejected(f"order {order.number}: {exc}") from None
+    s = order.shipping if (order.shipping.address_1 or order.shipping.city) else order.billing
+    street, house, flat = _split_street(s.address_1)
+    delivery = AddressDraft(label=f"Dostawa {order.number}"[:40], name=s.name or order.billing.name, street=street,
+                            house=house, flat=flat, postcode=s.postcode, city=s.city, country=s.country or "PL")
+    return OrderDraft(shop_number=order.number, contractor_id=contractor_id, delivery=delivery,
+                      currency=(order.currency or "PLN").upper(), rate=rate, lines=lines,
+                      note=f"Zamówienie ze sklepu nr {order.number}", date=created)
+
+
+def import_order(ctx: SyncContext, order: ShopOrder) -> int | None:
+    """Make one ERP ZMO of a shop order (once); queue the stock refresh of its products.
+
+    Returns the ERP order id, or None when the order's status is not imported.
+    """
+    if order.status not in ctx.settings.orders.statuses:
+        log.debug("order %s in status %s is not imported", order.number, order.status)
+        return None
+    existing = ctx.erp.find_order_by_shop_number(order.number)
+    if existing is not None:
+        # Imported before; its stock refresh may not have been queued if we stopped right after.
+        _refresh_stock(ctx, [pid for pid, _, _ in ctx.erp.get_order(existing).lines])
+        return existing
+    # Validate the whole order before writing anything: a rejected order creates no contractor.
+    draft = order_draft(ctx, order, contractor_id=0)
+    draft = dataclasses.replace(draft, contractor_id=contractor_for_order(ctx, order))
+    zo, created = ctx.erp.create_order(draft)
+    ctx.binder.save([Binding("order", zo, order.id, {"number": order.number}, 0)])
+    _refresh_stock(ctx, [ln.product_id for ln in draft.lines])
+    if created:
+        log.info("order %s imported as ERP order %s (%d lines)", order.number, zo, len(draft.lines))
+    return zo
+
+
+def _refresh_stock(ctx: SyncContext, product_ids: list[int]) -> None:
+    """Our own reservations change commercial stock, and no ERP hook fires for them."""
+    now = msg.now_ms()
+    msg.enqueue(ctx.store, [msg.ErpEvent(RESERVATION_MADE, pid, now) for pid in sorted(set(product_ids))])
+
+
+def poll_orders(ctx: SyncContext) -> int:
+    """Queue orders new or changed since the last poll.
+
+    The window overlaps the last one by a minute (clocks and commits are not
+    exact); each (order, modification time) is queued once, so the overlap does
+    not bring the same orders back on every poll.
+    """
+    cursor = ctx.binder.cursor("orders.modified_after")
+    since = dt.datetime.fromisoformat(cursor) - dt.timedelta(minutes=1) if cursor else None
+    newest = cursor
+    count = 0
+    for page in ctx.shop.iter_orders(since, ctx.settings.orders.statuses):
+        seen = ctx.binder.many("order_polled", [o.id for o in page.items])
+        fresh = [o for o in page.items if o.id not in seen or seen[o.id].state.get("modified") != o.modified]
+        for o in page.items:
+            if o.modified and (not newest or _utc_iso(o.modified) > newest):
+                newest = _utc_iso(o.modified)
+        if fresh:
+            msg.enqueue(ctx.store, [msg.ShopOrderChanged(o.id, "poll") for o in fresh])
+            ctx.binder.save([Binding("order_polled", o.id, None, {"modified": o.modified}, 0) for o in fresh])
+            count += len(fresh)
+    if newest and newest != cursor:
+        ctx.binder.set_cursor("orders.modified_after", newest)
+    return count
+
+
+def _utc_iso(value: str) -> str:
+    """A shop GMT timestamp ('2026-11-28T07:56:46.123456', maybe with Z) as ISO 8601 with +00:00."""
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.isoformat()
+
+
+class OrderImport:
+    """inbox `order`: each shop order becomes one ERP order, or waits, or is a dead letter saying why."""
+
+    def handle(self, ctx: SyncContext, batch: Sequence[msg.ShopOrderChanged]) -> list[Outcome]:
+        outcomes = []
+        for m in batch:
+            try:
+                order = (ctx.shop.parse_order(m.order) if m.order is not None  # type: ignore[attr-defined]
+                         else ctx.shop.get_order(m.order_id))
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                outcomes.append(Outcome.dead(f"order {m.order_id}: the shop's order data cannot be read "
+                                             f"({type(exc).__name__}: {exc})"))
+                continue
+            except ShopError as exc:
+                outcomes.append(Outcome.of_shop_error(exc, f"order {m.order_id}: "))
+                continue
+            try:
+                import_order(ctx, order)
+                outcomes.append(Outcome.done())
+            except OrderWaits as exc:
+                outcomes.append(Outcome.waiting(str(exc)))
+            except (OrderRejected, ErpPermanent) as exc:
+                outcomes.append(Outcome.dead(str(exc)))
+            except (RateSourceDown, ErpRetryable) as exc:
+                outcomes.append(Outcome.retry(str(exc)))
+            except ShopError as exc:
+                outcomes.append(Outcome.of_shop_error(exc, f"order {m.order_id}: "))
+        return outcomes
