@@ -7,13 +7,17 @@ APT_PACKAGES := unixodbc libsqliteodbc odbc-postgresql postgresql openssl
 # A real WooCommerce for the tests: Debian's WordPress, PHP and MariaDB (tests/helpers/wordpress.py).
 APT_PACKAGES += php-cli php-mysql php-xml php-mbstring php-curl php-gd php-intl php-zip mariadb-server mariadb-client wordpress
 
-.PHONY: run test setup system-deps protos bench bench-queue clean
+.PHONY: run test test-fast setup system-deps protos bench bench-queue clean
 
 run: setup
 	$(VENV)/bin/shopsync run-demo
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Under a minute: everything but the real WooCommerce and Oscar sites, PostgreSQL and the long fault runs.
+test-fast: setup
+	$(PY) -m pytest -q -m "not real_woocommerce and not slow" -k "not oscar and not postgres" $(PYTEST_ARGS)
 
 setup: system-deps $(STAMP)
 

@@ -19,6 +19,7 @@ def stack(tmp_path):
     s.close()
 
 
+@pytest.mark.slow
 def test_shop_down_1000_events_then_back_shop_equals_erp(stack):
     marked = [pid for pid in range(1, 121) if stack.erp.get_products([pid])[pid].marked][:40]
     for pid in marked[:20]:
@@ -113,6 +114,7 @@ def test_marker_given_and_taken_back_while_the_shop_is_down_never_publishes(stac
         assert shop is None or not shop.published, f"product {pid} published against the ERP"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("wrong", ["url", "keys"])
 def test_a_wrong_shop_setting_pauses_delivery_and_drops_nothing(tmp_path, wrong):
     """A wrong shop.url (404 with no API there) or wrong keys (401): messages wait, none is a dead letter;

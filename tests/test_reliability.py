@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import random
 import sqlite3
@@ -61,6 +63,7 @@ def assert_shop_equals_erp(stack: Stack, pids: list[int]) -> None:
         assert s.stock == max(Decimal(0), stock[pid]).to_integral_value(rounding="ROUND_FLOOR"), p.code
 
 
+@pytest.mark.slow
 def test_server_sigkilled_five_times_nothing_lost_nothing_doubled(tmp_path):
     stack = Stack(tmp_path, products=150, orders={"poll_interval_seconds": 1},
                   queue={"lease_seconds": 3}).start_server()
@@ -146,6 +149,7 @@ class Watcher(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_shop_faults_same_end_state_fifo_per_product(tmp_path):
     stack = Stack(tmp_path, products=60, shop={"timeout_seconds": 2}).start_server()
     watcher = ThreadingHTTPServer(("127.0.0.1", 0), Watcher)
@@ -179,6 +183,7 @@ def test_shop_faults_same_end_state_fifo_per_product(tmp_path):
         stack.close()
 
 
+@pytest.mark.slow
 def test_erp_locked_during_order_import_orders_wait_then_import_once(tmp_path):
     stack = Stack(tmp_path, products=20, erp={"lock_timeout_seconds": 1}).start_server()
     stack.register_webhooks()
@@ -206,6 +211,7 @@ def test_erp_locked_during_order_import_orders_wait_then_import_once(tmp_path):
         stack.close()
 
 
+@pytest.mark.slow
 def test_no_secret_in_debug_logs_of_a_full_flow(tmp_path):
     stack = Stack(tmp_path, products=20, log={"level": "DEBUG"}).start_server()
     stack.register_webhooks()

@@ -86,6 +86,7 @@ def test_a_product_without_a_category_has_no_category_path(shop):
         woo.close()
 
 
+@pytest.mark.real_woocommerce
 def test_the_storefront_shows_the_erp_text(real_woocommerce):
     """What a shopper's browser gets: the name and note as text, no script from the ERP.
 

@@ -40,6 +40,7 @@ def tls_server(tmp_path):
     server.stop(grace=1)
 
 
+@pytest.mark.slow
 def test_plaintext_fails_and_grpcurl_with_the_ca_succeeds(tls_server):
     server, port, ca = tls_server
     with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
