@@ -111,7 +111,15 @@ def bench_real_woocommerce(tmp: Path, products: int, changes_each: int, record: 
             codes = {pid: p.code for pid, p in stack.erp.get_products(marked).items()}
             got = {p.sku: p.stock for page in stack.woo.iter_products() for p in page.items}
             wrong = [pid for pid in marked if got.get(codes[pid]) != expected[pid]]
-            assert not wrong, f"{len(wrong)} products differ from the ERP after catch-up, e.g. {wrong[:3]}"
+            if wrong:
+                from shopsync.v1 import queue_pb2, queue_pb2_grpc
+
+                with grpc.insecure_channel(stack.address) as ch:
+                    dead = queue_pb2_grpc.QueueServiceStub(ch).ListDeadLetters(queue_pb2.ListDeadLettersRequest(),
+                                                                               timeout=30).dead_letters
+                raise AssertionError(f"{len(wrong)} products differ from the ERP after catch-up, e.g. "
+                                     f"{[(p, got.get(codes[p]), expected[p]) for p in wrong[:3]]}; "
+                                     f"{len(dead)} dead letters, e.g. {[d.reason for d in dead[:2]]}")
 
             ids = stack.woo.find_product_ids_by_sku([codes[pid] for pid in marked[:20]])
             # (b) the shop's floor: the final stock of every product, 100 per batch, back to back

@@ -164,6 +164,14 @@ def cmd_erp_action(args: argparse.Namespace) -> int:
             event = sim.set_image(args.id, data, Path(args.file).name, ctype)
         elif a == "delete-image":
             event = sim.delete_image(args.id)
+        elif a == "realise-order":
+            event = sim.realise_order(args.id, partial=args.partial)
+            print(f"WZ (HM.MG id {event[1]}) issued for order {args.id}")
+        elif a == "issue-invoice":
+            event = sim.issue_invoice(args.id)
+            print(f"invoice (HM.DK id {event[1]}) issued for order {args.id}")
+        elif a == "cancel-order":
+            event = sim.cancel_order(args.id)
         else:  # pragma: no cover - argparse limits the choices
             raise CliError(f"unknown action {a}", 2)
     finally:
@@ -237,5 +245,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("id", type=int)
     a.add_argument("file")
     a = action("delete-image", "delete a product's main image")
+    a.add_argument("id", type=int)
+    a = action("realise-order", "issue the goods of a customer order on a WZ (ID = HM.ZO.id)")
+    a.add_argument("id", type=int)
+    a.add_argument("--partial", action="store_true", help="half of each line (at least 1)")
+    a = action("issue-invoice", "issue a sale invoice FV from a customer order (ID = HM.ZO.id)")
+    a.add_argument("id", type=int)
+    a = action("cancel-order", "cancel a customer order and free its reservations (ID = HM.ZO.id)")
     a.add_argument("id", type=int)
 

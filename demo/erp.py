@@ -21,7 +21,8 @@ import pyodbc
 
 from demo import data as demo_data
 from server.erp.dialects import Dialect, make_dialect, sqlite_companion
-from server.erp.errors import ErpNotFound
+from server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
+from server.erp.errors import ErpNotFound, ErpPermanent
 
 _TABLES = [
     ("HM.XT", "id {pk}, super int NULL, kod varchar(20), nazwa varchar(100)"),
@@ -59,6 +60,14 @@ _TABLES = [
     ("HM.CP", "id {pk}, idck int NOT NULL, idpoz int NOT NULL, bazapoz int DEFAULT 1, kod varchar(40), "
               "cena numeric(18,4) NOT NULL, waluta varchar(3)"),
     ("HM.KP", "id {pk}, idck int NOT NULL, idpd int NOT NULL, typpd int NOT NULL"),
+    # Sale documents (invoices FVS...) and the links between documents (our reading of HM.PO).
+    ("HM.DK", "id {pk}, kod varchar(40), kod_obcy varchar(40), typ_dk varchar(5), seria varchar(5), "
+              "serianr int, bufor smallint DEFAULT 0, anulowany smallint DEFAULT 0, data {ts}, khid int NULL, "
+              "magazyn int, netto numeric(18,2), vat numeric(18,2), waluta varchar(3), opis varchar(80), "
+              "modifiedDate {ts}"),
+    ("HM.DP", "id {pk}, super int NOT NULL, lp int, idtw int NOT NULL, kod varchar(40), ilosc numeric(18,4), "
+              "cena numeric(18,4), wartNetto numeric(18,2), magazyn int, bufor smallint DEFAULT 0"),
+    ("HM.PO", "id {pk}, id1 int NOT NULL, id2 int NOT NULL, typ int NOT NULL"),
     # The integration's own table (created by its install step on a real site).
     ("HM.ShopsyncImages", "idtw int PRIMARY KEY, filename varchar(200), content_type varchar(100), "
                           "data {blob}, sha256 varchar(64), modifiedDate {ts}"),
@@ -72,6 +81,10 @@ _INDEXES = [
     "CREATE INDEX {s}rz_dok ON {t}RZ (iddokrz, bazadokrz)",
     "CREATE INDEX {s}cp_ck ON {t}CP (idck, idpoz)",
     "CREATE INDEX {s}tw_mod ON {t}TW (modifiedDate)",
+    "CREATE INDEX {s}po_id1 ON {t}PO (id1, typ)",
+    "CREATE INDEX {s}po_id2 ON {t}PO (id2, typ)",
+    "CREATE INDEX {s}dp_super ON {t}DP (super)",
+    "CREATE INDEX {s}mz_super ON {t}MZ (super)",
 ]
 
 _SQLITE_TRIGGERS = [
@@ -82,6 +95,10 @@ _SQLITE_TRIGGERS = [
     """CREATE TRIGGER HM.rz_release AFTER DELETE ON RZ BEGIN
          UPDATE SM SET stanHandl = stanHandl + (OLD.iloscrz - OLD.iloscrl)
           WHERE idtw = OLD.idtw AND magazyn = OLD.magazyn; END""",
+    # Realising a reservation (goods issued against it) frees what was reserved.
+    """CREATE TRIGGER HM.rz_realise AFTER UPDATE OF iloscrz, iloscrl ON RZ BEGIN
+         UPDATE SM SET stanHandl = stanHandl + (OLD.iloscrz - OLD.iloscrl) - (NEW.iloscrz - NEW.iloscrl)
+          WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn; END""",
     """CREATE TRIGGER HM.mz_book AFTER INSERT ON MZ WHEN NEW.bufor = 0 BEGIN
          INSERT OR IGNORE INTO SM (idtw, magazyn, stan, stanHandl) VALUES (NEW.idtw, NEW.magazyn, 0, 0);
          UPDATE SM SET stan = stan + NEW.ilosc * (NEW.przychod - NEW.rozchod),
@@ -97,10 +114,16 @@ _PG_TRIGGERS = [
              WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn;
            RETURN NEW;
          END IF;
+         IF TG_OP = 'UPDATE' THEN
+           UPDATE hm.sm SET stanhandl = stanhandl + (OLD.iloscrz - OLD.iloscrl) - (NEW.iloscrz - NEW.iloscrl)
+             WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn;
+           RETURN NEW;
+         END IF;
          UPDATE hm.sm SET stanhandl = stanhandl + (OLD.iloscrz - OLD.iloscrl)
            WHERE idtw = OLD.idtw AND magazyn = OLD.magazyn;
          RETURN OLD; END $$""",
-    "CREATE TRIGGER rz_reserve AFTER INSERT OR DELETE ON hm.rz FOR EACH ROW EXECUTE FUNCTION hm.rz_reserve()",
+    "CREATE TRIGGER rz_reserve AFTER INSERT OR DELETE OR UPDATE ON hm.rz FOR EACH ROW EXECUTE FUNCTION "
+    "hm.rz_reserve()",
     """CREATE FUNCTION hm.mz_book() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
          IF NEW.bufor = 0 THEN
            INSERT INTO hm.sm (idtw, magazyn, stan, stanhandl) VALUES (NEW.idtw, NEW.magazyn, 0, 0)
@@ -392,3 +415,74 @@ class ErpSimulator:
         if row is None:
             raise ErpNotFound(f"product {code!r} is not in HM.TW")
         return int(row[0])
+
+    # -- the order's life in the ERP (a Symfonia user's work, for the demo and tests) ------
+    def _order_lines(self, cur: pyodbc.Cursor, order_id: int) -> list[tuple[int, int, Decimal, Decimal, int]]:
+        """(reservation id, product id, reserved, realised, warehouse) of an order, or ErpNotFound."""
+        if not cur.execute("SELECT id FROM HM.ZO WHERE id = ?", order_id).fetchone():
+            raise ErpNotFound(f"customer order id {order_id} is not in HM.ZO")
+        rows = cur.execute("SELECT id, idtw, iloscrz, iloscrl, magazyn FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ? "
+                           "ORDER BY id", order_id, ZO_BAZA).fetchall()
+        return [(int(r[0]), int(r[1]), Decimal(str(r[2])), Decimal(str(r[3])), int(r[4])) for r in rows]
+
+    def realise_order(self, order_id: int, *, partial: bool = False) -> tuple[str, int]:
+        """Issue the goods of a customer order on a WZ (all of it, or half of each line when `partial`):
+        stock goes down, the reservations are realised, the WZ is linked to the order."""
+        def act(cur: pyodbc.Cursor) -> int:
+            lines = [ln for ln in self._order_lines(cur, order_id) if ln[2] > ln[3]]
+            if not lines:
+                raise ErpPermanent(f"customer order {order_id} has nothing left to realise")
+            mg = self.d.insert(cur, "HM.MG", {"kod": "", "seria": "WZ", "typ_dk": "WZ", "data": self._now(),
+                                              "khid": None, "magazyn": lines[0][4], "bufor": 0, "anulowany": 0})
+            cur.execute("UPDATE HM.MG SET kod = ? WHERE id = ?", f"WZ {mg}/{self._now().year}", mg)
+            for rz, pid, reserved, realised, warehouse in lines:
+                left = reserved - realised
+                qty = max(Decimal(1), (left / 2).to_integral_value(rounding="ROUND_FLOOR")) if partial else left
+                self.d.insert(cur, "HM.MZ", {"super": mg, "idtw": pid, "ilosc": qty, "cena": Decimal(0),
+                                             "magazyn": warehouse, "bufor": 0, "przychod": 0, "rozchod": 1})
+                cur.execute("UPDATE HM.RZ SET iloscrl = iloscrl + ? WHERE id = ?", qty, rz)
+            self.d.insert(cur, "HM.PO", {"id1": order_id, "id2": mg, "typ": PO_ORDER_WAREHOUSE})
+            return mg
+        return "document-issued", self.transaction(act)
+
+    def issue_invoice(self, order_id: int) -> tuple[str, int]:
+        """Issue a sale invoice (FVS) from a customer order, numbered in its series, linked to the order."""
+        def act(cur: pyodbc.Cursor) -> int:
+            self._order_lines(cur, order_id)
+            head = cur.execute("SELECT khid, magazyn, netto, vat, waluta FROM HM.ZO WHERE id = ?", order_id).fetchone()
+            year = self._now().year
+            number = int(cur.execute("SELECT COUNT(*) FROM HM.DK WHERE typ_dk = 'FVS' AND seria = 'sFV'")
+                         .fetchone()[0]) + 1
+            dk = self.d.insert(cur, "HM.DK", {
+                "kod": f"FV {number}/sFV/{year}", "kod_obcy": "", "typ_dk": "FVS", "seria": "sFV", "serianr": number,
+                "bufor": 0, "anulowany": 0, "data": self._now(), "khid": head[0], "magazyn": head[1],
+                "netto": head[2], "vat": head[3], "waluta": head[4], "opis": "", "modifiedDate": self._now()})
+            for lp, (pid, kod, qty, price) in enumerate(cur.execute(
+                    "SELECT idtw, kod, ilosc, cena FROM HM.ZP WHERE super = ? ORDER BY lp", order_id).fetchall(), 1):
+                self.d.insert(cur, "HM.DP", {"super": dk, "lp": lp, "idtw": pid, "kod": kod, "ilosc": qty,
+                                             "cena": price, "wartNetto": Decimal(str(qty)) * Decimal(str(price)),
+                                             "magazyn": head[1], "bufor": 0})
+            self.d.insert(cur, "HM.PO", {"id1": order_id, "id2": dk, "typ": PO_ORDER_SALE})
+            return dk
+        return "document-issued", self.transaction(act)
+
+    def cancel_order(self, order_id: int) -> tuple[str, int]:
+        """Cancel a customer order: it is marked cancelled and what it still reserved is freed."""
+        def act(cur: pyodbc.Cursor) -> None:
+            self._order_lines(cur, order_id)
+            cur.execute("UPDATE HM.ZO SET anulowany = 1, modifiedDate = ? WHERE id = ?", self._now(), order_id)
+            cur.execute("DELETE FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ?", order_id, ZO_BAZA)
+        self.transaction(act)
+        return "order-changed", order_id
+
+    def approve_pz_lines(self, lines: Sequence[tuple[int, Decimal | int]], warehouse: int = 1) -> tuple[str, int]:
+        """One approved goods receipt PZ of many lines (product id, quantity); the hook names the document."""
+        def act(cur: pyodbc.Cursor) -> int:
+            mg = self.d.insert(cur, "HM.MG", {"kod": "", "seria": "PZ", "typ_dk": "PZ", "data": self._now(),
+                                              "khid": None, "magazyn": warehouse, "bufor": 0, "anulowany": 0})
+            cur.execute("UPDATE HM.MG SET kod = ? WHERE id = ?", f"PZ {mg}/{self._now().year}", mg)
+            for pid, qty in lines:
+                self.d.insert(cur, "HM.MZ", {"super": mg, "idtw": pid, "ilosc": Decimal(qty), "cena": Decimal(0),
+                                             "magazyn": warehouse, "bufor": 0, "przychod": 1, "rozchod": 0})
+            return mg
+        return "document-issued", self.transaction(act)

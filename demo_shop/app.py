@@ -219,6 +219,8 @@ class ShopApp:
         r("POST", r"/orders", self.create_order)
         r("GET", r"/orders/(\d+)", self.get_order)
         r("PUT", r"/orders/(\d+)", self.update_order)
+        r("GET", r"/orders/(\d+)/notes", self.list_order_notes)
+        r("POST", r"/orders/(\d+)/notes", self.add_order_note)
         r("POST", r"/coupons", self.create_coupon)
         r("GET", r"/webhooks", self.list_webhooks)
         r("POST", r"/webhooks", self.create_webhook)
@@ -698,7 +700,8 @@ class ShopApp:
         order = "modified ASC, id ASC" if params.get("orderby") == "modified" else "id DESC"
         if params.get("orderby") == "modified" and params.get("order") == "desc":
             order = "modified DESC, id DESC"
-        return self._page("orders", params, " AND ".join(where), tuple(args), order)
+        items, headers = self._page("orders", params, " AND ".join(where), tuple(args), order)
+        return [self._order_view(o) for o in items], headers
 
     def create_order(self, params: dict[str, str], body: Any) -> Any:
         """A checkout: lines priced from the products, totals as WooCommerce computes them (no taxes:
@@ -746,8 +749,8 @@ class ShopApp:
             saved = self.store.insert("orders", order)
             saved["number"] = str(saved["id"])
             self.store.save("orders", saved, saved["number"])
-        self.webhooks.fire("order.created", saved)
-        return saved
+        self.webhooks.fire("order.created", self._order_view(saved))
+        return self._order_view(saved)
 
     def _apply_coupons(self, coupon_lines: list[Any], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Coupons from /coupons: percent off each line, or a fixed cart amount spread over the lines."""
@@ -781,6 +784,23 @@ class ShopApp:
                 product["date_modified_gmt"] = now_gmt()
                 self.store.save("products", product, product.get("sku") or None)
 
+    def list_order_notes(self, params: dict[str, str], body: Any, oid: str) -> Any:
+        return list(reversed(self._load_order(oid).get("notes") or []))  # newest first, as WooCommerce
+
+    def add_order_note(self, params: dict[str, str], body: Any, oid: str) -> Any:
+        body = body or {}
+        text = kses(body.get("note") or "").strip()
+        if not text:
+            raise HttpError(400, "rest_missing_callback_param", "Missing parameter(s): note")
+        with self.store.lock:
+            order = self._load_order(oid)
+            notes = order.setdefault("notes", [])
+            note = {"id": len(notes) + 1, "note": text, "customer_note": bool(body.get("customer_note")),
+                    "date_created_gmt": now_gmt(), "author": "WooCommerce"}
+            notes.append(note)
+            self.store.save("orders", order, order["number"])
+        return note
+
     def create_coupon(self, params: dict[str, str], body: Any) -> Any:
         body = body or {}
         code = str(body.get("code", "")).strip().lower()
@@ -792,16 +812,24 @@ class ShopApp:
         return self.store.insert("coupons", {"code": code, "discount_type": kind,
                                              "amount": _money(body.get("amount") or 0)})
 
-    def get_order(self, params: dict[str, str], body: Any, oid: str) -> Any:
+    def _load_order(self, oid: str) -> dict[str, Any]:
         order = self.store.get("orders", int(oid))
         if order is None:
             raise HttpError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
         return order
 
+    @staticmethod
+    def _order_view(order: dict[str, Any]) -> dict[str, Any]:
+        """The order as the API shows it: notes have their own route; stock bookkeeping is internal."""
+        return {k: v for k, v in order.items() if k not in ("notes", "stock_reduced")}
+
+    def get_order(self, params: dict[str, str], body: Any, oid: str) -> Any:
+        return self._order_view(self._load_order(oid))
+
     def update_order(self, params: dict[str, str], body: Any, oid: str) -> Any:
         """Status changes move stock as WooCommerce does: a paid status takes it, cancel or refund gives it back."""
         with self.store.lock:
-            order = self.get_order(params, None, oid)
+            order = self._load_order(oid)
             for key in ("status", "customer_note"):
                 if key in (body or {}):
                     order[key] = body[key]
@@ -813,8 +841,8 @@ class ShopApp:
                 order["stock_reduced"] = True
             order["date_modified_gmt"] = now_gmt()
             self.store.save("orders", order, order["number"])
-        self.webhooks.fire("order.updated", order)
-        return order
+        self.webhooks.fire("order.updated", self._order_view(order))
+        return self._order_view(order)
 
     # -- webhooks ------------------------------------------------------------
     def create_webhook(self, params: dict[str, str], body: Any) -> Any:

@@ -122,6 +122,12 @@ class OrderSettings:
     fixed_rates: Mapping[str, float] = field(default_factory=dict)
     nbp_url: str = "https://api.nbp.pl"
     max_image_bytes: int = 5 * 1024 * 1024
+    # The shop status an order moves to when its ERP order is realised / cancelled
+    # (ERP states: new, partial, realised, cancelled; a state not named changes no status).
+    status_map: Mapping[str, str] = field(default_factory=lambda: {"realised": "completed",
+                                                                    "cancelled": "cancelled"})
+    # Change a status a person set in the shop after us (default: keep theirs).
+    overwrite_shop_status: bool = False
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,10 @@ def validate(settings: Settings) -> None:
         value = getattr(getattr(settings, section), key)
         if not low <= value <= high:
             raise SettingsError(f"{section}.{key} must be between {low:g} and {high:g}, got {value!r}")
+    unknown = set(settings.orders.status_map) - {"new", "partial", "realised", "cancelled"}
+    if unknown:
+        raise SettingsError(f"orders.status_map: unknown ERP state {sorted(unknown)[0]!r} "
+                            "(known: new, partial, realised, cancelled)")
     for currency, rate in settings.orders.fixed_rates.items():
         try:
             ok = Decimal(str(rate)) > 0 and not isinstance(rate, bool)

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterator, Sequence
 
+from shop_client.errors import CapabilityMissing
+
 # Optional features an adapter declares; the sync checks before relying on one.
 CAP_PRICE_LISTS = "price_lists"
 CAP_CUSTOMER_TAX_ID = "customer_tax_id"
 CAP_PAIRING_STATUS = "pairing_status"
 CAP_IMAGES = "images"
+CAP_ORDER_STATUS = "order_status"  # set an order's status and add notes to it
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,14 @@ class ShopClient(abc.ABC):
     def iter_orders(self, modified_after: dt.datetime | None, statuses: Sequence[str],
                     page_size: int = 100) -> Iterator[OrderPage]:
         """Orders in the given statuses, new or changed after a moment (UTC), oldest first."""
+
+    def set_order_status(self, order_id: int, status: str) -> None:
+        """Move an order to a status of the shop's (with CAP_ORDER_STATUS)."""
+        raise CapabilityMissing(f"this shop ({type(self).__name__}) cannot take order statuses")
+
+    def add_order_note(self, order_id: int, note: str, *, customer_visible: bool) -> None:
+        """Add a note to an order, shown to the customer or only to the shop's staff (with CAP_ORDER_STATUS)."""
+        raise CapabilityMissing(f"this shop ({type(self).__name__}) cannot take order notes")
 
     @abc.abstractmethod
     def get_order(self, order_id: int) -> ShopOrder:

@@ -104,6 +104,26 @@ def cmd_catch_up(client: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hooks(client: Client, args: argparse.Namespace) -> int:
+    """The last event of each kind the server received (are Symfonia's procedures running?)."""
+    import datetime as dt
+
+    from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
+    from server.sync.messages import EVENT_NAMES
+
+    resp = client.call(erp_events_pb2_grpc.ErpEventServiceStub(client.channel).ListRecentEvents,
+                       erp_events_pb2.ListRecentEventsRequest())
+    since = dt.datetime.fromtimestamp(resp.since_unix_ms / 1000).isoformat(sep=" ", timespec="seconds")
+    if not resp.events:
+        print(f"no hook events since the server started ({since}); see docs/symfonia.md to test a procedure")
+        return 0
+    print(f"hook events since the server started ({since}):")
+    for e in resp.events:
+        at = dt.datetime.fromtimestamp(e.received_unix_ms / 1000).isoformat(sep=" ", timespec="seconds")
+        print(f"  {EVENT_NAMES.get(e.kind, str(e.kind)):18} last {at}  id {e.erp_id:<8} {e.count} in all")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import-catalog", help="create the shop's products in the ERP and pair them")
     p.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
@@ -130,6 +150,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         q = qsub.add_parser(name)
         q.add_argument("id", type=int)
     p.set_defaults(func=client_command(cmd_queue))
+
+    p = sub.add_parser("hooks", help="what the ERP hooks sent")
+    hsub = p.add_subparsers(dest="hooks_action", required=True, metavar="ACTION")
+    hsub.add_parser("last", help="the last event of each kind received since the server started")
+    p.set_defaults(func=client_command(cmd_hooks))
 
     sub.add_parser("catch-up", help="queue every product whose shop state is behind the ERP").set_defaults(
         func=client_command(cmd_catch_up))

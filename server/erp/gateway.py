@@ -22,8 +22,9 @@ import pyodbc
 
 from server.erp.dialects import Dialect
 from server.erp.errors import ErpError, ErpNotFound, ErpPermanent
-from server.erp.records import (Product, Contractor, ContractorDraft, AddressDraft, OrderLineDraft, OrderDraft,
-                                ProductDraft, PriceList, Image, OrderRecord)
+from server.erp.records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor,
+                                ContractorDraft, Image, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
+                                PriceList, Product, ProductDraft)
 from server.nip import normalize_nip
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 TYPPD_CONTRACTOR = 1
 TYPPD_GROUP = 2
 ZO_BAZA = 16  # bazadokrz of a reservation made by a customer order (ZO)
+# HM.PO link types, our reading (a guess until checked on a real company, see docs/symfonia.md):
+PO_ORDER_SALE = 1       # id1 = HM.ZO.id, id2 = HM.DK.id of a sale document issued from the order
+PO_ORDER_WAREHOUSE = 2  # id1 = HM.ZO.id, id2 = HM.MG.id of a warehouse issue that realised it
 NAME_MAX = 100
 _IDENT = re.compile(r"^[A-Za-z0-9_]{1,60}$")
 
@@ -331,7 +335,9 @@ class ErpGateway:
     # -- orders --------------------------------------------------------------
     def find_order_by_shop_number(self, shop_number: str) -> int | None:
         with self.unit_of_work() as cur:
-            row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? AND anulowany = 0 ORDER BY id",
+            # Cancelled ones too: an order once imported is never imported again, even if the ERP
+            # cancelled it (the first, not cancelled, comes first).
+            row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? ORDER BY anulowany, id",
                               shop_number).fetchone()
         return int(row[0]) if row else None
 
@@ -347,9 +353,9 @@ class ErpGateway:
             raise ErpPermanent(f"order number {order.shop_number!r}: must be 1..40 characters (kod_obcy)")
         now = _now()
         with self.unit_of_work() as cur:
-            row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? AND anulowany = 0",
+            row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? ORDER BY anulowany, id",
                               order.shop_number).fetchone()
-            if row:
+            if row:  # imported before (even if cancelled since): never a second order
                 return int(row[0]), False
             if not cur.execute("SELECT id FROM HM.KH WHERE id = ?", order.contractor_id).fetchone():
                 raise ErpNotFound(f"order {order.shop_number}: contractor id {order.contractor_id} is not in HM.KH")
@@ -407,6 +413,69 @@ class ErpGateway:
                            rate=money(h[6]), net=money(h[7]),
                            lines=[(int(r[0]), money(r[1]), money(r[2])) for r in lines],
                            reservations=[(int(r[0]), money(r[1]), int(r[2])) for r in rz])
+
+    def order_progress(self, order_ids: Sequence[int]) -> dict[int, OrderProgress]:
+        """Where each customer order stands (our reading of the ERP, see docs/symfonia.md):
+        cancelled (ZO.anulowany), realised in part or in full (its reservations' realised
+        quantity, RZ.iloscrl), and the documents linked to it in HM.PO (invoices in HM.DK,
+        warehouse issues in HM.MG)."""
+        ids = sorted({int(i) for i in order_ids})
+        out: dict[int, OrderProgress] = {}
+        if not ids:
+            return out
+        with self.unit_of_work() as cur:
+            marks = self._in(ids)
+            heads = {int(r[0]): (r[1] or "", int(r[2] or 0)) for r in cur.execute(
+                f"SELECT id, kod, anulowany FROM HM.ZO WHERE id IN ({marks})", ids).fetchall()}
+            reserved = {int(r[0]): (Decimal(str(r[1] or 0)), Decimal(str(r[2] or 0))) for r in cur.execute(
+                f"SELECT iddokrz, SUM(iloscrz), SUM(iloscrl) FROM HM.RZ WHERE bazadokrz = ? AND iddokrz IN ({marks}) "
+                "GROUP BY iddokrz", [ZO_BAZA, *ids]).fetchall()}
+            invoices: dict[int, list[str]] = {}
+            for zo, kod in cur.execute(
+                    f"SELECT po.id1, dk.kod FROM HM.PO po JOIN HM.DK dk ON dk.id = po.id2 WHERE po.typ = ? "
+                    f"AND po.id1 IN ({marks}) AND dk.anulowany = 0 AND dk.bufor = 0 ORDER BY dk.id",
+                    [PO_ORDER_SALE, *ids]).fetchall():
+                invoices.setdefault(int(zo), []).append(kod or "")
+            documents: dict[int, list[str]] = {}
+            for zo, kod in cur.execute(
+                    f"SELECT po.id1, mg.kod FROM HM.PO po JOIN HM.MG mg ON mg.id = po.id2 WHERE po.typ = ? "
+                    f"AND po.id1 IN ({marks}) AND mg.anulowany = 0 AND mg.bufor = 0 ORDER BY mg.id",
+                    [PO_ORDER_WAREHOUSE, *ids]).fetchall():
+                documents.setdefault(int(zo), []).append(kod or "")
+        for zo, (code, cancelled) in heads.items():
+            total, done = reserved.get(zo, (Decimal(0), Decimal(0)))
+            if cancelled:
+                state = ORDER_CANCELLED
+            elif total > 0 and done >= total:
+                state = ORDER_REALISED
+            elif done > 0:
+                state = ORDER_PARTIAL
+            else:
+                state = ORDER_NEW
+            out[zo] = OrderProgress(zo, code, state, tuple(invoices.get(zo, ())), tuple(documents.get(zo, ())))
+        return out
+
+    def document_products(self, document_id: int) -> list[int]:
+        """Products on the lines of a warehouse document (HM.MZ) or a sale document (HM.DP) with this id.
+
+        The two tables number their rows apart; a hook names only the id, so both are read
+        (a coincidence costs a needless refresh, never a wrong one)."""
+        with self.unit_of_work() as cur:
+            rows = cur.execute("SELECT idtw FROM HM.MZ WHERE super = ? UNION SELECT idtw FROM HM.DP WHERE super = ?",
+                               document_id, document_id).fetchall()
+        return sorted({int(r[0]) for r in rows})
+
+    def orders_of_document(self, document_id: int) -> list[int]:
+        """Customer orders a document realised or invoiced (HM.PO links, our reading)."""
+        with self.unit_of_work() as cur:
+            rows = cur.execute("SELECT id1 FROM HM.PO WHERE id2 = ? AND typ IN (?, ?)", document_id,
+                               PO_ORDER_SALE, PO_ORDER_WAREHOUSE).fetchall()
+        return sorted({int(r[0]) for r in rows})
+
+    def order_products(self, order_id: int) -> list[int]:
+        with self.unit_of_work() as cur:
+            rows = cur.execute("SELECT idtw FROM HM.ZP WHERE super = ?", order_id).fetchall()
+        return sorted({int(r[0]) for r in rows})
 
     def count_orders(self) -> tuple[int, int, int]:
         """(ZO, ZP, RZ) row counts, for tests and diagnostics."""

@@ -137,3 +137,16 @@ class OrderRecord:
     net: Decimal
     lines: list[tuple[int, Decimal, Decimal]]  # product id, quantity, price
     reservations: list[tuple[int, Decimal, int]]  # product id, quantity, warehouse
+
+
+# The progress of a customer order, as the ERP shows it.
+ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, ORDER_CANCELLED = "new", "partial", "realised", "cancelled"
+
+
+@dataclass(frozen=True)
+class OrderProgress:
+    order_id: int
+    code: str  # the ERP's document number of the order (ZO.kod)
+    state: str  # ORDER_NEW / ORDER_PARTIAL / ORDER_REALISED / ORDER_CANCELLED
+    invoices: tuple[str, ...] = ()  # numbers of sale documents issued from it (FV...)
+    documents: tuple[str, ...] = ()  # numbers of warehouse documents that realised it (WZ...)

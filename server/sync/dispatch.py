@@ -17,7 +17,7 @@ from server.sync import messages as msg
 from server.sync.context import SyncContext
 from server.sync.customers import CustomerImport, CustomerStatusExport
 from server.sync.images import ImageImport
-from server.sync.orders import OrderImport
+from server.sync.orders import OrderImport, OrderProgressExport
 from server.sync.outcome import Outcome, Synchronizer
 from server.sync.price_lists import ContractorPricesExport
 from server.sync.products import ErpEventReader, ProductExport
@@ -30,6 +30,7 @@ SYNCHRONIZERS: dict[type[msg.QueueMessage], Synchronizer] = {
     msg.ProductSnapshot: ProductExport(),
     msg.CustomerStatus: CustomerStatusExport(),
     msg.ContractorPrices: ContractorPricesExport(),
+    msg.OrderProgressChanged: OrderProgressExport(),
     msg.ShopOrderChanged: OrderImport(),
     msg.ShopCustomerChanged: CustomerImport(),
     msg.ShopImageChanged: ImageImport(),

@@ -6,10 +6,11 @@ these values and calls `enqueue`; a worker turns a claimed row back into one wit
 event names (`stock-changed`) are its value names in lower case with dashes.
 
     queue       kind              value               entity key
-    erp_events  <event name>      ErpEvent            product:<id> | price_list:<id>
+    erp_events  <event name>      ErpEvent            product|price_list|document|erp_order|contractor:<id>
     outbox      product           ProductSnapshot     product:<erp id>
     outbox      customer_status   CustomerStatus      customer_status:<shop id>
     outbox      customer_prices   ContractorPrices    contractor_prices:<contractor id>
+    outbox      order_status      OrderProgressChanged order_status:<shop order id>
     inbox       order             ShopOrderChanged    order:<shop id>
     inbox       customer          ShopCustomerChanged customer:<shop id>
     inbox       product           ShopImageChanged    shop_product:<shop id>
@@ -29,12 +30,18 @@ _PREFIX = "ERP_EVENT_KIND_"
 EVENT_NAMES: dict[int, str] = {value: name.removeprefix(_PREFIX).lower().replace("_", "-")
                                for name, value in erp_events_pb2.ErpEventKind.items() if value}
 EVENT_KINDS: dict[str, int] = {name: value for value, name in EVENT_NAMES.items()}
-# What an event's id names: a price list for PRICE_LIST_SAVED, a product (HM.TW.id) for the rest.
-PRICE_LIST_EVENTS = frozenset({EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_PRICE_LIST_SAVED]})
+# What an event's id names (the subject of its entity key); a product (HM.TW.id) unless listed.
+PRICE_LIST, DOCUMENT, ERP_ORDER, CONTRACTOR, PRODUCT = "price_list", "document", "erp_order", "contractor", "product"
+_SUBJECTS = {
+    EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_PRICE_LIST_SAVED]: PRICE_LIST,    # HM.CK.id
+    EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_DOCUMENT_ISSUED]: DOCUMENT,       # HM.MG.id or HM.DK.id
+    EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_ORDER_CHANGED]: ERP_ORDER,        # HM.ZO.id
+    EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_CONTRACTOR_SAVED]: CONTRACTOR,    # HM.KH.id
+}
 
 
 def event_subject(event: str) -> str:
-    return "price_list" if event in PRICE_LIST_EVENTS else "product"
+    return _SUBJECTS.get(event, PRODUCT)
 
 
 class UnreadableMessage(ValueError):
@@ -88,8 +95,8 @@ class ErpEvent(QueueMessage):
         return self.event  # stored under the event's name, as the hooks say it
 
     @property
-    def is_price_list(self) -> bool:
-        return self.event in PRICE_LIST_EVENTS
+    def subject(self) -> str:
+        return event_subject(self.event)
 
     @classmethod
     def decode(cls, kind: str, payload: dict[str, Any]) -> "ErpEvent":
@@ -142,6 +149,21 @@ class ContractorPrices(QueueMessage):
     @property
     def key(self) -> str:
         return f"contractor_prices:{self.contractor_id}"
+
+
+@dataclass(frozen=True)
+class OrderProgressChanged(QueueMessage):
+    """Where an ERP order stands now (realised, invoiced, cancelled), for its shop order."""
+
+    queue: ClassVar[str] = "outbox"
+    kind: ClassVar[str] = "order_status"
+    shop_order_id: int
+    erp_order_id: int
+    state: dict[str, Any]  # {"state": "new|partial|realised|cancelled", "code", "invoices", "documents"}
+
+    @property
+    def key(self) -> str:
+        return f"order_status:{self.shop_order_id}"
 
 
 # -- inbox ----------------------------------------------------------------------------
@@ -207,8 +229,8 @@ class ShopImageChanged(QueueMessage):
 
 
 TYPES: dict[tuple[str, str], type[QueueMessage]] = {
-    (t.queue, t.kind): t for t in (ProductSnapshot, CustomerStatus, ContractorPrices, ShopOrderChanged,
-                                   ShopCustomerChanged, ShopImageChanged)}
+    (t.queue, t.kind): t for t in (ProductSnapshot, CustomerStatus, ContractorPrices, OrderProgressChanged,
+                                   ShopOrderChanged, ShopCustomerChanged, ShopImageChanged)}
 
 
 def decode(m: Message) -> QueueMessage:

@@ -1,4 +1,5 @@
-"""Orders, shop -> ERP: one ERP customer order (ZMO) with reservations per shop order, once.
+"""Orders: shop -> ERP, one ERP customer order (ZMO) with reservations per shop order, once;
+and ERP -> shop, the order's life (realised, invoiced, cancelled) back to the shop order.
 
 - OrderImport (inbox `order`, from webhooks and polling): validate the whole order
   first (lines, SKUs, currency and rate), then find or create its payer, then
@@ -8,6 +9,12 @@
 - poll_orders: orders new or changed since the last poll (the outbound-only path).
 - A known contractor keeps its ERP data; a shop account becomes a contractor only
   with its first order; an order whose payer needs a person waits (not a failure).
+- order_progress_messages / OrderProgressExport (outbox `order_status`): when the ERP
+  order is realised (in part or in full), invoiced or cancelled, the shop order moves
+  to the status `orders.status_map` names and gets a note with the document numbers
+  (the invoice's visible to the customer). A status the shop already has is not
+  written again, and one a person set in the shop after us is kept unless
+  `orders.overwrite_shop_status` says otherwise.
 """
 
 from __future__ import annotations
@@ -15,10 +22,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from typing import Sequence
+from typing import Any, Iterable, Sequence
 
 from server.erp.errors import ErpPermanent, ErpRetryable
-from server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
+from server.erp.records import ORDER_CANCELLED, AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
 from server.nip import valid_nip_or_none
 from server.sync import messages as msg
 from server.sync.binder import PAIRED, Binding, Pairing
@@ -27,11 +34,12 @@ from server.sync.customers import pair_customer, record_pairing
 from server.sync.outcome import Outcome
 from server.sync.rates import FixedRates, NbpRates, RateSourceDown, RateUnavailable
 from shop_client.errors import ShopError, ShopNotFound
-from shop_client.interface import ShopCustomer, ShopOrder
+from shop_client.interface import CAP_ORDER_STATUS, ShopCustomer, ShopOrder
 
 log = logging.getLogger(__name__)
 RESERVATION_MADE = msg.EVENT_NAMES[msg.erp_events_pb2.ERP_EVENT_KIND_RESERVATION_MADE]
 WAIT_RECHECK_SECONDS = 30.0  # how often an order waiting for a person is looked at again
+STOCK_RETURNING_STATUSES = ("cancelled", "refunded")  # WooCommerce puts an order's stock back on these
 
 
 class OrderRejected(Exception):
@@ -180,7 +188,8 @@ def import_order(ctx: SyncContext, order: ShopOrder) -> int | None:
     if order.status not in ctx.settings.orders.statuses:
         log.debug("order %s in status %s is not imported", order.number, order.status)
         return None
-    existing = ctx.erp.find_order_by_shop_number(order.number)
+    bound = ctx.binder.by_shop_ids("order", [order.id]).get(order.id)
+    existing = bound.erp_id if bound is not None else ctx.erp.find_order_by_shop_number(order.number)
     if existing is not None:
         # Imported before; its stock refresh may not have been queued if we stopped right after.
         _refresh_stock(ctx, [pid for pid, _, _ in ctx.erp.get_order(existing).lines])
@@ -190,6 +199,9 @@ def import_order(ctx: SyncContext, order: ShopOrder) -> int | None:
     draft = dataclasses.replace(draft, contractor_id=contractor_for_order(ctx, order))
     zo, created = ctx.erp.create_order(draft)
     ctx.binder.save([Binding("order", zo, order.id, {"number": order.number}, 0)])
+    if ctx.binder.get("order_progress", zo) is None:  # the shop status as imported: later changes are a person's
+        ctx.binder.save([Binding("order_progress", zo, order.id,
+                                 {"status": "", "notes": [], "seen": order.status, "erp": None}, 0)])
     _refresh_stock(ctx, [ln.product_id for ln in draft.lines])
     if created:
         log.info("order %s imported as ERP order %s (%d lines)", order.number, zo, len(draft.lines))
@@ -264,3 +276,99 @@ class OrderImport:
             except ShopError as exc:
                 outcomes.append(Outcome.of_shop_error(exc, f"order {m.order_id}: "))
         return outcomes
+
+
+
+# -- the order's life, ERP -> shop --------------------------------------------------
+def order_progress_messages(ctx: SyncContext, erp_order_ids: Iterable[int], *,
+                            only_changed: bool = False) -> list[msg.OrderProgressChanged]:
+    """Where these ERP orders stand, for the shop orders they came from (orders not from the shop: none)."""
+    ids = sorted({int(i) for i in erp_order_ids})
+    bound = ctx.binder.many("order", ids)
+    ids = [i for i in ids if i in bound and bound[i].shop_id]
+    if not ids:
+        return []
+    progress = ctx.erp.order_progress(ids)
+    sent = ctx.binder.many("order_progress", ids) if only_changed else {}
+    out = []
+    for zo in ids:
+        p = progress.get(zo)
+        if p is None:
+            continue
+        state = {"state": p.state, "code": p.code, "invoices": list(p.invoices), "documents": list(p.documents)}
+        if only_changed and zo in sent and sent[zo].state.get("erp") == state:
+            continue
+        out.append(msg.OrderProgressChanged(int(bound[zo].shop_id), zo, state))  # type: ignore[arg-type]
+    return out
+
+
+def _notes(state: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(key, text, visible to the customer) of the notes this progress calls for."""
+    code = state.get("code") or ""
+    notes = [(f"invoice:{n}", f"Wystawiono fakturę {n} do zamówienia (ERP: {code}).", True)
+             for n in state.get("invoices", [])]
+    notes += [(f"document:{n}", f"Wydanie z magazynu {n} (ERP: zamówienie {code}).", False)
+              for n in state.get("documents", [])]
+    if state.get("state") == ORDER_CANCELLED:
+        notes.append(("cancelled", f"Zamówienie {code} anulowano w ERP.", False))
+    return notes
+
+
+def _shop_stock_changed(ctx: SyncContext, erp_order_id: int) -> None:
+    """The shop gave the order's stock back by itself (WooCommerce does on cancel and refund): what we
+    last sent is no longer what it shows, so forget it and send the ERP's stock of those products again."""
+    pids = ctx.erp.order_products(erp_order_id)
+    bound = ctx.binder.many("product", pids)
+    ctx.binder.save([Binding("product", pid, b.shop_id, {**b.state, "stock": None}, b.state_time)
+                     for pid, b in bound.items()])
+    msg.enqueue(ctx.store, [msg.ErpEvent(RESERVATION_MADE, pid, msg.now_ms()) for pid in pids])
+
+
+class OrderProgressExport:
+    """outbox `order_status` -> the shop order: its status (as mapped) and notes with the ERP documents."""
+
+    def handle(self, ctx: SyncContext, batch: Sequence[msg.OrderProgressChanged]) -> list[Outcome]:
+        if CAP_ORDER_STATUS not in ctx.shop.capabilities:
+            log.warning("%d order status changes not sent: this shop (%s) cannot take them", len(batch),
+                        type(ctx.shop).__name__)
+            return [Outcome.done()] * len(batch)
+        outcomes = []
+        for m in batch:
+            try:
+                self._one(ctx, m)
+                outcomes.append(Outcome.done())
+            except ShopNotFound:
+                outcomes.append(Outcome.done())  # the order was deleted in the shop: nothing to show it on
+            except ShopError as exc:
+                outcomes.append(Outcome.of_shop_error(exc, f"shop order {m.shop_order_id}: "))
+        return outcomes
+
+    def _one(self, ctx: SyncContext, m: msg.OrderProgressChanged) -> None:
+        o = ctx.settings.orders
+        b = ctx.binder.get("order_progress", m.erp_order_id)
+        sent = b.state if b else {"status": "", "notes": [], "seen": None}
+        target = o.status_map.get(m.state.get("state", ""), "")
+        status = sent.get("status", "")
+        # The shop status as we last saw it (at import, or when we last looked): a different one
+        # now was set in the shop since, by a person, and is theirs to keep.
+        seen = current = ctx.shop.get_order(m.shop_order_id).status
+        if target and target != current:
+            person_moved = sent.get("seen") not in (None, current)
+            if person_moved and not o.overwrite_shop_status:
+                log.info("shop order %s is %r, set in the shop; not changed to %r (orders.overwrite_shop_status)",
+                         m.shop_order_id, current, target)
+            else:
+                ctx.shop.set_order_status(m.shop_order_id, target)
+                status = seen = target
+                if target in STOCK_RETURNING_STATUSES:
+                    _shop_stock_changed(ctx, m.erp_order_id)
+        done_notes = list(sent.get("notes", []))
+        for key, text, visible in _notes(m.state):
+            if key not in done_notes:
+                ctx.shop.add_order_note(m.shop_order_id, text, customer_visible=visible)
+                done_notes.append(key)
+                # Remember each note at once: a failure further on must not write it twice.
+                ctx.binder.save([Binding("order_progress", m.erp_order_id, m.shop_order_id,
+                                         {"status": status, "notes": done_notes, "seen": seen, "erp": None}, 0)])
+        ctx.binder.save([Binding("order_progress", m.erp_order_id, m.shop_order_id,
+                                 {"status": status, "notes": done_notes, "seen": seen, "erp": m.state}, 0)])

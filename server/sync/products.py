@@ -27,6 +27,7 @@ from server.sync import messages as msg
 from server.sync.binder import Binding
 from server.sync.context import SyncContext
 from server.sync.mappers import changed_fields, image_url, product_state, to_change
+from server.sync.orders import order_progress_messages
 from server.sync.outcome import Outcome
 from server.sync.price_lists import contractor_prices, price_list_changes
 from shop_client.errors import ShopError
@@ -70,15 +71,26 @@ class ErpEventReader:
     """erp_events -> outbox: read what the events name, queue snapshots (one commit), done."""
 
     def handle(self, ctx: SyncContext, batch: Sequence[msg.ErpEvent]) -> list[Outcome]:
-        product_ids = {e.erp_id for e in batch if not e.is_price_list}
-        contractors: set[int] = set()
+        ids: dict[str, set[int]] = {}
+        for e in batch:
+            ids.setdefault(e.subject, set()).add(e.erp_id)
+        product_ids = set(ids.get(msg.PRODUCT, ()))
+        contractors = set(ids.get(msg.CONTRACTOR, ()))
+        erp_orders = set(ids.get(msg.ERP_ORDER, ()))
         list_bindings = []
-        for list_id in sorted({e.erp_id for e in batch if e.is_price_list}):
+        for list_id in sorted(ids.get(msg.PRICE_LIST, ())):
             products, kids, binding = price_list_changes(ctx, list_id)
             product_ids |= products
             contractors |= kids
             list_bindings.append(binding)
-        out: list[msg.QueueMessage] = [*product_snapshots(ctx, product_ids), *contractor_prices(ctx, contractors)]
+        for document_id in sorted(ids.get(msg.DOCUMENT, ())):
+            # One hook for a whole document: its lines' products, and the orders it realised or invoiced.
+            product_ids |= set(ctx.erp.document_products(document_id))
+            erp_orders |= set(ctx.erp.orders_of_document(document_id))
+        for order_id in sorted(erp_orders):
+            product_ids |= set(ctx.erp.order_products(order_id))
+        out: list[msg.QueueMessage] = [*product_snapshots(ctx, product_ids), *contractor_prices(ctx, contractors),
+                                       *order_progress_messages(ctx, erp_orders)]
         msg.enqueue(ctx.store, out)
         ctx.binder.save(list_bindings)
         log.debug("events %d -> outbox %d", len(batch), len(out))
@@ -211,4 +223,10 @@ def catch_up_pass(ctx: SyncContext, page: int = 500) -> Iterator[dict[str, Any]]
         msg.enqueue(ctx.store, items)
         queued += len(items)
         ctx.binder.save([binding])
+    # The shop's orders: whatever the ERP did to them since (a missed hook is caught here).
+    orders = _all_ids(lambda after, n: ctx.binder.ids("order", after_erp_id=after, limit=n), page)
+    for start in range(0, len(orders), page):
+        progress = order_progress_messages(ctx, orders[start:start + page], only_changed=True)
+        msg.enqueue(ctx.store, progress)
+        queued += len(progress)
     yield {"checked": len(ids), "queued": queued, "total": len(ids), "done": True}

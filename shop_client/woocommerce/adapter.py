@@ -23,7 +23,8 @@ from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopRejected, ShopTimeout, ShopUnavailable
 from shop_client.http import error_for
-from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS,
+from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGES, CAP_ORDER_STATUS, CAP_PAIRING_STATUS,
+                                   CAP_PRICE_LISTS,
                                    ITEM_GONE, ITEM_REJECTED, ITEM_RETRYABLE,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
                                    ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
@@ -64,7 +65,8 @@ def _address(raw: dict[str, Any] | None) -> Address:
 
 
 class WooCommerceShop(ShopClient):
-    capabilities = frozenset({CAP_PRICE_LISTS, CAP_CUSTOMER_TAX_ID, CAP_PAIRING_STATUS, CAP_IMAGES})
+    capabilities = frozenset({CAP_PRICE_LISTS, CAP_CUSTOMER_TAX_ID, CAP_PAIRING_STATUS, CAP_IMAGES,
+                              CAP_ORDER_STATUS})
 
     def __init__(self, url: str, consumer_key: str, consumer_secret: str, *, timeout: float = 15.0,
                  verify_tls: bool = True, nip_meta_key: str = "_billing_nip",
@@ -477,6 +479,12 @@ class WooCommerceShop(ShopClient):
 
     def get_order(self, order_id: int) -> ShopOrder:
         return self._order(self._send("GET", f"/orders/{int(order_id)}").json())
+
+    def set_order_status(self, order_id: int, status: str) -> None:
+        self._send("PUT", f"/orders/{int(order_id)}", body={"status": status})
+
+    def add_order_note(self, order_id: int, note: str, *, customer_visible: bool) -> None:
+        self._send("POST", f"/orders/{int(order_id)}/notes", body={"note": note, "customer_note": customer_visible})
 
 
 def _int_header(resp: httpx.Response, name: str) -> int | None:

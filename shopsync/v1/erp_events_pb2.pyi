@@ -1,6 +1,8 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -14,6 +16,9 @@ class ErpEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERP_EVENT_KIND_RESERVATION_MADE: _ClassVar[ErpEventKind]
     ERP_EVENT_KIND_PRICE_LIST_SAVED: _ClassVar[ErpEventKind]
     ERP_EVENT_KIND_IMAGE_CHANGED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_DOCUMENT_ISSUED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_ORDER_CHANGED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_CONTRACTOR_SAVED: _ClassVar[ErpEventKind]
 ERP_EVENT_KIND_UNSPECIFIED: ErpEventKind
 ERP_EVENT_KIND_ITEM_SAVED: ErpEventKind
 ERP_EVENT_KIND_NOTE_EDITED: ErpEventKind
@@ -21,6 +26,9 @@ ERP_EVENT_KIND_STOCK_CHANGED: ErpEventKind
 ERP_EVENT_KIND_RESERVATION_MADE: ErpEventKind
 ERP_EVENT_KIND_PRICE_LIST_SAVED: ErpEventKind
 ERP_EVENT_KIND_IMAGE_CHANGED: ErpEventKind
+ERP_EVENT_KIND_DOCUMENT_ISSUED: ErpEventKind
+ERP_EVENT_KIND_ORDER_CHANGED: ErpEventKind
+ERP_EVENT_KIND_CONTRACTOR_SAVED: ErpEventKind
 
 class RecordErpEventRequest(_message.Message):
     __slots__ = ("request_id", "kind", "erp_id", "occurred_unix_ms")
@@ -41,3 +49,27 @@ class RecordErpEventResponse(_message.Message):
     message_id: int
     duplicate: bool
     def __init__(self, message_id: _Optional[int] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class ListRecentEventsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RecentEvent(_message.Message):
+    __slots__ = ("kind", "erp_id", "received_unix_ms", "count")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ERP_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    kind: ErpEventKind
+    erp_id: int
+    received_unix_ms: int
+    count: int
+    def __init__(self, kind: _Optional[_Union[ErpEventKind, str]] = ..., erp_id: _Optional[int] = ..., received_unix_ms: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+
+class ListRecentEventsResponse(_message.Message):
+    __slots__ = ("events", "since_unix_ms")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[RecentEvent]
+    since_unix_ms: int
+    def __init__(self, events: _Optional[_Iterable[_Union[RecentEvent, _Mapping]]] = ..., since_unix_ms: _Optional[int] = ...) -> None: ...

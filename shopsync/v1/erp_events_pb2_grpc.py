@@ -42,6 +42,11 @@ class ErpEventServiceStub:
                 request_serializer=shopsync_dot_v1_dot_erp__events__pb2.RecordErpEventRequest.SerializeToString,
                 response_deserializer=shopsync_dot_v1_dot_erp__events__pb2.RecordErpEventResponse.FromString,
                 _registered_method=True)
+        self.ListRecentEvents = channel.unary_unary(
+                '/shopsync.v1.ErpEventService/ListRecentEvents',
+                request_serializer=shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsRequest.SerializeToString,
+                response_deserializer=shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsResponse.FromString,
+                _registered_method=True)
 
 
 class ErpEventServiceServicer:
@@ -57,6 +62,14 @@ class ErpEventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRecentEvents(self, request, context):
+        """The last event of each kind this server received since it started, for a person
+        checking that Symfonia's procedures run (`shopsync hooks last`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ErpEventServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -64,6 +77,11 @@ def add_ErpEventServiceServicer_to_server(servicer, server):
                     servicer.RecordErpEvent,
                     request_deserializer=shopsync_dot_v1_dot_erp__events__pb2.RecordErpEventRequest.FromString,
                     response_serializer=shopsync_dot_v1_dot_erp__events__pb2.RecordErpEventResponse.SerializeToString,
+            ),
+            'ListRecentEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecentEvents,
+                    request_deserializer=shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsRequest.FromString,
+                    response_serializer=shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -96,6 +114,33 @@ class ErpEventService:
             '/shopsync.v1.ErpEventService/RecordErpEvent',
             shopsync_dot_v1_dot_erp__events__pb2.RecordErpEventRequest.SerializeToString,
             shopsync_dot_v1_dot_erp__events__pb2.RecordErpEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRecentEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shopsync.v1.ErpEventService/ListRecentEvents',
+            shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsRequest.SerializeToString,
+            shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
