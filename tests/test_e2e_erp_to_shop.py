@@ -178,3 +178,18 @@ def test_first_push_is_batches_only(local_stack):
     assert routes["POST /products/batch"] <= len(pids)
     assert local_stack.shop_product(local_stack.erp.get_product(pids[0]).code).image_url
     assert local_stack.shop_product(local_stack.erp.get_product(pids[1]).code).image_url == ""
+
+
+def test_reservation_hooks_named_by_the_reservation_id(local_stack):
+    """Symfonia's reservation procedures get HM.RZ.id; a deleted reservation no longer names its product."""
+    stack = local_stack
+    code = stack.erp.get_product(4).code
+    stack.act(stack.sim.save_item(4))
+    wait_until(lambda: stack.shop_product(code), message="created")
+    before = erp_stock(stack, 4)
+    _, _, rz = stack.sim.add_reservation(4, 3)
+    assert stack.hook("reservation-changed", rz).returncode == 0
+    wait_until(lambda: stack.shop_product(code).stock == before - 3, message="reservation by its own id")
+    stack.sim.delete_reservation(rz)
+    assert stack.hook("reservation-changed", rz).returncode == 0
+    wait_until(lambda: stack.shop_product(code).stock == before, message="deleted reservation found by stock")

@@ -472,6 +472,12 @@ class ErpGateway:
                                PO_ORDER_SALE, PO_ORDER_WAREHOUSE).fetchall()
         return sorted({int(r[0]) for r in rows})
 
+    def reservation_product(self, reservation_id: int) -> int | None:
+        """The product a reservation reserves (None: it was deleted)."""
+        with self.unit_of_work() as cur:
+            row = cur.execute("SELECT idtw FROM HM.RZ WHERE id = ?", reservation_id).fetchone()
+        return int(row[0]) if row else None
+
     def order_products(self, order_id: int) -> list[int]:
         with self.unit_of_work() as cur:
             rows = cur.execute("SELECT idtw FROM HM.ZP WHERE super = ?", order_id).fetchall()

@@ -6,7 +6,7 @@ these values and calls `enqueue`; a worker turns a claimed row back into one wit
 event names (`stock-changed`) are its value names in lower case with dashes.
 
     queue       kind              value               entity key
-    erp_events  <event name>      ErpEvent            product|price_list|document|erp_order|contractor:<id>
+    erp_events  <event name>      ErpEvent            <subject>:<id> (product, price_list, document, ...)
     outbox      product           ProductSnapshot     product:<erp id>
     outbox      customer_status   CustomerStatus      customer_status:<shop id>
     outbox      customer_prices   ContractorPrices    contractor_prices:<contractor id>
@@ -31,12 +31,14 @@ EVENT_NAMES: dict[int, str] = {value: name.removeprefix(_PREFIX).lower().replace
                                for name, value in erp_events_pb2.ErpEventKind.items() if value}
 EVENT_KINDS: dict[str, int] = {name: value for value, name in EVENT_NAMES.items()}
 # What an event's id names (the subject of its entity key); a product (HM.TW.id) unless listed.
-PRICE_LIST, DOCUMENT, ERP_ORDER, CONTRACTOR, PRODUCT = "price_list", "document", "erp_order", "contractor", "product"
+PRICE_LIST, DOCUMENT, ERP_ORDER, CONTRACTOR, RESERVATION, PRODUCT = (
+    "price_list", "document", "erp_order", "contractor", "reservation", "product")
 _SUBJECTS = {
     EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_PRICE_LIST_SAVED]: PRICE_LIST,    # HM.CK.id
     EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_DOCUMENT_ISSUED]: DOCUMENT,       # HM.MG.id or HM.DK.id
     EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_ORDER_CHANGED]: ERP_ORDER,        # HM.ZO.id
     EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_CONTRACTOR_SAVED]: CONTRACTOR,    # HM.KH.id
+    EVENT_NAMES[erp_events_pb2.ERP_EVENT_KIND_RESERVATION_CHANGED]: RESERVATION,  # HM.RZ.id
 }
 
 

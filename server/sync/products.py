@@ -89,6 +89,15 @@ class ErpEventReader:
             erp_orders |= set(ctx.erp.orders_of_document(document_id))
         for order_id in sorted(erp_orders):
             product_ids |= set(ctx.erp.order_products(order_id))
+        gone = False
+        for reservation_id in sorted(ids.get(msg.RESERVATION, ())):
+            pid = ctx.erp.reservation_product(reservation_id)
+            if pid is None:
+                gone = True  # deleted: it no longer says which product it freed
+            else:
+                product_ids.add(pid)
+        if gone:
+            product_ids |= stock_drift(ctx)
         out: list[msg.QueueMessage] = [*product_snapshots(ctx, product_ids), *contractor_prices(ctx, contractors),
                                        *order_progress_messages(ctx, erp_orders)]
         msg.enqueue(ctx.store, out)
@@ -172,6 +181,25 @@ class ProductExport:
             outcomes[i] = Outcome.done()
         ctx.binder.save(saved)
         return _filled(outcomes)
+
+
+def stock_drift(ctx: SyncContext, page: int = 1000) -> set[int]:
+    """Products the shop has whose ERP commercial stock differs from what the shop was last sent
+    (one stock read per page of bound products: cheap, unlike a whole catch-up)."""
+    out: set[int] = set()
+    for ids in _pages(_all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), page), page):
+        bound = ctx.binder.many("product", ids)
+        stock = ctx.erp.commercial_stock(ids)
+        for pid, b in bound.items():
+            sent = b.state.get("stock")
+            if sent is not None and Decimal(sent) != max(Decimal(0), stock.get(pid, Decimal(0))):
+                out.add(pid)
+    return out
+
+
+def _pages(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
 
 
 def remember_image(b: Binding | None, src: str) -> list[str]:

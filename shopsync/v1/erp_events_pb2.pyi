@@ -19,6 +19,7 @@ class ErpEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERP_EVENT_KIND_DOCUMENT_ISSUED: _ClassVar[ErpEventKind]
     ERP_EVENT_KIND_ORDER_CHANGED: _ClassVar[ErpEventKind]
     ERP_EVENT_KIND_CONTRACTOR_SAVED: _ClassVar[ErpEventKind]
+    ERP_EVENT_KIND_RESERVATION_CHANGED: _ClassVar[ErpEventKind]
 ERP_EVENT_KIND_UNSPECIFIED: ErpEventKind
 ERP_EVENT_KIND_ITEM_SAVED: ErpEventKind
 ERP_EVENT_KIND_NOTE_EDITED: ErpEventKind
@@ -29,6 +30,7 @@ ERP_EVENT_KIND_IMAGE_CHANGED: ErpEventKind
 ERP_EVENT_KIND_DOCUMENT_ISSUED: ErpEventKind
 ERP_EVENT_KIND_ORDER_CHANGED: ErpEventKind
 ERP_EVENT_KIND_CONTRACTOR_SAVED: ErpEventKind
+ERP_EVENT_KIND_RESERVATION_CHANGED: ErpEventKind
 
 class RecordErpEventRequest(_message.Message):
     __slots__ = ("request_id", "kind", "erp_id", "occurred_unix_ms")
