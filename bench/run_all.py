@@ -218,6 +218,57 @@ def bench_catchup(tmp: Path, products: int, changes: int) -> None:
         stack.close()
 
 
+# -- 3b. a whole document as one hook -----------------------------------------------------------
+def bench_document(tmp: Path, lines: int) -> None:
+    """An approved PZ of `lines` lines -> the shop holds the new stock of every product: one
+    `document-issued` hook, next to the same change sent as one `stock-changed` hook per product."""
+    from decimal import Decimal
+
+    stack = Stack(tmp, products=int(lines * 1.6) + 10, auth={"token": ""}).start_server()
+    try:
+        marked = [pid for pid, p in stack.erp.get_products(range(1, int(lines * 1.6) + 11)).items()
+                  if p.marked][:lines]
+        from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
+        import grpc
+
+        with grpc.insecure_channel(stack.address) as ch:
+            stub = erp_events_pb2_grpc.ErpEventServiceStub(ch)
+            for pid in marked:
+                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid))
+        wait_until(stack.queues_empty, timeout=300, message="products in the shop")
+        codes = {pid: p.code for pid, p in stack.erp.get_products(marked).items()}
+        env = env_with()
+
+        def shop_has(expected: dict[int, Any]) -> bool:
+            got = {p.sku: p.stock for page in stack.woo.iter_products() for p in page.items}
+            return all(got.get(codes[pid]) == expected[pid] for pid in marked)
+
+        def timed(per_product: bool) -> tuple[float, float]:
+            event, doc = stack.sim.approve_pz_lines([(pid, Decimal(3)) for pid in marked])
+            expected = stack.erp.commercial_stock(marked)
+            start = time.perf_counter()
+            cpu0 = os.times()
+            cmds = ([[bin_path("erp-hook"), "stock-changed", str(pid), "--config", str(stack.config)]
+                     for pid in marked] if per_product else
+                    [[bin_path("erp-hook"), event, str(doc), "--config", str(stack.config)]])
+            for cmd in cmds:
+                subprocess.run(cmd, env=env, check=True, capture_output=True)
+            hooks_cpu = (os.times().children_user + os.times().children_system
+                         - cpu0.children_user - cpu0.children_system)
+            wait_until(lambda: shop_has(expected), timeout=600, interval=0.05, message="PZ in the shop")
+            return time.perf_counter() - start, hooks_cpu
+
+        one, one_cpu = timed(per_product=False)
+        many, many_cpu = timed(per_product=True)
+        record(f"PZ of {lines} lines approved -> shop holds all {lines} new stocks (one document-issued hook)", one,
+               "s", f"the same as {lines} stock-changed hooks, one process each", many,
+               "aim: < 2 s from the hook", one < 2)
+        record(f"PZ of {lines} lines: CPU seconds of hook processes", one_cpu, "s",
+               f"{lines} per-product hook processes", many_cpu)
+    finally:
+        stack.close()
+
+
 # -- 4. change-to-shop latency ---------------------------------------------------------------
 def bench_latency(tmp: Path, rate: float, seconds: float) -> None:
     import grpc
@@ -335,7 +386,7 @@ def _hwm_kb(pid: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="hook,enqueue,catchup,latency,import,realwoo")
+    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,import,realwoo")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -346,6 +397,7 @@ def main() -> int:
         ("hook", lambda d: bench_hook(d, 10 if q else 50)),
         ("enqueue", lambda d: bench_enqueue(d, 2000 if q else 10000)),
         ("catchup", lambda d: bench_catchup(d, 100 if q else 1000, 1000 if q else 10000)),
+        ("document", lambda d: bench_document(d, 50 if q else 200)),
         ("latency", lambda d: bench_latency(d, 50, 5 if q else 20)),
         ("import", lambda d: (bench_import(d, 1000 if q else 10_000),
                               None if q else bench_import(Path(tempfile.mkdtemp(dir=d)), 100_000))),
