@@ -128,6 +128,8 @@ class OrderSettings:
                                                                     "cancelled": "cancelled"})
     # Change a status a person set in the shop after us (default: keep theirs).
     overwrite_shop_status: bool = False
+    # Shop statuses that cancel the ERP order (if nothing realised it yet; else a person is told).
+    cancel_statuses: tuple[str, ...] = ("cancelled", "refunded")
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,33 @@ def test_an_order_cancelled_in_the_erp_is_never_imported_again(stack):
     time.sleep(3)  # several polls
     wait_until(stack.queues_empty, timeout=30, message="drained")
     assert stack.erp.count_orders()[0] == 1, "one shop order is one ERP order, even after a cancel"
+
+
+def test_an_order_cancelled_in_the_shop_cancels_its_erp_order(stack):
+    shop_id, zo = placed_order(stack)
+    code = stack.erp.get_product(1).code
+    reserved = stack.erp.commercial_stock([1])[1]
+    with stack.shop.api() as api:  # the customer or the shop's staff cancel it
+        api.put(f"/orders/{shop_id}", json={"status": "cancelled"}).raise_for_status()
+    wait_until(lambda: stack.erp.order_progress([zo])[zo].state == "cancelled", timeout=30,
+               message="ERP order cancelled")
+    assert stack.erp.commercial_stock([1])[1] == reserved + 2
+    wait_until(lambda: stack.shop_product(code).stock == stack.erp.commercial_stock([1])[1], timeout=30,
+               message="shop stock equals the ERP's")
+
+
+def test_an_order_cancelled_in_the_shop_after_the_erp_realised_it_is_for_a_person(stack):
+    from shopsync.v1 import queue_pb2, queue_pb2_grpc
+
+    shop_id, zo = placed_order(stack)
+    stack.act(stack.sim.realise_order(zo))
+    wait_until(stack.queues_empty, timeout=30, message="drained")
+    with stack.shop.api() as api:
+        api.put(f"/orders/{shop_id}", json={"status": "refunded"}).raise_for_status()
+    with stack.channel() as ch:
+        stub = queue_pb2_grpc.QueueServiceStub(ch)
+        dead = wait_until(lambda: stub.ListDeadLetters(queue_pb2.ListDeadLettersRequest(),
+                                                       metadata=stack.metadata).dead_letters, timeout=30,
+                          message="reported for a person")
+    assert "already realised" in dead[0].reason and "a person" in dead[0].reason
+    assert stack.erp.order_progress([zo])[zo].state == "realised", "the ERP order is left as it is"

@@ -472,6 +472,19 @@ class ErpGateway:
                                PO_ORDER_SALE, PO_ORDER_WAREHOUSE).fetchall()
         return sorted({int(r[0]) for r in rows})
 
+    def cancel_order(self, order_id: int) -> bool:
+        """Cancel a customer order that nothing has realised yet: marked cancelled, its reservations
+        deleted (the ERP gives their quantity back to commercial stock). False when already cancelled."""
+        with self.unit_of_work() as cur:
+            row = cur.execute("SELECT anulowany FROM HM.ZO WHERE id = ?", order_id).fetchone()
+            if row is None:
+                raise ErpNotFound(f"customer order id {order_id} is not in HM.ZO")
+            if int(row[0] or 0):
+                return False
+            cur.execute("UPDATE HM.ZO SET anulowany = 1, modifiedDate = ? WHERE id = ?", _now(), order_id)
+            cur.execute("DELETE FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ?", order_id, ZO_BAZA)
+        return True
+
     def reservation_product(self, reservation_id: int) -> int | None:
         """The product a reservation reserves (None: it was deleted)."""
         with self.unit_of_work() as cur:

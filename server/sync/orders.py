@@ -25,7 +25,7 @@ import logging
 from typing import Any, Iterable, Sequence
 
 from server.erp.errors import ErpPermanent, ErpRetryable
-from server.erp.records import ORDER_CANCELLED, AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
+from server.erp.records import ORDER_CANCELLED, ORDER_NEW, AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
 from server.nip import valid_nip_or_none
 from server.sync import messages as msg
 from server.sync.binder import PAIRED, Binding, Pairing
@@ -208,6 +208,25 @@ def import_order(ctx: SyncContext, order: ShopOrder) -> int | None:
     return zo
 
 
+def cancel_in_erp(ctx: SyncContext, order: ShopOrder) -> None:
+    """A shop order cancelled or refunded in the shop: cancel its ERP order, unless the ERP has
+    already realised or invoiced it (then a person decides: the dead letter says so)."""
+    bound = ctx.binder.by_shop_ids("order", [order.id]).get(order.id)
+    zo = bound.erp_id if bound is not None else ctx.erp.find_order_by_shop_number(order.number)
+    if zo is None:
+        return  # never imported: nothing in the ERP to cancel
+    p = ctx.erp.order_progress([zo]).get(zo)
+    if p is None or p.state == ORDER_CANCELLED:
+        return
+    if p.state != ORDER_NEW or p.invoices:
+        raise OrderRejected(f"shop order {order.number} was {order.status} in the shop, but ERP order {p.code} is "
+                            f"already {p.state}{' and invoiced (' + ', '.join(p.invoices) + ')' if p.invoices else ''}"
+                            ": a person must correct it in Symfonia (a return or a correction), then discard this")
+    if ctx.erp.cancel_order(zo):
+        log.info("shop order %s was %s in the shop: ERP order %s cancelled", order.number, order.status, p.code)
+    _refresh_stock(ctx, ctx.erp.order_products(zo))
+
+
 def _refresh_stock(ctx: SyncContext, product_ids: list[int]) -> None:
     """Our own reservations change commercial stock, and no ERP hook fires for them."""
     now = msg.now_ms()
@@ -225,7 +244,8 @@ def poll_orders(ctx: SyncContext) -> int:
     since = dt.datetime.fromisoformat(cursor) - dt.timedelta(minutes=1) if cursor else None
     newest = cursor
     count = 0
-    for page in ctx.shop.iter_orders(since, ctx.settings.orders.statuses):
+    statuses = [*ctx.settings.orders.statuses, *ctx.settings.orders.cancel_statuses]
+    for page in ctx.shop.iter_orders(since, statuses):
         seen = ctx.binder.many("order_polled", [o.id for o in page.items])
         fresh = [o for o in page.items if o.id not in seen or seen[o.id].state.get("modified") != o.modified]
         for o in page.items:
@@ -265,7 +285,10 @@ class OrderImport:
                 outcomes.append(Outcome.of_shop_error(exc, f"order {m.order_id}: "))
                 continue
             try:
-                import_order(ctx, order)
+                if order.status in ctx.settings.orders.cancel_statuses:
+                    cancel_in_erp(ctx, order)
+                else:
+                    import_order(ctx, order)
                 outcomes.append(Outcome.done())
             except OrderWaits as exc:
                 outcomes.append(Outcome.waiting(str(exc)))
