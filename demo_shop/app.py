@@ -421,6 +421,8 @@ class ShopApp:
             statuses = params["status"].split(",")
             where.append(f"json_extract(body, '$.status') IN ({','.join('?' * len(statuses))})")
             args += statuses
+        else:  # as WooCommerce: "any" status means any but the trash
+            where.append("json_extract(body, '$.status') != 'trash'")
         if params.get("include"):
             ids = [int(i) for i in params["include"].split(",") if i.strip().isdigit()]
             where.append(f"id IN ({','.join('?' * len(ids)) or 'NULL'})")

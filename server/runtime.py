@@ -20,7 +20,7 @@ from server.erp.gateway import ErpGateway
 from server.queue.store import Backoff, Message, QueueStore
 from erp_hooks import oslock
 from server.settings import Settings, SettingsError, redact_url
-from server.sync import customers, orders, products
+from server.sync import customers, orders, products, reconcile
 from server.sync.binder import Binder
 from server.sync.context import SyncContext
 from server.sync.dispatch import run_batch
@@ -242,6 +242,7 @@ class Runtime:
                 ("order poll", s.orders.poll_interval_seconds, lambda: orders.poll_orders(self.ctx)),
                 ("customer pairing", s.sync.customer_pass_interval_seconds,
                  lambda: customers.pair_all_customers(self.ctx)),
+                ("reconciliation", s.sync.reconcile_interval_seconds, lambda: reconcile.reconcile(self.ctx)),
                 ("housekeeping", 3600.0, lambda: self.store.prune_requests()),
             ]),
         ]

@@ -136,6 +136,11 @@ class OrderSettings:
 class SyncSettings:
     catch_up_interval_seconds: float = 300.0
     customer_pass_interval_seconds: float = 600.0
+    # Compare what the shop really holds with the ERP and correct the difference (0 = off).
+    reconcile_interval_seconds: float = 3600.0
+    # A product the ERP sells online that a person deleted or trashed in the shop:
+    # "recreate" (create or restore it) or "report" (leave it, tell a person; no updates meanwhile).
+    removed_in_shop: str = "recreate"
     # Run the background workers (off only for tools and some tests).
     workers: bool = True
 
@@ -291,6 +296,7 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("webhooks", "max_body_bytes", 1024, 2**31 - 1),
     ("orders", "poll_interval_seconds", 0, 86400), ("orders", "max_image_bytes", 1024, 2**31 - 1),
     ("sync", "catch_up_interval_seconds", 0, 86400 * 7), ("sync", "customer_pass_interval_seconds", 0, 86400 * 7),
+    ("sync", "reconcile_interval_seconds", 0, 86400 * 7),
     ("hooks", "timeout_seconds", 0.1, 600),
 )
 
@@ -301,6 +307,8 @@ def validate(settings: Settings) -> None:
         value = getattr(getattr(settings, section), key)
         if not low <= value <= high:
             raise SettingsError(f"{section}.{key} must be between {low:g} and {high:g}, got {value!r}")
+    if settings.sync.removed_in_shop not in ("recreate", "report"):
+        raise SettingsError(f"sync.removed_in_shop must be recreate or report, not {settings.sync.removed_in_shop!r}")
     unknown = set(settings.orders.status_map) - {"new", "partial", "realised", "cancelled"}
     if unknown:
         raise SettingsError(f"orders.status_map: unknown ERP state {sorted(unknown)[0]!r} "

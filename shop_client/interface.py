@@ -35,6 +35,7 @@ class ShopProduct:
     ean: str = ""
     image_url: str = ""
     modified: str = ""
+    trashed: bool = False  # in the shop's trash (deleted by a person, still readable by id)
 
 
 @dataclass(frozen=True)

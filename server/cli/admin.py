@@ -124,6 +124,19 @@ def cmd_hooks(client: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconcile(client: Client, args: argparse.Namespace) -> int:
+    from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+    stream = sync_pb2_grpc.SyncServiceStub(client.channel).RunReconciliation(sync_pb2.RunReconciliationRequest(),
+                                                                             metadata=client.metadata, timeout=3600)
+    last = follow(client, stream, "products", lambda p: (p.checked, p.total))
+    fixed = ", ".join(f"{k} {n}" for k, n in sorted(last.corrections.items())) or "nothing to correct"
+    print(f"{last.checked} products compared with the shop: {fixed}")
+    for c in last.conflicts:
+        print(f"  for a person: {c}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import-catalog", help="create the shop's products in the ERP and pair them")
     p.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
@@ -150,6 +163,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         q = qsub.add_parser(name)
         q.add_argument("id", type=int)
     p.set_defaults(func=client_command(cmd_queue))
+
+    sub.add_parser("reconcile", help="compare what the shop really holds with the ERP and correct it").set_defaults(
+        func=client_command(cmd_reconcile))
 
     p = sub.add_parser("hooks", help="what the ERP hooks sent")
     hsub = p.add_subparsers(dest="hooks_action", required=True, metavar="ACTION")

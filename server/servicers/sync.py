@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.runtime import Runtime
 from server.servicers.common import grpc_errors
-from server.sync import catalog, products
+from server.sync import catalog, products, reconcile
 from shopsync.v1 import sync_pb2, sync_pb2_grpc
 
 
@@ -29,3 +29,12 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     seen=progress["seen"], created=progress["created"], paired=progress["paired"],
                     already_bound=progress["already_bound"], skipped=progress["skipped"], total=progress["total"],
                     problems=[sync_pb2.ImportProblem(**p) for p in progress["problems"]], done=progress["done"])
+
+    def RunReconciliation(self, request, context):  # noqa: N802
+        with grpc_errors(context):
+            for p in reconcile.reconcile_pass(self.rt.ctx):
+                if not context.is_active():
+                    return
+                yield sync_pb2.RunReconciliationResponse(checked=p["checked"], total=p["total"],
+                                                         corrections=p["corrections"], conflicts=p["conflicts"],
+                                                         done=p["done"])

@@ -135,6 +135,16 @@ class Binder:
                                       self.B.updated_at: peewee.EXCLUDED.updated_at})
                  .execute())
 
+    def forget(self, kind: str, erp_ids: Sequence[int]) -> None:
+        """Drop bindings: the shop no longer has these records, and should not get them back."""
+        ids = list(erp_ids)
+        if not ids:
+            return
+        self._connect()
+        with self._tx():
+            for start in range(0, len(ids), 500):
+                self.B.delete().where((self.B.kind == kind) & self.B.erp_id.in_(ids[start:start + 500])).execute()
+
     def ids(self, kind: str, after_erp_id: int = 0, limit: int = 1000) -> list[int]:
         self._connect()
         return [int(r[0]) for r in self.B.select(self.B.erp_id)

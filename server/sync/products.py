@@ -34,6 +34,7 @@ from shop_client.errors import ShopError
 from shop_client.interface import CAP_PRICE_LISTS, ITEM_GONE, ProductChange
 
 log = logging.getLogger(__name__)
+CONFLICT = "conflict"  # binding state key: why the shop's product is left alone, for a person
 
 
 def product_snapshots(ctx: SyncContext, product_ids: Iterable[int], *,
@@ -118,6 +119,12 @@ class ProductExport:
             b = bindings.get(s.erp_id)
             if b is not None and b.state_time >= s.read_at:
                 outcomes[i] = Outcome.done()  # stale: newer data was already sent
+                continue
+            if b is not None and CONFLICT in b.state:
+                # Trashed or deleted in the shop by a person, reported (sync.removed_in_shop = "report"):
+                # left alone until a person restores it there (the next reconciliation sees it back).
+                log.debug("product %s left alone: %s", s.erp_id, b.state[CONFLICT])
+                outcomes[i] = Outcome.done()
                 continue
             if (b is None or b.shop_id is None and not b.state) and not s.state.get("published"):
                 outcomes[i] = Outcome.done()  # a hidden product the shop never had: nothing to do

@@ -24,13 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16shopsync/v1/sync.proto\x12\x0bshopsync.v1\"\x13\n\x11RunCatchUpRequest\"m\n\x12RunCatchUpResponse\x12\x18\n\x10products_checked\x18\x01 \x01(\x03\x12\x17\n\x0fproducts_queued\x18\x02 \x01(\x03\x12\x16\n\x0eproducts_total\x18\x03 \x01(\x03\x12\x0c\n\x04\x64one\x18\x04 \x01(\x08\"\'\n\x14ImportCatalogRequest\x12\x0f\n\x07\x64ry_run\x18\x01 \x01(\x08\"E\n\rImportProblem\x12\x17\n\x0fshop_product_id\x18\x01 \x01(\x03\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xb9\x01\n\x15ImportCatalogResponse\x12\x0c\n\x04seen\x18\x01 \x01(\x03\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x0e\n\x06paired\x18\x03 \x01(\x03\x12\x15\n\ralready_bound\x18\x04 \x01(\x03\x12\x0f\n\x07skipped\x18\x05 \x01(\x03\x12\r\n\x05total\x18\x06 \x01(\x03\x12,\n\x08problems\x18\x07 \x03(\x0b\x32\x1a.shopsync.v1.ImportProblem\x12\x0c\n\x04\x64one\x18\x08 \x01(\x08\x32\xb8\x01\n\x0bSyncService\x12O\n\nRunCatchUp\x12\x1e.shopsync.v1.RunCatchUpRequest\x1a\x1f.shopsync.v1.RunCatchUpResponse0\x01\x12X\n\rImportCatalog\x12!.shopsync.v1.ImportCatalogRequest\x1a\".shopsync.v1.ImportCatalogResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16shopsync/v1/sync.proto\x12\x0bshopsync.v1\"\x13\n\x11RunCatchUpRequest\"m\n\x12RunCatchUpResponse\x12\x18\n\x10products_checked\x18\x01 \x01(\x03\x12\x17\n\x0fproducts_queued\x18\x02 \x01(\x03\x12\x16\n\x0eproducts_total\x18\x03 \x01(\x03\x12\x0c\n\x04\x64one\x18\x04 \x01(\x08\"\'\n\x14ImportCatalogRequest\x12\x0f\n\x07\x64ry_run\x18\x01 \x01(\x08\"E\n\rImportProblem\x12\x17\n\x0fshop_product_id\x18\x01 \x01(\x03\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xb9\x01\n\x15ImportCatalogResponse\x12\x0c\n\x04seen\x18\x01 \x01(\x03\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x0e\n\x06paired\x18\x03 \x01(\x03\x12\x15\n\ralready_bound\x18\x04 \x01(\x03\x12\x0f\n\x07skipped\x18\x05 \x01(\x03\x12\r\n\x05total\x18\x06 \x01(\x03\x12,\n\x08problems\x18\x07 \x03(\x0b\x32\x1a.shopsync.v1.ImportProblem\x12\x0c\n\x04\x64one\x18\x08 \x01(\x08\"\x1a\n\x18RunReconciliationRequest\"\xde\x01\n\x19RunReconciliationResponse\x12\x0f\n\x07\x63hecked\x18\x01 \x01(\x03\x12\r\n\x05total\x18\x02 \x01(\x03\x12L\n\x0b\x63orrections\x18\x03 \x03(\x0b\x32\x37.shopsync.v1.RunReconciliationResponse.CorrectionsEntry\x12\x11\n\tconflicts\x18\x04 \x03(\t\x12\x0c\n\x04\x64one\x18\x05 \x01(\x08\x1a\x32\n\x10\x43orrectionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x32\x9e\x02\n\x0bSyncService\x12O\n\nRunCatchUp\x12\x1e.shopsync.v1.RunCatchUpRequest\x1a\x1f.shopsync.v1.RunCatchUpResponse0\x01\x12X\n\rImportCatalog\x12!.shopsync.v1.ImportCatalogRequest\x1a\".shopsync.v1.ImportCatalogResponse0\x01\x12\x64\n\x11RunReconciliation\x12%.shopsync.v1.RunReconciliationRequest\x1a&.shopsync.v1.RunReconciliationResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shopsync.v1.sync_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_RUNRECONCILIATIONRESPONSE_CORRECTIONSENTRY']._loaded_options = None
+  _globals['_RUNRECONCILIATIONRESPONSE_CORRECTIONSENTRY']._serialized_options = b'8\001'
   _globals['_RUNCATCHUPREQUEST']._serialized_start=39
   _globals['_RUNCATCHUPREQUEST']._serialized_end=58
   _globals['_RUNCATCHUPRESPONSE']._serialized_start=60
@@ -41,6 +43,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IMPORTPROBLEM']._serialized_end=281
   _globals['_IMPORTCATALOGRESPONSE']._serialized_start=284
   _globals['_IMPORTCATALOGRESPONSE']._serialized_end=469
-  _globals['_SYNCSERVICE']._serialized_start=472
-  _globals['_SYNCSERVICE']._serialized_end=656
+  _globals['_RUNRECONCILIATIONREQUEST']._serialized_start=471
+  _globals['_RUNRECONCILIATIONREQUEST']._serialized_end=497
+  _globals['_RUNRECONCILIATIONRESPONSE']._serialized_start=500
+  _globals['_RUNRECONCILIATIONRESPONSE']._serialized_end=722
+  _globals['_RUNRECONCILIATIONRESPONSE_CORRECTIONSENTRY']._serialized_start=672
+  _globals['_RUNRECONCILIATIONRESPONSE_CORRECTIONSENTRY']._serialized_end=722
+  _globals['_SYNCSERVICE']._serialized_start=725
+  _globals['_SYNCSERVICE']._serialized_end=1011
 # @@protoc_insertion_point(module_scope)

@@ -57,3 +57,28 @@ class ImportCatalogResponse(_message.Message):
     problems: _containers.RepeatedCompositeFieldContainer[ImportProblem]
     done: bool
     def __init__(self, seen: _Optional[int] = ..., created: _Optional[int] = ..., paired: _Optional[int] = ..., already_bound: _Optional[int] = ..., skipped: _Optional[int] = ..., total: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[ImportProblem, _Mapping]]] = ..., done: _Optional[bool] = ...) -> None: ...
+
+class RunReconciliationRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RunReconciliationResponse(_message.Message):
+    __slots__ = ("checked", "total", "corrections", "conflicts", "done")
+    class CorrectionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CORRECTIONS_FIELD_NUMBER: _ClassVar[int]
+    CONFLICTS_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    checked: int
+    total: int
+    corrections: _containers.ScalarMap[str, int]
+    conflicts: _containers.RepeatedScalarFieldContainer[str]
+    done: bool
+    def __init__(self, checked: _Optional[int] = ..., total: _Optional[int] = ..., corrections: _Optional[_Mapping[str, int]] = ..., conflicts: _Optional[_Iterable[str]] = ..., done: _Optional[bool] = ...) -> None: ...

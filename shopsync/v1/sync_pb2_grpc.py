@@ -45,6 +45,11 @@ class SyncServiceStub:
                 request_serializer=shopsync_dot_v1_dot_sync__pb2.ImportCatalogRequest.SerializeToString,
                 response_deserializer=shopsync_dot_v1_dot_sync__pb2.ImportCatalogResponse.FromString,
                 _registered_method=True)
+        self.RunReconciliation = channel.unary_stream(
+                '/shopsync.v1.SyncService/RunReconciliation',
+                request_serializer=shopsync_dot_v1_dot_sync__pb2.RunReconciliationRequest.SerializeToString,
+                response_deserializer=shopsync_dot_v1_dot_sync__pb2.RunReconciliationResponse.FromString,
+                _registered_method=True)
 
 
 class SyncServiceServicer:
@@ -68,6 +73,16 @@ class SyncServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RunReconciliation(self, request, context):
+        """Compare what the shop really holds (stock, price, status, category, name,
+        description, image) with the ERP and queue the corrections; products deleted or
+        trashed in the shop are recreated or reported (sync.removed_in_shop). Streams
+        progress page by page; the last message has done = true.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SyncServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +95,11 @@ def add_SyncServiceServicer_to_server(servicer, server):
                     servicer.ImportCatalog,
                     request_deserializer=shopsync_dot_v1_dot_sync__pb2.ImportCatalogRequest.FromString,
                     response_serializer=shopsync_dot_v1_dot_sync__pb2.ImportCatalogResponse.SerializeToString,
+            ),
+            'RunReconciliation': grpc.unary_stream_rpc_method_handler(
+                    servicer.RunReconciliation,
+                    request_deserializer=shopsync_dot_v1_dot_sync__pb2.RunReconciliationRequest.FromString,
+                    response_serializer=shopsync_dot_v1_dot_sync__pb2.RunReconciliationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +157,33 @@ class SyncService:
             '/shopsync.v1.SyncService/ImportCatalog',
             shopsync_dot_v1_dot_sync__pb2.ImportCatalogRequest.SerializeToString,
             shopsync_dot_v1_dot_sync__pb2.ImportCatalogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunReconciliation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/shopsync.v1.SyncService/RunReconciliation',
+            shopsync_dot_v1_dot_sync__pb2.RunReconciliationRequest.SerializeToString,
+            shopsync_dot_v1_dot_sync__pb2.RunReconciliationResponse.FromString,
             options,
             channel_credentials,
             insecure,

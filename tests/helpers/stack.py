@@ -75,7 +75,8 @@ class Stack:
             "shop": {**self.shop.settings(), "timeout_seconds": 5 if shop_kind == "woocommerce" else 60},
             "webhooks": {"address": f"127.0.0.1:{self.http_port}", "secret": WEBHOOK_SECRET},
             "orders": {"poll_interval_seconds": 0, "fixed_rates": {"EUR": 4.25}},
-            "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0},
+            "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0,
+                     "reconcile_interval_seconds": 0},
             "hooks": {"spool": str(tmp / "spool.jsonl"), "timeout_seconds": 2},
             "log": {"level": "DEBUG"},
         }

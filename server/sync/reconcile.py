@@ -1,0 +1,147 @@
+"""Reconciliation: what the shop really holds, compared with the ERP, and corrected.
+
+The export trusts what it last sent (the binding); a change made in the shop behind
+its back (stock edited by hand, an order cancelled that gave stock back, a product
+trashed by a person, an image removed) leaves the two sides different. This pass
+reads every product the shop has, in pages, compares it with the ERP's state now,
+and for each difference records in the binding what the shop really holds, so the
+normal export sends exactly the fields that differ, in batches. A second pass right
+after finds nothing to correct.
+
+Products bound to the ERP that the shop no longer lists were deleted or trashed by a
+person: a product the ERP sells online is recreated (or restored), or reported for a
+person, as `sync.removed_in_shop` says; a hidden product deleted in the shop stays
+deleted. A reported product is not updated until a person restores it in the shop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, deque
+from decimal import Decimal
+from typing import Any, Iterator
+
+from server.sync import messages as msg
+from server.sync.binder import Binding
+from server.sync.context import SyncContext
+from server.sync.products import CONFLICT, _all_ids, _pages, product_snapshots
+from shop_client.errors import ShopNotFound
+from shop_client.interface import ShopProduct
+
+log = logging.getLogger(__name__)
+
+
+def _shop_state(p: ShopProduct) -> dict[str, Any]:
+    """The shop's product in the binding's terms (only the fields the shop shows us)."""
+    return {"name": p.name, "price": _num(p.price), "description": p.description,
+            "category_path": list(p.category_path), "published": p.published,
+            "stock": _num(p.stock) if p.stock is not None else None}
+
+
+def _num(v: Decimal | None) -> str | None:
+    return None if v is None else format(Decimal(v).normalize(), "f")
+
+
+def _differs(key: str, want: Any, have: Any) -> bool:
+    if key in ("price", "stock"):
+        return (Decimal(want) if want is not None else None) != (Decimal(have) if have is not None else None)
+    if key in ("name", "description"):
+        return (want or "").strip() != (have or "").strip()
+    return want != have
+
+
+def reconcile(ctx: SyncContext) -> dict[str, Any]:
+    """The whole pass; returns its last progress report."""
+    return deque(reconcile_pass(ctx), maxlen=1)[0]
+
+
+def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
+    """Yields progress ({checked, total, corrections {kind: n}, conflicts [text], done}) page by page."""
+    corrections: Counter[str] = Counter()
+    conflicts: list[str] = []
+    checked = total = 0
+    listed: set[int] = set()
+    for page in ctx.shop.iter_products():
+        total = page.total or total
+        bound = ctx.binder.by_shop_ids("product", [p.id for p in page.items])
+        wanted = {s.erp_id: s for s in product_snapshots(ctx, [b.erp_id for b in bound.values()])}
+        fixes, resend = [], []
+        for p in page.items:
+            listed.add(p.id)
+            b = bound.get(p.id)
+            if b is None:
+                continue  # not one of ours (a product only the shop sells)
+            checked += 1
+            snap = wanted.get(b.erp_id)
+            if snap is None:
+                continue
+            have = _shop_state(p)
+            diff = [k for k in have if k in snap.state and _differs(k, snap.state[k], have[k])]
+            if snap.state.get("image") and not p.image_url:
+                diff.append("image")  # removed in the shop
+            state = {k: v for k, v in b.state.items() if k != CONFLICT}
+            if diff or CONFLICT in b.state:
+                corrections.update(diff)
+                state.update({k: have[k] for k in diff if k in have})
+                if "image" in diff:
+                    state["image"] = state["image_type"] = None
+                fixes.append(Binding("product", b.erp_id, b.shop_id, state, b.state_time))
+                resend.append(snap)
+        ctx.binder.save(fixes)
+        msg.enqueue(ctx.store, resend)
+        yield {"checked": checked, "total": total, "corrections": dict(corrections), "conflicts": conflicts,
+               "done": False}
+    removed = _removed_in_shop(ctx, listed, conflicts)
+    corrections.update(removed)
+    report = {"checked": checked, "total": total, "corrections": dict(corrections), "conflicts": conflicts,
+              "done": True}
+    if corrections or conflicts:
+        log.info("reconciliation: %d products checked; corrected %s; %d for a person", checked,
+                 ", ".join(f"{k} {n}" for k, n in sorted(corrections.items())) or "nothing", len(conflicts))
+        for c in conflicts:
+            log.warning("reconciliation: %s", c)
+    yield report
+
+
+def _removed_in_shop(ctx: SyncContext, listed: set[int], conflicts: list[str]) -> Counter[str]:
+    """Bound products the shop no longer lists: deleted or trashed there by a person."""
+    out: Counter[str] = Counter()
+    recreate = ctx.settings.sync.removed_in_shop == "recreate"
+    for ids in _pages(_all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), 500), 500):
+        bound = ctx.binder.many("product", ids)
+        gone = {pid: b for pid, b in bound.items() if b.shop_id is not None and b.shop_id not in listed}
+        if not gone:
+            continue
+        wanted = {s.erp_id: s for s in product_snapshots(ctx, list(gone))}
+        fixes, resend, forgotten = [], [], []
+        for pid, b in gone.items():
+            try:
+                trashed = ctx.shop.get_product(int(b.shop_id)).trashed  # type: ignore[arg-type]
+            except ShopNotFound:
+                trashed = None  # deleted for good
+            sells = bool(wanted.get(pid) and wanted[pid].state.get("published"))
+            sku = b.state.get("sku", pid)
+            if trashed is False:
+                continue  # listed again by now (changed during the pass)
+            if not sells:
+                if trashed is None:  # a hidden product deleted in the shop stays deleted
+                    forgotten.append(pid)
+                continue
+            if not recreate:
+                why = f"product {sku} is sold online but was {'trashed' if trashed else 'deleted'} in the shop"
+                conflicts.append(f"{why}: restore it in the shop, or take the marker off in the ERP "
+                                 "(sync.removed_in_shop = \"recreate\" does it by itself)")
+                fixes.append(Binding("product", pid, b.shop_id, {**b.state, CONFLICT: why}, b.state_time))
+                out["reported"] += 1
+                continue
+            if trashed:  # restore it: what we last sent is not what a trashed product shows
+                fixes.append(Binding("product", pid, b.shop_id, {**b.state, "published": None}, b.state_time))
+                out["restored"] += 1
+            else:  # deleted for good: create it again
+                fixes.append(Binding("product", pid, None, {}, 0))
+                out["recreated"] += 1
+            resend.append(wanted[pid])
+        ctx.binder.save(fixes)
+        ctx.binder.forget("product", forgotten)
+        msg.enqueue(ctx.store, resend)
+    return out
