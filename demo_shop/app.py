@@ -34,6 +34,7 @@ from demo_shop.store import ShopStore, now_gmt
 log = logging.getLogger("demo_shop")
 access_log = logging.getLogger("demo_shop.access")
 PREFIX = "/wp-json/wc/v3"
+MEDIA_PREFIX = "/wp-json/wp/v2/media"
 BATCH_LIMIT = 100
 NONCE_WINDOW = 15 * 60
 PAID_STATUSES = ("processing", "on-hold", "completed")  # WooCommerce lowers stock on these
@@ -186,10 +187,12 @@ class ShopApp:
     """The WSGI application."""
 
     def __init__(self, store: ShopStore, consumer_key: str, consumer_secret: str, *,
-                 public_url: str = "http://127.0.0.1:8090") -> None:
+                 public_url: str = "http://127.0.0.1:8090", wp_user: str = "", wp_app_password: str = "") -> None:
         self.store = store
         self.key = consumer_key
         self.secret = consumer_secret
+        # WordPress's media API (uploads) opens to a user's application password, not to the REST keys.
+        self.wp_user, self.wp_app_password = wp_user, wp_app_password
         self.public_url = public_url.rstrip("/")
         self.faults = Faults()
         self.webhooks = Webhooks(self.public_url + "/", store)
@@ -254,6 +257,8 @@ class ShopApp:
                 return self._respond(start_response, 200, self.admin(method, path, environ))
             if path.startswith("/wp-content/uploads/"):
                 return self.serve_media(path, start_response)
+            if path.startswith(MEDIA_PREFIX):
+                return self._respond(start_response, *self.media_api(environ, method, path))
             if not path.startswith(PREFIX):
                 raise HttpError(404, "rest_no_route", "No route was found matching the URL and request method.")
             self.calls += 1
@@ -858,6 +863,44 @@ class ShopApp:
         return [{k: v for k, v in h.items() if k not in ("secret", "failures")} for h in self.webhooks.hooks]
 
     # -- media ---------------------------------------------------------------
+    def media_api(self, environ: dict[str, Any], method: str, path: str) -> tuple[int, Any]:
+        """POST /wp-json/wp/v2/media (raw bytes, Content-Disposition filename) and DELETE .../media/ID?force=true,
+        as WordPress answers them, for a user with an application password (HTTP Basic)."""
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        expected = "Basic " + base64.b64encode(f"{self.wp_user}:{self.wp_app_password}".encode()).decode()
+        if not self.wp_app_password or not hmac.compare_digest(auth, expected):
+            raise HttpError(401, "rest_not_logged_in", "You are not currently logged in.")
+        sub = path[len(MEDIA_PREFIX):]
+        if method == "GET" and sub in ("", "/"):
+            return 200, [{"id": m["id"], "source_url": m.get("src", "")} for m in self.store.all("media")]
+        if method == "POST" and sub in ("", "/"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            data = environ["wsgi.input"].read(length) if length else b""
+            ctype = environ.get("CONTENT_TYPE", "")
+            m = re.search(r'filename="?([^";]+)"?', environ.get("HTTP_CONTENT_DISPOSITION", ""))
+            if not data or not m:
+                raise HttpError(400, "rest_upload_no_data", "No data supplied.")
+            if ctype not in ("image/png", "image/jpeg", "image/gif", "image/webp"):
+                raise HttpError(400, "rest_upload_sideload_error", "Sorry, you are not allowed to upload this "
+                                "file type.")
+            filename = re.sub(r"[^A-Za-z0-9._-]", "-", m.group(1))
+            media = self.store.insert("media", {"name": filename, "alt": "", "source": "upload"})
+            self.store.put_blob(media["id"], data, ctype)
+            media["src"] = f"{self.public_url}/wp-content/uploads/{media['id']}/{filename}"
+            self.store.save("media", media)
+            return 201, {"id": media["id"], "source_url": media["src"], "mime_type": ctype}
+        m = re.match(r"^/(\d+)$", sub)
+        if method == "DELETE" and m:
+            if self.store.get("media", int(m.group(1))) is None:
+                raise HttpError(404, "rest_post_invalid_id", "Invalid post ID.")
+            if (dict(parse_qsl(environ.get("QUERY_STRING", ""))).get("force") or "") not in ("true", "1"):
+                raise HttpError(501, "rest_trash_not_supported", "The post does not support trashing. Set "
+                                "'force=true' to delete.")
+            self.store.delete("media", int(m.group(1)))
+            self.store.delete_blob(int(m.group(1)))
+            return 200, {"deleted": True, "previous": {"id": int(m.group(1))}}
+        raise HttpError(404, "rest_no_route", "No route was found matching the URL and request method.")
+
     def serve_media(self, path: str, start_response: Callable[..., Any]) -> list[bytes]:
         m = re.match(r"^/wp-content/uploads/(\d+)/", path)
         blob = self.store.get_blob(int(m.group(1))) if m else None

@@ -13,8 +13,10 @@ from demo_shop.app import ShopApp
 from demo_shop.store import ShopStore
 
 
-def build(db: Path, key: str, secret: str, host: str, port: int) -> ShopApp:
-    return ShopApp(ShopStore(db), key, secret, public_url=f"http://{host}:{port}")
+def build(db: Path, key: str, secret: str, host: str, port: int, wp_user: str = "",
+          wp_app_password: str = "") -> ShopApp:
+    return ShopApp(ShopStore(db), key, secret, public_url=f"http://{host}:{port}", wp_user=wp_user,
+                   wp_app_password=wp_app_password)
 
 
 WEBHOOK_TOPICS = ("order.created", "order.updated", "customer.created", "customer.updated", "product.updated")
@@ -32,8 +34,8 @@ def ensure_webhooks(app: ShopApp, delivery_url: str, secret: str) -> int:
 
 
 def serve(host: str, port: int, db: Path, key: str, secret: str, *, seed: bool = False, threads: int = 8,
-          webhook_url: str = "", webhook_secret: str = "") -> None:
-    app = build(db, key, secret, host, port)
+          webhook_url: str = "", webhook_secret: str = "", wp_user: str = "", wp_app_password: str = "") -> None:
+    app = build(db, key, secret, host, port, wp_user, wp_app_password)
     if webhook_url:
         ensure_webhooks(app, webhook_url, webhook_secret)
     if seed:
@@ -57,12 +59,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--webhook-url", default="", help="send webhooks of the topics shopsync takes here (kept in "
                    "the shop's database; also POST /wp-json/wc/v3/webhooks as in WooCommerce)")
     p.add_argument("--webhook-secret", default="", help="the secret that signs them (webhooks.secret)")
+    p.add_argument("--wp-user", default="admin", help="the WordPress user image uploads authenticate as")
+    p.add_argument("--wp-app-password", default="", help="its application password (empty: no uploads)")
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO)
     serve(args.host, args.port, Path(args.db), args.key, args.secret, seed=args.seed,
-          webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
+          webhook_url=args.webhook_url, webhook_secret=args.webhook_secret, wp_user=args.wp_user,
+          wp_app_password=args.wp_app_password)
     return 0
 
 

@@ -83,6 +83,10 @@ class ShopStore:
             self.db.execute("INSERT OR REPLACE INTO blobs (id, data, type) VALUES (?, ?, ?)",
                             (media_id, data, content_type))
 
+    def delete_blob(self, media_id: int) -> None:
+        with self.lock:
+            self.db.execute("DELETE FROM blobs WHERE id = ?", (media_id,))
+
     def get_blob(self, media_id: int) -> tuple[bytes, str] | None:
         with self.lock:
             row = self.db.execute("SELECT data, type FROM blobs WHERE id = ?", (media_id,)).fetchone()

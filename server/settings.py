@@ -90,6 +90,13 @@ class ShopSettings:
     probe_interval_seconds: float = 0.5
     # Batches in flight at once (never two touching the same product).
     concurrency: int = 2
+    # How images reach the shop: "upload" (we send the bytes; the shop needs no route to us),
+    # "url" (the shop downloads them from webhooks.public_url), or "auto": upload when the
+    # shop takes uploads (WooCommerce: wp_user + wp_app_password set), else url.
+    image_mode: str = "auto"
+    # A WordPress user and its application password, for image uploads (WordPress media API).
+    wp_user: str = ""
+    wp_app_password: str = ""
     verify_tls: bool = True
     # Where the shop keeps a customer's tax id, and where we write pairing status.
     nip_meta_key: str = "_billing_nip"
@@ -191,7 +198,7 @@ class Settings:
 
 ALIASES = {"SHOPSYNC_TOKEN": ("auth", "token"), "SHOPSYNC_SPOOL": ("hooks", "spool")}
 SECRET_KEYS = {("auth", "token"), ("shop", "consumer_secret"), ("shop", "consumer_key"),
-               ("webhooks", "secret")}
+               ("shop", "wp_app_password"), ("webhooks", "secret")}
 
 
 def _coerce(section: str, key: str, raw: Any, target: Any) -> Any:
@@ -307,6 +314,8 @@ def validate(settings: Settings) -> None:
         value = getattr(getattr(settings, section), key)
         if not low <= value <= high:
             raise SettingsError(f"{section}.{key} must be between {low:g} and {high:g}, got {value!r}")
+    if settings.shop.image_mode not in ("auto", "upload", "url"):
+        raise SettingsError(f"shop.image_mode must be auto, upload or url, not {settings.shop.image_mode!r}")
     if settings.sync.removed_in_shop not in ("recreate", "report"):
         raise SettingsError(f"sync.removed_in_shop must be recreate or report, not {settings.sync.removed_in_shop!r}")
     unknown = set(settings.orders.status_map) - {"new", "partial", "realised", "cancelled"}

@@ -20,6 +20,7 @@ CAP_CUSTOMER_TAX_ID = "customer_tax_id"
 CAP_PAIRING_STATUS = "pairing_status"
 CAP_IMAGES = "images"
 CAP_ORDER_STATUS = "order_status"  # set an order's status and add notes to it
+CAP_IMAGE_UPLOAD = "image_upload"  # takes image bytes (the shop needs no route to us)
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,23 @@ class ShopProduct:
 
 
 @dataclass(frozen=True)
+class ImageRef:
+    """A main image for the shop: its bytes (shops that take uploads: nothing needs to reach us)
+    and/or a URL the shop downloads it from (shops that can reach the sync server)."""
+
+    filename: str
+    content_type: str
+    data: bytes = b""
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class ProductChange:
     """Create (shop_id None) or update a product; `fields` holds only what changes.
 
     Field names: name, price, description, category_path, published, stock, ean,
-    price_lists ({list code: price}); and, on a create only, image_url (the main
-    image, so a new product needs no second call; later changes go through
+    price_lists ({list code: price}); and, on a create only, image (an ImageRef: the
+    main image, so a new product needs no second call; later changes go through
     set_main_image, which keeps the rest of the gallery).
     """
 
@@ -68,8 +80,9 @@ class ItemResult:
     shop_id: int | None = None
     error: str = ""
     kind: str = ITEM_OK
-    image_error: str = ""  # the item was saved, but its image_url could not be taken
+    image_error: str = ""  # the item was saved, but its image could not be taken
     image_src: str = ""  # where the shop serves the product's main image now (its own copy)
+    image_media_id: int | None = None  # the shop's media record we uploaded for it (ours to delete later)
 
     @classmethod
     def failed(cls, key: str, error: str, kind: str = ITEM_REJECTED) -> "ItemResult":
@@ -203,8 +216,11 @@ class ShopClient(abc.ABC):
         """The id of the category at `path`, creating missing levels."""
 
     @abc.abstractmethod
-    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> str:
-        """Replace the main image with the one at `url` (None removes it); returns where the shop serves it now."""
+    def set_main_image(self, shop_id: int, image: ImageRef | None, name: str = "",
+                       discard_media: Sequence[int] = ()) -> ItemResult:
+        """Replace the main image (None removes it), keeping the rest of the gallery; `discard_media`
+        are media records we uploaded before for it, deleted from the shop's library once replaced.
+        Returns where the shop serves the image now (image_src) and the media record we made."""
 
     @abc.abstractmethod
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:

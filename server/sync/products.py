@@ -31,7 +31,7 @@ from server.sync.orders import order_progress_messages
 from server.sync.outcome import Outcome
 from server.sync.price_lists import contractor_prices, price_list_changes
 from shop_client.errors import ShopError
-from shop_client.interface import CAP_PRICE_LISTS, ITEM_GONE, ProductChange
+from shop_client.interface import CAP_IMAGE_UPLOAD, CAP_PRICE_LISTS, ITEM_GONE, ImageRef, ProductChange
 
 log = logging.getLogger(__name__)
 CONFLICT = "conflict"  # binding state key: why the shop's product is left alone, for a person
@@ -135,8 +135,9 @@ class ProductExport:
                                                                  if k not in unsupported})
             if change is not None and change.shop_id is None and s.state.get("image"):
                 # An image known at creation goes into the create itself: no second call per product.
-                url = image_url(ctx.public_url, s.erp_id, s.state["image"], s.state.get("image_type"))
-                change = ProductChange(change.sku, {**change.fields, "image_url": url}, None)
+                image = image_for_shop(ctx, s)
+                if image is not None:
+                    change = ProductChange(change.sku, {**change.fields, "image": image}, None)
             plans.append((i, s, fields, b, sku, change))
         changes = [p[5] for p in plans if p[5] is not None]
         try:
@@ -149,8 +150,9 @@ class ProductExport:
         for i, s, fields, b, sku, change in plans:
             shop_id = b.shop_id if b else None
             sent = dict(s.state)
-            if b is not None and "shop_images" in b.state:
-                sent["shop_images"] = b.state["shop_images"]
+            for kept in ("shop_images", "shop_media"):
+                if b is not None and kept in b.state:
+                    sent[kept] = b.state[kept]
             if change is not None:
                 res = next(results)
                 if res.kind == ITEM_GONE and shop_id is not None:
@@ -168,15 +170,18 @@ class ProductExport:
                     sent["image"] = sent["image_type"] = None
                 if res.image_src:
                     sent["shop_images"] = remember_image(b, res.image_src)
+                if res.image_media_id and change.fields.get("image") is not None and change.fields["image"].data:
+                    sent["shop_media"] = [res.image_media_id]  # uploaded by us: ours to delete when replaced
             if "image" in fields and shop_id is not None and change is not None and change.shop_id is None:
                 pass  # the create carried the image
             elif "image" in fields and shop_id is not None:
                 try:
-                    url = image_url(ctx.public_url, s.erp_id, s.state["image"], s.state.get("image_type")) \
-                        if s.state.get("image") else None
-                    src = ctx.shop.set_main_image(shop_id, url, name=sku)
-                    if src:
-                        sent["shop_images"] = remember_image(b, src)
+                    image = image_for_shop(ctx, s) if s.state.get("image") else None
+                    ours = b.state.get("shop_media", []) if b else []
+                    res = ctx.shop.set_main_image(shop_id, image, name=sku, discard_media=ours)
+                    if res.image_src:
+                        sent["shop_images"] = remember_image(b, res.image_src)
+                    sent["shop_media"] = [res.image_media_id] if res.image_media_id and image and image.data else []
                 except ShopError as exc:
                     # The product is up to date; keep the old image fields so the image is tried again.
                     sent["image"] = b.state.get("image") if b else None
@@ -207,6 +212,27 @@ def stock_drift(ctx: SyncContext, page: int = 1000) -> set[int]:
 def _pages(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
+
+
+def image_mode(ctx: SyncContext) -> str:
+    """"upload" or "url": shop.image_mode, with "auto" resolved by what the shop takes."""
+    mode = ctx.settings.shop.image_mode
+    if mode == "auto":
+        return "upload" if CAP_IMAGE_UPLOAD in ctx.shop.capabilities else "url"
+    return mode
+
+
+def image_for_shop(ctx: SyncContext, s: msg.ProductSnapshot) -> ImageRef | None:
+    """The product's main image as the shop takes it: its bytes (upload), or our image URL (pull)."""
+    name = f"{s.state.get('sku') or s.erp_id}"
+    ctype = s.state.get("image_type") or "application/octet-stream"
+    if image_mode(ctx) == "upload":
+        img = ctx.erp.get_image(s.erp_id)
+        if img is None:
+            return None  # deleted in the ERP since the snapshot: the next snapshot removes it
+        return ImageRef(filename=img.filename or name, content_type=img.content_type, data=img.data)
+    ext = image_url(ctx.public_url, s.erp_id, s.state["image"], ctype)
+    return ImageRef(filename=name, content_type=ctype, url=ext)
 
 
 def remember_image(b: Binding | None, src: str) -> list[str]:

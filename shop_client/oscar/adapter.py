@@ -28,8 +28,9 @@ from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.http import error_for
-from shop_client.interface import (CAP_IMAGES, ITEM_GONE, Address, CustomerPage, ItemResult, OrderPage, ProductChange,
-                                   ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
+from shop_client.interface import (CAP_IMAGES, ITEM_GONE, Address, CustomerPage, ImageRef, ItemResult, OrderPage,
+                                   ProductChange, ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine,
+                                   ShopProduct)
 
 log = logging.getLogger(__name__)
 SEPARATOR = " > "
@@ -188,8 +189,8 @@ class OscarShop(ShopClient):
         if "category_path" in f:
             path = SEPARATOR.join(p.strip() for p in f["category_path"] if p.strip())
             body["categories"] = [path] if path else []
-        if change.shop_id is None and f.get("image_url"):
-            body["images"] = [{"original": f["image_url"], "caption": change.sku, "display_order": 0}]
+        if change.shop_id is None and f.get("image") and f["image"].url:
+            body["images"] = [{"original": f["image"].url, "caption": change.sku, "display_order": 0}]
         record: dict[str, Any] = {}
         if "price" in f and f["price"] is not None:
             record["price"] = f"{Decimal(f['price']):.2f}"
@@ -242,14 +243,18 @@ class OscarShop(ShopClient):
                 results.append(ItemResult.failed(change.sku, str(exc)))
         return results
 
-    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> str:
+    def set_main_image(self, shop_id: int, image: ImageRef | None, name: str = "",
+                       discard_media: Sequence[int] = ()) -> ItemResult:
+        # Oscar downloads images from a URL (it takes no uploads through its API): image.url.
+        url = image.url if image is not None else None
         current = self._send("GET", f"/admin/products/{int(shop_id)}/").get("images") or []
         rest = [{"original": i["original"], "caption": i.get("caption", ""), "display_order": n + 1}
                 for n, i in enumerate(sorted(current, key=lambda i: i.get("display_order", 0))[1:])]
         images = ([{"original": url, "caption": name, "display_order": 0}] if url else []) + rest
         now = self._put(shop_id, {"images": images}).get("images") or []
         main = sorted(now, key=lambda i: i.get("display_order", 0))[:1]
-        return str(main[0].get("original") or "") if url and main else ""
+        return ItemResult(key=str(shop_id), shop_id=shop_id,
+                          image_src=str(main[0].get("original") or "") if url and main else "")
 
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         return fetch_limited(self.files, url, max_bytes)

@@ -21,10 +21,10 @@ import httpx
 
 from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
-from shop_client.errors import ShopError, ShopRejected, ShopTimeout, ShopUnavailable
+from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopTimeout, ShopUnavailable
 from shop_client.http import error_for
-from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGES, CAP_ORDER_STATUS, CAP_PAIRING_STATUS,
-                                   CAP_PRICE_LISTS,
+from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGE_UPLOAD, CAP_IMAGES, CAP_ORDER_STATUS,
+                                   CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ImageRef,
                                    ITEM_GONE, ITEM_REJECTED, ITEM_RETRYABLE,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
                                    ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
@@ -72,7 +72,8 @@ class WooCommerceShop(ShopClient):
                  verify_tls: bool = True, nip_meta_key: str = "_billing_nip",
                  pairing_meta_key: str = "_shopsync_pairing", price_list_meta_key: str = "_shopsync_prices",
                  customer_price_lists_meta_key: str = "_shopsync_price_lists",
-                 max_retry_after: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
+                 max_retry_after: float = 30.0, transport: httpx.BaseTransport | None = None,
+                 wp_user: str = "", wp_app_password: str = "") -> None:
         base = url.rstrip("/")
         if base.startswith("https://"):
             auth: httpx.Auth = httpx.BasicAuth(consumer_key, consumer_secret)
@@ -95,6 +96,16 @@ class WooCommerceShop(ShopClient):
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
             headers={"User-Agent": "shopsync/0.1", "Accept": "application/json"})
+        # Image uploads go to WordPress's media API, which WooCommerce keys do not open: a WordPress
+        # application password does (Basic auth; WordPress offers them over HTTPS, or on sites whose
+        # WP_ENVIRONMENT_TYPE is local).
+        self.media: httpx.Client | None = None
+        if wp_user and wp_app_password:
+            self.media = httpx.Client(base_url=base + "/wp-json/wp/v2", auth=httpx.BasicAuth(wp_user, wp_app_password),
+                                      verify=verify_tls, transport=transport,
+                                      timeout=httpx.Timeout(max(timeout, 30.0), connect=min(5.0, timeout)),
+                                      headers={"User-Agent": "shopsync/0.1", "Accept": "application/json"})
+            self.capabilities = self.capabilities | {CAP_IMAGE_UPLOAD}
         # Images are fetched from wherever the shop serves them, without our API keys.
         self.files = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), verify=verify_tls,
                                   transport=transport, follow_redirects=True)
@@ -104,22 +115,27 @@ class WooCommerceShop(ShopClient):
         return cls(shop.url, shop.consumer_key, shop.consumer_secret, timeout=shop.timeout_seconds,
                    verify_tls=shop.verify_tls, nip_meta_key=shop.nip_meta_key,
                    pairing_meta_key=shop.pairing_meta_key, price_list_meta_key=shop.price_list_meta_key,
-                   customer_price_lists_meta_key=shop.customer_price_lists_meta_key)
+                   customer_price_lists_meta_key=shop.customer_price_lists_meta_key,
+                   wp_user=shop.wp_user, wp_app_password=shop.wp_app_password)
 
     def close(self) -> None:
         self.http.close()
         self.files.close()
+        if self.media is not None:
+            self.media.close()
 
     # -- the wire ------------------------------------------------------------
     def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-              body: Any = None) -> httpx.Response:
+              body: Any = None, client: httpx.Client | None = None, raw: bytes | None = None,
+              headers: dict[str, str] | None = None) -> httpx.Response:
         """One request, with 429 waited out when the shop asks for a short pause."""
         waited = 0.0
+        http = client or self.http
+        if raw is None and body is not None:
+            raw, headers = json.dumps(body, default=str).encode(), {"Content-Type": "application/json"}
         while True:
             try:
-                resp = self.http.request(method, path, params=params,
-                                         content=None if body is None else json.dumps(body, default=str),
-                                         headers={"Content-Type": "application/json"} if body is not None else None)
+                resp = http.request(method, path, params=params, content=raw, headers=headers)
             except httpx.TimeoutException as exc:
                 raise ShopTimeout(f"shop did not answer {method} {path} in time ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
@@ -331,8 +347,8 @@ class WooCommerceShop(ShopClient):
         if "category_path" in f:
             path = _clean_path(f["category_path"])
             body["categories"] = [{"id": self._categories[path]}] if path else []
-        if f.get("image_url"):
-            body["images"] = [{"src": f["image_url"], "name": change.sku, "alt": change.sku}]
+        if f.get("image"):
+            body["images"] = [self._image_entry(f["image"], change.sku)]
         meta = []
         if "ean" in f:
             meta.append({"key": "_shopsync_ean", "value": f["ean"]})
@@ -352,7 +368,7 @@ class WooCommerceShop(ShopClient):
         without_image: list[int] = []
         for i, (change, answer) in enumerate(zip(changes, answers)):
             err = answer.get("error")
-            if err and err.get("code") == IMAGE_UPLOAD_ERROR and change.fields.get("image_url"):
+            if err and err.get("code") == IMAGE_UPLOAD_ERROR and change.fields.get("image"):
                 without_image.append(i)  # the shop could not fetch the image: save the product without it
                 results.append(ItemResult(key=change.sku))
                 continue
@@ -374,7 +390,7 @@ class WooCommerceShop(ShopClient):
                 for (i, _), res in zip(again, self.upsert_products([c for _, c in again])):
                     results[i] = res
         if without_image:
-            plain = [ProductChange(changes[i].sku, {k: v for k, v in changes[i].fields.items() if k != "image_url"},
+            plain = [ProductChange(changes[i].sku, {k: v for k, v in changes[i].fields.items() if k != "image"},
                                    changes[i].shop_id) for i in without_image]
             for i, res in zip(without_image, self.upsert_products(plain)):
                 error = answers[i].get("error") or {}
@@ -391,20 +407,51 @@ class WooCommerceShop(ShopClient):
                     ITEM_GONE if status == 404 or code.endswith("_invalid_id") else ITEM_REJECTED)
             return ItemResult.failed(key, f"{err.get('message', 'error')} ({code})", kind)
         images = answer.get("images") or []
-        return ItemResult(key=key, shop_id=int(answer["id"]), image_src=images[0].get("src", "") if images else "")
+        return ItemResult(key=key, shop_id=int(answer["id"]), image_src=images[0].get("src", "") if images else "",
+                          image_media_id=int(images[0]["id"]) if images and images[0].get("id") else None)
 
-    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> str:
-        images: list[dict[str, Any]] = []
-        if url:
-            current = self._send("GET", f"/products/{int(shop_id)}").json().get("images") or []
-            images = [{"src": url, "name": name, "alt": name}] + [{"id": i["id"]} for i in current[1:] if "id" in i]
-        else:
-            current = self._send("GET", f"/products/{int(shop_id)}").json().get("images") or []
-            images = [{"id": i["id"]} for i in current[1:] if "id" in i]
-        if not url and not current:
-            return ""  # nothing to remove
+    def _image_entry(self, image: ImageRef, name: str) -> dict[str, Any]:
+        """How a product refers to the image: an uploaded media record's id, or a URL to download."""
+        if image.data and self.media is not None:
+            return {"id": self.upload_media(image)}
+        if not image.url:
+            raise ShopRejected(f"image {image.filename}: no URL to give the shop and no uploads configured "
+                               "(shop.wp_user / shop.wp_app_password)")
+        return {"src": image.url, "name": name, "alt": name}
+
+    def upload_media(self, image: ImageRef) -> int:
+        """Upload bytes into WordPress's media library; returns the attachment id."""
+        assert self.media is not None
+        safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in image.filename) or "image"
+        resp = self._send("POST", "/media", client=self.media, raw=image.data,
+                          headers={"Content-Type": image.content_type,
+                                   "Content-Disposition": f'attachment; filename="{safe}"'})
+        return int(resp.json()["id"])
+
+    def delete_media(self, media_ids: Sequence[int]) -> None:
+        """Delete attachments we uploaded (replaced or removed images): no orphans in the library."""
+        if self.media is None:
+            return
+        for media_id in media_ids:
+            try:
+                self._send("DELETE", f"/media/{int(media_id)}", params={"force": "true"}, client=self.media)
+            except ShopNotFound:
+                pass  # already gone (a person deleted it)
+
+    def set_main_image(self, shop_id: int, image: ImageRef | None, name: str = "",
+                       discard_media: Sequence[int] = ()) -> ItemResult:
+        current = self._send("GET", f"/products/{int(shop_id)}").json().get("images") or []
+        rest = [{"id": i["id"]} for i in current[1:] if "id" in i]
+        if image is None and not current:
+            self.delete_media(discard_media)
+            return ItemResult(key=str(shop_id), shop_id=shop_id)  # nothing to remove
+        images = ([self._image_entry(image, name)] if image is not None else []) + rest
         now = self._send("PUT", f"/products/{int(shop_id)}", body={"images": images}).json().get("images") or []
-        return now[0].get("src", "") if url and now else ""
+        self.delete_media([m for m in discard_media if not now or m != now[0].get("id")])
+        if image is None or not now:
+            return ItemResult(key=str(shop_id), shop_id=shop_id)
+        return ItemResult(key=str(shop_id), shop_id=shop_id, image_src=now[0].get("src", ""),
+                          image_media_id=int(now[0]["id"]) if now[0].get("id") else None)
 
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         return fetch_limited(self.files, url, max_bytes)

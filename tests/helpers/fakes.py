@@ -11,9 +11,9 @@ import itertools
 from typing import Any, Iterator, Sequence
 
 from shop_client.errors import ShopError
-from shop_client.interface import (CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ITEM_GONE, ITEM_OK, CustomerPage,
-                                   ItemResult, OrderPage, ProductChange, ProductPage, ShopClient, ShopCustomer,
-                                   ShopOrder, ShopProduct)
+from shop_client.interface import (CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ITEM_GONE, ITEM_OK,
+                                   CustomerPage, ImageRef, ItemResult, OrderPage, ProductChange, ProductPage,
+                                   ShopClient, ShopCustomer, ShopOrder, ShopProduct)
 
 
 class FakeShop(ShopClient):
@@ -70,9 +70,9 @@ class FakeShop(ShopClient):
                 continue
             shop_id = c.shop_id or next(self._ids)
             record = self.products.setdefault(shop_id, {"sku": c.sku})
-            record.update({k: v for k, v in c.fields.items() if k != "image_url"})
+            record.update({k: v for k, v in c.fields.items() if k != "image"})
             src = ""
-            if c.fields.get("image_url"):
+            if c.fields.get("image"):
                 record["image"] = src = f"https://shop.example/uploads/{shop_id}.png"
             out.append(ItemResult(key=c.sku, shop_id=shop_id, kind=ITEM_OK, image_src=src))
         return out
@@ -80,11 +80,12 @@ class FakeShop(ShopClient):
     def ensure_category(self, path: Sequence[str]) -> int:
         return 1
 
-    def set_main_image(self, shop_id: int, url: str | None, name: str = "") -> str:
+    def set_main_image(self, shop_id: int, image: ImageRef | None, name: str = "",
+                       discard_media: Sequence[int] = ()) -> ItemResult:
         self._call("set_main_image")
-        src = f"https://shop.example/uploads/{shop_id}-{next(self._ids)}.png" if url else ""
+        src = f"https://shop.example/uploads/{shop_id}-{next(self._ids)}.png" if image else ""
         self.products[shop_id]["image"] = src
-        return src
+        return ItemResult(key=str(shop_id), shop_id=shop_id, image_src=src)
 
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         raise AssertionError("no downloads in these tests")

@@ -13,8 +13,11 @@ from tests.helpers.servers import ROOT, env_with, free_port, stop_process, wait_
 
 
 class DemoShopProcess:
+    WP_USER, WP_APP_PASSWORD = "admin", "abcd EFGH ijkl MNOP qrst UVWX"
+
     def __init__(self, tmp_path: Path, *, key: str = "ck_test", secret: str = "cs_test_secret_123",
-                 port: int | None = None, seed: bool = False) -> None:
+                 port: int | None = None, seed: bool = False, uploads: bool = False) -> None:
+        self.uploads = uploads  # give the sync the application password (image uploads)
         self.db = tmp_path / "shop.db"
         self.key, self.secret = key, secret
         self.port = port or free_port()
@@ -25,7 +28,8 @@ class DemoShopProcess:
 
     def start(self) -> "DemoShopProcess":
         args = [sys.executable, "-m", "demo_shop.server", "--port", str(self.port), "--db", str(self.db),
-                "--key", self.key, "--secret", self.secret]
+                "--key", self.key, "--secret", self.secret, "--wp-user", self.WP_USER,
+                "--wp-app-password", self.WP_APP_PASSWORD]
         if self.seed:
             args.append("--seed")
         with open(self.log, "ab") as log:
@@ -54,7 +58,10 @@ class DemoShopProcess:
     kind = "woocommerce"
 
     def settings(self) -> dict[str, Any]:
-        return {"kind": "woocommerce", "url": self.url, "consumer_key": self.key, "consumer_secret": self.secret}
+        out = {"kind": "woocommerce", "url": self.url, "consumer_key": self.key, "consumer_secret": self.secret}
+        if self.uploads:
+            out.update({"wp_user": self.WP_USER, "wp_app_password": self.WP_APP_PASSWORD})
+        return out
 
     def place_order(self, lines: list[tuple[str, int]], email: str = "klient@example.pl") -> str:
         """An order as the shop's checkout makes it (REST create: lines priced, stock reduced, webhook fired)."""

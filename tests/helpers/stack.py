@@ -46,7 +46,7 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
 
 class Stack:
     def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, shop_kind: str = "woocommerce",
-                 shop_process: Any = None, **settings: dict[str, Any]) -> None:
+                 shop_process: Any = None, uploads: bool = False, **settings: dict[str, Any]) -> None:
         self.tmp = tmp
         self.erp_db = init_sqlite_demo(tmp / "erp.db", product_count=products)
         dialect = make_dialect("sqlite", database=self.erp_db)
@@ -60,7 +60,7 @@ class Stack:
 
             self.shop = OscarShopProcess(tmp, template_db(Path(tempfile.gettempdir()) / "shopsync-oscar")).start()
         else:
-            self.shop = DemoShopProcess(tmp, seed=shop_seed).start()
+            self.shop = DemoShopProcess(tmp, seed=shop_seed, uploads=uploads).start()
         self.woo = self.shop.adapter()  # the shop's own client, for assertions (any kind of shop)
         self.grpc_port = free_port()
         self.http_port = free_port()

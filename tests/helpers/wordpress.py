@@ -135,7 +135,9 @@ def _build_template(base: Path) -> None:
         db.sql(f"CREATE DATABASE {TEMPLATE_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         env = site_env(tree, db.port, TEMPLATE_DB, "http://127.0.0.1:8080")
         _run(["php", str(HERE / "install.php"), "install"], env=env)
-        _run(["php", str(HERE / "install.php"), "configure", CONSUMER_KEY, CONSUMER_SECRET], env=env)
+        out = _run(["php", str(HERE / "install.php"), "configure", CONSUMER_KEY, CONSUMER_SECRET], env=env)
+        password = next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("app-password:"))
+        (work / "app-password.txt").write_text(password)
         db.sql("SET GLOBAL innodb_fast_shutdown=0")
     finally:
         db.stop()
@@ -160,6 +162,7 @@ class WordPressSite:
                 cache.mkdir(parents=True, exist_ok=True)
                 _build_template(self.base)
         self.tree = self.base / "wordpress"
+        self.app_password = (self.base / "app-password.txt").read_text().strip()
         datadir = session_dir / "mysql"
         shutil.copytree(self.base / "mysql", datadir)
         self.db = MariaDB(datadir).start()
@@ -178,8 +181,12 @@ class RealWooCommerceProcess:
 
     kind = "woocommerce"
 
-    def __init__(self, site: WordPressSite, tmp_path: Path, *, strict_urls: bool = False) -> None:
+    WP_USER = "admin"
+
+    def __init__(self, site: WordPressSite, tmp_path: Path, *, strict_urls: bool = False,
+                 image_uploads: bool = False) -> None:
         self.site = site
+        self.image_uploads = image_uploads  # give the sync the application password (image uploads)
         self.database = site.new_database()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -217,7 +224,10 @@ class RealWooCommerceProcess:
         self.proc = None
 
     def settings(self) -> dict[str, Any]:
-        return {"kind": "woocommerce", "url": self.url, "consumer_key": self.key, "consumer_secret": self.secret}
+        out = {"kind": "woocommerce", "url": self.url, "consumer_key": self.key, "consumer_secret": self.secret}
+        if self.image_uploads:
+            out.update({"wp_user": self.WP_USER, "wp_app_password": self.site.app_password})
+        return out
 
     def adapter(self, **kwargs: Any):
         from shop_client.woocommerce import WooCommerceShop

@@ -49,4 +49,8 @@ $wpdb->insert($wpdb->prefix . 'woocommerce_api_keys', [
     'consumer_secret' => $cs,
     'truncated_key' => substr($ck, -7),
 ]);
+// An application password of user 1, for image uploads through WordPress's media API
+// (offered over plain HTTP because WP_ENVIRONMENT_TYPE is local). Printed for the caller.
+[$app_password] = WP_Application_Passwords::create_new_application_password(1, ['name' => 'shopsync tests']);
+echo "app-password:" . $app_password . "\n";
 echo "configured\n";
