@@ -22,10 +22,12 @@ from server.settings import load_settings
 
 
 def _demo_secrets(path: Path) -> dict[str, str]:
-    if path.exists():
-        return json.loads(path.read_text())
+    values = json.loads(path.read_text()) if path.exists() else {}
+    if "wp_app_password" in values:
+        return values
     values = {"shop_key": "ck_" + secrets.token_hex(16), "shop_secret": "cs_" + secrets.token_hex(16),
-              "webhook_secret": secrets.token_urlsafe(24)}
+              "webhook_secret": secrets.token_urlsafe(24), **values,
+              "wp_app_password": " ".join(secrets.token_hex(2) for _ in range(6))}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
     if os.name != "nt":
@@ -43,8 +45,10 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     base = load_settings(getattr(args, "config", None))
     demo_dir = base.path("var/demo")
     keys = _demo_secrets(demo_dir / "secrets.json")
-    settings = load_for_command(args, shop={"consumer_key": keys["shop_key"], "consumer_secret": keys["shop_secret"]},
-                     webhooks={"secret": keys["webhook_secret"]})
+    # The demo shows both ways in: webhooks (fast), and outbound-only polling and image uploads.
+    settings = load_for_command(args, shop={"consumer_key": keys["shop_key"], "consumer_secret": keys["shop_secret"],
+                                            "wp_user": "admin", "wp_app_password": keys["wp_app_password"]},
+                                webhooks={"secret": keys["webhook_secret"], "enabled": True})
     erp_db = settings.path(settings.erp.database)
     if settings.erp.dialect == "sqlite" and not erp_db.exists():
         print(f"creating the demo ERP company database {erp_db} ...", flush=True)
@@ -59,7 +63,8 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
         shop = subprocess.Popen([sys.executable, "-m", "demo_shop.server", "--host", shop_host, "--port",
                                  shop_port or "80", "--db", str(shop_db), "--key", keys["shop_key"], "--secret",
                                  keys["shop_secret"], "--seed", "--webhook-url", webhook_url,
-                                 "--webhook-secret", keys["webhook_secret"]],
+                                 "--webhook-secret", keys["webhook_secret"], "--wp-user", "admin",
+                                 "--wp-app-password", keys["wp_app_password"]],
                                 stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 30

@@ -225,10 +225,18 @@ class Runtime:
         from server.webhooks import HttpService, WebhookApp
 
         s = self.settings
-        app = WebhookApp(self.store, self.ctx.erp, s.webhooks.secret, s.webhooks.max_body_bytes)
-        self.http = HttpService(app, s.webhooks.address)
-        self.http.start()
-        log.info("webhooks and images on http://%s (port %d)", s.webhooks.address, self.http.port)
+        images_by_url = products.image_mode(self.ctx) == "url"
+        if s.webhooks.enabled or images_by_url:
+            app = WebhookApp(self.store, self.ctx.erp, s.webhooks.secret, s.webhooks.max_body_bytes,
+                             webhooks=s.webhooks.enabled)
+            self.http = HttpService(app, s.webhooks.address)
+            self.http.start()
+            log.info("%s on http://%s (port %d)", " and ".join(
+                w for w, on in (("webhooks", s.webhooks.enabled), ("image URLs", images_by_url)) if on),
+                s.webhooks.address, self.http.port)
+        else:
+            log.info("outbound only: nothing listens for the shop (orders polled every %g s, images uploaded)",
+                     s.orders.poll_interval_seconds)
         if not s.sync.workers:
             return
         batch = s.queue.batch_size

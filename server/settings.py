@@ -112,6 +112,10 @@ class ShopSettings:
 
 @dataclass(frozen=True)
 class WebhookSettings:
+    # Take shop webhooks (an optional accelerator: orders and customers are polled anyway,
+    # and the shop usually cannot reach the office). Off: nothing listens for the shop,
+    # unless images go by URL (shop.image_mode), which the shop then downloads from here.
+    enabled: bool = False
     # HTTP address for shop webhooks and the image URLs the shop downloads.
     address: str = "127.0.0.1:8765"
     secret: str = ""
@@ -123,7 +127,9 @@ class WebhookSettings:
 @dataclass(frozen=True)
 class OrderSettings:
     statuses: tuple[str, ...] = ("processing", "on-hold")
-    poll_interval_seconds: float = 60.0
+    # Orders new or changed since the last poll (one modified_after page each time): the
+    # outbound-only way in, webhooks or not.
+    poll_interval_seconds: float = 5.0
     # fixed | nbp
     rate_source: str = "fixed"
     fixed_rates: Mapping[str, float] = field(default_factory=dict)

@@ -89,7 +89,9 @@ def inbox_item(topic: str, resource: dict[str, Any]) -> msg.QueueMessage | None:
 
 
 class WebhookApp:
-    def __init__(self, store: QueueStore, erp: ErpReader | None, secret: str, max_body_bytes: int) -> None:
+    def __init__(self, store: QueueStore, erp: ErpReader | None, secret: str, max_body_bytes: int, *,
+                 webhooks: bool = True) -> None:
+        self.webhooks_on = webhooks
         self.store = store
         self.erp = erp
         self.secret = secret
@@ -103,6 +105,8 @@ class WebhookApp:
             if path.startswith("/images/") and method in ("GET", "HEAD"):
                 return self.image(path, start_response)
             if path == "/webhooks/woocommerce" and method == "POST":
+                if not self.webhooks_on:
+                    return _text(start_response, 404, "webhooks are off here (webhooks.enabled = false)")
                 return self.webhook(environ, start_response)
             return _text(start_response, 404, "not found")
         except Exception:  # noqa: BLE001 - a request must never take the server down

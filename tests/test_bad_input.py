@@ -43,8 +43,8 @@ def server(tmp_path_factory):
     db = init_sqlite_demo(tmp / "erp.db", product_count=20)
     s = Settings(base_dir=str(tmp)).replace(
         grpc={"address": "127.0.0.1:0", "max_message_bytes": 64 * 1024},
-        queue={"database": f"sqlite:///{tmp / 'q.db'}"}, webhooks={"address": "127.0.0.1:0", "secret": SECRET,
-                                                                   "max_body_bytes": 64 * 1024},
+        queue={"database": f"sqlite:///{tmp / 'q.db'}"},
+        webhooks={"enabled": True, "address": "127.0.0.1:0", "secret": SECRET, "max_body_bytes": 64 * 1024},
         erp={"database": str(db)}, shop={"url": "http://127.0.0.1:9", "timeout_seconds": 1},
         sync={"workers": False})
     srv, port = create_server(s)

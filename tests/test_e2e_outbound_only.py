@@ -17,7 +17,7 @@ from tests.test_e2e_erp_to_shop import PNG, make_png
 
 OUTBOUND_ONLY = {"orders": {"poll_interval_seconds": 1}, "sync": {"customer_pass_interval_seconds": 1},
                  # an address nothing can reach: any image the shop had to fetch would fail
-                 "webhooks": {"public_url": "http://192.0.2.1:9"}}
+                 "webhooks": {"enabled": False, "public_url": "http://192.0.2.1:9"}}
 
 
 @pytest.fixture(params=["woocommerce", pytest.param("real_woocommerce", marks=pytest.mark.real_woocommerce)])
@@ -42,6 +42,10 @@ def media_library(stack: Stack) -> list[dict]:
 
 
 def test_images_orders_and_pairing_with_no_route_into_the_office(stack):
+    import socket
+
+    with socket.socket() as probe:  # nothing of ours listens for the shop
+        assert probe.connect_ex(("127.0.0.1", stack.http_port)) != 0
     pid = [p for p in range(1, 31) if stack.erp.get_product(p).marked][0]
     code = stack.erp.get_product(pid).code
     base = len(media_library(stack))  # WooCommerce's own placeholder image, on the real shop

@@ -73,7 +73,7 @@ class Stack:
                       "backoff_max_seconds": 1.0, "max_attempts": 50, "lease_seconds": 30},
             "erp": {"dialect": "sqlite", "database": str(self.erp_db), "warehouses": [1, 2]},
             "shop": {**self.shop.settings(), "timeout_seconds": 5 if shop_kind == "woocommerce" else 60},
-            "webhooks": {"address": f"127.0.0.1:{self.http_port}", "secret": WEBHOOK_SECRET},
+            "webhooks": {"enabled": True, "address": f"127.0.0.1:{self.http_port}", "secret": WEBHOOK_SECRET},
             "orders": {"poll_interval_seconds": 0, "fixed_rates": {"EUR": 4.25}},
             "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0,
                      "reconcile_interval_seconds": 0},
