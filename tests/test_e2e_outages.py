@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.conftest import WOOCOMMERCE_KINDS, make_stack
 from tests.helpers.servers import bin_path, env_with
 from tests.helpers.stack import Stack, wait_until
 
@@ -19,8 +20,17 @@ def stack(tmp_path):
     s.close()
 
 
+@pytest.fixture(params=WOOCOMMERCE_KINDS)
+def any_stack(request, tmp_path):
+    """The local shop and the real WooCommerce (stopped and started again on the same port)."""
+    s = make_stack(request, tmp_path, products=120).start_server()
+    yield s
+    s.close()
+
+
 @pytest.mark.slow
-def test_shop_down_1000_events_then_back_shop_equals_erp(stack):
+def test_shop_down_1000_events_then_back_shop_equals_erp(any_stack):
+    stack = any_stack
     marked = [pid for pid in range(1, 121) if stack.erp.get_products([pid])[pid].marked][:40]
     for pid in marked[:20]:
         stack.act(stack.sim.save_item(pid))
