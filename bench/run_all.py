@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import platform
+import random
 import sqlite3
 import statistics
 import subprocess
@@ -374,6 +375,99 @@ def bench_import(tmp: Path, count: int) -> None:
         stack.close()
 
 
+# -- 6. reconciliation against the shop's real state --------------------------------------------
+def bench_reconcile(tmp: Path, count: int, drift: float) -> None:
+    """`count` products bound and equal; `drift` of them changed in the shop behind our back; one
+    reconciliation pass (timed, peak RSS) finds exactly those, and after delivery a second finds nothing."""
+    import grpc
+
+    from demo_shop.store import ShopStore, now_gmt
+    from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+    stack = Stack(tmp, products=0, auth={"token": ""}, queue={"batch_size": 100})
+    try:
+        stack.shop.stop()
+        store = ShopStore(stack.shop.db)
+        cat = store.insert("categories", {"name": "Rec", "slug": "rec", "parent": 0, "description": ""})
+        with store.lock:
+            store.db.execute("BEGIN")
+            for i in range(count):
+                store.insert("products", {
+                    "name": f"Produkt {i}", "type": "simple", "status": "publish", "sku": f"REC-{i:06d}",
+                    "regular_price": "10.00", "price": "10.00", "description": "opis", "manage_stock": True,
+                    "stock_quantity": 0, "categories": [{"id": cat["id"], "name": "Rec", "slug": "rec"}],
+                    "images": [], "meta_data": [], "date_modified_gmt": now_gmt()}, f"REC-{i:06d}")
+            store.db.execute("COMMIT")
+        store.close()
+        stack.shop.start()
+        stack.start_server()
+        with grpc.insecure_channel(stack.address) as ch:
+            stub = sync_pb2_grpc.SyncServiceStub(ch)
+            list(stub.ImportCatalog(sync_pb2.ImportCatalogRequest(), timeout=3600))
+            first = list(stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600))[-1]
+            wait_until(stack.queues_empty, timeout=600, message="equal to begin with")
+            api = stack.shop_api()
+            ids = [p["id"] for p in api.get("/products", params={"per_page": 100, "orderby": "id",
+                                                                 "order": "asc"}).json()]
+            changed = int(count * drift)
+            for start in range(0, changed, 100):  # people edit stock in the shop
+                api.post("/products/batch", json={"update": [{"id": ids[0] + n, "stock_quantity": 777}
+                                                             for n in range(start, min(changed, start + 100))]})
+            api.close()
+            peak = 0
+            start = time.perf_counter()
+            last = None
+            for progress in stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600):
+                peak = max(peak, _hwm_kb(stack.server.pid))
+                last = progress
+            elapsed = time.perf_counter() - start
+            wait_until(stack.queues_empty, timeout=600, message="corrections delivered")
+            again = list(stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600))[-1]
+        assert first.done and last is not None and dict(last.corrections) == {"stock": changed}, last
+        assert dict(again.corrections) == {}, again
+        record(f"reconciliation of {count} products with {drift:.0%} drift ({changed} corrected), local shop",
+               elapsed, "s", aim="aim: < 60 s, a second pass corrects nothing", met=elapsed < 60)
+        record(f"reconciliation of {count} products, server peak RSS", max(peak, _hwm_kb(stack.server.pid)) / 1024,
+               "MB")
+    finally:
+        stack.close()
+
+
+# -- 7. an order from the shop to the ERP ----------------------------------------------------------
+def bench_order_latency(tmp: Path, orders: int) -> None:
+    """Time from an order's creation in the shop to its ERP order: by polling only (default interval),
+    and with webhooks (the local shop delivers them at once)."""
+    for mode in ("polling", "webhooks"):
+        d = tmp / mode
+        d.mkdir()
+        webhooks = mode == "webhooks"
+        stack = Stack(d, products=20, auth={"token": ""},
+                      orders={"poll_interval_seconds": 0 if webhooks else 5.0},
+                      webhooks={"enabled": webhooks}).start_server()
+        try:
+            if webhooks:
+                stack.register_webhooks()
+            code = stack.erp.get_product(1).code
+            stack.act(stack.sim.save_item(1))
+            stack.act(stack.sim.approve_pz(1, 1000))
+            wait_until(lambda: stack.shop_product(code), timeout=60, message="product in the shop")  # noqa: B023
+            times = []
+            rng = random.Random(5)
+            for n in range(orders):
+                start = time.perf_counter()
+                number = stack.shop.place_order([(code, 1)], email=f"lat{n}@example.pl")
+                wait_until(lambda: stack.erp.find_order_by_shop_number(number),  # noqa: B023
+                           timeout=120, interval=0.02, message="order in the ERP")
+                times.append(time.perf_counter() - start)
+                time.sleep(rng.uniform(0, 5.0))  # orders arrive at any moment of the poll cycle
+            p95 = pct(times, 95)
+            aim, met = ("aim: p95 < 2 s", p95 < 2) if webhooks else ("aim: p95 < 10 s (5 s poll)", p95 < 10)
+            record(f"order in the shop -> ERP order, {mode}, median of {orders}", statistics.median(times), "s")
+            record(f"order in the shop -> ERP order, {mode}, p95 of {orders}", p95, "s", aim=aim, met=met)
+        finally:
+            stack.close()
+
+
 def _hwm_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -386,7 +480,7 @@ def _hwm_kb(pid: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,import,realwoo")
+    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,import,reconcile,realwoo")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -401,6 +495,8 @@ def main() -> int:
         ("latency", lambda d: bench_latency(d, 50, 5 if q else 20)),
         ("import", lambda d: (bench_import(d, 1000 if q else 10_000),
                               None if q else bench_import(Path(tempfile.mkdtemp(dir=d)), 100_000))),
+        ("orders", lambda d: bench_order_latency(d, 6 if q else 20)),
+        ("reconcile", lambda d: bench_reconcile(d, 1000 if q else 10_000, 0.01)),
         ("realwoo", lambda d: bench_real_woocommerce(d, 100 if q else 1000, 10, record, reference_put)),
     ]
     with tempfile.TemporaryDirectory(prefix="shopsync-bench-") as tmp:
