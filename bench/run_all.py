@@ -334,25 +334,11 @@ def bench_latency(tmp: Path, rate: float, seconds: float) -> None:
 def bench_import(tmp: Path, count: int) -> None:
     import grpc
 
-    from demo_shop.store import ShopStore, now_gmt
     from shopsync.v1 import sync_pb2, sync_pb2_grpc
 
     stack = Stack(tmp, products=0, auth={"token": ""}, sync={"workers": False})
     try:
-        stack.shop.stop()
-        store = ShopStore(stack.shop.db)  # seed the shop's own storage directly: fast and exact
-        cat = store.insert("categories", {"name": "Import", "slug": "import", "parent": 0, "description": ""})
-        with store.lock:
-            store.db.execute("BEGIN")
-            for i in range(count):
-                store.insert("products", {
-                    "name": f"Produkt importowany {i}", "type": "simple", "status": "publish", "sku": f"IMP-{i:06d}",
-                    "regular_price": "10.00", "price": "10.00", "description": "opis", "manage_stock": True,
-                    "stock_quantity": 5, "categories": [{"id": cat["id"], "name": "Import", "slug": "import"}],
-                    "images": [], "meta_data": [], "date_modified_gmt": now_gmt()}, f"IMP-{i:06d}")
-            store.db.execute("COMMIT")
-        store.close()
-        stack.shop.start()
+        _seed_local_shop(stack, count, "IMP", stock=5)
         stack.start_server()
         start = time.perf_counter()
         peak = 0
@@ -381,25 +367,11 @@ def bench_reconcile(tmp: Path, count: int, drift: float) -> None:
     reconciliation pass (timed, peak RSS) finds exactly those, and after delivery a second finds nothing."""
     import grpc
 
-    from demo_shop.store import ShopStore, now_gmt
     from shopsync.v1 import sync_pb2, sync_pb2_grpc
 
     stack = Stack(tmp, products=0, auth={"token": ""}, queue={"batch_size": 100})
     try:
-        stack.shop.stop()
-        store = ShopStore(stack.shop.db)
-        cat = store.insert("categories", {"name": "Rec", "slug": "rec", "parent": 0, "description": ""})
-        with store.lock:
-            store.db.execute("BEGIN")
-            for i in range(count):
-                store.insert("products", {
-                    "name": f"Produkt {i}", "type": "simple", "status": "publish", "sku": f"REC-{i:06d}",
-                    "regular_price": "10.00", "price": "10.00", "description": "opis", "manage_stock": True,
-                    "stock_quantity": 0, "categories": [{"id": cat["id"], "name": "Rec", "slug": "rec"}],
-                    "images": [], "meta_data": [], "date_modified_gmt": now_gmt()}, f"REC-{i:06d}")
-            store.db.execute("COMMIT")
-        store.close()
-        stack.shop.start()
+        _seed_local_shop(stack, count, "REC", stock=0)
         stack.start_server()
         with grpc.insecure_channel(stack.address) as ch:
             stub = sync_pb2_grpc.SyncServiceStub(ch)
@@ -466,6 +438,27 @@ def bench_order_latency(tmp: Path, orders: int) -> None:
             record(f"order in the shop -> ERP order, {mode}, p95 of {orders}", p95, "s", aim=aim, met=met)
         finally:
             stack.close()
+
+
+def _seed_local_shop(stack: Stack, count: int, prefix: str, stock: int) -> None:
+    """`count` products straight into the local shop's storage (fast and exact), shop restarted."""
+    from demo_shop.store import ShopStore, now_gmt
+
+    stack.shop.stop()
+    store = ShopStore(stack.shop.db)
+    cat = store.insert("categories", {"name": prefix, "slug": prefix.lower(), "parent": 0, "description": ""})
+    with store.lock:
+        store.db.execute("BEGIN")
+        for i in range(count):
+            sku = f"{prefix}-{i:06d}"
+            store.insert("products", {
+                "name": f"Produkt {i}", "type": "simple", "status": "publish", "sku": sku, "regular_price": "10.00",
+                "price": "10.00", "description": "opis", "manage_stock": True, "stock_quantity": stock,
+                "categories": [{"id": cat["id"], "name": prefix, "slug": prefix.lower()}], "images": [],
+                "meta_data": [], "date_modified_gmt": now_gmt()}, sku)
+        store.db.execute("COMMIT")
+    store.close()
+    stack.shop.start()
 
 
 def _hwm_kb(pid: int) -> int:
