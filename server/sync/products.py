@@ -172,9 +172,8 @@ class ProductExport:
                     sent["shop_images"] = remember_image(b, res.image_src)
                 if res.image_media_id and change.fields.get("image") is not None and change.fields["image"].data:
                     sent["shop_media"] = [res.image_media_id]  # uploaded by us: ours to delete when replaced
-            if "image" in fields and shop_id is not None and change is not None and change.shop_id is None:
-                pass  # the create carried the image
-            elif "image" in fields and shop_id is not None:
+            created_now = change is not None and change.shop_id is None  # the create carried the image
+            if "image" in fields and shop_id is not None and not created_now:
                 try:
                     image = image_for_shop(ctx, s) if s.state.get("image") else None
                     ours = b.state.get("shop_media", []) if b else []
@@ -199,7 +198,7 @@ def stock_drift(ctx: SyncContext, page: int = 1000) -> set[int]:
     """Products the shop has whose ERP commercial stock differs from what the shop was last sent
     (one stock read per page of bound products: cheap, unlike a whole catch-up)."""
     out: set[int] = set()
-    for ids in _pages(_all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), page), page):
+    for ids in in_pages(all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), page), page):
         bound = ctx.binder.many("product", ids)
         stock = ctx.erp.commercial_stock(ids)
         for pid, b in bound.items():
@@ -209,7 +208,7 @@ def stock_drift(ctx: SyncContext, page: int = 1000) -> set[int]:
     return out
 
 
-def _pages(ids: list[int], size: int) -> Iterator[list[int]]:
+def in_pages(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
@@ -247,7 +246,7 @@ def _filled(outcomes: list[Outcome | None]) -> list[Outcome]:
 
 
 # -- catch-up ------------------------------------------------------------------------
-def _all_ids(fetch: Any, page: int) -> list[int]:
+def all_ids(fetch: Any, page: int) -> list[int]:
     ids, after = [], 0
     while chunk := fetch(after, page):
         ids += chunk
@@ -268,8 +267,8 @@ def catch_up_pass(ctx: SyncContext, page: int = 500) -> Iterator[dict[str, Any]]
     so they get hidden. Yields progress after each page ({checked, queued, total,
     done}); the last has done = True.
     """
-    marked = _all_ids(lambda after, n: ctx.erp.marked_product_ids(after_id=after, limit=n), page)
-    bound = _all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), page)
+    marked = all_ids(lambda after, n: ctx.erp.marked_product_ids(after_id=after, limit=n), page)
+    bound = all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), page)
     ids = sorted(set(marked) | set(bound))
     queued = 0
     for start in range(0, len(ids), page):
@@ -285,7 +284,7 @@ def catch_up_pass(ctx: SyncContext, page: int = 500) -> Iterator[dict[str, Any]]
         queued += len(items)
         ctx.binder.save([binding])
     # The shop's orders: whatever the ERP did to them since (a missed hook is caught here).
-    orders = _all_ids(lambda after, n: ctx.binder.ids("order", after_erp_id=after, limit=n), page)
+    orders = all_ids(lambda after, n: ctx.binder.ids("order", after_erp_id=after, limit=n), page)
     for start in range(0, len(orders), page):
         progress = order_progress_messages(ctx, orders[start:start + page], only_changed=True)
         msg.enqueue(ctx.store, progress)

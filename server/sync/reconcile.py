@@ -24,7 +24,7 @@ from typing import Any, Iterator
 from server.sync import messages as msg
 from server.sync.binder import Binding
 from server.sync.context import SyncContext
-from server.sync.products import CONFLICT, _all_ids, _pages, product_snapshots
+from server.sync.products import CONFLICT, all_ids, in_pages, product_snapshots
 from shop_client.errors import ShopNotFound
 from shop_client.interface import ShopProduct
 
@@ -107,7 +107,7 @@ def _removed_in_shop(ctx: SyncContext, listed: set[int], conflicts: list[str]) -
     """Bound products the shop no longer lists: deleted or trashed there by a person."""
     out: Counter[str] = Counter()
     recreate = ctx.settings.sync.removed_in_shop == "recreate"
-    for ids in _pages(_all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), 500), 500):
+    for ids in in_pages(all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), 500), 500):
         bound = ctx.binder.many("product", ids)
         gone = {pid: b for pid, b in bound.items() if b.shop_id is not None and b.shop_id not in listed}
         if not gone:
