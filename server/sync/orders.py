@@ -237,8 +237,10 @@ def poll_orders(ctx: SyncContext) -> int:
     """Queue orders new or changed since the last poll.
 
     The window overlaps the last one by a minute (clocks and commits are not
-    exact); each (order, modification time) is queued once, so the overlap does
-    not bring the same orders back on every poll.
+    exact); each (order, modification time, status) is queued once, so the overlap
+    does not bring the same orders back on every poll. The status is part of it:
+    WooCommerce stamps modification times to the second, and an order created and
+    cancelled within one second must still be seen cancelled.
     """
     cursor = ctx.binder.cursor("orders.modified_after")
     since = dt.datetime.fromisoformat(cursor) - dt.timedelta(minutes=1) if cursor else None
@@ -247,13 +249,15 @@ def poll_orders(ctx: SyncContext) -> int:
     statuses = [*ctx.settings.orders.statuses, *ctx.settings.orders.cancel_statuses]
     for page in ctx.shop.iter_orders(since, statuses):
         seen = ctx.binder.many("order_polled", [o.id for o in page.items])
-        fresh = [o for o in page.items if o.id not in seen or seen[o.id].state.get("modified") != o.modified]
+        fresh = [o for o in page.items if o.id not in seen
+                 or (seen[o.id].state.get("modified"), seen[o.id].state.get("status")) != (o.modified, o.status)]
         for o in page.items:
             if o.modified and (not newest or _utc_iso(o.modified) > newest):
                 newest = _utc_iso(o.modified)
         if fresh:
             msg.enqueue(ctx.store, [msg.ShopOrderChanged(o.id, "poll") for o in fresh])
-            ctx.binder.save([Binding("order_polled", o.id, None, {"modified": o.modified}, 0) for o in fresh])
+            ctx.binder.save([Binding("order_polled", o.id, None, {"modified": o.modified, "status": o.status}, 0)
+                             for o in fresh])
             count += len(fresh)
     if newest and newest != cursor:
         ctx.binder.set_cursor("orders.modified_after", newest)
