@@ -191,6 +191,8 @@ class ShopApp:
         self.store = store
         self.key = consumer_key
         self.secret = consumer_secret
+        self.trashed: set[int] = {int(r[0]) for r in store.db.execute(
+            "SELECT id FROM products WHERE json_extract(body, '$.status') = 'trash'").fetchall()}
         # WordPress's media API (uploads) opens to a user's application password, not to the REST keys.
         self.wp_user, self.wp_app_password = wp_user, wp_app_password
         self.public_url = public_url.rstrip("/")
@@ -426,8 +428,9 @@ class ShopApp:
             statuses = params["status"].split(",")
             where.append(f"json_extract(body, '$.status') IN ({','.join('?' * len(statuses))})")
             args += statuses
-        else:  # as WooCommerce: "any" status means any but the trash
-            where.append("json_extract(body, '$.status') != 'trash'")
+        elif self.trashed:  # as WooCommerce: "any" status means any but the trash
+            where.append(f"id NOT IN ({','.join('?' * len(self.trashed))})")
+            args += sorted(self.trashed)
         if params.get("include"):
             ids = [int(i) for i in params["include"].split(",") if i.strip().isdigit()]
             where.append(f"id IN ({','.join('?' * len(ids)) or 'NULL'})")
@@ -561,16 +564,26 @@ class ShopApp:
             product = self._load_product(pid)
             self._apply_product(product, body or {})
             self.store.save("products", product, product.get("sku") or None)
+            self._note_trash(product)
         self.webhooks.fire("product.updated", product)
         return product
+
+    def _note_trash(self, product: dict[str, Any]) -> None:
+        """Keep the set of trashed ids (lists leave them out) without scanning every product's JSON."""
+        if product.get("status") == "trash":
+            self.trashed.add(int(product["id"]))
+        else:
+            self.trashed.discard(int(product["id"]))
 
     def delete_product(self, params: dict[str, str], body: Any, pid: str) -> Any:
         product = self._load_product(pid)
         if params.get("force") in ("true", "1"):
             self.store.delete("products", int(pid))
+            self.trashed.discard(int(pid))
         else:
             product["status"] = "trash"
             self.store.save("products", product, product.get("sku") or None)
+            self._note_trash(product)
         return product
 
     def _batch(self, body: Any, create: Callable[[dict[str, Any]], Any],
