@@ -90,6 +90,10 @@ def test_a_status_a_person_set_later_is_kept(stack):
                message="second WZ note")
     wait_until(stack.queues_empty, timeout=30, message="drained")
     assert shop_status(stack, shop_id) == "on-hold", "a person's later status is not overwritten"
+    stack.act(stack.sim.issue_invoice(zo))  # and it stays theirs at the next change too
+    wait_until(lambda: any(n["customer_note"] for n in notes_of(stack, shop_id)), timeout=30, message="invoice")
+    wait_until(stack.queues_empty, timeout=30, message="drained")
+    assert shop_status(stack, shop_id) == "on-hold"
 
 
 def test_a_pz_of_many_lines_is_one_hook(stack):

@@ -379,9 +379,10 @@ class OrderProgressExport:
         # The shop status as we last saw it (at import, or when we last looked): a different one
         # now was set in the shop since, by a person, and is theirs to keep.
         seen = current = ctx.shop.get_order(m.shop_order_id).status
+        # Once a person has set the status, it stays theirs (not only until we look again).
+        person = bool(sent.get("person")) or sent.get("seen") not in (None, current)
         if target and target != current:
-            person_moved = sent.get("seen") not in (None, current)
-            if person_moved and not o.overwrite_shop_status:
+            if person and not o.overwrite_shop_status:
                 log.info("shop order %s is %r, set in the shop; not changed to %r (orders.overwrite_shop_status)",
                          m.shop_order_id, current, target)
             else:
@@ -396,6 +397,8 @@ class OrderProgressExport:
                 done_notes.append(key)
                 # Remember each note at once: a failure further on must not write it twice.
                 ctx.binder.save([Binding("order_progress", m.erp_order_id, m.shop_order_id,
-                                         {"status": status, "notes": done_notes, "seen": seen, "erp": None}, 0)])
+                                         {"status": status, "notes": done_notes, "seen": seen, "person": person,
+                                          "erp": None}, 0)])
         ctx.binder.save([Binding("order_progress", m.erp_order_id, m.shop_order_id,
-                                 {"status": status, "notes": done_notes, "seen": seen, "erp": m.state}, 0)])
+                                 {"status": status, "notes": done_notes, "seen": seen, "person": person,
+                                  "erp": m.state}, 0)])
