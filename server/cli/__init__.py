@@ -9,6 +9,8 @@
     shopsync customers list|pair|unpair|run-pairing
     shopsync queue stats|dead-letters|retry|discard
     shopsync catch-up                      compare the ERP with what the shop was sent, queue differences
+    shopsync reconcile                     compare what the shop really holds with the ERP, correct it
+    shopsync hooks last                    the last event of each kind the ERP's hooks sent
 
 Exit codes: 0 done; 1 the command failed (one line on stderr says why);
 2 bad arguments or settings; 130 interrupted.
