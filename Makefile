@@ -12,12 +12,13 @@ APT_PACKAGES += php-cli php-mysql php-xml php-mbstring php-curl php-gd php-intl 
 run: setup
 	$(VENV)/bin/shopsync run-demo
 
+# Tests run on every core (pytest-xdist); each worker starts its own services.
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 # Under a minute: everything but the real WooCommerce and Oscar sites, PostgreSQL and the long fault runs.
 test-fast: setup
-	$(PY) -m pytest -q -m "not real_woocommerce and not slow" -k "not oscar and not postgres" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n auto -m "not real_woocommerce and not slow" -k "not oscar and not postgres" $(PYTEST_ARGS)
 
 setup: system-deps $(STAMP)
 
