@@ -187,6 +187,9 @@ class HttpService:
         # Close the sockets from the server's own loop thread (closing them from here
         # would pull them from under its select), then let the loop end.
         server = self.server
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
+        except OSError:
+            pass  # the loop has closed its trigger already: it is ending by itself
         self.thread.join(5)
         server.task_dispatcher.shutdown()  # type: ignore[union-attr]

@@ -11,12 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from erp_hooks import oslock
 from tests.helpers.servers import ROOT, free_port, stop_process, wait_port
 
 VENV = ROOT / ".venv-oscar"
@@ -33,14 +35,19 @@ def _python() -> Path:
 
 
 def ensure_venv() -> Path:
-    """Create .venv-oscar with the pinned versions (once; later runs reuse it)."""
+    """Create .venv-oscar with the pinned versions (once; later runs reuse it). Test workers running
+    side by side (pytest-xdist) take turns through an OS file lock: one builds, the others wait."""
     stamp = VENV / ".pins"
-    if stamp.exists() and stamp.read_text() == "\n".join(PINS):
+    fd = oslock.acquire(ROOT / ".venv-oscar.lock", wait_seconds=900)
+    try:
+        if stamp.exists() and stamp.read_text() == "\n".join(PINS):
+            return _python()
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(_python()), "-m", "pip", "install", "-q", *PINS], check=True)
+        stamp.write_text("\n".join(PINS))
         return _python()
-    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(_python()), "-m", "pip", "install", "-q", *PINS], check=True)
-    stamp.write_text("\n".join(PINS))
-    return _python()
+    finally:
+        oslock.release(fd)
 
 
 def _env(data: Path) -> dict[str, str]:
@@ -55,8 +62,8 @@ def template_db(base: Path) -> Path:
     with _lock:
         if _template is None:
             python = ensure_venv()
-            data = base / "oscar-template"
-            data.mkdir(parents=True, exist_ok=True)
+            base.mkdir(parents=True, exist_ok=True)
+            data = Path(tempfile.mkdtemp(prefix="oscar-template-", dir=base))  # one per test worker
             env = _env(data)
             subprocess.run([str(python), "-m", "django", "migrate", "-v0"], cwd=SITE, env=env, check=True)
             subprocess.run([str(python), str(SITE / "bootstrap.py"), USER, PASSWORD], cwd=SITE, env=env, check=True)

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from erp_hooks import oslock
 from tests.helpers.servers import ROOT, free_port, stop_process, wait_port
 
 HERE = ROOT / "tests" / "wordpress"
@@ -158,9 +159,14 @@ class WordPressSite:
         cache = Path(os.environ.get("SHOPSYNC_WP_CACHE", "/tmp/shopsync-wordpress"))
         self.base = cache / _cache_key()
         with _lock:
-            if not self.base.exists():
-                cache.mkdir(parents=True, exist_ok=True)
-                _build_template(self.base)
+            cache.mkdir(parents=True, exist_ok=True)
+            # Test workers side by side (pytest-xdist): one builds the site, the others wait for it.
+            fd = oslock.acquire(cache / "build.lock", wait_seconds=600)
+            try:
+                if not self.base.exists():
+                    _build_template(self.base)
+            finally:
+                oslock.release(fd)
         self.tree = self.base / "wordpress"
         self.app_password = (self.base / "app-password.txt").read_text().strip()
         datadir = session_dir / "mysql"
