@@ -44,19 +44,12 @@ def test_names_and_notes_read_back_exactly_and_never_become_markup(shop):
         assert res.ok, res.error
         p = woo.get_product(res.shop_id)
         assert (p.name, p.description, p.category_path) == (NAME, NOTE, ("Ogród & taras", "Donice <duże>"))
-        view = httpx.get(f"{shop.url}/wp-json/wc/v3/products/{res.shop_id}", auth=None, timeout=30,
-                         params=_signed(woo, f"/products/{res.shop_id}")).json()
+        with shop.api() as api:  # context=view, the default: what a storefront client reads
+            view = api.get(f"/products/{res.shop_id}").json()
         assert "<script>" not in view["description"] and "<czarna>" not in view["name"]
         assert to_plain(view["description"]) == NOTE
     finally:
         woo.close()
-
-
-def _signed(woo, path: str) -> dict[str, str]:
-    """Query parameters of a signed GET (the adapter's own OAuth 1.0a signing)."""
-    request = woo.http.build_request("GET", path)
-    signed = next(woo.http.auth.auth_flow(request))
-    return dict(httpx.QueryParams(signed.url.query))
 
 
 def test_category_with_ampersand_is_found_again_after_a_restart(shop):

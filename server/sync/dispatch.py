@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from server.erp.errors import ErpError, ErpPermanent, ErpRetryable
+from server.erp.errors import ErpError, ErpPermanent
 from server.queue.store import Message
 from server.sync import messages as msg
 from server.sync.context import SyncContext
@@ -56,11 +56,10 @@ def run_batch(ctx: SyncContext, claimed: Sequence[Message]) -> list[tuple[Messag
                 raise RuntimeError(f"{kind.__name__}: {len(outcomes)} outcomes for {len(batch)} messages")
         except ShopError as exc:
             outcomes = [Outcome.of_shop_error(exc)] * len(batch)
-        except ErpRetryable as exc:
+        except ErpPermanent as exc:
+            outcomes = [Outcome.dead(f"ERP: {exc}")] * len(batch)
+        except ErpError as exc:  # retryable (lock, lost connection) or not said: try again later
             outcomes = [Outcome.retry(f"ERP: {exc}")] * len(batch)
-        except (ErpPermanent, ErpError) as exc:
-            outcomes = [Outcome.dead(f"ERP: {exc}") if isinstance(exc, ErpPermanent)
-                        else Outcome.retry(f"ERP: {exc}")] * len(batch)
         except Exception as exc:  # noqa: BLE001 - a bug must not stop delivery of everything else
             log.exception("%s failed", kind.__name__)
             outcomes = [Outcome.retry(f"internal error: {type(exc).__name__}: {exc}")] * len(batch)

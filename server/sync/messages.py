@@ -169,6 +169,15 @@ class OrderProgressChanged(QueueMessage):
 
 
 # -- inbox ----------------------------------------------------------------------------
+def _id_and_body(payload: dict[str, Any], name: str) -> tuple[int, dict[str, Any] | None]:
+    """A shop record's id and, from a webhook, its body: `<name>_id`, or the body's own id."""
+    body = payload.get(name)
+    rid = payload.get(f"{name}_id") or (body or {}).get("id")
+    if not isinstance(rid, int):
+        raise UnreadableMessage(f"{name} message without a {name} id")
+    return rid, body
+
+
 @dataclass(frozen=True)
 class ShopOrderChanged(QueueMessage):
     """A shop order was created or changed: its body (webhook) or only its id (polling)."""
@@ -185,10 +194,7 @@ class ShopOrderChanged(QueueMessage):
 
     @classmethod
     def decode(cls, kind: str, payload: dict[str, Any]) -> "ShopOrderChanged":
-        body = payload.get("order")
-        oid = payload.get("order_id") or (body or {}).get("id")
-        if not isinstance(oid, int):
-            raise UnreadableMessage("order message without an order id")
+        oid, body = _id_and_body(payload, "order")
         return cls(order_id=oid, source=str(payload.get("source", "poll")), order=body)
 
 
@@ -208,10 +214,7 @@ class ShopCustomerChanged(QueueMessage):
 
     @classmethod
     def decode(cls, kind: str, payload: dict[str, Any]) -> "ShopCustomerChanged":
-        body = payload.get("customer")
-        cid = payload.get("customer_id") or (body or {}).get("id")
-        if not isinstance(cid, int):
-            raise UnreadableMessage("customer message without a customer id")
+        cid, body = _id_and_body(payload, "customer")
         return cls(customer_id=cid, source=str(payload.get("source", "poll")), customer=body)
 
 
