@@ -218,6 +218,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(func=cmd_erp_init_demo)
 
+    from demo import webapi_sim
+
+    p = esub.add_parser("webapi-sim", help="run a local Symfonia WebAPI over the demo company (for the "
+                        "WebAPI writer, erp.writer = \"webapi\")")
+    webapi_sim.add_arguments(p)
+    p.set_defaults(func=webapi_sim.serve)
+
     def action(name: str, help_text: str) -> argparse.ArgumentParser:
         a = esub.add_parser(name, help=help_text)
         a.add_argument("--no-hook", action="store_true", help="do not run erp-hook afterwards")

@@ -134,3 +134,7 @@ def contractors(count: int = 40) -> list[DemoContractor]:
 
 def person(i: int) -> tuple[str, str]:
     return _FIRST[i % len(_FIRST)], _LAST[(i * 3) % len(_LAST)]
+
+
+# Services the demo company sells with shop orders (the demo's orders.shipping_code and fee_code).
+SERVICES = (("TRANSPORT", "Transport - usługa kurierska"), ("OPLATA", "Opłata dodatkowa"))

@@ -212,6 +212,12 @@ def seed(conn: pyodbc.Connection, dialect: Dialect, *, product_count: int = 300,
             for pid, p in list(zip(ids, products))[i::25]:
                 _ins(dialect, cur, "HM.CP", idck=own, idpoz=pid, bazapoz=1, kod=p.code,
                      cena=(p.price * Decimal("0.80")).quantize(Decimal("0.01")), waluta="PLN")
+    # Services for the shipping and fee lines of shop orders (orders.shipping_code / fee_code); not sold online.
+    for code, name in demo_data.SERVICES:
+        sid = _ins(dialect, cur, "HM.TW", kod=code, nazwa=name, kodpaskowy="", jm="usł.", vatsp=23, katalog=None,
+                   znacznik=0, aktywny=1, modifiedDate=now)
+        cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, CDim_{marker_feature}_Val) "
+                    "VALUES (?, ?)", sid, "NIE")
     conn.commit()
 
 

@@ -76,6 +76,18 @@ class ErpSettings:
     # Seconds to wait for a lock before giving up (retryable).
     lock_timeout_seconds: int = 5
     max_code_length: int = 40
+    # How orders are written: "sql" (INSERTs into HM.ZO/ZP/RZ; into the buffer, see order_buffer)
+    # or "webapi" (Symfonia WebAPI, POST /api/OrdersIssue/New: the ERP numbers and reserves itself).
+    writer: str = "sql"
+    # SQL writer: orders go into the ERP's buffer (bufor = 1) for a person to approve and number in
+    # Symfonia. false: written as approved, with a number of our own making (ZMO <id>/<series>/<year>).
+    order_buffer: bool = True
+    # Symfonia WebAPI (writer = "webapi"): its base URL, the application key registered in its
+    # configuration (a secret: never logged), the device name sessions are opened for, the timeout.
+    webapi_url: str = "http://127.0.0.1:9000/api"
+    webapi_app_key: str = ""
+    webapi_device: str = "shopsync"
+    webapi_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,13 @@ class OrderSettings:
     overwrite_shop_status: bool = False
     # Shop statuses that cancel the ERP order (if nothing realised it yet; else a person is told).
     cancel_statuses: tuple[str, ...] = ("cancelled", "refunded")
+    # ERP product codes (services) for the shipping and fee lines of an order. Empty: an order
+    # that has shipping or a fee to pay is a dead letter naming the setting to fill.
+    shipping_code: str = ""
+    fee_code: str = ""
+    # The shop's payment method id -> the ERP's payment form id (e.g. { bacs = 3, cod = 1 });
+    # a method not listed gets the ERP's default form.
+    payment_forms: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,7 +223,7 @@ class Settings:
 
 ALIASES = {"SHOPSYNC_TOKEN": ("auth", "token"), "SHOPSYNC_SPOOL": ("hooks", "spool")}
 SECRET_KEYS = {("auth", "token"), ("shop", "consumer_secret"), ("shop", "consumer_key"),
-               ("shop", "wp_app_password"), ("webhooks", "secret")}
+               ("shop", "wp_app_password"), ("webhooks", "secret"), ("erp", "webapi_app_key")}
 
 
 def _coerce(section: str, key: str, raw: Any, target: Any) -> Any:
@@ -304,6 +323,7 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("queue", "backoff_base_seconds", 0, 86400), ("queue", "backoff_max_seconds", 0, 86400),
     ("queue", "batch_size", 1, 100),
     ("erp", "lock_timeout_seconds", 1, 3600), ("erp", "max_code_length", 1, 1000),
+    ("erp", "webapi_timeout_seconds", 0.1, 3600),
     ("shop", "timeout_seconds", 0.1, 3600), ("shop", "probe_interval_seconds", 0.05, 3600),
     ("shop", "concurrency", 1, 16),
     ("webhooks", "max_body_bytes", 1024, 2**31 - 1),
@@ -337,6 +357,16 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"orders.fixed_rates.{currency} must be a positive number, got {rate!r}")
     if settings.erp.dialect not in ("sqlite", "postgresql", "sqlserver"):
         raise SettingsError(f"erp.dialect must be sqlite, postgresql or sqlserver, not {settings.erp.dialect!r}")
+    if settings.erp.writer not in ("sql", "webapi"):
+        raise SettingsError(f"erp.writer must be sql or webapi, not {settings.erp.writer!r}")
+    if settings.erp.writer == "webapi" and not settings.erp.webapi_app_key:
+        raise SettingsError("erp.webapi_app_key: the WebAPI writer needs the application key registered in "
+                            "Symfonia WebAPI's configuration")
+    if settings.erp.writer == "webapi" and not settings.erp.webapi_url.startswith(("http://", "https://")):
+        raise SettingsError(f"erp.webapi_url must start with http:// or https://, got {settings.erp.webapi_url!r}")
+    for method, form in settings.orders.payment_forms.items():
+        if isinstance(form, bool) or not isinstance(form, int) or form <= 0:
+            raise SettingsError(f"orders.payment_forms.{method} must be a positive ERP payment form id, got {form!r}")
     if not settings.erp.warehouses:
         raise SettingsError("erp.warehouses must name at least one warehouse")
     if settings.shop.kind not in ("woocommerce", "oscar"):

@@ -138,7 +138,18 @@ class ShopOrderLine:
     sku: str
     name: str
     quantity: Decimal
-    unit_price: Decimal  # net, in the order currency
+    unit_price: Decimal  # net after discounts, in the order currency
+    total: Decimal | None = None  # the line's net value after coupons (None: the shop does not say)
+    tax: Decimal = Decimal(0)  # the tax the shop charged on the line
+
+
+@dataclass(frozen=True)
+class ShopCharge:
+    """Something the customer paid besides goods: shipping or a fee (net value and its tax)."""
+    kind: str  # "shipping" | "fee"
+    name: str
+    total: Decimal
+    tax: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -154,7 +165,12 @@ class ShopOrder:
     tax_id: str = ""
     created: str = ""
     modified: str = ""
-    note: str = ""
+    note: str = ""  # the customer's note
+    charges: tuple[ShopCharge, ...] = ()
+    prices_include_tax: bool = False  # the shop's prices were entered with tax (WooCommerce's setting)
+    total: Decimal | None = None  # what the customer pays (None: the shop does not say)
+    total_tax: Decimal = Decimal(0)
+    payment_method: str = ""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,32 @@ def local_stack(tmp_path):
     s.close()
 
 
+# Orders through both ERP writers: SQL INSERTs (into the buffer) and Symfonia WebAPI (the local simulator).
+ORDER_STACKS = [pytest.param(("woocommerce", "sql"), id="local-shop-sql"),
+                pytest.param(("woocommerce", "webapi"), id="local-shop-webapi"),
+                pytest.param(("real_woocommerce", "sql"), id="real-woocommerce-sql", marks=pytest.mark.real_woocommerce),
+                pytest.param(("real_woocommerce", "webapi"), id="real-woocommerce-webapi",
+                             marks=pytest.mark.real_woocommerce)]
+
+
+@pytest.fixture(params=ORDER_STACKS)
+def order_stack(request, tmp_path):
+    kind, writer = request.param
+    shop = request.getfixturevalue("real_woocommerce") if kind == "real_woocommerce" else None
+    s = Stack(tmp_path, products=30, shop_kind=kind, shop_process=shop, erp_writer=writer).start_server()
+    s.register_webhooks()
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=["sql", "webapi"])
+def local_order_stack(request, tmp_path):
+    s = Stack(tmp_path, products=30, erp_writer=request.param).start_server()
+    s.register_webhooks()
+    yield s
+    s.close()
+
+
 def import_catalog(stack: Stack) -> list:
     with stack.channel() as ch:
         return list(sync_pb2_grpc.SyncServiceStub(ch).ImportCatalog(sync_pb2.ImportCatalogRequest(), timeout=120,
@@ -127,6 +153,11 @@ def shop_order(stack: Stack, skus_qty: list[tuple[str, int]], customer_id: int =
     return order.json()
 
 
+def record_year(stack: Stack, zo: int) -> str:
+    with stack.erp.unit_of_work() as cur:
+        return str(cur.execute("SELECT data FROM HM.ZO WHERE id = ?", zo).fetchone()[0])[:4]
+
+
 def sync_products(stack: Stack, pids: list[int]) -> list[str]:
     for pid in pids:
         stack.act(stack.sim.save_item(pid))
@@ -135,13 +166,19 @@ def sync_products(stack: Stack, pids: list[int]) -> list[str]:
     return codes
 
 
-def test_order_becomes_one_zmo_with_reservations_and_stock_flows_back(stack):
+def test_order_becomes_one_zmo_with_reservations_and_stock_flows_back(order_stack):
+    stack = order_stack
     codes = sync_products(stack, [1, 2])
     before = stack.erp.commercial_stock([1, 2])
     order = shop_order(stack, [(codes[0], 2), (codes[1], 1)], currency="EUR")
     zo = wait_until(lambda: stack.erp.find_order_by_shop_number(order["number"]), message="ZMO in the ERP")
     record = stack.erp.get_order(zo)
     assert record.currency == "EUR" and record.rate == Decimal("4.25")
+    if stack.erp_writer == "webapi":  # numbered by the ERP in its own series, not by us
+        assert record.code == f"ZMO 1/sklep/{record_year(stack, zo)}" and not record.buffered
+    else:  # the SQL writer leaves it in the buffer for a person to approve and number
+        assert record.code == "" and record.buffered
+    assert record.description.startswith(f"Zamówienie ze sklepu nr {order['number']}")
     assert [(pid, q) for pid, q, _ in record.lines] == [(1, 2), (2, 1)]
     assert [(pid, q) for pid, q, _ in record.reservations] == [(1, 2), (2, 1)]
     contractor = stack.erp.get_contractor(record.contractor_id)
@@ -155,7 +192,8 @@ def test_order_becomes_one_zmo_with_reservations_and_stock_flows_back(stack):
     assert stack.erp.get_order(zo2).contractor_id == record.contractor_id
 
 
-def test_same_order_three_times_is_one_zo(local_stack):
+def test_same_order_three_times_is_one_zo(local_order_stack):
+    local_stack = local_order_stack
     codes = sync_products(local_stack, [1])
     order = shop_order(local_stack, [(codes[0], 1)])  # webhook order.created, once
     assert local_stack.post_webhook("order.created", order, delivery="d-1").status_code == 200  # webhook again
@@ -182,7 +220,8 @@ def test_different_orders_sharing_a_delivery_id_are_both_imported(local_stack):
     assert local_stack.erp.count_orders()[0] == 2
 
 
-def test_known_contractor_keeps_its_erp_data(stack):
+def test_known_contractor_keeps_its_erp_data(order_stack):
+    stack = order_stack
     from demo import data as demo_data
 
     codes = sync_products(stack, [1])
@@ -198,7 +237,8 @@ def test_known_contractor_keeps_its_erp_data(stack):
     assert stack.erp.get_contractor(kid).name == c.name and stack.erp.get_contractor(kid).email == c.email
 
 
-def test_bad_order_goes_to_dead_letters_and_retry_imports_it_after_the_fix(stack):
+def test_bad_order_goes_to_dead_letters_and_retry_imports_it_after_the_fix(order_stack):
+    stack = order_stack
     from server.erp.records import ProductDraft
 
     codes = sync_products(stack, [1])
@@ -221,7 +261,8 @@ def test_bad_order_goes_to_dead_letters_and_retry_imports_it_after_the_fix(stack
     assert extra["id"]
 
 
-def test_a_rejected_guest_order_creates_no_contractor(local_stack):
+def test_a_rejected_guest_order_creates_no_contractor(local_order_stack):
+    local_stack = local_order_stack
     stack = local_stack
     api = stack.shop_api()
     api.post("/products", json={"sku": "TYLKO-W-SKLEPIE", "name": "Tylko w sklepie", "regular_price": "5.00"})
@@ -236,7 +277,8 @@ def test_a_rejected_guest_order_creates_no_contractor(local_stack):
         assert cur.fetchone()[0] == 0, "the rejected order's payer was written to the ERP"
 
 
-def test_currency_without_rate_is_a_dead_letter_with_a_reason(stack):
+def test_currency_without_rate_is_a_dead_letter_with_a_reason(order_stack):
+    stack = order_stack
     codes = sync_products(stack, [1])
     order = shop_order(stack, [(codes[0], 1)], currency="USD")
     with stack.channel() as ch:

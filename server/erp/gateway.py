@@ -24,7 +24,8 @@ from server.erp.dialects import Dialect
 from server.erp.errors import ErpError, ErpNotFound, ErpPermanent
 from server.erp.records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor,
                                 ContractorDraft, Image, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
-                                PriceList, Product, ProductDraft)
+                                PriceList, Product, ProductDraft, order_description)
+from server.erp.values import grosz, position_value
 from server.nip import normalize_nip
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class ErpGateway:
     def __init__(self, conn_str: str, dialect: Dialect, *, warehouses: Sequence[int] = (1,),
                  marker_feature: str = "Sklep", marker_value: str = "TAK", note_baza: int = 1,
                  base_price_list: str = "DETAL", order_warehouse: int = 1,
-                 order_series: str = "sklep", max_code_length: int = 40) -> None:
+                 order_series: str = "sklep", max_code_length: int = 40, order_buffer: bool = True) -> None:
         if not _IDENT.match(marker_feature):
             raise ValueError(f"erp.marker_feature: {marker_feature!r} must be letters, digits or _")
         self.conn_str = conn_str
@@ -72,6 +73,7 @@ class ErpGateway:
         self.order_warehouse = order_warehouse
         self.order_series = order_series
         self.max_code_length = max_code_length
+        self.order_buffer = order_buffer
         self._local = threading.local()
 
     @classmethod
@@ -88,7 +90,7 @@ class ErpGateway:
         return cls(conn_str, dialect, warehouses=e.warehouses, marker_feature=e.marker_feature,
                    marker_value=e.marker_value, note_baza=e.note_baza,
                    base_price_list=e.base_price_list, order_warehouse=e.order_warehouse,
-                   order_series=e.order_series, max_code_length=e.max_code_length)
+                   order_series=e.order_series, max_code_length=e.max_code_length, order_buffer=e.order_buffer)
 
     # -- connections and units of work ---------------------------------------
     def _conn(self) -> pyodbc.Connection:
@@ -99,6 +101,9 @@ class ErpGateway:
         return conn
 
     def close(self) -> None:
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
@@ -120,7 +125,7 @@ class ErpGateway:
             with contextlib.suppress(pyodbc.Error):
                 self.dialect.rollback(conn)
             if self.dialect.is_connection_lost(error, exc):
-                self.close()
+                self._drop_connection()
             raise error from exc
         except BaseException:
             with contextlib.suppress(pyodbc.Error):
@@ -332,25 +337,57 @@ class ErpGateway:
             return [int(r[0]) for r in cur.execute(
                 f"SELECT id FROM HM.KH WHERE grupacen IN ({self._in(groups)}) ORDER BY id", list(groups))]
 
-    # -- orders --------------------------------------------------------------
+    # -- orders ----------------------------------------------------------------
     def find_order_by_shop_number(self, shop_number: str) -> int | None:
+        """The ERP order of a shop order: by kod_obcy (SQL writer) or by the description that names it
+        (the WebAPI has no field for kod_obcy: our reading of the public description)."""
+        description = order_description(shop_number)
         with self.unit_of_work() as cur:
             # Cancelled ones too: an order once imported is never imported again, even if the ERP
             # cancelled it (the first, not cancelled, comes first).
-            row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? ORDER BY anulowany, id",
-                              shop_number).fetchone()
+            row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? OR opis = ? OR opis LIKE ? "
+                              "ORDER BY anulowany, id", shop_number, description,
+                              _like_prefix(description + "\n")).fetchone()
         return int(row[0]) if row else None
 
-    def create_order(self, order: OrderDraft) -> tuple[int, bool]:
-        """One ZMO (ZO + ZP lines + one RZ reservation per line) in one transaction.
+    def ensure_delivery_address(self, cur: pyodbc.Cursor, contractor_id: int, a: AddressDraft) -> int:
+        """The contractor's delivery address with this label (HM.AD), made once."""
+        row = cur.execute("SELECT id FROM HM.AD WHERE idkh = ? AND nazwaAdr = ?", contractor_id,
+                          a.label[:40]).fetchone()
+        if row:
+            return int(row[0])
+        return self.dialect.insert(cur, "HM.AD", {
+            "idkh": contractor_id, "nazwaAdr": a.label[:40], "nazwa": a.name[:150], "ulica": a.street[:60],
+            "dom": a.house[:10], "lokal": a.flat[:10], "kodpocz": a.postcode[:10], "miejscowosc": a.city[:60],
+            "nip": a.nip[:20], "idKraju": a.country[:3]})
 
-        Idempotent by shop number (kod_obcy): returns (order id, created?).
-        Nothing is written when any part fails.
-        """
+    def product_codes(self, ids: Sequence[int]) -> dict[int, tuple[str, str, int]]:
+        """Product id -> (code, unit, VAT rate)."""
+        out: dict[int, tuple[str, str, int]] = {}
+        with self.unit_of_work() as cur:
+            for chunk in _chunks(sorted(set(ids)), 500):
+                for r in cur.execute(f"SELECT id, kod, jm, vatsp FROM HM.TW WHERE id IN ({self._in(chunk)})", chunk):
+                    out[int(r[0])] = (r[1], r[2] or "szt.", int(r[3] or 0))
+        return out
+
+    @staticmethod
+    def check_order(order: OrderDraft) -> None:
         if not order.lines:
             raise ErpPermanent(f"order {order.shop_number}: has no lines")
         if not order.shop_number or len(order.shop_number) > 40:
             raise ErpPermanent(f"order number {order.shop_number!r}: must be 1..40 characters (kod_obcy)")
+        for lp, line in enumerate(order.lines, start=1):
+            if line.quantity <= 0:
+                raise ErpPermanent(f"order {order.shop_number} line {lp}: quantity must be positive")
+
+    def create_order(self, order: OrderDraft) -> tuple[int, bool]:
+        """One ZMO (ZO + ZP lines + one RZ reservation per line) in one transaction, over SQL.
+
+        Into the ERP's buffer unless erp.order_buffer is off (then numbered by us, which Symfonia's
+        own counters do not know). Idempotent by shop number: returns (order id, created?).
+        Nothing is written when any part fails.
+        """
+        self.check_order(order)
         now = _now()
         with self.unit_of_work() as cur:
             row = cur.execute("SELECT id FROM HM.ZO WHERE kod_obcy = ? ORDER BY anulowany, id",
@@ -361,58 +398,56 @@ class ErpGateway:
                 raise ErpNotFound(f"order {order.shop_number}: contractor id {order.contractor_id} is not in HM.KH")
             address_id = None
             if order.delivery is not None:
-                a = order.delivery
-                address_id = self.dialect.insert(cur, "HM.AD", {
-                    "idkh": order.contractor_id, "nazwaAdr": a.label[:40], "nazwa": a.name[:150],
-                    "ulica": a.street[:60], "dom": a.house[:10], "lokal": a.flat[:10], "kodpocz": a.postcode[:10],
-                    "miejscowosc": a.city[:60], "nip": a.nip[:20], "idKraju": a.country[:3]})
-            net_total = sum((ln.quantity * ln.price for ln in order.lines), Decimal("0"))
+                address_id = self.ensure_delivery_address(cur, order.contractor_id, order.delivery)
+            description = order.note + (f"\nUwagi klienta: {order.customer_note}" if order.customer_note else "")
             zo = self.dialect.insert(cur, "HM.ZO", {
                 "kod": "", "seria": self.order_series, "typ_dk": "ZMO", "data": order.date or now.date(),
                 "khid": order.contractor_id, "khadid": address_id, "odid": order.contractor_id,
                 "magazyn": self.order_warehouse, "waluta": order.currency, "kurs": order.rate,
-                "netto": (net_total * order.rate).quantize(Decimal("0.01")), "vat": Decimal("0"),
-                "bufor": 0, "anulowany": 0, "opis": order.note[:500], "kod_obcy": order.shop_number,
-                "guid": str(uuid.uuid4()), "modifiedDate": now})
-            cur.execute("UPDATE HM.ZO SET kod = ? WHERE id = ?", f"ZMO {zo}/{self.order_series}/{now.year}", zo)
-            vat_total = Decimal("0")
+                "netto": Decimal(0), "vat": Decimal("0"), "bufor": 1 if self.order_buffer else 0, "anulowany": 0,
+                "opis": description[:500], "kod_obcy": order.shop_number, "guid": str(uuid.uuid4()),
+                "modifiedDate": now})
+            if not self.order_buffer:
+                cur.execute("UPDATE HM.ZO SET kod = ? WHERE id = ?", f"ZMO {zo}/{self.order_series}/{now.year}", zo)
+            net_total = vat_total = Decimal("0")
             for lp, line in enumerate(order.lines, start=1):
                 p = cur.execute("SELECT kod, jm, vatsp FROM HM.TW WHERE id = ?", line.product_id).fetchone()
                 if p is None:
                     raise ErpNotFound(f"order {order.shop_number} line {lp}: product id {line.product_id} "
                                       "is not in HM.TW")
-                if line.quantity <= 0:
-                    raise ErpPermanent(f"order {order.shop_number} line {lp}: quantity must be positive")
-                net_pln = (line.quantity * line.price * order.rate).quantize(Decimal("0.01"))
-                vat = (net_pln * Decimal(int(p[2] or 0)) / 100).quantize(Decimal("0.01"))
-                vat_total += vat
+                v = position_value(line.quantity, line.price, int(p[2] or 0), gross=order.prices_gross)
+                net_pln, vat_pln = grosz(v.net * order.rate), grosz(v.vat * order.rate)
+                net_total += net_pln
+                vat_total += vat_pln
+                unit_net = (v.net / line.quantity).quantize(Decimal("0.0001"))
                 self.dialect.insert(cur, "HM.ZP", {
                     "super": zo, "lp": lp, "idtw": line.product_id, "kod": p[0], "ilosc": line.quantity,
-                    "jm": p[1], "cena": (line.price * order.rate).quantize(Decimal("0.01")),
-                    "cenawal": line.price, "wartNetto": net_pln, "wartVat": vat, "stvat": int(p[2] or 0),
+                    "jm": p[1], "cena": (unit_net * order.rate).quantize(Decimal("0.0001")),
+                    "cenawal": unit_net, "wartNetto": net_pln, "wartVat": vat_pln, "stvat": int(p[2] or 0),
                     "magazyn": self.order_warehouse, "waluta": order.currency})
                 self.dialect.insert(cur, "HM.RZ", {
                     "idtw": line.product_id, "idkh": order.contractor_id, "magazyn": self.order_warehouse,
                     "iddokrz": zo, "bazadokrz": ZO_BAZA, "iloscrz": line.quantity, "iloscrl": 0,
                     "data": now, "termin": now + dt.timedelta(days=14)})
-            cur.execute("UPDATE HM.ZO SET vat = ? WHERE id = ?", vat_total, zo)
+            cur.execute("UPDATE HM.ZO SET netto = ?, vat = ? WHERE id = ?", net_total, vat_total, zo)
             return zo, True
 
     def get_order(self, order_id: int) -> OrderRecord:
         with self.unit_of_work() as cur:
-            h = cur.execute("SELECT id, kod, kod_obcy, khid, khadid, waluta, kurs, netto FROM HM.ZO WHERE id = ?",
-                            order_id).fetchone()
+            h = cur.execute("SELECT id, kod, kod_obcy, khid, khadid, waluta, kurs, netto, vat, bufor, opis "
+                            "FROM HM.ZO WHERE id = ?", order_id).fetchone()
             if h is None:
                 raise ErpNotFound(f"order id {order_id} is not in HM.ZO")
             lines = cur.execute("SELECT idtw, ilosc, cenawal FROM HM.ZP WHERE super = ? ORDER BY lp",
                                 order_id).fetchall()
             rz = cur.execute("SELECT idtw, iloscrz, magazyn FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ? "
                              "ORDER BY id", order_id, ZO_BAZA).fetchall()
-        return OrderRecord(id=int(h[0]), code=h[1], shop_number=h[2], contractor_id=int(h[3]),
+        return OrderRecord(id=int(h[0]), code=h[1] or "", shop_number=h[2] or "", contractor_id=int(h[3]),
                            delivery_address_id=int(h[4]) if h[4] is not None else None, currency=h[5],
                            rate=money(h[6]), net=money(h[7]),
                            lines=[(int(r[0]), money(r[1]), money(r[2])) for r in lines],
-                           reservations=[(int(r[0]), money(r[1]), int(r[2])) for r in rz])
+                           reservations=[(int(r[0]), money(r[1]), int(r[2])) for r in rz],
+                           vat=money(h[8]), buffered=bool(int(h[9] or 0)), description=h[10] or "")
 
     def order_progress(self, order_ids: Sequence[int]) -> dict[int, OrderProgress]:
         """Where each customer order stands (our reading of the ERP, see docs/symfonia.md):
@@ -594,6 +629,11 @@ class ErpGateway:
                             "modifiedDate) VALUES (?, ?, ?, ?, ?, ?)",
                             product_id, filename[:200], content_type[:100], data, digest, _now())
             return True
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern matching text followed by anything (LIKE's own wildcards in text escaped away)."""
+    return text.replace("[", "_").replace("%", "_") + "%"
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:

@@ -77,19 +77,30 @@ class AddressDraft:
 class OrderLineDraft:
     product_id: int
     quantity: Decimal
-    price: Decimal  # net price in the order currency
+    price: Decimal  # unit price in the order currency: gross or net as OrderDraft.prices_gross says
+    name: str = ""  # what the line was in the shop (for service lines: "Kurier", "Pobranie")
 
 
 @dataclass(frozen=True)
 class OrderDraft:
-    shop_number: str  # -> ZO.kod_obcy
+    shop_number: str  # -> ZO.kod_obcy (SQL writer) and the document's description (both writers)
     contractor_id: int
     delivery: AddressDraft | None
     currency: str
     rate: Decimal
     lines: Sequence[OrderLineDraft]
-    note: str = ""
+    note: str = ""  # the document's description (names the shop order)
     date: dt.date | None = None
+    prices_gross: bool = False  # line prices include VAT (the WebAPI's PriceKind 1 Gross; else 2 Net)
+    payment_form: int | None = None  # the ERP's payment form id (WebAPI PaymentFormId)
+    customer_note: str = ""  # what the customer wrote with the order
+    expected_gross: Decimal | None = None  # what the customer paid: the ERP's gross total must equal it
+
+
+def order_description(shop_number: str) -> str:
+    """The description of an ERP order that names its shop order (both writers write it; the
+    WebAPI offers no field for ZO.kod_obcy, so orders it wrote are found by this)."""
+    return f"Zamówienie ze sklepu nr {shop_number}"
 
 
 @dataclass(frozen=True)
@@ -135,8 +146,11 @@ class OrderRecord:
     currency: str
     rate: Decimal
     net: Decimal
-    lines: list[tuple[int, Decimal, Decimal]]  # product id, quantity, price
+    lines: list[tuple[int, Decimal, Decimal]]  # product id, quantity, net unit price in the order currency
     reservations: list[tuple[int, Decimal, int]]  # product id, quantity, warehouse
+    vat: Decimal = Decimal(0)  # in PLN, as net
+    buffered: bool = False  # in the ERP's buffer: a person approves (and numbers) it in Symfonia
+    description: str = ""
 
 
 # The progress of a customer order, as the ERP shows it.

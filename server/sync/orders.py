@@ -22,10 +22,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from server.erp.errors import ErpPermanent, ErpRetryable
-from server.erp.records import ORDER_CANCELLED, ORDER_NEW, AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
+from server.erp.records import (ORDER_CANCELLED, ORDER_NEW, AddressDraft, ContractorDraft, OrderDraft,
+                                OrderLineDraft, order_description)
 from server.nip import valid_nip_or_none
 from server.sync import messages as msg
 from server.sync.binder import PAIRED, Binding, Pairing
@@ -34,7 +36,8 @@ from server.sync.customers import pair_customer, record_pairing
 from server.sync.outcome import Outcome
 from server.sync.rates import FixedRates, NbpRates, RateSourceDown, RateUnavailable
 from shop_client.errors import ShopError, ShopNotFound
-from shop_client.interface import CAP_ORDER_STATUS, ShopCustomer, ShopOrder
+from server.erp.values import grosz, position_value, unit_price
+from shop_client.interface import CAP_ORDER_STATUS, ShopCustomer, ShopOrder, ShopOrderLine
 
 log = logging.getLogger(__name__)
 RESERVATION_MADE = msg.EVENT_NAMES[msg.erp_events_pb2.ERP_EVENT_KIND_RESERVATION_MADE]
@@ -148,12 +151,14 @@ def _remember_contractor(ctx: SyncContext, order: ShopOrder, kind: str, customer
 
 
 def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> OrderDraft:
+    """The ERP order a shop order becomes, priced as the shop priced it; rejected (nothing written) when
+    a line cannot be matched or the ERP's total would differ from what the customer paid."""
     if not order.lines:
         raise OrderRejected(f"order {order.number}: has no lines")
     skus = [ln.sku for ln in order.lines]
     by_shop_id = ctx.binder.by_shop_ids("product", [ln.product_id for ln in order.lines if ln.product_id])
     codes = ctx.erp.find_products_by_codes([s for s in skus if s])
-    lines = []
+    goods: list[tuple[int, ShopOrderLine]] = []
     for i, ln in enumerate(order.lines, start=1):
         if ln.quantity <= 0:
             raise OrderRejected(f"order {order.number} line {i} ({ln.sku or ln.name}): quantity must be positive, "
@@ -162,7 +167,8 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
         if pid is None:
             raise OrderRejected(f"order {order.number} line {i}: SKU {ln.sku!r} is not in the ERP "
                                 "(create or import the product, then retry this dead letter)")
-        lines.append(OrderLineDraft(product_id=pid, quantity=ln.quantity, price=ln.unit_price))
+        goods.append((pid, ln))
+    lines, prices_gross, expected = priced_lines(ctx, order, goods)
     try:
         created = dt.date.fromisoformat(order.created[:10]) if order.created else dt.date.today()
     except ValueError:
@@ -175,9 +181,72 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
     street, house, flat = _split_street(s.address_1)
     delivery = AddressDraft(label=f"Dostawa {order.number}"[:40], name=s.name or order.billing.name, street=street,
                             house=house, flat=flat, postcode=s.postcode, city=s.city, country=s.country or "PL")
+    forms = ctx.settings.orders.payment_forms
+    payment_form = forms.get(order.payment_method) if order.payment_method else None
+    if order.payment_method and payment_form is None and forms:
+        log.warning("order %s: payment method %r is not in orders.payment_forms; the ERP's default form applies",
+                    order.number, order.payment_method)
     return OrderDraft(shop_number=order.number, contractor_id=contractor_id, delivery=delivery,
                       currency=(order.currency or "PLN").upper(), rate=rate, lines=lines,
-                      note=f"Zamówienie ze sklepu nr {order.number}", date=created)
+                      note=order_description(order.number), date=created, prices_gross=prices_gross,
+                      payment_form=int(payment_form) if payment_form is not None else None,
+                      customer_note=order.note.strip(), expected_gross=expected)
+
+
+def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, ShopOrderLine]]
+                 ) -> tuple[list[OrderLineDraft], bool, Decimal | None]:
+    """ERP order lines priced as the shop priced them: (lines, priced gross?, the gross the ERP must reach).
+
+    - Goods at their value after coupons (WooCommerce spreads a coupon over the lines it applies to).
+    - Shipping and fees as service lines (ERP codes from orders.shipping_code / orders.fee_code).
+    - Gross prices when the shop's prices include tax, or when the shop charged no tax at all
+      (taxes off: the price entered is what the customer pays); otherwise net prices, and each
+      line's tax must be the ERP item's VAT rate.
+    - The ERP's gross total (values.position_value, our model of the ERP's rule) must equal the
+      shop's total to the grosz, or nothing is written and the dead letter says by how much.
+    """
+    o = ctx.settings.orders
+    charged_tax = bool(order.total_tax) or any(ln.tax for ln in order.lines) or any(c.tax for c in order.charges)
+    gross = order.prices_include_tax or not charged_tax
+    items: list[tuple[int, Decimal, Decimal, Decimal, str]] = []  # product, quantity, net value, tax, label
+    for pid, ln in goods:
+        total = ln.total if ln.total is not None else ln.unit_price * ln.quantity
+        items.append((pid, ln.quantity, total, ln.tax, f"SKU {ln.sku}" if ln.sku else ln.name))
+    charges = [c for c in order.charges if c.total or c.tax]
+    wanted = {"shipping": ("orders.shipping_code", o.shipping_code), "fee": ("orders.fee_code", o.fee_code)}
+    service_ids = ctx.erp.find_products_by_codes([code for _, code in wanted.values() if code])
+    for c in charges:
+        setting, code = wanted[c.kind]
+        what = f"{'shipping' if c.kind == 'shipping' else 'a fee'} {c.name!r} of {c.total + c.tax} {order.currency}"
+        if not code:
+            raise OrderRejected(f"order {order.number} has {what}: set {setting} to the code of an ERP service "
+                                "(e.g. TRANSPORT), then retry this dead letter")
+        if code not in service_ids:
+            raise OrderRejected(f"order {order.number} has {what}, but {setting} = {code!r} is not a product "
+                                "in the ERP: create that service in Symfonia or fix the setting, then retry")
+        items.append((service_ids[code], Decimal(1), c.total, c.tax, f"{c.kind} {c.name!r}"))
+    vat_of = {pid: p.vat for pid, p in ctx.erp.get_products(sorted({i[0] for i in items})).items()}
+    lines: list[OrderLineDraft] = []
+    erp_gross = Decimal(0)
+    for n, (pid, qty, total, tax, label) in enumerate(items, start=1):
+        vat = vat_of.get(pid, 0)
+        if charged_tax and total and abs(grosz(total * vat / 100) - tax) > Decimal("0.01"):
+            shop_rate = (tax * 100 / total).quantize(Decimal("0.1"))
+            raise OrderRejected(f"order {order.number} line {n} ({label}): the shop charged {tax} tax on {total} "
+                                f"({shop_rate}%), the ERP item has VAT {vat}%: correct the item's VAT rate in "
+                                "Symfonia or the tax class in the shop, then retry this dead letter")
+        value = total + tax if gross else total
+        price = unit_price(value, qty)
+        lines.append(OrderLineDraft(product_id=pid, quantity=qty, price=price, name=label))
+        erp_gross += position_value(qty, price, vat, gross=gross).gross
+    if order.total is not None and erp_gross != order.total:
+        kind = "gross" if gross else "net"
+        raise OrderRejected(f"order {order.number}: the ERP order would total {erp_gross} {order.currency} gross, "
+                            f"the customer pays {order.total}; differs by {erp_gross - order.total} (lines priced "
+                            f"{kind}; VAT rounded per line by the ERP): check the shop's tax rounding "
+                            "settings, then correct and retry, or discard this dead letter and enter the order "
+                            "by hand")
+    return lines, gross, order.total
 
 
 def import_order(ctx: SyncContext, order: ShopOrder) -> int | None:

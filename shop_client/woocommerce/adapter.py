@@ -27,7 +27,7 @@ from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGE_UPLOAD, CAP_IM
                                    CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ImageRef,
                                    ITEM_GONE, ITEM_REJECTED, ITEM_RETRYABLE,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
-                                   ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
+                                   ShopCharge, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
 from shop_client.text import to_html, to_plain
 from shop_client.woocommerce.oauth import OAuth1QueryAuth
 
@@ -494,17 +494,31 @@ class WooCommerceShop(ShopClient):
         lines = []
         for li in raw.get("line_items") or ():
             qty = _dec(li.get("quantity")) or Decimal(0)
-            total = _dec(li.get("subtotal")) or _dec(li.get("total")) or Decimal(0)
-            unit = (total / qty).quantize(Decimal("0.0001")) if qty else (_dec(li.get("price")) or Decimal(0))
+            # `total` is after coupons (WooCommerce spreads a coupon over the lines it applies to),
+            # `subtotal` before them; both without tax.
+            total = _dec(li.get("total"))
+            if total is None:
+                total = _dec(li.get("subtotal"))
+            unit = (total / qty).quantize(Decimal("0.0001")) if qty and total is not None \
+                else (_dec(li.get("price")) or Decimal(0))
             lines.append(ShopOrderLine(product_id=int(li.get("product_id") or 0), sku=li.get("sku") or "",
-                                       name=li.get("name") or "", quantity=qty, unit_price=unit))
+                                       name=li.get("name") or "", quantity=qty, unit_price=unit, total=total,
+                                       tax=_dec(li.get("total_tax")) or Decimal(0)))
+        charges = [ShopCharge("shipping", s.get("method_title") or s.get("method_id") or "",
+                              _dec(s.get("total")) or Decimal(0), _dec(s.get("total_tax")) or Decimal(0))
+                   for s in raw.get("shipping_lines") or ()]
+        charges += [ShopCharge("fee", f.get("name") or "", _dec(f.get("total")) or Decimal(0),
+                               _dec(f.get("total_tax")) or Decimal(0)) for f in raw.get("fee_lines") or ()]
         tax = _meta(raw, self.nip_meta_key) or (raw.get("billing") or {}).get(self.nip_meta_key.lstrip("_")) or ""
         return ShopOrder(id=int(raw["id"]), number=str(raw.get("number") or raw["id"]),
                          status=raw.get("status") or "", currency=raw.get("currency") or "PLN",
                          customer_id=int(raw.get("customer_id") or 0), billing=_address(raw.get("billing")),
                          shipping=_address(raw.get("shipping")), lines=tuple(lines), tax_id=str(tax),
                          created=raw.get("date_created_gmt") or "", modified=raw.get("date_modified_gmt") or "",
-                         note=raw.get("customer_note") or "")
+                         note=raw.get("customer_note") or "", charges=tuple(charges),
+                         prices_include_tax=bool(raw.get("prices_include_tax")), total=_dec(raw.get("total")),
+                         total_tax=_dec(raw.get("total_tax")) or Decimal(0),
+                         payment_method=raw.get("payment_method") or "")
 
     def parse_order(self, raw: dict[str, Any]) -> ShopOrder:
         """An order from a webhook body (the resource as the REST API returns it)."""

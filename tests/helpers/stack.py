@@ -46,9 +46,16 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
 
 class Stack:
     def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, shop_kind: str = "woocommerce",
-                 shop_process: Any = None, uploads: bool = False, **settings: dict[str, Any]) -> None:
+                 shop_process: Any = None, uploads: bool = False, erp_writer: str = "sql",
+                 **settings: dict[str, Any]) -> None:
         self.tmp = tmp
         self.erp_db = init_sqlite_demo(tmp / "erp.db", product_count=products)
+        self.erp_writer = erp_writer
+        self.webapi = None
+        if erp_writer == "webapi":  # Symfonia WebAPI (the local simulator over the same company)
+            from tests.helpers.webapi import WebApiSimProcess
+
+            self.webapi = WebApiSimProcess(tmp, self.erp_db).start()
         dialect = make_dialect("sqlite", database=self.erp_db)
         self.erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
         self.sim = ErpSimulator(dialect.connect(dialect.connection_string()), dialect)
@@ -71,10 +78,12 @@ class Stack:
             "auth": {"token": TOKEN},
             "queue": {"database": f"sqlite:///{tmp / 'queue.db'}", "backoff_base_seconds": 0.2,
                       "backoff_max_seconds": 1.0, "max_attempts": 50, "lease_seconds": 30},
-            "erp": {"dialect": "sqlite", "database": str(self.erp_db), "warehouses": [1, 2]},
+            "erp": {"dialect": "sqlite", "database": str(self.erp_db), "warehouses": [1, 2],
+                    **(self.webapi.settings() if self.webapi else {})},
             "shop": {**self.shop.settings(), "timeout_seconds": 5 if shop_kind == "woocommerce" else 60},
             "webhooks": {"enabled": True, "address": f"127.0.0.1:{self.http_port}", "secret": WEBHOOK_SECRET},
-            "orders": {"poll_interval_seconds": 0, "fixed_rates": {"EUR": 4.25}},
+            "orders": {"poll_interval_seconds": 0, "fixed_rates": {"EUR": 4.25}, "shipping_code": "TRANSPORT",
+                       "fee_code": "OPLATA"},
             "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0,
                      "reconcile_interval_seconds": 0},
             "hooks": {"spool": str(tmp / "spool.jsonl"), "timeout_seconds": 2},
@@ -126,6 +135,8 @@ class Stack:
 
     def close(self) -> None:
         self.stop_server()
+        if self.webapi is not None:
+            self.webapi.stop()
         self.shop.stop()
         self.woo.close()
         self.sim.close()

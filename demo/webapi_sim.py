@@ -1,0 +1,387 @@
+"""A local Symfonia WebAPI over the demo company: `shopsync erp webapi-sim --port P --db PATH --app-key KEY`.
+
+Same paths, shapes and errors as ../shared/reference/symfonia-webapi.md, and it does
+to the company database what the ERP would: documents numbered in their own series
+(per type, series and year), VAT and values worked out by the ERP from the item's
+rate, reservations made per line when ReservationType = 1 (they lower commercial
+stock through the demo database's triggers, as in Symfonia), nothing written when a
+request is refused (unknown product code or contractor, missing currency rate -> 400
+ApiError). Sessions are opened with the application key and expire when idle.
+
+Faults for tests (POST /_sim/faults, JSON): {"slow": seconds, "count": n} answers
+late; {"status": 500, "count": n} fails; {"drop": n} cuts the connection without
+acting; {"locked": n} refuses as a document locked by another user (500 ApiError);
+{"slow_after_write": seconds, "count": n} writes the order, then answers late (a
+client that timed out must not write it twice). POST /_sim/expire-sessions ends
+every session. GET /_sim/stats counts calls.
+
+GUESSES (not in the public description, to be checked on a real WebAPI; also in
+docs/symfonia.md): the session token is answered as a JSON string; ApiError is
+{"Message", "Details"}; a locked document is a 500; `Value` of a position is its unit
+price; Description lands in ZO.opis and Note is appended to it; a delivery address is
+named by HM.AD.nazwaAdr in DeliveryAddressCode; VAT is worked out per position.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import secrets
+import threading
+import time
+import uuid
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
+
+import pyodbc
+import waitress
+
+from server.erp.dialects import make_dialect
+from server.erp.gateway import ZO_BAZA
+
+log = logging.getLogger("demo.webapi_sim")
+CENT = Decimal("0.01")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+
+
+class SimFaults:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.set({})
+
+    def set(self, cfg: dict[str, Any]) -> None:
+        with self.lock:
+            self.slow = float(cfg.get("slow", 0))
+            self.status = int(cfg.get("status", 0))
+            self.locked = int(cfg.get("locked", 0))
+            self.drop = int(cfg.get("drop", 0))
+            self.slow_after_write = float(cfg.get("slow_after_write", 0))
+            self.count = int(cfg.get("count", 1))
+
+    def take(self) -> dict[str, Any]:
+        """The fault for this call (each kind spends its count)."""
+        with self.lock:
+            if self.drop:
+                self.drop -= 1
+                return {"drop": True}
+            if self.locked:
+                self.locked -= 1
+                return {"locked": True}
+            out: dict[str, Any] = {}
+            if self.count > 0 and (self.slow or self.status or self.slow_after_write):
+                self.count -= 1
+                out = {"slow": self.slow, "status": self.status, "slow_after_write": self.slow_after_write}
+                if self.count == 0:
+                    self.slow = self.slow_after_write = 0.0
+                    self.status = 0
+            return out
+
+
+def _dec(value: Any, field: str) -> Decimal:
+    try:
+        out = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ApiError(400, f"Pole {field}: nieprawidłowa liczba {value!r}") from None
+    if not out.is_finite():
+        raise ApiError(400, f"Pole {field}: nieprawidłowa liczba {value!r}")
+    return out
+
+
+def _grosz(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class WebApiSim:
+    """The WSGI application."""
+
+    def __init__(self, db: Path, app_key: str, *, session_ttl: float = 1200.0) -> None:
+        self.dialect = make_dialect("sqlite", database=db)
+        self.conn_str = self.dialect.connection_string()
+        self.app_key = app_key
+        self.session_ttl = session_ttl
+        self.sessions: dict[str, float] = {}  # token -> last use
+        self.faults = SimFaults()
+        self.lock = threading.Lock()  # one writer at a time, as the ERP serialises a series' counter
+        self.calls: dict[str, int] = {}
+        self._conn: pyodbc.Connection | None = None
+        self._ensure_tables()
+
+    # -- database --------------------------------------------------------------
+    def conn(self) -> pyodbc.Connection:
+        if self._conn is None:
+            self._conn = self.dialect.connect(self.conn_str)
+        return self._conn
+
+    def _ensure_tables(self) -> None:
+        with self.lock:
+            conn = self.conn()
+            conn.cursor().execute("CREATE TABLE IF NOT EXISTS HM.WebApiSeries (typ varchar(5), seria varchar(20), "
+                                  "rok int, ostatni int, PRIMARY KEY (typ, seria, rok))")
+            conn.commit()
+
+    def transaction(self, fn: Callable[[pyodbc.Cursor], Any]) -> Any:
+        with self.lock:
+            conn = self.conn()
+            self.dialect.begin(conn)
+            try:
+                out = fn(conn.cursor())
+                self.dialect.commit(conn)
+                return out
+            except BaseException:
+                self.dialect.rollback(conn)
+                raise
+
+    # -- WSGI --------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ["REQUEST_METHOD"]
+        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            if path.startswith("/_sim/"):
+                return self._json(start_response, 200, self.admin(method, path, raw))
+            if not path.startswith("/api/"):
+                raise ApiError(404, f"Nie znaleziono zasobu {path}")
+            route = f"{method} {path[4:]}"
+            self.calls[route] = self.calls.get(route, 0) + 1
+            fault = self.faults.take() if route == "POST /OrdersIssue/New" or path[4:].startswith("/Orders") \
+                else {}
+            if fault.get("drop"):
+                start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "500")])
+                return [b'{"Id": ']
+            if fault.get("slow"):
+                time.sleep(fault["slow"])
+            if fault.get("status"):
+                raise ApiError(fault["status"], "Wewnętrzny błąd serwera (symulowany)")
+            if fault.get("locked"):
+                raise ApiError(500, "Dokument jest zablokowany przez innego użytkownika",
+                               "Spróbuj ponownie, gdy użytkownik zamknie dokument.")
+            if route == "GET /Ping":
+                return self._json(start_response, 200, {"State": "Running", "Sessions": len(self.sessions),
+                                                         "Modules": ["Handel"]})
+            if route == "GET /Sessions/OpenNewSession":
+                return self._json(start_response, 200, self.open_session(environ, query))
+            self.need_session(environ)
+            body = json.loads(raw) if raw else None
+            if route == "GET /Sessions/SessionInformation":
+                return self._json(start_response, 200, {"DeviceName": "", "Active": True})
+            if route == "POST /OrdersIssue/New":
+                if not isinstance(body, dict):
+                    raise ApiError(400, "Brak danych zamówienia (OrderIssue)")
+                answer = self.transaction(lambda cur: self.issue_order(cur, body))
+                if fault.get("slow_after_write"):
+                    time.sleep(fault["slow_after_write"])
+                return self._json(start_response, 200, answer)
+            if route == "GET /Orders":
+                number = query.get("number", "")
+                return self._json(start_response, 200, self.transaction(lambda cur: self.order_by_number(cur, number)))
+            if route == "GET /Contractors":
+                return self._json(start_response, 200, self.transaction(lambda cur: self.contractor(cur, query)))
+            raise ApiError(404, f"Nie znaleziono zasobu {path}")
+        except ApiError as exc:
+            return self._json(start_response, exc.status, {"Message": exc.message, "Details": exc.details})
+        except ValueError as exc:
+            return self._json(start_response, 400, {"Message": f"Nieprawidłowe dane: {exc}", "Details": ""})
+
+    @staticmethod
+    def _json(start_response: Callable[..., Any], status: int, payload: Any) -> list[bytes]:
+        data = json.dumps(payload, ensure_ascii=False, default=str).encode()
+        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}.get(status, "Error")
+        start_response(f"{status} {reason}", [("Content-Type", "application/json; charset=utf-8"),
+                                              ("Content-Length", str(len(data)))])
+        return [data]
+
+    def admin(self, method: str, path: str, raw: bytes) -> Any:
+        if path == "/_sim/faults" and method == "POST":
+            self.faults.set(json.loads(raw or b"{}"))
+            return {"ok": True}
+        if path == "/_sim/expire-sessions" and method == "POST":
+            self.sessions.clear()
+            return {"ok": True}
+        if path == "/_sim/stats":
+            return {"calls": self.calls, "sessions": len(self.sessions)}
+        raise ApiError(404, f"no such admin path {path}")
+
+    # -- sessions ----------------------------------------------------------------
+    def open_session(self, environ: dict[str, Any], query: dict[str, str]) -> str:
+        scheme, _, key = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme != "Application" or not secrets.compare_digest(key.strip(), self.app_key):
+            raise ApiError(401, "Aplikacja nie jest zarejestrowana w konfiguracji WebAPI")
+        if not query.get("deviceName"):
+            raise ApiError(400, "Brak parametru deviceName")
+        token = str(uuid.uuid4())
+        self.sessions[token] = time.monotonic()
+        return token
+
+    def need_session(self, environ: dict[str, Any]) -> None:
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        now = time.monotonic()
+        last = self.sessions.get(token.strip()) if scheme == "Session" else None
+        if last is None or now - last > self.session_ttl:
+            self.sessions.pop(token.strip(), None)
+            raise ApiError(401, "Sesja wygasła lub nie istnieje")
+        self.sessions[token.strip()] = now
+
+    # -- documents ---------------------------------------------------------------
+    def _contractor_id(self, cur: pyodbc.Cursor, who: Any, role: str) -> int:
+        if not isinstance(who, dict):
+            raise ApiError(400, f"Brak kontrahenta ({role})")
+        if who.get("Id"):
+            row = cur.execute("SELECT id FROM HM.KH WHERE id = ?", int(who["Id"])).fetchone()
+        elif who.get("Code"):
+            row = cur.execute("SELECT id FROM HM.KH WHERE kod = ?", str(who["Code"])).fetchone()
+        else:
+            raise ApiError(400, f"Kontrahent ({role}): podaj Id lub Code")
+        if row is None:
+            raise ApiError(400, f"Nie znaleziono kontrahenta ({role}) {who.get('Id') or who.get('Code')}")
+        return int(row[0])
+
+    def _next_number(self, cur: pyodbc.Cursor, typ: str, series: str, year: int) -> int:
+        row = cur.execute("SELECT ostatni FROM HM.WebApiSeries WHERE typ = ? AND seria = ? AND rok = ?",
+                          typ, series, year).fetchone()
+        if row is None:
+            cur.execute("INSERT INTO HM.WebApiSeries (typ, seria, rok, ostatni) VALUES (?, ?, ?, 1)",
+                        typ, series, year)
+            return 1
+        cur.execute("UPDATE HM.WebApiSeries SET ostatni = ostatni + 1 WHERE typ = ? AND seria = ? AND rok = ?",
+                    typ, series, year)
+        return int(row[0]) + 1
+
+    def issue_order(self, cur: pyodbc.Cursor, body: dict[str, Any]) -> dict[str, Any]:
+        typ = str(body.get("TypeCode") or "ZMO")
+        if typ not in ("ZMO", "ZWO"):
+            raise ApiError(400, f"Nieznany typ dokumentu {typ}")
+        series = str(body.get("Series") or "")
+        if body.get("NumberInSeries") not in (None, 0):
+            raise ApiError(400, "Ręczna numeracja jest wyłączona dla tej serii")  # the sim numbers itself
+        buyer = self._contractor_id(cur, body.get("Buyer"), "Buyer")
+        recipient = self._contractor_id(cur, body.get("Recipient") or body.get("Buyer"), "Recipient")
+        currency = str(body.get("Currency") or "PLN").upper()
+        rate = Decimal(1)
+        if currency != "PLN":
+            if body.get("CurrencyRate") in (None, 0, "0"):
+                raise ApiError(400, f"Brak kursu waluty {currency} (CurrencyRate)")
+            rate = _dec(body["CurrencyRate"], "CurrencyRate")
+            if rate <= 0:
+                raise ApiError(400, "CurrencyRate musi być dodatni")
+        kind = int(body.get("PriceKind") or 2)
+        if kind not in (1, 2):
+            raise ApiError(400, f"Nieznany rodzaj ceny PriceKind {kind}")
+        positions = body.get("Positions")
+        if not isinstance(positions, list) or not positions:
+            raise ApiError(400, "Dokument nie ma pozycji (Positions)")
+        address = None
+        code = (body.get("Recipient") or {}).get("DeliveryAddressCode") if isinstance(body.get("Recipient"),
+                                                                                      dict) else None
+        if code:
+            row = cur.execute("SELECT id FROM HM.AD WHERE idkh = ? AND nazwaAdr = ?", recipient, code).fetchone()
+            if row is None:
+                raise ApiError(400, f"Kontrahent {recipient} nie ma adresu dostawy {code!r}")
+            address = int(row[0])
+        lines = []
+        for no, pos in enumerate(positions, start=1):
+            if not isinstance(pos, dict) or not pos.get("Code"):
+                raise ApiError(400, f"Pozycja {no}: brak kodu towaru (Code)")
+            item = cur.execute("SELECT id, kod, jm, vatsp FROM HM.TW WHERE kod = ?", str(pos["Code"])).fetchone()
+            if item is None:
+                raise ApiError(400, f"Pozycja {no}: nie znaleziono towaru o kodzie {pos['Code']!r}")
+            qty = _dec(pos.get("Quantity"), f"Positions[{no}].Quantity")
+            if qty <= 0:
+                raise ApiError(400, f"Pozycja {no}: ilość musi być większa od zera")
+            price = _dec(pos.get("Value") or 0, f"Positions[{no}].Value")
+            vat_rate = Decimal(int(item[3] or 0))
+            value = _grosz(qty * price)
+            if kind == 1:  # priced gross: the net is what is left of the gross after VAT
+                vat = _grosz(value * vat_rate / (100 + vat_rate))
+                net, gross = value - vat, value
+            else:
+                net = value
+                vat = _grosz(net * vat_rate / 100)
+                gross = net + vat
+            lines.append((int(item[0]), item[1], item[2], qty, price, net, vat, gross, int(vat_rate)))
+        now = dt.datetime.now().replace(microsecond=0)
+        issue_date = str(body.get("IssueDate") or now.date().isoformat())[:10]
+        year = int(issue_date[:4])
+        number = self._next_number(cur, typ, series, year)
+        document = f"{typ} {number}/{series}/{year}" if series else f"{typ} {number}/{year}"
+        description = str(body.get("Description") or "")
+        if body.get("Note"):
+            description += f"\nUwagi klienta: {body['Note']}"
+        net_pln = sum((_grosz(ln[5] * rate) for ln in lines), Decimal(0))
+        vat_pln = sum((_grosz(ln[6] * rate) for ln in lines), Decimal(0))
+        zo = self.dialect.insert(cur, "HM.ZO", {
+            "kod": document, "seria": series, "typ_dk": typ, "data": issue_date, "khid": buyer, "khadid": address,
+            "odid": recipient, "magazyn": 1, "waluta": currency, "kurs": rate, "netto": net_pln, "vat": vat_pln,
+            "bufor": 0, "anulowany": 0, "opis": description[:500], "kod_obcy": None, "guid": str(uuid.uuid4()),
+            "modifiedDate": now})
+        out_positions = []
+        for lp, (pid, code_, unit, qty, price, net, vat, gross, rate_) in enumerate(lines, start=1):
+            unit_net = (net / qty).quantize(Decimal("0.0001"))
+            pos_id = self.dialect.insert(cur, "HM.ZP", {
+                "super": zo, "lp": lp, "idtw": pid, "kod": code_, "ilosc": qty, "jm": unit,
+                "cena": (unit_net * rate).quantize(Decimal("0.0001")), "cenawal": unit_net,
+                "wartNetto": _grosz(net * rate), "wartVat": _grosz(vat * rate), "stvat": rate_, "magazyn": 1,
+                "waluta": currency})
+            if int(body.get("ReservationType") or 0) == 1:
+                self.dialect.insert(cur, "HM.RZ", {
+                    "idtw": pid, "idkh": buyer, "magazyn": 1, "iddokrz": zo, "bazadokrz": ZO_BAZA, "iloscrz": qty,
+                    "iloscrl": 0, "data": now, "termin": now + dt.timedelta(days=14)})
+            out_positions.append({"Id": pos_id, "No": lp, "ProductId": pid, "ProductCode": code_,
+                                  "Quantity": float(qty), "PriceValue": float(price), "NetValue": float(net),
+                                  "GrossValue": float(gross), "VatRate": str(rate_)})
+        net_total = sum((ln[5] for ln in lines), Decimal(0))
+        gross_total = sum((ln[7] for ln in lines), Decimal(0))
+        return {"Id": zo, "DocumentNumber": document, "NumberInSeries": number, "Series": series, "Buffer": False,
+                "Active": True, "Canceled": False, "Settled": False, "NetValue": float(net_total),
+                "GrossValue": float(gross_total), "NetValuePLN": float(net_pln), "VatValuePLN": float(vat_pln),
+                "Currency": currency, "CurrencyRate": float(rate), "BuyerId": buyer, "RecipientId": recipient,
+                "Positions": out_positions}
+
+    def order_by_number(self, cur: pyodbc.Cursor, number: str) -> dict[str, Any]:
+        row = cur.execute("SELECT id, kod, anulowany, bufor, netto, vat FROM HM.ZO WHERE kod = ?", number).fetchone()
+        if row is None:
+            raise ApiError(400, f"Nie znaleziono zamówienia {number!r}")
+        reserved = cur.execute("SELECT SUM(iloscrz), SUM(iloscrl) FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ?",
+                               int(row[0]), ZO_BAZA).fetchone()
+        total, done = Decimal(str(reserved[0] or 0)), Decimal(str(reserved[1] or 0))
+        status = 32 if row[2] else 16 if total and done >= total else 8 if done else 4
+        return {"Id": int(row[0]), "DocumentNumber": row[1], "Canceled": bool(row[2]), "Buffer": bool(row[3]),
+                "OrderStatus": {"DocumentStatus": status, "Buffer": bool(row[3])}}
+
+    def contractor(self, cur: pyodbc.Cursor, query: dict[str, str]) -> dict[str, Any]:
+        for key, column in (("id", "id"), ("code", "kod"), ("nip", "nip")):
+            if query.get(key):
+                row = cur.execute(f"SELECT id, kod, nazwa, nip FROM HM.KH WHERE {column} = ?", query[key]).fetchone()
+                if row is None:
+                    raise ApiError(400, f"Nie znaleziono kontrahenta {query[key]!r}")
+                return {"Id": int(row[0]), "Code": row[1], "Name": row[2], "NIP": row[3]}
+        raise ApiError(400, "Podaj id, code lub nip")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9000)
+    p.add_argument("--db", default="var/demo/erp.db", help="the demo company database (SQLite)")
+    p.add_argument("--app-key", required=True, help="the application key sessions are opened with")
+    p.add_argument("--session-ttl", type=float, default=1200.0, help="seconds an idle session lives")
+
+
+def serve(args: argparse.Namespace) -> int:
+    db = Path(args.db)
+    if not db.exists():
+        print(f"shopsync: {db}: no demo company database (create it: shopsync erp init-demo {db})")
+        return 2
+    app = WebApiSim(db, args.app_key, session_ttl=args.session_ttl)
+    print(f"Symfonia WebAPI simulator listening on http://{args.host}:{args.port}/api (company {db})", flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=8, ident="symfonia-webapi-sim", _quiet=True)
+    return 0

@@ -1,0 +1,225 @@
+"""Orders written through Symfonia WebAPI, the ERP's own door (`erp.writer = "webapi"`).
+
+`POST /api/OrdersIssue/New` makes the ERP number the order in its series and reserve
+each line itself (ReservationType 1). Everything else stays on SQL behind the same
+interface: reads, and the writes the public API description shows no call for
+(contractor and product creation, cancelling an order, product images) - see
+docs/symfonia.md, "What each writer does".
+
+Shapes follow ../shared/reference/symfonia-webapi.md (the API's own names). Guesses,
+marked GUESS below, are what the public description leaves open.
+
+Idempotency does not rest on a column the API cannot write: before sending, the order
+is looked up by the shop number in its description (our binding is checked first by
+the caller); a request that timed out after it was sent is resolved by the same
+lookup, never by sending it again blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from server.erp.errors import ErpPermanent, ErpRetryable
+from server.erp.gateway import ErpGateway
+from server.erp.records import OrderDraft
+
+log = logging.getLogger(__name__)
+
+PRICE_KIND_GROSS, PRICE_KIND_NET = 1, 2  # enumPriceKind
+RESERVATION_BY_QUANTITY = 1  # enumDocumentReservationType
+
+
+class WebApiSentUnknown(ErpRetryable):
+    """The request was sent but no answer came: it may or may not have been applied."""
+
+
+def _api_message(resp: httpx.Response) -> str:
+    """The ApiError's text. GUESS: the body's field names (Message, Details); any JSON or text is shown."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:300] or resp.reason_phrase
+    if isinstance(body, dict):
+        parts = [str(body.get(k)) for k in ("Message", "message", "Details", "details") if body.get(k)]
+        return "; ".join(parts) or str(body)[:300]
+    return str(body)[:300]
+
+
+class WebApiClient:
+    """One pooled HTTP client to Symfonia WebAPI with a session opened on demand.
+
+    Errors become the project's kinds: a refused connection, 5xx and timeouts before
+    sending are retryable; a timeout or a cut connection after sending is
+    WebApiSentUnknown; a 400 ApiError is permanent with the API's own message; a 401
+    opens a new session and repeats the call once.
+    """
+
+    def __init__(self, url: str, app_key: str, device: str = "shopsync", timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._app_key = app_key
+        self.device = device
+        self._http = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                                  headers={"Accept": "application/json"})
+        self._token = ""
+        self._lock = threading.Lock()
+        self.sessions_opened = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _open_session(self) -> str:
+        # GUESS: the application key goes in `Authorization: Application {key}` (the public description's
+        # scheme) and the answer is the token as a JSON string (an object with Token is taken too).
+        try:
+            resp = self._http.get("/Sessions/OpenNewSession", params={"deviceName": self.device},
+                                  headers={"Authorization": f"Application {self._app_key}"})
+        except httpx.TransportError as exc:
+            raise ErpRetryable(f"Symfonia WebAPI at {self.url} is unreachable ({type(exc).__name__})") from None
+        if resp.status_code in (401, 403):
+            raise ErpRetryable(f"Symfonia WebAPI at {self.url} refused to open a session for device "
+                               f"{self.device!r}: check erp.webapi_app_key and the application's registration "
+                               f"({resp.status_code}: {_api_message(resp)})")
+        if resp.status_code >= 400:
+            raise ErpRetryable(f"Symfonia WebAPI could not open a session ({resp.status_code}: {_api_message(resp)})")
+        try:
+            body = resp.json()
+        except ValueError:
+            body = resp.text.strip()
+        token = body.get("Token") or body.get("token") if isinstance(body, dict) else body
+        if not isinstance(token, str) or not token:
+            raise ErpRetryable(f"Symfonia WebAPI answered OpenNewSession without a token: {str(body)[:100]}")
+        self.sessions_opened += 1
+        log.info("opened a Symfonia WebAPI session for device %s", self.device)
+        return token
+
+    def _session(self, stale: str = "") -> str:
+        with self._lock:
+            if not self._token or self._token == stale:
+                self._token = self._open_session()
+            return self._token
+
+    def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        """One API call in a session; the JSON answer."""
+        token = self._session()
+        for attempt in (1, 2):
+            try:
+                resp = self._http.request(method, path, params=params, json=body,
+                                          headers={"Authorization": f"Session {token}"})
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                raise ErpRetryable(f"Symfonia WebAPI at {self.url} is unreachable ({type(exc).__name__})") from None
+            except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                raise WebApiSentUnknown(f"Symfonia WebAPI did not answer {method} {path} "
+                                        f"({type(exc).__name__})") from None
+            if resp.status_code == 401 and attempt == 1:
+                token = self._session(stale=token)  # the session expired: a new one, the call once more
+                continue
+            if resp.status_code >= 500 or resp.status_code == 401:
+                raise ErpRetryable(f"Symfonia WebAPI {method} {path}: {resp.status_code} {_api_message(resp)}")
+            if resp.status_code >= 400:
+                raise ErpPermanent(f"Symfonia WebAPI refused {method} {path}: {_api_message(resp)}")
+            return resp.json() if resp.content else None
+        raise AssertionError("unreachable")
+
+
+def _num(value: Decimal) -> float | int:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+class WebApiErp(ErpGateway):
+    """The ERP with orders written through Symfonia WebAPI; everything else as ErpGateway does it."""
+
+    def __init__(self, conn_str: str, dialect: Any, *, webapi: WebApiClient, **kwargs: Any) -> None:
+        super().__init__(conn_str, dialect, **kwargs)
+        self.webapi = webapi
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "WebApiErp":
+        base = ErpGateway.from_settings(settings)
+        e = settings.erp
+        client = WebApiClient(e.webapi_url, e.webapi_app_key, e.webapi_device, e.webapi_timeout_seconds)
+        return cls(base.conn_str, base.dialect, webapi=client, warehouses=base.warehouses,
+                   marker_feature=e.marker_feature, marker_value=e.marker_value, note_baza=e.note_baza,
+                   base_price_list=e.base_price_list, order_warehouse=e.order_warehouse,
+                   order_series=e.order_series, max_code_length=e.max_code_length)
+
+    def close(self) -> None:
+        super().close()
+        self.webapi.close()
+
+    def order_body(self, order: OrderDraft, codes: dict[int, tuple[str, str, int]],
+                   address_label: str | None) -> dict[str, Any]:
+        date = (order.date.isoformat() if order.date else None)
+        buyer: dict[str, Any] = {"Id": order.contractor_id}
+        recipient: dict[str, Any] = {"Id": order.contractor_id}
+        if address_label:
+            # GUESS: a delivery address is named by its code (HM.AD.nazwaAdr) of the recipient.
+            recipient["DeliveryAddressCode"] = address_label
+        body: dict[str, Any] = {
+            "TypeCode": "ZMO", "Series": self.order_series, "NumberInSeries": None,
+            "IssueDate": date, "SaleDate": date,
+            "Buyer": buyer, "Recipient": recipient,
+            "Currency": order.currency, "CurrencyRate": _num(order.rate),
+            "PriceKind": PRICE_KIND_GROSS if order.prices_gross else PRICE_KIND_NET,
+            "ReservationType": RESERVATION_BY_QUANTITY,
+            "Description": order.note, "Note": order.customer_note,
+            # GUESS: Value is the unit price (the answer's PriceValue), in the order currency.
+            "Positions": [{"Code": codes[ln.product_id][0], "Quantity": _num(ln.quantity), "Value": _num(ln.price),
+                           "UnitOfMeasurement": codes[ln.product_id][1]} for ln in order.lines],
+        }
+        if order.payment_form is not None:
+            body["PaymentFormId"] = order.payment_form
+        return body
+
+    def create_order(self, order: OrderDraft) -> tuple[int, bool]:
+        """One ZMO through `POST /api/OrdersIssue/New?issue=true`; (order id, created?)."""
+        self.check_order(order)
+        existing = self.find_order_by_shop_number(order.shop_number)
+        if existing is not None:
+            return existing, False
+        codes = self.product_codes([ln.product_id for ln in order.lines])
+        for lp, ln in enumerate(order.lines, start=1):
+            if ln.product_id not in codes:
+                raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in HM.TW")
+        label = None
+        if order.delivery is not None:
+            # No address call in the public description: the delivery address is written over SQL (once).
+            with self.unit_of_work() as cur:
+                if not cur.execute("SELECT id FROM HM.KH WHERE id = ?", order.contractor_id).fetchone():
+                    raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} "
+                                       "is not in HM.KH")
+                self.ensure_delivery_address(cur, order.contractor_id, order.delivery)
+            label = order.delivery.label[:40]
+        body = self.order_body(order, codes, label)
+        try:
+            answer = self.webapi.call("POST", "/OrdersIssue/New", params={"issue": "true"}, body=body)
+        except WebApiSentUnknown as exc:
+            found = self.find_order_by_shop_number(order.shop_number)
+            if found is not None:
+                log.info("order %s: the WebAPI did not answer, but the ERP has it (ZO id %s)", order.shop_number, found)
+                return found, True
+            raise WebApiSentUnknown(f"{exc}; order {order.shop_number} is not in the ERP (yet): looked up again "
+                                    "before the next attempt") from None
+        if not isinstance(answer, dict) or not answer.get("Id"):
+            raise ErpRetryable(f"order {order.shop_number}: the WebAPI answered without an order id")
+        zo = int(answer["Id"])
+        gross = answer.get("GrossValue")
+        if order.expected_gross is not None and gross is not None and \
+                Decimal(str(gross)).quantize(Decimal("0.01")) != order.expected_gross:
+            raise ErpPermanent(f"order {order.shop_number}: ERP order {answer.get('DocumentNumber')} was created, "
+                               f"but the ERP valued it at {gross} {order.currency} gross, the customer paid "
+                               f"{order.expected_gross}: correct the order in Symfonia, then discard this dead "
+                               "letter (retrying finds the order and writes nothing)")
+        log.info("order %s written through the WebAPI as %s", order.shop_number, answer.get("DocumentNumber"))
+        return zo, True
+
+
+def make_erp(settings: Any) -> ErpGateway:
+    """The ERP as erp.writer says: SQL for everything, or orders through the WebAPI."""
+    if settings.erp.writer == "webapi":
+        return WebApiErp.from_settings(settings)
+    return ErpGateway.from_settings(settings)
