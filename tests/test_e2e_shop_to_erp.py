@@ -37,7 +37,8 @@ def local_stack(tmp_path):
 # Orders through both ERP writers: SQL INSERTs (into the buffer) and Symfonia WebAPI (the local simulator).
 ORDER_STACKS = [pytest.param(("woocommerce", "sql"), id="local-shop-sql"),
                 pytest.param(("woocommerce", "webapi"), id="local-shop-webapi"),
-                pytest.param(("real_woocommerce", "sql"), id="real-woocommerce-sql", marks=pytest.mark.real_woocommerce),
+                pytest.param(("real_woocommerce", "sql"), id="real-woocommerce-sql",
+                             marks=pytest.mark.real_woocommerce),
                 pytest.param(("real_woocommerce", "webapi"), id="real-woocommerce-webapi",
                              marks=pytest.mark.real_woocommerce)]
 

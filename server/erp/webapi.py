@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -63,6 +64,7 @@ class WebApiClient:
         self.url = url.rstrip("/")
         self._app_key = app_key
         self.device = device
+        self.timeout = timeout
         self._http = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
                                   headers={"Accept": "application/json"})
         self._token = ""
@@ -136,6 +138,10 @@ class WebApiErp(ErpGateway):
     def __init__(self, conn_str: str, dialect: Any, *, webapi: WebApiClient, **kwargs: Any) -> None:
         super().__init__(conn_str, dialect, **kwargs)
         self.webapi = webapi
+        # Orders sent without an answer: shop number -> (monotonic) time before which they are not sent again.
+        # A request the ERP is still working on may yet be applied; sending it again now could make two.
+        self._unsettled: dict[str, float] = {}
+        self._unsettled_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebApiErp":
@@ -181,6 +187,12 @@ class WebApiErp(ErpGateway):
         existing = self.find_order_by_shop_number(order.shop_number)
         if existing is not None:
             return existing, False
+        with self._unsettled_lock:
+            wait = self._unsettled.get(order.shop_number, 0.0) - time.monotonic()
+            if wait > 0:
+                raise ErpRetryable(f"order {order.shop_number}: the WebAPI did not answer its last request; not sent "
+                                   f"again for {wait:.0f} s more, until the ERP has either written it or dropped it")
+            self._unsettled.pop(order.shop_number, None)
         codes = self.product_codes([ln.product_id for ln in order.lines])
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
@@ -195,9 +207,12 @@ class WebApiErp(ErpGateway):
                 self.ensure_delivery_address(cur, order.contractor_id, order.delivery)
             label = order.delivery.label[:40]
         body = self.order_body(order, codes, label)
+        sent = time.monotonic()
         try:
             answer = self.webapi.call("POST", "/OrdersIssue/New", params={"issue": "true"}, body=body)
         except WebApiSentUnknown as exc:
+            with self._unsettled_lock:  # GUESS: three timeouts from sending is enough for the ERP to settle
+                self._unsettled[order.shop_number] = sent + 3 * self.webapi.timeout
             found = self.find_order_by_shop_number(order.shop_number)
             if found is not None:
                 log.info("order %s: the WebAPI did not answer, but the ERP has it (ZO id %s)", order.shop_number, found)
