@@ -440,6 +440,61 @@ def bench_order_latency(tmp: Path, orders: int) -> None:
             stack.close()
 
 
+def bench_writers(tmp: Path, count: int) -> None:
+    """Orders per second into the demo ERP through each writer, next to bare SQL inserts (the floor)."""
+    from decimal import Decimal
+
+    from demo.erp import init_sqlite_demo
+    from server.erp.dialects import make_dialect
+    from server.erp.gateway import ZO_BAZA, ErpGateway
+    from server.erp.records import AddressDraft, OrderDraft, OrderLineDraft, order_description
+    from server.erp.webapi import WebApiClient, WebApiErp
+    from tests.helpers.webapi import WebApiSimProcess
+
+    def drafts(prefix: str) -> list[OrderDraft]:
+        return [OrderDraft(shop_number=f"{prefix}{i}", contractor_id=1 + i % 5, currency="PLN", rate=Decimal(1),
+                           delivery=AddressDraft(label=f"Dostawa {prefix}{i}", name="Ewa", city="Kraków"),
+                           lines=[OrderLineDraft(product_id=1 + (i + k) % 50, quantity=Decimal(1 + k),
+                                                 price=Decimal("12.30")) for k in range(3)],
+                           note=order_description(f"{prefix}{i}"), prices_gross=True) for i in range(count)]
+
+    rates: dict[str, float] = {}
+    for writer in ("floor", "sql", "webapi"):
+        db = init_sqlite_demo(tmp / f"erp-{writer}.db", product_count=100)
+        dialect = make_dialect("sqlite", database=db)
+        sim = None
+        if writer == "webapi":
+            sim = WebApiSimProcess(tmp, db).start()
+            erp: Any = WebApiErp(dialect.connection_string(), dialect, webapi=WebApiClient(sim.url, sim.APP_KEY))
+        else:
+            erp = ErpGateway(dialect.connection_string(), dialect)
+        orders = drafts(writer)
+        started = time.perf_counter()
+        if writer == "floor":  # the same rows, as bare INSERTs: no lookup, no checks, no values worked out
+            for o in orders:
+                with erp.unit_of_work() as cur:
+                    zo = dialect.insert(cur, "HM.ZO", {"kod": "", "seria": "sklep", "typ_dk": "ZMO", "khid": 1,
+                                                       "kod_obcy": o.shop_number, "opis": o.note})
+                    for lp, ln in enumerate(o.lines, start=1):
+                        dialect.insert(cur, "HM.ZP", {"super": zo, "lp": lp, "idtw": ln.product_id,
+                                                      "ilosc": ln.quantity, "cena": ln.price})
+                        dialect.insert(cur, "HM.RZ", {"idtw": ln.product_id, "magazyn": 1, "iddokrz": zo,
+                                                      "bazadokrz": ZO_BAZA, "iloscrz": ln.quantity})
+        else:
+            for o in orders:
+                erp.create_order(o)
+        rates[writer] = count / (time.perf_counter() - started)
+        assert erp.count_orders()[0] == count
+        erp.close()
+        if sim is not None:
+            sim.stop()
+    record(f"orders written through the SQL writer ({count} orders of 3 lines, one at a time)", rates["sql"],
+           "orders/s", "bare SQL inserts of the same rows", rates["floor"])
+    record(f"orders written through the WebAPI writer (local simulator, {count} orders)", rates["webapi"],
+           "orders/s", "bare SQL inserts of the same rows", rates["floor"],
+           aim="aim: >= 20 orders/s (a busy shop's peak hour is far below)", met=rates["webapi"] >= 20)
+
+
 def _seed_local_shop(stack: Stack, count: int, prefix: str, stock: int) -> None:
     """`count` products straight into the local shop's storage (fast and exact), shop restarted."""
     from demo_shop.store import ShopStore, now_gmt
@@ -473,7 +528,8 @@ def _hwm_kb(pid: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,import,reconcile,realwoo")
+    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,writers,import,reconcile,"
+                        "realwoo")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -489,6 +545,7 @@ def main() -> int:
         ("import", lambda d: (bench_import(d, 1000 if q else 10_000),
                               None if q else bench_import(Path(tempfile.mkdtemp(dir=d)), 100_000))),
         ("orders", lambda d: bench_order_latency(d, 6 if q else 20)),
+        ("writers", lambda d: bench_writers(d, 50 if q else 300)),
         ("reconcile", lambda d: bench_reconcile(d, 1000 if q else 10_000, 0.01)),
         ("realwoo", lambda d: bench_real_woocommerce(d, 100 if q else 1000, 10, record, reference_put)),
     ]

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -23,10 +24,10 @@ from server.settings import load_settings
 
 def _demo_secrets(path: Path) -> dict[str, str]:
     values = json.loads(path.read_text()) if path.exists() else {}
-    if "wp_app_password" in values:
+    if "wp_app_password" in values and "webapi_app_key" in values:
         return values
     values = {"shop_key": "ck_" + secrets.token_hex(16), "shop_secret": "cs_" + secrets.token_hex(16),
-              "webhook_secret": secrets.token_urlsafe(24), **values,
+              "webhook_secret": secrets.token_urlsafe(24), "webapi_app_key": str(uuid.uuid4()), **values,
               "wp_app_password": " ".join(secrets.token_hex(2) for _ in range(6))}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
@@ -36,7 +37,8 @@ def _demo_secrets(path: Path) -> dict[str, str]:
 
 
 def cmd_run_demo(args: argparse.Namespace) -> int:
-    """The whole demo: ERP database, local shop (seeded, webhooks on), and the server."""
+    """The whole demo: ERP database with its WebAPI (the local simulator: orders are written through it),
+    local shop (seeded, webhooks on), and the server."""
     import httpx
 
     from server.app import create_server
@@ -48,7 +50,9 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     # The demo shows both ways in: webhooks (fast), and outbound-only polling and image uploads.
     settings = load_for_command(args, shop={"consumer_key": keys["shop_key"], "consumer_secret": keys["shop_secret"],
                                             "wp_user": "admin", "wp_app_password": keys["wp_app_password"]},
-                                webhooks={"secret": keys["webhook_secret"], "enabled": True})
+                                webhooks={"secret": keys["webhook_secret"], "enabled": True},
+                                erp={"writer": "webapi", "webapi_app_key": keys["webapi_app_key"]},
+                                orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA"})
     erp_db = settings.path(settings.erp.database)
     if settings.erp.dialect == "sqlite" and not erp_db.exists():
         print(f"creating the demo ERP company database {erp_db} ...", flush=True)
@@ -58,6 +62,8 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     shop_host, _, shop_port = host_port.partition(":")
     shop_db = demo_dir / "shop.db"
     shop_log = demo_dir / "shop.log"
+    webapi_log = demo_dir / "webapi.log"
+    webapi_port = settings.erp.webapi_url.split("://", 1)[1].split("/", 1)[0].rpartition(":")[2] or "9000"
     webhook_url = f"http://{settings.webhooks.address}/webhooks/woocommerce"
     with open(shop_log, "ab") as log_file:
         shop = subprocess.Popen([sys.executable, "-m", "demo_shop.server", "--host", shop_host, "--port",
@@ -66,6 +72,10 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
                                  "--webhook-secret", keys["webhook_secret"], "--wp-user", "admin",
                                  "--wp-app-password", keys["wp_app_password"]],
                                 stdout=log_file, stderr=subprocess.STDOUT)
+    with open(webapi_log, "ab") as log_file:
+        webapi = subprocess.Popen([sys.executable, "-m", "demo.webapi_sim", "--port", webapi_port,
+                                   "--db", str(erp_db), "--app-key", keys["webapi_app_key"]],
+                                  stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 30
         while True:
@@ -75,6 +85,15 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
             except httpx.HTTPError:
                 if shop.poll() is not None or time.time() > deadline:
                     raise CliError(f"the demo shop did not start; see {shop_log}") from None
+                time.sleep(0.2)
+        deadline = time.time() + 30
+        while True:
+            try:
+                httpx.get(f"{settings.erp.webapi_url.rstrip('/')}/Ping", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if webapi.poll() is not None or time.time() > deadline:
+                    raise CliError(f"the demo Symfonia WebAPI did not start; see {webapi_log}") from None
                 time.sleep(0.2)
         server, port = create_server(settings)
         grpc_address = f"{settings.grpc.address.rpartition(':')[0]}:{port}"  # the port actually bound
@@ -87,6 +106,7 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
             "shop_consumer_secret": keys["shop_secret"],
             "webhook_secret": keys["webhook_secret"],
             "erp_database": str(erp_db),
+            "erp_webapi": settings.erp.webapi_url,
             "queue_database": settings.queue.database,
             "hook_example": "erp-hook stock-changed 1",
         }
@@ -99,11 +119,12 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
         print("      shopsync erp approve-pz 1 10     (a goods receipt; the shop's stock follows)\n", flush=True)
         wait_for_signal(lambda: server.stop(grace=10))
     finally:
-        shop.terminate()
-        try:
-            shop.wait(10)
-        except subprocess.TimeoutExpired:
-            shop.kill()
+        for proc in (shop, webapi):
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     return 0
 
 

@@ -385,3 +385,13 @@ def serve(args: argparse.Namespace) -> int:
     print(f"Symfonia WebAPI simulator listening on http://{args.host}:{args.port}/api (company {db})", flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=8, ident="symfonia-webapi-sim", _quiet=True)
     return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="python -m demo.webapi_sim", description="a local Symfonia WebAPI")
+    add_arguments(p)
+    return serve(p.parse_args())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

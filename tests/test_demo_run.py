@@ -1,0 +1,38 @@
+"""`make run`'s job (`shopsync run-demo`) on a fresh folder: demo ERP, its WebAPI, local shop and server come up,
+and the seeded shop orders reach the ERP through the WebAPI, numbered in its series."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+from tests.helpers.servers import bin_path, env_with, free_port
+from tests.helpers.stack import wait_until
+
+
+def test_run_demo_writes_the_seeded_orders_through_the_webapi(tmp_path):
+    grpc_port, shop_port, hook_port, api_port = (free_port() for _ in range(4))
+    (tmp_path / "shopsync.toml").write_text(
+        f'[grpc]\naddress = "127.0.0.1:{grpc_port}"\n[shop]\nurl = "http://127.0.0.1:{shop_port}"\n'
+        f'[webhooks]\naddress = "127.0.0.1:{hook_port}"\n[erp]\nwebapi_url = "http://127.0.0.1:{api_port}/api"\n')
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([bin_path("shopsync"), "--config", "shopsync.toml", "run-demo"], cwd=tmp_path,
+                                env=env_with(), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "written through the WebAPI as ZMO 1/sklep/" in log.read_text(), timeout=60,
+                   message="a seeded order written through the demo WebAPI")
+        text = log.read_text()
+        assert f"erp_webapi             http://127.0.0.1:{api_port}/api" in text
+        assert "Traceback" not in text
+        secrets = (tmp_path / "var" / "demo" / "secrets.json").read_text()
+        key = __import__("json").loads(secrets)["webapi_app_key"]
+        assert key not in text, "the WebAPI application key is a secret"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, log.read_text()[-2000:]
