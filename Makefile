@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := unixodbc libsqliteodbc odbc-postgresql postgresql openssl
 # A real WooCommerce for the tests: Debian's WordPress, PHP and MariaDB (tests/helpers/wordpress.py).
-APT_PACKAGES += php-cli php-mysql php-xml php-mbstring php-curl php-gd php-intl php-zip mariadb-server mariadb-client wordpress
+APT_PACKAGES += php-cli php-mysql php-xml php-mbstring php-curl php-gd php-intl php-zip mariadb-server mariadb-client wordpress gettext chromium chromium-driver
 
-.PHONY: run test test-fast setup system-deps protos bench bench-queue clean
+.PHONY: run test test-fast setup system-deps protos bench bench-queue wp-plugin clean
 
 run: setup
 	$(VENV)/bin/shopsync run-demo
@@ -40,6 +40,10 @@ $(STAMP): pyproject.toml
 # Regenerate the committed gRPC stubs in shopsync/v1 from protos/.
 protos: $(STAMP)
 	$(PY) tools/gen_protos.py
+
+# The companion WordPress plugin as an installable zip (php -l on every file, translations compiled).
+wp-plugin:
+	python3 wp-plugin/package.py
 
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'

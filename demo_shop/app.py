@@ -853,6 +853,8 @@ class ShopApp:
             for key in ("status", "customer_note"):
                 if key in (body or {}):
                     order[key] = body[key]
+            if "meta_data" in (body or {}):
+                order["meta_data"] = _merge_meta(order.get("meta_data"), body["meta_data"])
             if order["status"] in ("cancelled", "refunded") and order.get("stock_reduced"):
                 self._move_stock(order["line_items"], +1)
                 order["stock_reduced"] = False

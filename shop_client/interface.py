@@ -271,6 +271,11 @@ class ShopClient(abc.ABC):
         """Add a note to an order, shown to the customer or only to the shop's staff (with CAP_ORDER_STATUS)."""
         raise CapabilityMissing(f"this shop ({type(self).__name__}) cannot take order notes")
 
+    def set_order_erp_info(self, order_id: int, info: dict[str, Any]) -> None:
+        """Keep the ERP order's number and state on the shop order, for the shop's staff (with CAP_ORDER_STATUS):
+        {"number", "state", "invoices", "buffered"}."""
+        raise CapabilityMissing(f"this shop ({type(self).__name__}) cannot keep ERP order details")
+
     @abc.abstractmethod
     def get_order(self, order_id: int) -> ShopOrder:
         """One order (raises ShopNotFound)."""

@@ -272,6 +272,8 @@ def import_order(ctx: SyncContext, order: ShopOrder) -> int | None:
         ctx.binder.save([Binding("order_progress", zo, order.id,
                                  {"status": "", "notes": [], "seen": order.status, "erp": None}, 0)])
     _refresh_stock(ctx, [ln.product_id for ln in draft.lines])
+    if created and CAP_ORDER_STATUS in ctx.shop.capabilities:  # the ERP's number on the shop order, for its staff
+        msg.enqueue(ctx.store, order_progress_messages(ctx, [zo]))
     if created:
         log.info("order %s imported as ERP order %s (%d lines)", order.number, zo, len(draft.lines))
     return zo
@@ -459,6 +461,10 @@ class OrderProgressExport:
                 status = seen = target
                 if target in STOCK_RETURNING_STATUSES:
                     _shop_stock_changed(ctx, m.erp_order_id)
+        info = {"number": m.state.get("code") or "", "state": m.state.get("state", ""),
+                "invoices": list(m.state.get("invoices", [])), "buffered": not m.state.get("code")}
+        if sent.get("info") != info:
+            ctx.shop.set_order_erp_info(m.shop_order_id, info)
         done_notes = list(sent.get("notes", []))
         for key, text, visible in _notes(m.state):
             if key not in done_notes:
@@ -467,7 +473,7 @@ class OrderProgressExport:
                 # Remember each note at once: a failure further on must not write it twice.
                 ctx.binder.save([Binding("order_progress", m.erp_order_id, m.shop_order_id,
                                          {"status": status, "notes": done_notes, "seen": seen, "person": person,
-                                          "erp": None}, 0)])
+                                          "erp": None, "info": info}, 0)])
         ctx.binder.save([Binding("order_progress", m.erp_order_id, m.shop_order_id,
                                  {"status": status, "notes": done_notes, "seen": seen, "person": person,
-                                  "erp": m.state}, 0)])
+                                  "erp": m.state, "info": info}, 0)])

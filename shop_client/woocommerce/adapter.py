@@ -547,6 +547,14 @@ class WooCommerceShop(ShopClient):
     def add_order_note(self, order_id: int, note: str, *, customer_visible: bool) -> None:
         self._send("POST", f"/orders/{int(order_id)}/notes", body={"note": note, "customer_note": customer_visible})
 
+    def set_order_erp_info(self, order_id: int, info: dict[str, Any]) -> None:
+        """Order meta ERP_ORDER_META_KEY, which the companion plugin shows on the admin order screen."""
+        self._send("PUT", f"/orders/{int(order_id)}", body={"meta_data": [{"key": ERP_ORDER_META_KEY,
+                                                                             "value": info}]})
+
+
+ERP_ORDER_META_KEY = "_shopsync_erp_order"  # read by the companion plugin (wp-plugin/)
+
 
 def _int_header(resp: httpx.Response, name: str) -> int | None:
     try:

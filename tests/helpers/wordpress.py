@@ -152,6 +152,30 @@ def site_env(tree: Path, db_port: int, db_name: str, url: str, **extra: str) -> 
     return env
 
 
+PLUGIN_SLUG = "shopsync-woocommerce"
+
+
+def install_companion_plugin(tree: Path, work: Path) -> None:
+    """Our WordPress plugin as WordPress's "Upload plugin" installs it: the zip `make wp-plugin` builds,
+    unpacked into wp-content/plugins (again whenever the zip differs from the one installed)."""
+    import importlib.util
+    import zipfile
+
+    spec = importlib.util.spec_from_file_location("shopsync_wp_package", ROOT / "wp-plugin" / "package.py")
+    package = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(package)  # type: ignore[union-attr]  # what `make wp-plugin` runs
+    built = package.build(work / f"{PLUGIN_SLUG}.zip")
+    digest = hashlib.sha256(built.read_bytes()).hexdigest()
+    plugins = tree / "wp-content" / "plugins"
+    marker = plugins / f".{PLUGIN_SLUG}.sha256"
+    if marker.exists() and marker.read_text() == digest:
+        return
+    shutil.rmtree(plugins / PLUGIN_SLUG, ignore_errors=True)
+    with zipfile.ZipFile(built) as z:
+        z.extractall(plugins)
+    marker.write_text(digest)
+
+
 class WordPressSite:
     """One MariaDB for a test session, over a copy of the cached template; shops are databases in it."""
 
@@ -169,6 +193,12 @@ class WordPressSite:
                 oslock.release(fd)
         self.tree = self.base / "wordpress"
         self.app_password = (self.base / "app-password.txt").read_text().strip()
+        with _lock:
+            fd = oslock.acquire(cache / "build.lock", wait_seconds=600)
+            try:
+                install_companion_plugin(self.tree, session_dir)
+            finally:
+                oslock.release(fd)
         datadir = session_dir / "mysql"
         shutil.copytree(self.base / "mysql", datadir)
         self.db = MariaDB(datadir).start()
@@ -256,6 +286,18 @@ class RealWooCommerceProcess:
                                           **extra})
             r.raise_for_status()
             return r.json()["number"]
+
+    def wp_api(self) -> httpx.Client:
+        """WordPress's own REST API as the administrator (application password)."""
+        return httpx.Client(base_url=self.url + "/wp-json/wp/v2", auth=(self.WP_USER, self.site.app_password),
+                            timeout=60)
+
+    def activate_companion_plugin(self) -> dict[str, Any]:
+        """Activate our plugin through WordPress's plugins API (as the Plugins screen does)."""
+        with self.wp_api() as wp:
+            r = wp.post(f"/plugins/{PLUGIN_SLUG}/{PLUGIN_SLUG}", json={"status": "active"})
+            r.raise_for_status()
+            return r.json()
 
     def add_webhook(self, topic: str, delivery_url: str, secret: str) -> None:
         with self.api() as api:
