@@ -36,10 +36,24 @@ def _demo_secrets(path: Path) -> dict[str, str]:
     return values
 
 
+def _wait_up(url: str, proc: subprocess.Popen[bytes], failure: str, seconds: float = 30) -> None:
+    """Wait until a process we started answers at url (CliError with `failure` if it dies or never does)."""
+    import httpx
+
+    deadline = time.time() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.time() > deadline:
+                raise CliError(failure) from None
+            time.sleep(0.2)
+
+
 def cmd_run_demo(args: argparse.Namespace) -> int:
     """The whole demo: ERP database with its WebAPI (the local simulator: orders are written through it),
     local shop (seeded, webhooks on), and the server."""
-    import httpx
 
     from server.app import create_server
     from demo.erp import init_sqlite_demo
@@ -77,24 +91,9 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
                                    "--db", str(erp_db), "--app-key", keys["webapi_app_key"]],
                                   stdout=log_file, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                httpx.get(f"{shop_url}/_demo/stats", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if shop.poll() is not None or time.time() > deadline:
-                    raise CliError(f"the demo shop did not start; see {shop_log}") from None
-                time.sleep(0.2)
-        deadline = time.time() + 30
-        while True:
-            try:
-                httpx.get(f"{settings.erp.webapi_url.rstrip('/')}/Ping", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if webapi.poll() is not None or time.time() > deadline:
-                    raise CliError(f"the demo Symfonia WebAPI did not start; see {webapi_log}") from None
-                time.sleep(0.2)
+        _wait_up(f"{shop_url}/_demo/stats", shop, f"the demo shop did not start; see {shop_log}")
+        _wait_up(f"{settings.erp.webapi_url.rstrip('/')}/Ping", webapi,
+                 f"the demo Symfonia WebAPI did not start; see {webapi_log}")
         server, port = create_server(settings)
         grpc_address = f"{settings.grpc.address.rpartition(':')[0]}:{port}"  # the port actually bound
         endpoints = {

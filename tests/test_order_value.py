@@ -10,33 +10,18 @@ from decimal import Decimal
 
 import pytest
 
-from demo.erp import init_sqlite_demo
-from server.erp.dialects import make_dialect
-from server.erp.gateway import ErpGateway
 from server.erp.values import position_value
-from server.queue.store import QueueStore
-from server.settings import Settings
-from server.sync.binder import Binder
-from server.sync.context import SyncContext
 from server.sync.orders import OrderRejected, import_order, order_draft
 from shop_client.interface import Address, ShopCharge, ShopOrder, ShopOrderLine
-from tests.helpers.fakes import FakeShop
+from tests.test_synchronizers import sync_context
 
 D = Decimal
 
 
 @pytest.fixture
 def ctx(tmp_path):
-    db = init_sqlite_demo(tmp_path / "erp.db", product_count=20)
-    dialect = make_dialect("sqlite", database=db)
-    erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
-    store = QueueStore.from_url(f"sqlite:///{tmp_path / 'queue.db'}")
-    settings = Settings(base_dir=str(tmp_path)).replace(
-        orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA", "payment_forms": {"bacs": 3, "cod": 1}})
-    c = SyncContext(settings=settings, store=store, binder=Binder(store), erp=erp, shop=FakeShop())
-    yield c
-    erp.close()
-    store.close()
+    yield from sync_context(tmp_path, orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA",
+                                              "payment_forms": {"bacs": 3, "cod": 1}})
 
 
 def vat23_skus(ctx, n: int) -> list[str]:

@@ -26,17 +26,22 @@ from shop_client.interface import ITEM_REJECTED, ITEM_RETRYABLE, Address, ShopCu
 from tests.helpers.fakes import FakeShop
 
 
-@pytest.fixture
-def ctx(tmp_path):
+def sync_context(tmp_path, **sections):
+    """A SyncContext over the demo ERP (SQLite ODBC), a real queue database and a shop in memory."""
     db = init_sqlite_demo(tmp_path / "erp.db", product_count=20)
     dialect = make_dialect("sqlite", database=db)
     erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
     store = QueueStore.from_url(f"sqlite:///{tmp_path / 'queue.db'}")
-    settings = Settings(base_dir=str(tmp_path)).replace(orders={"fixed_rates": {"EUR": 4.25}})
+    settings = Settings(base_dir=str(tmp_path)).replace(**sections)
     c = SyncContext(settings=settings, store=store, binder=Binder(store), erp=erp, shop=FakeShop())
     yield c
     erp.close()
     store.close()
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    yield from sync_context(tmp_path, orders={"fixed_rates": {"EUR": 4.25}})
 
 
 def marked(ctx, n: int = 1) -> list[int]:
