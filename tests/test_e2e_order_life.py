@@ -75,7 +75,8 @@ def test_cancelled_in_the_erp_is_cancelled_in_the_shop_and_stock_flows_back(stac
     assert stack.erp.commercial_stock([1])[1] == reserved + 2, "the cancelled order's reservation is freed"
     wait_until(lambda: stack.shop_product(code).stock == stack.erp.commercial_stock([1])[1], timeout=30,
                message="stock back in the shop")
-    assert any("anulowano" in n["note"] for n in notes_of(stack, shop_id))
+    wait_until(lambda: any("anulowano" in n["note"] for n in notes_of(stack, shop_id)), timeout=30,
+               message="the cancellation note")
 
 
 def test_a_status_a_person_set_later_is_kept(stack):
