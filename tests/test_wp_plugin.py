@@ -286,15 +286,26 @@ def test_in_a_real_browser_prices_nip_at_checkout_and_the_pairing_column(plugin_
         assert meta.get("_billing_nip") == k3.nip10, "stored, normalised, under the key the sync reads"
         assert Decimal(order["line_items"][0]["total"]) == own
         assert customer_meta(stack, buyer["id"], "_billing_nip") == k3.nip10
-        # The shop's admin sees the pairing on the Users screen.
+        # The customer sees in My Account that their company account is recognised.
         wait_until(lambda: (customer_meta(stack, buyer["id"], "_shopsync_pairing") or {}).get("status") == "paired",
                    timeout=60, message="paired")
+        driver.get(f"{url}/my-account/")
+        notice = driver.find_element(By.CSS_SELECTOR, ".shopsync-account-status").text
+        assert "company account is recognised" in notice, notice
+        # The shop's admin sees the pairing on the Users screen and on the user's own screen.
         _login(driver, url, "admin", ADMIN_PASSWORD)
         driver.get(f"{url}/wp-admin/users.php")
         header = driver.find_element(By.ID, "shopsync_pairing").text
         row = driver.find_element(By.ID, f"user-{buyer['id']}").text
         driver.save_screenshot(str(shots / "admin-users.png"))
         assert header == "ERP pairing" and "Paired with contractor K0003" in row, row
+        driver.get(f"{url}/wp-admin/user-edit.php?user_id={buyer['id']}")
+        assert driver.find_element(By.ID, "shopsync-pairing").text == "Paired with contractor K0003"
+        driver.get(f"{url}/wp-admin/admin.php?page=wc-settings&tab=advanced&section=shopsync")
+        for option in ("shopsync_apply_prices", "shopsync_nip_field", "shopsync_nip_meta_key"):
+            assert driver.find_element(By.ID, option), option
+        assert driver.find_element(By.ID, "shopsync_nip_meta_key").get_attribute("value") == "_billing_nip"
+        driver.save_screenshot(str(shots / "settings.png"))
         # ... and the ERP order on the order screen, once the sync has imported it.
         wait_until(lambda: stack.erp.find_order_by_shop_number(order["number"]), timeout=60, message="imported")
 
