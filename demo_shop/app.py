@@ -227,6 +227,10 @@ class ShopApp:
         r("GET", r"/orders/(\d+)/notes", self.list_order_notes)
         r("POST", r"/orders/(\d+)/notes", self.add_order_note)
         r("POST", r"/coupons", self.create_coupon)
+        r("GET", r"/taxes", self.list_taxes)
+        r("POST", r"/taxes", self.create_tax)
+        r("GET", r"/settings/(general|tax)/([a-z_]+)", self.get_setting)
+        r("PUT", r"/settings/(general|tax)/([a-z_]+)", self.put_setting)
         r("GET", r"/webhooks", self.list_webhooks)
         r("POST", r"/webhooks", self.create_webhook)
 
@@ -743,23 +747,28 @@ class ShopApp:
                 subtotal = price * qty
                 lines.append({"id": i, "product_id": product["id"], "variation_id": 0, "sku": product.get("sku", ""),
                               "name": product.get("name", ""), "quantity": qty, "subtotal": f"{subtotal:.2f}",
-                              "total": f"{subtotal:.2f}", "price": float(price)})
+                              "subtotal_tax": "0.00", "total": f"{subtotal:.2f}", "total_tax": "0.00",
+                              "price": float(price)})
             coupons = self._apply_coupons(body.get("coupon_lines") or [], lines)
             shipping = [{"id": 100 + n, "method_id": s.get("method_id", ""), "method_title": s.get("method_title", ""),
                          "total": _money(s.get("total") or 0), "total_tax": "0.00"}
                         for n, s in enumerate(body.get("shipping_lines") or [])]
             fees = [{"id": 200 + n, "name": f.get("name", ""), "total": _money(f.get("total") or 0),
-                     "total_tax": "0.00"} for n, f in enumerate(body.get("fee_lines") or [])]
-            total = (sum(Decimal(li["total"]) for li in lines) + sum(Decimal(x["total"]) for x in shipping)
-                     + sum(Decimal(x["total"]) for x in fees))
+                     "total_tax": "0.00", "tax_status": f.get("tax_status", "taxable")}
+                    for n, f in enumerate(body.get("fee_lines") or [])]
+            include_tax, discount_tax = self._apply_taxes(body, lines, shipping, fees, coupons)
+            total = sum(Decimal(x["total"]) + Decimal(x["total_tax"]) for x in (*lines, *shipping, *fees))
             now = now_gmt()
             order = {"status": status, "currency": body.get("currency", "PLN"),
                      "customer_id": int(body.get("customer_id") or 0), "billing": body.get("billing") or {},
                      "shipping": body.get("shipping") or {}, "payment_method": body.get("payment_method", "bacs"),
                      "payment_method_title": body.get("payment_method_title", ""),
-                     "prices_include_tax": False, "total": f"{total:.2f}", "total_tax": "0.00",
-                     "discount_total": f"{sum(Decimal(c['discount']) for c in coupons):.2f}",
+                     "prices_include_tax": include_tax, "total": f"{total:.2f}",
+                     "total_tax": f"{sum(Decimal(x['total_tax']) for x in (*lines, *shipping, *fees)):.2f}",
+                     "discount_total": f"{sum(Decimal(li['subtotal']) - Decimal(li['total']) for li in lines):.2f}",
+                     "discount_tax": f"{discount_tax:.2f}",
                      "shipping_total": f"{sum(Decimal(x['total']) for x in shipping):.2f}",
+                     "shipping_tax": f"{sum(Decimal(x['total_tax']) for x in shipping):.2f}",
                      "line_items": lines, "shipping_lines": shipping, "fee_lines": fees, "coupon_lines": coupons,
                      "meta_data": body.get("meta_data") or [], "customer_note": body.get("customer_note", ""),
                      "date_created_gmt": now, "date_modified_gmt": now, "stock_reduced": False}
@@ -773,7 +782,9 @@ class ShopApp:
         return self._order_view(saved)
 
     def _apply_coupons(self, coupon_lines: list[Any], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Coupons from /coupons: percent off each line, or a fixed cart amount spread over the lines."""
+        """Coupons from /coupons, in cents as WooCommerce's WC_Discounts works: a percentage floored per line,
+        or a fixed cart amount split per unit (not per line value); the cents left over go one per unit to
+        the lines in order."""
         out = []
         for c in coupon_lines:
             code = str((c or {}).get("code", "")).strip().lower()
@@ -781,20 +792,111 @@ class ShopApp:
             if coupon is None:
                 raise HttpError(400, "woocommerce_rest_invalid_coupon", f'Coupon "{code}" does not exist!')
             amount = Decimal(coupon["amount"])
-            base = sum(Decimal(li["total"]) for li in lines)
-            discount = Decimal(0)
-            for n, li in enumerate(lines):
-                line_total = Decimal(li["total"])
-                if coupon["discount_type"] == "percent":
-                    cut = (line_total * amount / 100).quantize(Decimal("0.01"))
-                elif n < len(lines) - 1:
-                    cut = (min(amount, base) * line_total / base).quantize(Decimal("0.01")) if base else Decimal(0)
-                else:
-                    cut = min(amount, base) - discount  # the last line takes the rounding
-                li["total"] = f"{line_total - cut:.2f}"
-                discount += cut
-            out.append({"id": 300 + len(out), "code": code, "discount": f"{discount:.2f}", "discount_tax": "0.00"})
+            cents = [int((Decimal(li["total"]) * 100).to_integral_value()) for li in lines]
+            units = [int(li["quantity"]) for li in lines]
+            if coupon["discount_type"] == "percent":
+                cuts = [int(v * amount / 100) for v in cents]  # floored per line
+                target = int((sum(cents) * amount / 100).to_integral_value(rounding="ROUND_HALF_UP"))
+            else:
+                target = min(int(amount * 100), sum(cents))
+                per_unit = target // max(1, sum(units))
+                cuts = [min(per_unit * q, v) for q, v in zip(units, cents)]
+            left = target - sum(cuts)
+            for n, (q, v) in enumerate(zip(units, cents)):
+                extra = min(left, q, v - cuts[n])
+                cuts[n] += extra
+                left -= extra
+            for li, v, cut in zip(lines, cents, cuts):
+                li["total"] = f"{Decimal(v - cut) / 100:.2f}"
+            out.append({"id": 300 + len(out), "code": code, "discount": f"{Decimal(sum(cuts)) / 100:.2f}",
+                        "discount_tax": "0.00"})
         return out
+
+    # -- taxes (WooCommerce's woocommerce_calc_taxes, woocommerce_prices_include_tax and /taxes) --------------
+    def option(self, name: str, default: str) -> str:
+        row = self.store.by_key("options", name)
+        return str(row["value"]) if row else default
+
+    def _rate(self, body: dict[str, Any]) -> tuple[Decimal, bool] | None:
+        """The tax rate for the order's address (country match, else a rate for every country) and whether it
+        applies to shipping; None when the shop calculates no taxes."""
+        if self.option("woocommerce_calc_taxes", "no") != "yes":
+            return None
+        country = ((body.get("shipping") or {}).get("country") or (body.get("billing") or {}).get("country")
+                   or "").upper()
+        rates = sorted(self.store.all("taxes"), key=lambda t: (int(t.get("priority") or 1), t["id"]))
+        for t in rates:
+            if (t.get("country") or "").upper() in (country, ""):
+                return Decimal(t["rate"]) / 100, bool(t.get("shipping", True))
+        return None
+
+    def _apply_taxes(self, body: dict[str, Any], lines: list[dict[str, Any]], shipping: list[dict[str, Any]],
+                     fees: list[dict[str, Any]], coupons: list[dict[str, Any]]) -> tuple[bool, Decimal]:
+        """Taxes as WooCommerce puts them on an order (rounded per line): with prices entered with tax, the
+        line values so far are gross and the net is what is left after the tax; otherwise the tax is added.
+        Shipping and fees are net. Returns (prices include tax, the tax part of the discounts)."""
+        include = self.option("woocommerce_prices_include_tax", "no") == "yes"
+        found = self._rate(body)
+        cent = Decimal("0.01")
+        if found is None:
+            return include, Decimal(0)
+        rate, on_shipping = found
+        discount_tax = Decimal(0)  # from the taxes before rounding, as WooCommerce reports it
+        for li in lines:
+            sub, tot = Decimal(li["subtotal"]), Decimal(li["total"])
+            discount_tax += (sub - tot) * rate / (1 + rate) if include else (sub - tot) * rate
+            if include:
+                sub_net, tot_net = (sub / (1 + rate)).quantize(cent), (tot / (1 + rate)).quantize(cent)
+                li.update(subtotal=f"{sub_net:.2f}", subtotal_tax=f"{sub - sub_net:.2f}", total=f"{tot_net:.2f}",
+                          total_tax=f"{tot - tot_net:.2f}")
+            else:
+                li.update(subtotal_tax=f"{(sub * rate).quantize(cent):.2f}",
+                          total_tax=f"{(tot * rate).quantize(cent):.2f}")
+        discount_tax = discount_tax.quantize(cent)
+        if include and len(coupons) == 1:  # WooCommerce reports a discount net, its tax apart
+            c = coupons[0]
+            c["discount"], c["discount_tax"] = f"{Decimal(c['discount']) - discount_tax:.2f}", f"{discount_tax:.2f}"
+        for x in shipping if on_shipping else ():
+            x["total_tax"] = f"{(Decimal(x['total']) * rate).quantize(cent):.2f}"
+        for x in fees:
+            if x.get("tax_status", "taxable") == "taxable":
+                x["total_tax"] = f"{(Decimal(x['total']) * rate).quantize(cent):.2f}"
+        return include, discount_tax
+
+    def list_taxes(self, params: dict[str, str], body: Any) -> Any:
+        return list(self.store.all("taxes"))
+
+    def create_tax(self, params: dict[str, str], body: Any) -> Any:
+        body = body or {}
+        try:
+            rate = Decimal(str(body.get("rate", "")))
+        except ArithmeticError:
+            raise HttpError(400, "rest_invalid_param", "Invalid parameter(s): rate") from None
+        return self.store.insert("taxes", {"country": str(body.get("country") or "").upper(), "rate": f"{rate:.4f}",
+                                           "name": str(body.get("name") or "Tax"), "priority": int(body.get("priority")
+                                                                                                   or 1),
+                                           "shipping": bool(body.get("shipping", True)), "class": "standard"})
+
+    _SETTINGS = {("general", "woocommerce_calc_taxes"): "no", ("tax", "woocommerce_prices_include_tax"): "no"}
+
+    def get_setting(self, params: dict[str, str], body: Any, group: str, name: str) -> Any:
+        if (group, name) not in self._SETTINGS:
+            raise HttpError(404, "rest_setting_setting_invalid", "Invalid setting.")
+        return {"id": name, "group_id": group, "value": self.option(name, self._SETTINGS[(group, name)])}
+
+    def put_setting(self, params: dict[str, str], body: Any, group: str, name: str) -> Any:
+        if (group, name) not in self._SETTINGS:
+            raise HttpError(404, "rest_setting_setting_invalid", "Invalid setting.")
+        value = str((body or {}).get("value", ""))
+        if value not in ("yes", "no"):
+            raise HttpError(400, "rest_setting_value_invalid", "An invalid setting value was passed.")
+        with self.store.lock:
+            row = self.store.by_key("options", name)
+            if row:
+                self.store.save("options", {**row, "value": value}, name)
+            else:
+                self.store.insert("options", {"value": value}, name)
+        return {"id": name, "group_id": group, "value": value}
 
     def _move_stock(self, lines: list[dict[str, Any]], sign: int) -> None:
         for li in lines:

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable
 
-KINDS = ("products", "categories", "customers", "orders", "media", "coupons", "webhooks")
+KINDS = ("products", "categories", "customers", "orders", "media", "coupons", "webhooks", "options", "taxes")
 
 
 def now_gmt() -> str:

@@ -1,5 +1,6 @@
-"""Orders from a real WooCommerce with taxes, shipping, a fee and coupons: the ERP order's gross equals what
-the customer paid, to the grosz, with prices entered with tax and without, through both ERP writers."""
+"""Orders with taxes, shipping, a fee and coupons, from the real WooCommerce and the local shop (which computes
+them as the real one does: tests/test_shop_fidelity.py): the ERP order's gross equals what the customer paid,
+to the grosz, with prices entered with tax and without, through both ERP writers."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ from shopsync.v1 import queue_pb2, queue_pb2_grpc
 from tests.helpers.stack import Stack, wait_until
 from tests.test_e2e_shop_to_erp import sync_products
 
-pytestmark = pytest.mark.real_woocommerce
+STACKS = [pytest.param(("woocommerce", "sql"), id="local-shop-sql"),
+          pytest.param(("woocommerce", "webapi"), id="local-shop-webapi"),
+          pytest.param(("real_woocommerce", "sql"), id="real-woocommerce-sql", marks=pytest.mark.real_woocommerce),
+          pytest.param(("real_woocommerce", "webapi"), id="real-woocommerce-webapi",
+                       marks=pytest.mark.real_woocommerce)]
 
 
-@pytest.fixture(params=["sql", "webapi"])
-def taxed_stack(request, tmp_path, real_woocommerce):
-    s = Stack(tmp_path, products=30, shop_kind="real_woocommerce", shop_process=real_woocommerce,
-              erp_writer=request.param).start_server()
+@pytest.fixture(params=STACKS)
+def taxed_stack(request, tmp_path):
+    kind, writer = request.param
+    shop = request.getfixturevalue("real_woocommerce") if kind == "real_woocommerce" else None
+    s = Stack(tmp_path, products=30, shop_kind=kind, shop_process=shop, erp_writer=writer).start_server()
+    s.register_webhooks()  # the local shop's (the real one is polled)
     with s.shop_api() as api:  # WooCommerce with Polish VAT: 23% on goods and on shipping
         api.put("/settings/general/woocommerce_calc_taxes", json={"value": "yes"}).raise_for_status()
         api.post("/taxes", json={"country": "PL", "rate": "23.0000", "name": "VAT", "shipping": True,

@@ -142,3 +142,69 @@ def test_order_totals_coupons_and_stock_as_woocommerce_computes_them(shop):
             assert woo.get_product(res.shop_id).stock == Decimal(8)
     finally:
         woo.close()
+
+
+def test_coupons_are_split_over_lines_as_woocommerce_splits_them(shop):
+    """3 x 33.33 and 1 x 50.00: 10% takes 10.00 and 5.00 (floored per line, the cent left over to the first
+    line); a fixed 7.50 is split per unit, not per line value: 5.63 and 1.87 (the real shop's figures)."""
+    woo = shop.adapter()
+    try:
+        results = woo.upsert_products([ProductChange(sku=sku, fields={"name": sku, "price": Decimal(price),
+                                                                      "published": True, "stock": Decimal(50)})
+                                       for sku, price in (("CPN-A", "33.33"), ("CPN-B", "50.00"))])
+        assert all(r.ok for r in results)
+        with shop.api() as api:
+            api.post("/coupons", json={"code": "proc10", "discount_type": "percent", "amount": "10"}
+                     ).raise_for_status()
+            api.post("/coupons", json={"code": "stala750", "discount_type": "fixed_cart", "amount": "7.50"}
+                     ).raise_for_status()
+            totals = {}
+            for code in ("proc10", "stala750"):
+                o = api.post("/orders", json={"status": "processing", "billing": {"email": "k@example.pl",
+                                                                                    "country": "PL"},
+                                              "line_items": [{"sku": "CPN-A", "quantity": 3},
+                                                             {"sku": "CPN-B", "quantity": 1}],
+                                              "coupon_lines": [{"code": code}]}).json()
+                totals[code] = ([li["total"] for li in o["line_items"]], o["discount_total"], o["total"])
+    finally:
+        woo.close()
+    assert totals == {"proc10": (["89.99", "45.00"], "15.00", "134.99"),
+                      "stala750": (["94.36", "48.13"], "7.50", "142.49")}, totals
+
+
+@pytest.mark.parametrize("prices_include_tax", ["yes", "no"])
+def test_order_taxes_as_woocommerce_computes_them(shop, prices_include_tax):
+    """VAT 23% on goods (entered with or without tax), shipping and a fee, with a coupon: per-line values and the
+    total as the real shop computed them for these figures."""
+    woo = shop.adapter()
+    try:
+        assert all(r.ok for r in woo.upsert_products([
+            ProductChange(sku=sku, fields={"name": sku, "price": Decimal(price), "published": True,
+                                           "stock": Decimal(50)}) for sku, price in (("VAT-A", "33.33"),
+                                                                                    ("VAT-B", "50.00"))]))
+        with shop.api() as api:
+            api.put("/settings/general/woocommerce_calc_taxes", json={"value": "yes"}).raise_for_status()
+            api.put("/settings/tax/woocommerce_prices_include_tax",
+                    json={"value": prices_include_tax}).raise_for_status()
+            api.post("/taxes", json={"country": "PL", "rate": "23.0000", "name": "VAT", "shipping": True,
+                                     "priority": 1}).raise_for_status()
+            api.post("/coupons", json={"code": "vat10", "discount_type": "percent", "amount": "10"}
+                     ).raise_for_status()
+            address = {"email": "vat@example.pl", "country": "PL", "postcode": "30-001", "city": "Kraków"}
+            o = api.post("/orders", json={
+                "status": "processing", "billing": address, "shipping": address,
+                "line_items": [{"sku": "VAT-A", "quantity": 3}, {"sku": "VAT-B", "quantity": 1}],
+                "shipping_lines": [{"method_id": "flat_rate", "method_title": "Kurier", "total": "15.00"}],
+                "fee_lines": [{"name": "Pobranie", "total": "5.00", "tax_status": "taxable"}],
+                "coupon_lines": [{"code": "vat10"}]}).json()
+    finally:
+        woo.close()
+    lines = [(li["subtotal"], li["subtotal_tax"], li["total"], li["total_tax"]) for li in o["line_items"]]
+    got = (lines, o["shipping_lines"][0]["total_tax"], o["fee_lines"][0]["total_tax"], o["discount_total"],
+           o["discount_tax"], o["total_tax"], o["total"], o["prices_include_tax"])
+    if prices_include_tax == "yes":
+        assert got == ([("81.29", "18.70", "73.16", "16.83"), ("40.65", "9.35", "36.59", "8.41")], "3.45", "1.15",
+                       "12.19", "2.80", "29.84", "159.59", True), got
+    else:
+        assert got == ([("99.99", "23.00", "89.99", "20.70"), ("50.00", "11.50", "45.00", "10.35")], "3.45", "1.15",
+                       "15.00", "3.45", "35.65", "190.64", False), got
