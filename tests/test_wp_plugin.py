@@ -319,3 +319,34 @@ def test_in_a_real_browser_prices_nip_at_checkout_and_the_pairing_column(plugin_
         driver.quit()
     assert all((shots / f).stat().st_size > 10_000 for f in ("product-page.png", "checkout-invalid-nip.png",
                                                                "admin-users.png"))
+
+
+@pytest.mark.parametrize("prices_include_tax", ["yes", "no"])
+def test_list_prices_are_taxed_as_the_shop_is_configured(plugin_stack, prices_include_tax):
+    """The list price is the price as the shop enters prices: with tax it is what the customer pays, without it
+    VAT is added at checkout, exactly as for the base price."""
+    stack = plugin_stack
+    k3 = demo_data.contractors()[2]
+    with stack.shop_api() as api:
+        api.put("/settings/general/woocommerce_calc_taxes", json={"value": "yes"}).raise_for_status()
+        api.put("/settings/tax/woocommerce_prices_include_tax", json={"value": prices_include_tax}).raise_for_status()
+        api.post("/taxes", json={"country": "PL", "rate": "23.0000", "name": "VAT", "shipping": True}
+                 ).raise_for_status()
+    [code] = sync_products(stack, [PRODUCT])
+    own = stack.erp.prices_for_products([PRODUCT])[PRODUCT]["IND-K0003"]
+    c = customer(stack, "vat-klient@example.pl", k3.nip_typed)
+    wait_until(lambda: customer_meta(stack, c["id"], "_shopsync_price_lists"), timeout=60, message="lists")
+    shopper = Shopper(stack.shop.url)
+    try:
+        shopper.login("vat-klient@example.pl", PASSWORD)
+        placed = shopper.buy(stack.shop_product(code).id, 2, "vat-klient@example.pl")
+    finally:
+        shopper.close()
+    with stack.shop_api() as api:
+        order = api.get(f"/orders/{placed['order_id']}").json()
+    line = order["line_items"][0]
+    paid = Decimal(line["total"]) + Decimal(line["total_tax"])
+    if prices_include_tax == "yes":
+        assert paid == own * 2 and Decimal(line["total_tax"]) > 0, line
+    else:
+        assert Decimal(line["total"]) == own * 2 and paid == (own * 2 * Decimal("1.23")).quantize(Decimal("0.01"))
