@@ -145,3 +145,17 @@ def test_an_erp_valuing_the_order_differently_is_a_dead_letter_after_one_write(e
         erp.create_order(wrong)
     assert erp.create_order(wrong)[1] is False, "retrying finds the order and writes nothing"
     assert sim.calls("POST /OrdersIssue/New") == 1
+
+
+def test_an_idle_session_expires_and_a_new_one_is_opened(tmp_path):
+    db = init_sqlite_demo(tmp_path / "erp.db", product_count=5)
+    sim = WebApiSimProcess(tmp_path, db, session_ttl=1).start()
+    client = WebApiClient(sim.url, sim.APP_KEY, "test", timeout=2)
+    try:
+        assert client.call("GET", "/Sessions/SessionInformation")["Active"]
+        time.sleep(1.5)  # idle longer than the WebAPI keeps a session
+        assert client.call("GET", "/Sessions/SessionInformation")["Active"]
+        assert client.sessions_opened == 2
+    finally:
+        client.close()
+        sim.stop()
