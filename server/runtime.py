@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from server.erp.errors import ErpRetryable
 from server.erp.gateway import ErpGateway
-from server.erp.webapi import make_erp
+from server.erp.webapi import CursorHolds, WebApiErp, make_erp
 from server.queue.store import Backoff, Message, QueueStore
 from erp_hooks import oslock
 from server.settings import Settings, SettingsError, redact_url
@@ -218,6 +218,8 @@ class Runtime:
                 log.info("%d message(s) claimed by the previous run, which stopped before settling them, are "
                          "queued again", released)
         erp = self._erp or make_erp(s)
+        if isinstance(erp, WebApiErp):  # unanswered WebAPI requests are remembered across restarts
+            erp.holds = CursorHolds(self.binder)
         shop = self._shop or make_shop(s)
         self.ctx = SyncContext(settings=s, store=self.store, binder=self.binder, erp=erp, shop=shop)
 

@@ -159,3 +159,33 @@ def test_an_idle_session_expires_and_a_new_one_is_opened(tmp_path):
     finally:
         client.close()
         sim.stop()
+
+
+def test_an_unanswered_order_is_held_across_a_restart(sim, tmp_path):
+    """The hold lives in the queue database: a server restarted right after an unanswered request does not
+    send the order again before the ERP has settled."""
+    from server.erp.webapi import CursorHolds
+    from server.queue.store import QueueStore
+    from server.sync.binder import Binder
+
+    def writer():
+        store = QueueStore.from_url(f"sqlite:///{tmp_path / 'queue.db'}")
+        dialect = make_dialect("sqlite", database=sim.db)
+        gw = WebApiErp(dialect.connection_string(), dialect, webapi=WebApiClient(sim.url, sim.APP_KEY, "t", 1.0))
+        gw.holds = CursorHolds(Binder(store))
+        return gw, store
+
+    first, store = writer()
+    sim.faults(drop=1)
+    with pytest.raises(WebApiSentUnknown):
+        first.create_order(draft("780"))
+    first.close()
+    store.close()
+    again, store = writer()  # the server after a restart
+    try:
+        with pytest.raises(ErpRetryable, match="not sent again"):
+            again.create_order(draft("780"))
+        assert sim.calls("POST /OrdersIssue/New") == 1
+    finally:
+        again.close()
+        store.close()

@@ -39,6 +39,42 @@ class WebApiSentUnknown(ErpRetryable):
     """The request was sent but no answer came: it may or may not have been applied."""
 
 
+class Holds:
+    """Orders sent without an answer: shop number -> the wall-clock time before which they are not sent again.
+
+    In memory by default; `CursorHolds` keeps them in the queue database, so a restarted server keeps them too.
+    """
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def until(self, shop_number: str) -> float:
+        with self._lock:
+            return self._until.get(shop_number, 0.0)
+
+    def hold(self, shop_number: str, until: float) -> None:
+        with self._lock:
+            self._until[shop_number] = until
+
+
+class CursorHolds(Holds):
+    """Holds kept as named cursors of the sync's binder (anything with cursor(key) / set_cursor(key, value))."""
+
+    def __init__(self, cursors: Any) -> None:
+        super().__init__()
+        self._cursors = cursors
+
+    def until(self, shop_number: str) -> float:
+        try:
+            return float(self._cursors.cursor(f"webapi.unanswered.{shop_number}", "0") or 0)
+        except ValueError:
+            return 0.0
+
+    def hold(self, shop_number: str, until: float) -> None:
+        self._cursors.set_cursor(f"webapi.unanswered.{shop_number}", f"{until:.3f}")
+
+
 def _api_message(resp: httpx.Response) -> str:
     """The ApiError's text. GUESS: the body's field names (Message, Details); any JSON or text is shown."""
     try:
@@ -138,10 +174,8 @@ class WebApiErp(ErpGateway):
     def __init__(self, conn_str: str, dialect: Any, *, webapi: WebApiClient, **kwargs: Any) -> None:
         super().__init__(conn_str, dialect, **kwargs)
         self.webapi = webapi
-        # Orders sent without an answer: shop number -> (monotonic) time before which they are not sent again.
         # A request the ERP is still working on may yet be applied; sending it again now could make two.
-        self._unsettled: dict[str, float] = {}
-        self._unsettled_lock = threading.Lock()
+        self.holds: Holds = Holds()
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebApiErp":
@@ -187,12 +221,10 @@ class WebApiErp(ErpGateway):
         existing = self.find_order_by_shop_number(order.shop_number)
         if existing is not None:
             return existing, False
-        with self._unsettled_lock:
-            wait = self._unsettled.get(order.shop_number, 0.0) - time.monotonic()
-            if wait > 0:
-                raise ErpRetryable(f"order {order.shop_number}: the WebAPI did not answer its last request; not sent "
-                                   f"again for {wait:.0f} s more, until the ERP has either written it or dropped it")
-            self._unsettled.pop(order.shop_number, None)
+        wait = self.holds.until(order.shop_number) - time.time()
+        if wait > 0:
+            raise ErpRetryable(f"order {order.shop_number}: the WebAPI did not answer its last request; not sent "
+                               f"again for {wait:.0f} s more, until the ERP has either written it or dropped it")
         codes = self.product_codes([ln.product_id for ln in order.lines])
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
@@ -207,12 +239,12 @@ class WebApiErp(ErpGateway):
                 self.ensure_delivery_address(cur, order.contractor_id, order.delivery)
             label = order.delivery.label[:40]
         body = self.order_body(order, codes, label)
-        sent = time.monotonic()
+        sent = time.time()
         try:
             answer = self.webapi.call("POST", "/OrdersIssue/New", params={"issue": "true"}, body=body)
         except WebApiSentUnknown as exc:
-            with self._unsettled_lock:  # GUESS: three timeouts from sending is enough for the ERP to settle
-                self._unsettled[order.shop_number] = sent + 3 * self.webapi.timeout
+            # GUESS: three timeouts from sending is enough for the ERP to settle.
+            self.holds.hold(order.shop_number, sent + 3 * self.webapi.timeout)
             found = self.find_order_by_shop_number(order.shop_number)
             if found is not None:
                 log.info("order %s: the WebAPI did not answer, but the ERP has it (ZO id %s)", order.shop_number, found)
