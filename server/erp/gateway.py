@@ -78,6 +78,12 @@ class ErpGateway:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "ErpGateway":
+        conn_str, dialect, options = cls.settings_args(settings)
+        return cls(conn_str, dialect, **options)
+
+    @staticmethod
+    def settings_args(settings: Any) -> tuple[str, Dialect, dict[str, Any]]:
+        """(ODBC connection string, dialect, keyword options) of the gateway the settings describe."""
         from server.erp.dialects import make_dialect
 
         e = settings.erp
@@ -87,10 +93,10 @@ class ErpGateway:
         if not conn_str:
             raise ValueError("erp.odbc: an ODBC connection string is required for "
                              f"dialect {e.dialect}")
-        return cls(conn_str, dialect, warehouses=e.warehouses, marker_feature=e.marker_feature,
-                   marker_value=e.marker_value, note_baza=e.note_baza,
-                   base_price_list=e.base_price_list, order_warehouse=e.order_warehouse,
-                   order_series=e.order_series, max_code_length=e.max_code_length, order_buffer=e.order_buffer)
+        return conn_str, dialect, dict(
+            warehouses=e.warehouses, marker_feature=e.marker_feature, marker_value=e.marker_value,
+            note_baza=e.note_baza, base_price_list=e.base_price_list, order_warehouse=e.order_warehouse,
+            order_series=e.order_series, max_code_length=e.max_code_length, order_buffer=e.order_buffer)
 
     # -- connections and units of work ---------------------------------------
     def _conn(self) -> pyodbc.Connection:
@@ -632,7 +638,8 @@ class ErpGateway:
 
 
 def _like_prefix(text: str) -> str:
-    """A LIKE pattern matching text followed by anything (LIKE's own wildcards in text escaped away)."""
+    """A LIKE pattern matching text followed by anything. LIKE's `%` and `[` in text become `_` (one
+    character): at worst a description differing in that character also matches, never one fewer."""
     return text.replace("[", "_").replace("%", "_") + "%"
 
 

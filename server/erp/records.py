@@ -78,7 +78,6 @@ class OrderLineDraft:
     product_id: int
     quantity: Decimal
     price: Decimal  # unit price in the order currency: gross or net as OrderDraft.prices_gross says
-    name: str = ""  # what the line was in the shop (for service lines: "Kurier", "Pobranie")
 
 
 @dataclass(frozen=True)

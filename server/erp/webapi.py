@@ -179,13 +179,10 @@ class WebApiErp(ErpGateway):
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebApiErp":
-        base = ErpGateway.from_settings(settings)
+        conn_str, dialect, options = ErpGateway.settings_args(settings)
         e = settings.erp
         client = WebApiClient(e.webapi_url, e.webapi_app_key, e.webapi_device, e.webapi_timeout_seconds)
-        return cls(base.conn_str, base.dialect, webapi=client, warehouses=base.warehouses,
-                   marker_feature=e.marker_feature, marker_value=e.marker_value, note_baza=e.note_baza,
-                   base_price_list=e.base_price_list, order_warehouse=e.order_warehouse,
-                   order_series=e.order_series, max_code_length=e.max_code_length)
+        return cls(conn_str, dialect, webapi=client, **options)
 
     def close(self) -> None:
         super().close()

@@ -237,7 +237,7 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
                                 "Symfonia or the tax class in the shop, then retry this dead letter")
         value = total + tax if gross else total
         price = unit_price(value, qty)
-        lines.append(OrderLineDraft(product_id=pid, quantity=qty, price=price, name=label))
+        lines.append(OrderLineDraft(product_id=pid, quantity=qty, price=price))
         erp_gross += position_value(qty, price, vat, gross=gross).gross
     if order.total is not None and erp_gross != order.total:
         kind = "gross" if gross else "net"
