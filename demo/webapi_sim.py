@@ -154,8 +154,7 @@ class WebApiSim:
                 raise ApiError(404, f"Nie znaleziono zasobu {path}")
             route = f"{method} {path[4:]}"
             self.calls[route] = self.calls.get(route, 0) + 1
-            fault = self.faults.take() if route == "POST /OrdersIssue/New" or path[4:].startswith("/Orders") \
-                else {}
+            fault = self.faults.take() if path[4:].startswith("/Orders") else {}  # orders: issue and read
             if fault.get("drop"):
                 start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "500")])
                 return [b'{"Id": ']
