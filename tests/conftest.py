@@ -128,10 +128,20 @@ WOOCOMMERCE_KINDS = ["woocommerce", pytest.param("real_woocommerce", marks=pytes
 SHOP_KINDS = [*WOOCOMMERCE_KINDS, "oscar"]
 
 
+# Orders through both ERP writers: SQL INSERTs (into the buffer) and Symfonia WebAPI (the local simulator).
+ORDER_STACKS = [pytest.param(("woocommerce", "sql"), id="local-shop-sql"),
+                pytest.param(("woocommerce", "webapi"), id="local-shop-webapi"),
+                pytest.param(("real_woocommerce", "sql"), id="real-woocommerce-sql",
+                             marks=pytest.mark.real_woocommerce),
+                pytest.param(("real_woocommerce", "webapi"), id="real-woocommerce-webapi",
+                             marks=pytest.mark.real_woocommerce)]
+
+
 def make_stack(request, tmp_path, **kwargs):
-    """A Stack over the shop kind in request.param (local shop, real WooCommerce or Oscar)."""
+    """A Stack over the shop kind in request.param (local shop, real WooCommerce or Oscar), or over a
+    (shop kind, ERP writer) pair of ORDER_STACKS."""
     from tests.helpers.stack import Stack
 
-    kind = request.param
+    kind, writer = request.param if isinstance(request.param, tuple) else (request.param, "sql")
     shop = request.getfixturevalue("real_woocommerce") if kind == "real_woocommerce" else None
-    return Stack(tmp_path, shop_kind=kind, shop_process=shop, **kwargs)
+    return Stack(tmp_path, shop_kind=kind, shop_process=shop, erp_writer=writer, **kwargs)

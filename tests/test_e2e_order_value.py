@@ -9,21 +9,13 @@ from decimal import Decimal
 import pytest
 
 from shopsync.v1 import queue_pb2, queue_pb2_grpc
+from tests.conftest import ORDER_STACKS, make_stack
 from tests.helpers.stack import Stack, wait_until
 from tests.test_e2e_shop_to_erp import sync_products
 
-STACKS = [pytest.param(("woocommerce", "sql"), id="local-shop-sql"),
-          pytest.param(("woocommerce", "webapi"), id="local-shop-webapi"),
-          pytest.param(("real_woocommerce", "sql"), id="real-woocommerce-sql", marks=pytest.mark.real_woocommerce),
-          pytest.param(("real_woocommerce", "webapi"), id="real-woocommerce-webapi",
-                       marks=pytest.mark.real_woocommerce)]
-
-
-@pytest.fixture(params=STACKS)
+@pytest.fixture(params=ORDER_STACKS)
 def taxed_stack(request, tmp_path):
-    kind, writer = request.param
-    shop = request.getfixturevalue("real_woocommerce") if kind == "real_woocommerce" else None
-    s = Stack(tmp_path, products=30, shop_kind=kind, shop_process=shop, erp_writer=writer).start_server()
+    s = make_stack(request, tmp_path, products=30).start_server()
     s.register_webhooks()  # the local shop's (the real one is polled)
     with s.shop_api() as api:  # WooCommerce with Polish VAT: 23% on goods and on shipping
         api.put("/settings/general/woocommerce_calc_taxes", json={"value": "yes"}).raise_for_status()

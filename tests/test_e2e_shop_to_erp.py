@@ -10,7 +10,7 @@ import pytest
 
 from shop_client.interface import ProductChange
 from shopsync.v1 import customers_pb2, customers_pb2_grpc, queue_pb2, queue_pb2_grpc, sync_pb2, sync_pb2_grpc
-from tests.conftest import WOOCOMMERCE_KINDS, make_stack
+from tests.conftest import ORDER_STACKS, WOOCOMMERCE_KINDS, make_stack
 from tests.helpers.servers import grpcurl
 from tests.helpers.stack import TOKEN, Stack, wait_until
 from tests.test_e2e_erp_to_shop import PNG
@@ -34,20 +34,10 @@ def local_stack(tmp_path):
     s.close()
 
 
-# Orders through both ERP writers: SQL INSERTs (into the buffer) and Symfonia WebAPI (the local simulator).
-ORDER_STACKS = [pytest.param(("woocommerce", "sql"), id="local-shop-sql"),
-                pytest.param(("woocommerce", "webapi"), id="local-shop-webapi"),
-                pytest.param(("real_woocommerce", "sql"), id="real-woocommerce-sql",
-                             marks=pytest.mark.real_woocommerce),
-                pytest.param(("real_woocommerce", "webapi"), id="real-woocommerce-webapi",
-                             marks=pytest.mark.real_woocommerce)]
-
-
 @pytest.fixture(params=ORDER_STACKS)
 def order_stack(request, tmp_path):
-    kind, writer = request.param
-    shop = request.getfixturevalue("real_woocommerce") if kind == "real_woocommerce" else None
-    s = Stack(tmp_path, products=30, shop_kind=kind, shop_process=shop, erp_writer=writer).start_server()
+    """Orders through both ERP writers, from the local shop and a real WooCommerce."""
+    s = make_stack(request, tmp_path, products=30).start_server()
     s.register_webhooks()
     yield s
     s.close()
