@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server.queue.store import QueueStore  # noqa: E402
+from shopsync.server.queue.store import QueueStore  # noqa: E402
 from tests.helpers.postgres import PostgresServer  # noqa: E402
 
 

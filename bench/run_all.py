@@ -444,11 +444,11 @@ def bench_writers(tmp: Path, count: int) -> None:
     """Orders per second into the demo ERP through each writer, next to bare SQL inserts (the floor)."""
     from decimal import Decimal
 
-    from demo.erp import init_sqlite_demo
-    from server.erp.dialects import make_dialect
-    from server.erp.gateway import ZO_BAZA, ErpGateway
-    from server.erp.records import AddressDraft, OrderDraft, OrderLineDraft, order_description
-    from server.erp.webapi import WebApiClient, WebApiErp
+    from shopsync.demo.erp import init_sqlite_demo
+    from shopsync.server.erp.dialects import make_dialect
+    from shopsync.server.erp.gateway import ZO_BAZA, ErpGateway
+    from shopsync.server.erp.records import AddressDraft, OrderDraft, OrderLineDraft, order_description
+    from shopsync.server.erp.webapi import WebApiClient, WebApiErp
     from tests.helpers.webapi import WebApiSimProcess
 
     def drafts(prefix: str) -> list[OrderDraft]:

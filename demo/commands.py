@@ -18,8 +18,8 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from server.cli.common import CliError, load_for_command, wait_for_signal
-from server.settings import load_settings
+from shopsync.server.cli.common import CliError, load_for_command, wait_for_signal
+from shopsync.server.settings import load_settings
 
 
 def _demo_secrets(path: Path) -> dict[str, str]:
@@ -55,8 +55,8 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     """The whole demo: ERP database with its WebAPI (the local simulator: orders are written through it),
     local shop (seeded, webhooks on), and the server."""
 
-    from server.app import create_server
-    from demo.erp import init_sqlite_demo
+    from shopsync.server.app import create_server
+    from .erp import init_sqlite_demo
 
     base = load_settings(getattr(args, "config", None))
     demo_dir = base.path("var/demo")
@@ -87,7 +87,7 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
                                  "--wp-app-password", keys["wp_app_password"]],
                                 stdout=log_file, stderr=subprocess.STDOUT)
     with open(webapi_log, "ab") as log_file:
-        webapi = subprocess.Popen([sys.executable, "-m", "demo.webapi_sim", "--port", webapi_port,
+        webapi = subprocess.Popen([sys.executable, "-m", "shopsync.demo.webapi_sim", "--port", webapi_port,
                                    "--db", str(erp_db), "--app-key", keys["webapi_app_key"]],
                                   stdout=log_file, stderr=subprocess.STDOUT)
     try:
@@ -135,7 +135,7 @@ def cmd_demo_shop(args: argparse.Namespace) -> int:
 
 # -- the ERP -----------------------------------------------------------------
 def cmd_erp_init_demo(args: argparse.Namespace) -> int:
-    from demo.erp import init_odbc_demo, init_sqlite_demo
+    from .erp import init_odbc_demo, init_sqlite_demo
 
     if args.odbc:
         init_odbc_demo(args.odbc, args.dialect, product_count=args.products)
@@ -158,7 +158,7 @@ def hook_command() -> list[str]:
 
 def cmd_erp_action(args: argparse.Namespace) -> int:
     """Act in the demo ERP as a Symfonia user would, then run the hook as its automation would."""
-    from demo.erp import ErpSimulator
+    from .erp import ErpSimulator
 
     settings = load_for_command(args)
     sim = ErpSimulator.from_settings(settings)
@@ -238,7 +238,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(func=cmd_erp_init_demo)
 
-    from demo import webapi_sim
+    from . import webapi_sim
 
     p = esub.add_parser("webapi-sim", help="run a local Symfonia WebAPI over the demo company (for the "
                         "WebAPI writer, erp.writer = \"webapi\")")

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from server.nip import check_digit
+from shopsync.server.nip import check_digit
 
 GROUPS: dict[str, list[str]] = {
     "Narzędzia": ["Wiertarki", "Szlifierki", "Wkrętarki", "Klucze"],

@@ -19,10 +19,10 @@ from typing import Any, Sequence
 
 import pyodbc
 
-from demo import data as demo_data
-from server.erp.dialects import Dialect, make_dialect, sqlite_companion
-from server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
-from server.erp.errors import ErpNotFound, ErpPermanent
+from . import data as demo_data
+from shopsync.server.erp.dialects import Dialect, make_dialect, sqlite_companion
+from shopsync.server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
+from shopsync.server.erp.errors import ErpNotFound, ErpPermanent
 
 _TABLES = [
     ("HM.XT", "id {pk}, super int NULL, kod varchar(20), nazwa varchar(100)"),
@@ -271,7 +271,7 @@ class ErpSimulator:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "ErpSimulator":
-        from server.erp.gateway import ErpGateway
+        from shopsync.server.erp.gateway import ErpGateway
 
         gw = ErpGateway.from_settings(settings)
         e = settings.erp

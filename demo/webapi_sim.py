@@ -40,10 +40,10 @@ from urllib.parse import parse_qsl
 import pyodbc
 import waitress
 
-from server.erp.dialects import make_dialect
-from server.erp.gateway import ZO_BAZA
+from shopsync.server.erp.dialects import make_dialect
+from shopsync.server.erp.gateway import ZO_BAZA
 
-log = logging.getLogger("demo.webapi_sim")
+log = logging.getLogger("shopsync.demo.webapi_sim")
 CENT = Decimal("0.01")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from demo import data as demo_data
+from shopsync.demo import data as demo_data
 from demo_shop.app import ShopApp
 
 

@@ -16,14 +16,14 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from server import reflection as api_reflection
-from server.auth import DecodeGuard, TokenInterceptor
-from server.runtime import Runtime
-from server.servicers.customers import CustomerServicer
-from server.servicers.erp_events import ErpEventServicer
-from server.servicers.queue import QueueServicer
-from server.servicers.sync import SyncServicer
-from server.settings import Settings, SettingsError
+from . import reflection as api_reflection
+from .auth import DecodeGuard, TokenInterceptor
+from .runtime import Runtime
+from .servicers.customers import CustomerServicer
+from .servicers.erp_events import ErpEventServicer
+from .servicers.queue import QueueServicer
+from .servicers.sync import SyncServicer
+from .settings import Settings, SettingsError
 from shopsync.v1 import (customers_pb2, customers_pb2_grpc, erp_events_pb2, erp_events_pb2_grpc,
                          queue_pb2, queue_pb2_grpc, sync_pb2, sync_pb2_grpc)
 

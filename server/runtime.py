@@ -15,24 +15,26 @@ import threading
 import time
 from typing import Any, Callable, Sequence
 
-from server.erp.errors import ErpRetryable
-from server.erp.gateway import ErpGateway
-from server.erp.webapi import CursorHolds, WebApiErp, make_erp
-from server.queue.store import Backoff, Message, QueueStore
 from erp_hooks import oslock
-from server.settings import Settings, SettingsError, redact_url
-from server.sync import customers, orders, products, reconcile
-from server.sync.binder import Binder
-from server.sync.context import SyncContext
-from server.sync.dispatch import run_batch
-from server.sync.orders import WAIT_RECHECK_SECONDS
-from server.sync.outcome import CONFIG_ERROR, DEAD, DONE, RETRY, SHOP_DOWN, WAITING, Outcome
 from shop_client.errors import ShopConfigError, ShopError, ShopUnavailable
 from shop_client.interface import ShopClient
 
+from .erp.errors import ErpConfigError, ErpRetryable
+from .erp.interface import Erp
+from .erp.webapi import make_erp
+from .queue.cursors import Holds
+from .queue.store import Backoff, Message, QueueStore
+from .settings import Settings, SettingsError, redact_url
+from .sync import catchup, customers, orders, reconcile
+from .sync.context import SyncContext
+from .sync.dispatch import run_batch
+from .sync.orders import WAIT_RECHECK_SECONDS
+from .sync.outcome import CONFIG_ERROR, DEAD, DONE, RETRY, SHOP, SHOP_DOWN, WAITING, Outcome
+from .sync.product_images import image_mode
+
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # how often a worker looks for work enqueued by another process
-CONFIG_RETRY_SECONDS = 10.0  # how often a paused worker checks whether the shop takes our settings now
+CONFIG_RETRY_SECONDS = 10.0  # how often a paused worker checks whether the shop or the ERP takes our settings now
 
 
 def make_shop(settings: Settings) -> ShopClient:
@@ -59,6 +61,7 @@ class QueueWorker(threading.Thread):
     def __init__(self, runtime: "Runtime", queue: str, batch: int, number: int = 0) -> None:
         super().__init__(name=f"worker-{queue}" + (f"-{number}" if number else ""), daemon=True)
         self.rt, self.queue, self.batch = runtime, queue, batch
+        self._paused_for = ""  # the reason delivery was last paused for (said once, not every look)
 
     def run(self) -> None:
         store, stopping = self.rt.store, self.rt.stopping
@@ -88,6 +91,9 @@ class QueueWorker(threading.Thread):
         for m, o in results:
             by_state.setdefault(o.state, []).append((m, o))
         store.ack([m for m, _ in by_state.get(DONE, [])])
+        if by_state.get(DONE) and self._paused_for:
+            log.info("%s: delivering again (was paused: %s)", self.name, self._paused_for)
+            self._paused_for = ""
         for m, o in by_state.get(RETRY, []):
             store.fail(m, o.reason, retryable=True)
         for m, o in by_state.get(DEAD, []):
@@ -135,11 +141,16 @@ class QueueWorker(threading.Thread):
             store.fail(m, o.reason, retryable=True)
 
     def _misconfigured(self, msgs: Sequence[Message], first: Outcome) -> None:
-        """The shop refuses us as configured (keys, permissions, URL): keep every message, say so once,
-        and look again every CONFIG_RETRY_SECONDS; delivery resumes by itself once the shop takes us."""
+        """The shop or the ERP refuses us as configured (keys, rights, URL, a missing setting): keep every
+        message, say so once, and look again every CONFIG_RETRY_SECONDS; delivery resumes by itself
+        once it works (the shop is probed; for the ERP the batch is simply tried again)."""
         self.rt.store.release(msgs)
-        log.error("%s: delivery paused, %d message(s) kept: %s", self.name, len(msgs), first.reason)
+        if first.reason != self._paused_for:
+            log.error("%s: delivery paused, %d message(s) kept: %s", self.name, len(msgs), first.reason)
+            self._paused_for = first.reason
         while not self.rt.stopping.wait(CONFIG_RETRY_SECONDS):
+            if first.side != SHOP:
+                return  # the next claim tries the batch again: it flows once the ERP or the setting is right
             try:
                 self.rt.ctx.shop.ping()
             except ShopConfigError:
@@ -147,8 +158,8 @@ class QueueWorker(threading.Thread):
             except ShopError:
                 return  # another kind of trouble: the normal paths handle it
             log.info("%s: the shop takes our requests again; delivering", self.name)
+            self._paused_for = ""
             return
-
 
 class Clock(threading.Thread):
     """Runs the periodic passes; each task's errors are logged and retried next time."""
@@ -167,11 +178,11 @@ class Clock(threading.Thread):
                     continue
                 self.next_run[name] = now + interval
                 try:
-                    if not self.rt.binder.claim_turn(name, interval):
+                    if not self.rt.ctx.cursors.claim_turn(name, interval):
                         continue  # another server sharing the queue database ran it just now
                     result = fn()
                     log.debug("%s: %s", name, result)
-                except (ShopUnavailable, ErpRetryable, ShopConfigError) as exc:
+                except (ShopUnavailable, ErpRetryable, ShopConfigError, ErpConfigError) as exc:
                     log.warning("%s postponed: %s", name, exc)
                 except Exception:  # noqa: BLE001
                     log.exception("%s failed", name)
@@ -179,12 +190,11 @@ class Clock(threading.Thread):
 
 
 class Runtime:
-    """Queue store, binder, ERP gateway, shop client, HTTP service and workers of one server."""
+    """Queue store, sync tables, ERP, shop client, HTTP service and workers of one server."""
 
-    def __init__(self, settings: Settings, *, shop: ShopClient | None = None, erp: ErpGateway | None = None) -> None:
+    def __init__(self, settings: Settings, *, shop: ShopClient | None = None, erp: Erp | None = None) -> None:
         self.settings = settings
         self.store: QueueStore = None  # type: ignore[assignment]
-        self.binder: Binder = None  # type: ignore[assignment]
         self._shop, self._erp = shop, erp
         self.ctx: SyncContext = None  # type: ignore[assignment]
         self.http: Any = None
@@ -210,7 +220,6 @@ class Runtime:
         self.store = QueueStore.from_url(
             url, sqlite_synchronous=s.queue.sqlite_synchronous,
             backoff=Backoff(s.queue.backoff_base_seconds, s.queue.backoff_max_seconds, s.queue.max_attempts))
-        self.binder = Binder(self.store)
         log.info("queue database open: %s", redact_url(url))
         if local:
             released = self.store.release_all_leases()
@@ -218,17 +227,17 @@ class Runtime:
                 log.info("%d message(s) claimed by the previous run, which stopped before settling them, are "
                          "queued again", released)
         erp = self._erp or make_erp(s)
-        if isinstance(erp, WebApiErp):  # unanswered WebAPI requests are remembered across restarts
-            erp.holds = CursorHolds(self.binder)
         shop = self._shop or make_shop(s)
-        self.ctx = SyncContext(settings=s, store=self.store, binder=self.binder, erp=erp, shop=shop)
+        self.ctx = SyncContext.open(s, self.store, erp, shop)
+        # Unanswered ERP requests are remembered in the queue database, across restarts.
+        erp.use_holds(Holds(self.ctx.cursors))
 
     def start(self) -> None:
         """Start the HTTP service and, unless sync.workers is off, the workers."""
-        from server.webhooks import HttpService, WebhookApp
+        from .webhooks import HttpService, WebhookApp
 
         s = self.settings
-        images_by_url = products.image_mode(self.ctx) == "url"
+        images_by_url = image_mode(self.ctx) == "url"
         if s.webhooks.enabled or images_by_url:
             app = WebhookApp(self.store, self.ctx.erp, s.webhooks.secret, s.webhooks.max_body_bytes,
                              webhooks=s.webhooks.enabled)
@@ -249,7 +258,7 @@ class Runtime:
             *[QueueWorker(self, "outbox", batch, n) for n in range(s.shop.concurrency)],
             QueueWorker(self, "inbox", 10),
             Clock(self, [
-                ("catch-up", s.sync.catch_up_interval_seconds, lambda: products.catch_up(self.ctx)),
+                ("catch-up", s.sync.catch_up_interval_seconds, lambda: catchup.catch_up(self.ctx)),
                 ("order poll", s.orders.poll_interval_seconds, lambda: orders.poll_orders(self.ctx)),
                 ("customer pairing", s.sync.customer_pass_interval_seconds,
                  lambda: customers.pair_all_customers(self.ctx)),

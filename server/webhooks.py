@@ -22,10 +22,10 @@ from typing import Any, Callable, Iterable
 import waitress
 from waitress import wasyncore
 
-from server.erp.errors import ErpError
-from server.erp.interface import ErpReader
-from server.queue.store import QueueStore
-from server.sync import messages as msg
+from .erp.errors import ErpError
+from .erp.interface import ErpReader
+from .queue.store import QueueStore
+from .sync import messages as msg
 
 log = logging.getLogger(__name__)
 _IMAGE_PATH = re.compile(r"^/images/(\d{1,10})/([0-9a-f]{64})\.[a-z]{2,4}$")

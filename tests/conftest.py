@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from server.queue.store import Backoff, QueueStore  # noqa: E402
+from shopsync.server.queue.store import Backoff, QueueStore  # noqa: E402
 from tests.helpers.postgres import PostgresServer  # noqa: E402
 
 _db_counter = itertools.count()
@@ -64,9 +64,9 @@ def store(queue_url, clock):
 
 
 # -- the demo ERP, through pyodbc, on SQLite and on PostgreSQL -------------------
-from demo.erp import ErpSimulator, init_odbc_demo, init_sqlite_demo  # noqa: E402
-from server.erp.dialects import make_dialect  # noqa: E402
-from server.erp.gateway import ErpGateway  # noqa: E402
+from shopsync.demo.erp import ErpSimulator, init_odbc_demo, init_sqlite_demo  # noqa: E402
+from shopsync.server.erp.dialects import make_dialect  # noqa: E402
+from shopsync.server.erp.gateway import ErpGateway  # noqa: E402
 
 
 def make_erp(kind: str, tmp_path: Path, request, product_count: int = 60):

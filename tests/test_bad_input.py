@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.app import create_server
-from demo.erp import init_sqlite_demo
-from server.settings import Settings
+from shopsync.server.app import create_server
+from shopsync.demo.erp import init_sqlite_demo
+from shopsync.server.settings import Settings
 from shopsync.v1 import (customers_pb2, customers_pb2_grpc, erp_events_pb2, erp_events_pb2_grpc, queue_pb2,
                          queue_pb2_grpc, sync_pb2, sync_pb2_grpc)
 
@@ -194,7 +194,7 @@ def test_webhook_size_limit_and_unsigned(server):
 
 def test_webhook_signature_as_woocommerce_php_makes_it():
     """base64_encode(hash_hmac('sha256', $payload, $secret, true)) -- a fixed, independently computed value."""
-    from server.webhooks import verify_signature
+    from shopsync.server.webhooks import verify_signature
 
     body = b'{"id":1,"status":"processing"}'
     # echo -n '{"id":1,"status":"processing"}' | openssl dgst -sha256 -hmac 'abc' -binary | base64

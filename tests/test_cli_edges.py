@@ -16,7 +16,7 @@ import pytest
 
 from erp_hooks.cli import KNOWN_KEYS
 from erp_hooks.spool import Spool, SpoolLocked
-from server.settings import Settings, SettingsError, load_settings
+from shopsync.server.settings import Settings, SettingsError, load_settings
 from tests.helpers.servers import bin_path, env_with, free_port
 
 
@@ -56,7 +56,7 @@ import os, sys
 read_end, write_end = os.pipe()
 os.close(read_end)  # the reader (`| head`) has gone
 sys.stdout = os.fdopen(write_end, "w", buffering=1)
-from server.cli import main
+from shopsync.server.cli import main
 print("exit", main(["erp", "init-demo", sys.argv[1], "--products", "3"]), file=sys.stderr)
 """
 
@@ -146,8 +146,8 @@ def test_replay_is_bounded(tmp_path):
 def test_a_local_queue_belongs_to_one_server_and_its_leases_come_back_at_start(tmp_path):
     """A crashed run's claimed messages are queued again at once, not after queue.lease_seconds;
     a second server on the same SQLite queue is refused in one line."""
-    from server.queue.store import QueueStore
-    from server.runtime import Runtime
+    from shopsync.server.queue.store import QueueStore
+    from shopsync.server.runtime import Runtime
 
     db = tmp_path / "q.db"
     crashed = QueueStore.from_url(f"sqlite:///{db}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from demo import data as demo_data
+from shopsync.demo import data as demo_data
 from tests.helpers.stack import Stack, wait_until
 from tests.helpers.wordpress import RealWooCommerceProcess
 from tests.test_e2e_erp_to_shop import PNG, make_png

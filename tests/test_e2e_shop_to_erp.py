@@ -86,7 +86,7 @@ def test_initial_import_creates_once_pairs_by_code_and_reports_bad_skus(stack):
 
 
 def test_customers_paired_by_nip_and_status_shown_in_the_shop(stack):
-    from demo import data as demo_data
+    from shopsync.demo import data as demo_data
 
     contractors = demo_data.contractors()
     api = stack.shop_api()
@@ -213,7 +213,7 @@ def test_different_orders_sharing_a_delivery_id_are_both_imported(local_stack):
 
 def test_known_contractor_keeps_its_erp_data(order_stack):
     stack = order_stack
-    from demo import data as demo_data
+    from shopsync.demo import data as demo_data
 
     codes = sync_products(stack, [1])
     c = demo_data.contractors()[4]
@@ -230,7 +230,7 @@ def test_known_contractor_keeps_its_erp_data(order_stack):
 
 def test_bad_order_goes_to_dead_letters_and_retry_imports_it_after_the_fix(order_stack):
     stack = order_stack
-    from server.erp.records import ProductDraft
+    from shopsync.server.erp.records import ProductDraft
 
     codes = sync_products(stack, [1])
     api = stack.shop_api()
@@ -330,9 +330,9 @@ def test_grpc_errors_are_precise(local_stack):
 
 
 def test_polling_queues_each_order_change_once(local_stack):
-    from server.runtime import Runtime
-    from server.settings import load_settings
-    from server.sync.orders import poll_orders
+    from shopsync.server.runtime import Runtime
+    from shopsync.server.settings import load_settings
+    from shopsync.server.sync.orders import poll_orders
 
     codes = sync_products(local_stack, [1])
     order = shop_order(local_stack, [(codes[0], 1)])

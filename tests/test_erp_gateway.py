@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from server.erp.errors import ErpNotFound, ErpPermanent, ErpRetryable
-from server.erp.gateway import (AddressDraft, ContractorDraft, ErpGateway, OrderDraft, OrderLineDraft,
-                                ProductDraft)
-from server.nip import is_valid_nip, normalize_nip
+from shopsync.server.erp.errors import ErpNotFound, ErpPermanent, ErpRetryable
+from shopsync.server.erp.gateway import (AddressDraft, ContractorDraft, ErpGateway, OrderDraft, OrderLineDraft,
+                                         ProductDraft)
+from shopsync.server.nip import is_valid_nip, normalize_nip
 
 
 def test_reads_a_product_with_group_path_note_marker_and_price(erp):
@@ -145,7 +145,7 @@ def test_marked_products_and_changes_since(erp):
 
 
 def test_lost_database_is_retryable(tmp_path):
-    from server.erp.dialects import make_dialect
+    from shopsync.server.erp.dialects import make_dialect
 
     dialect = make_dialect("sqlite", database=tmp_path / "missing.db")
     gw = ErpGateway(dialect.connection_string(), dialect)
@@ -198,7 +198,7 @@ def test_gateway_implements_the_erp_interface():
     """The flows depend on server.erp.interface.Erp; the SQL gateway must keep matching it."""
     import inspect
 
-    from server.erp.interface import Erp
+    from shopsync.server.erp.interface import Erp
 
     for name, member in inspect.getmembers(Erp, inspect.isfunction):
         if name.startswith("_"):

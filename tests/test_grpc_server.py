@@ -12,8 +12,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from server.app import create_server
-from server.settings import Settings, SettingsError
+from shopsync.server.app import create_server
+from shopsync.server.settings import Settings, SettingsError
 from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc, queue_pb2, queue_pb2_grpc
 from tests.helpers.servers import bin_path, env_with, free_port, grpcurl, wait_port
 

@@ -10,12 +10,19 @@ from decimal import Decimal
 
 import pytest
 
-from server.erp.values import position_value
-from server.sync.orders import OrderRejected, import_order, order_draft
+from shopsync.server.erp.rounding import position_value
+from shopsync.server.sync import orders
+from shopsync.server.sync.customers import payer_for_order
+from shopsync.server.sync.order_pricing import order_draft
+from shopsync.server.sync.outcome import Rejected, SettingMissing
 from shop_client.interface import Address, ShopCharge, ShopOrder, ShopOrderLine
 from tests.test_synchronizers import sync_context
 
 D = Decimal
+
+
+def import_order(ctx, o):
+    return orders.import_order(ctx, o, payer_for_order)
 
 
 @pytest.fixture
@@ -88,22 +95,22 @@ def test_prices_with_tax_are_sent_gross(ctx):
     assert erp_gross(ctx, import_order(ctx, o)) == D("99.99")
 
 
-def test_a_missing_shipping_code_names_the_setting_and_writes_nothing(ctx):
+def test_a_missing_shipping_code_is_a_missing_setting_named_and_writes_nothing(ctx):
     [sku] = vat23_skus(ctx, 1)
     ctx.settings = ctx.settings.replace(orders={"shipping_code": ""})
     o = order([(sku, 1, "10.00", "0")], charges=[ShopCharge("shipping", "Kurier", D("15.00"))], total="25.00")
-    with pytest.raises(OrderRejected, match="set orders.shipping_code"):
+    with pytest.raises(SettingMissing, match="set orders.shipping_code"):
         import_order(ctx, o)
     assert ctx.erp.count_orders() == (0, 0, 0)
     ctx.settings = ctx.settings.replace(orders={"shipping_code": "NIE-MA"})
-    with pytest.raises(OrderRejected, match="'NIE-MA' is not a product in the ERP"):
+    with pytest.raises(SettingMissing, match="'NIE-MA' is not a product in the ERP"):
         import_order(ctx, o)
 
 
 def test_a_vat_rate_the_erp_item_does_not_have_is_refused_with_both_rates(ctx):
     [sku] = vat23_skus(ctx, 1)
     o = order([(sku, 1, "100.00", "8.00")], total="108.00", total_tax="8.00")
-    with pytest.raises(OrderRejected, match=r"charged 8.00 tax on 100.00 \(8.0%\), the ERP item has VAT 23%"):
+    with pytest.raises(Rejected, match=r"charged 8.00 tax on 100.00 \(8.0%\), the ERP item has VAT 23%"):
         import_order(ctx, o)
     assert ctx.erp.count_orders() == (0, 0, 0)
 
@@ -111,7 +118,7 @@ def test_a_vat_rate_the_erp_item_does_not_have_is_refused_with_both_rates(ctx):
 def test_a_total_that_would_differ_says_by_how_much(ctx):
     [sku] = vat23_skus(ctx, 1)
     o = order([(sku, 1, "100.00", "0")], total="100.05")
-    with pytest.raises(OrderRejected, match=r"would total 100.00 PLN gross, the customer pays 100.05; "
+    with pytest.raises(Rejected, match=r"would total 100.00 PLN gross, the customer pays 100.05; "
                                             r"differs by -0.05"):
         import_order(ctx, o)
     assert ctx.erp.count_orders() == (0, 0, 0)
@@ -125,7 +132,7 @@ def test_free_shipping_adds_no_line(ctx):
 
 @pytest.mark.parametrize("quantity", [1, 3, 7, 12, 99])
 def test_unit_prices_value_back_to_the_line(quantity):
-    from server.erp.values import unit_price
+    from shopsync.server.erp.rounding import unit_price
 
     for cents in (1, 99, 10000, 12345, 99999):
         value = D(cents) / 100

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.queue.store import NotFound, QueueStore
+from shopsync.server.queue.store import NotFound, QueueStore
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from server.sync.rates import FixedRates, NbpRates, RateSourceDown, RateUnavailable
+from shopsync.server.sync.exchange_rates import FixedRates, NbpRates, RateSourceDown, RateUnavailable
 
 # effective dates and mids as NBP publishes them (business days only)
 TABLE = {"2026-11-20": 4.2311, "2026-11-23": 4.2402, "2026-11-24": 4.2455, "2026-11-25": 4.2512,

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 
-from server.erp.records import order_description
+from shopsync.server.erp.records import order_description
 from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
 from tests.helpers.stack import TOKEN, WEBHOOK_SECRET, Stack, wait_until
 

@@ -7,20 +7,20 @@ from decimal import Decimal
 
 import pytest
 
-from demo import data as demo_data
-from demo.erp import init_sqlite_demo
-from server.erp.dialects import make_dialect
-from server.erp.gateway import ErpGateway
-from server.queue.store import QueueStore
-from server.settings import Settings
-from server.sync import messages as msg
-from server.sync.binder import Binder
-from server.sync.context import SyncContext
-from server.sync.customers import CustomerStatusExport
-from server.sync.dispatch import run_batch
-from server.sync.orders import OrderImport
-from server.sync.outcome import CONFIG_ERROR, DEAD, DONE, RETRY, SHOP_DOWN, WAITING
-from server.sync.products import ProductExport, product_snapshots
+from shopsync.demo import data as demo_data
+from shopsync.demo.erp import init_sqlite_demo
+from shopsync.server.erp.dialects import make_dialect
+from shopsync.server.erp.gateway import ErpGateway
+from shopsync.server.queue.store import QueueStore
+from shopsync.server.settings import Settings
+from shopsync.server.sync import messages as msg
+from shopsync.server.queue.bindings import Kind
+from shopsync.server.sync.context import SyncContext
+from shopsync.server.sync.customers import CustomerStatusExport, payer_for_order
+from shopsync.server.sync.dispatch import run_batch
+from shopsync.server.sync.orders import OrderImport
+from shopsync.server.sync.outcome import CONFIG_ERROR, DEAD, DONE, RETRY, SHOP_DOWN, WAITING
+from shopsync.server.sync.products import ProductExport, product_snapshots
 from shop_client.errors import ShopAuthError, ShopUnavailable
 from shop_client.interface import ITEM_REJECTED, ITEM_RETRYABLE, Address, ShopCustomer, ShopOrder, ShopOrderLine
 from tests.helpers.fakes import FakeShop
@@ -33,7 +33,7 @@ def sync_context(tmp_path, **sections):
     erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
     store = QueueStore.from_url(f"sqlite:///{tmp_path / 'queue.db'}")
     settings = Settings(base_dir=str(tmp_path)).replace(**sections)
-    c = SyncContext(settings=settings, store=store, binder=Binder(store), erp=erp, shop=FakeShop())
+    c = SyncContext.open(settings, store, erp, FakeShop())
     yield c
     erp.close()
     store.close()
@@ -57,7 +57,7 @@ def test_a_marked_product_is_created_and_a_stale_snapshot_is_dropped(ctx):
     [pid] = marked(ctx)
     old, new = product_snapshots(ctx, [pid]), product_snapshots(ctx, [pid])
     assert states(ProductExport().handle(ctx, new)) == [DONE]
-    assert ctx.binder.get("product", pid).shop_id in ctx.shop.products
+    assert ctx.bindings.get(Kind.PRODUCT, pid).shop_id in ctx.shop.products
     calls = len(ctx.shop.calls)
     assert states(ProductExport().handle(ctx, old)) == [DONE]
     assert len(ctx.shop.calls) == calls, "an older snapshot than what was sent is not sent"
@@ -66,14 +66,14 @@ def test_a_marked_product_is_created_and_a_stale_snapshot_is_dropped(ctx):
 def test_a_product_deleted_in_the_shop_is_forgotten_then_created_again(ctx):
     [pid] = marked(ctx)
     ProductExport().handle(ctx, product_snapshots(ctx, [pid]))
-    first = ctx.binder.get("product", pid).shop_id
+    first = ctx.bindings.get(Kind.PRODUCT, pid).shop_id
     del ctx.shop.products[first]  # a person deleted it in the shop
     later = product_snapshots(ctx, [pid])[0]
     again = [msg.ProductSnapshot(pid, {**later.state, "stock": "999"}, later.read_at)]  # and the ERP changed it
     assert states(ProductExport().handle(ctx, again)) == [RETRY]
-    assert ctx.binder.get("product", pid).shop_id is None
+    assert ctx.bindings.get(Kind.PRODUCT, pid).shop_id is None
     assert states(ProductExport().handle(ctx, product_snapshots(ctx, [pid]))) == [DONE]
-    assert ctx.binder.get("product", pid).shop_id not in (None, first)
+    assert ctx.bindings.get(Kind.PRODUCT, pid).shop_id not in (None, first)
 
 
 def test_per_item_kinds_become_outcomes(ctx):
@@ -92,12 +92,12 @@ def test_a_whole_call_failing_keeps_every_message(ctx, error, state):
     snaps = product_snapshots(ctx, marked(ctx, 3))
     ctx.shop.fail_next = error
     assert states(ProductExport().handle(ctx, snaps)) == [state] * 3
-    assert all(ctx.binder.get("product", s.erp_id) is None for s in snaps), "nothing recorded as sent"
+    assert all(ctx.bindings.get(Kind.PRODUCT, s.erp_id) is None for s in snaps), "nothing recorded as sent"
 
 
 def test_an_image_known_at_creation_rides_in_the_create(ctx, tmp_path):
     [pid] = marked(ctx)
-    from demo.erp import ErpSimulator
+    from shopsync.demo.erp import ErpSimulator
 
     dialect = make_dialect("sqlite", database=tmp_path / "erp.db")
     sim = ErpSimulator(dialect.connect(dialect.connection_string()), dialect)
@@ -105,7 +105,7 @@ def test_an_image_known_at_creation_rides_in_the_create(ctx, tmp_path):
     sim.close()
     assert states(ProductExport().handle(ctx, product_snapshots(ctx, [pid]))) == [DONE]
     assert ctx.shop.calls == ["upsert_products"], "no second call for the image"
-    assert ctx.binder.get("product", pid).state["shop_images"], "the shop's copy is remembered (no echo)"
+    assert ctx.bindings.get(Kind.PRODUCT, pid).state["shop_images"], "the shop's copy is remembered (no echo)"
 
 
 # -- customers ------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def test_orders_done_dead_and_waiting_in_one_batch(ctx):
                                                       billing=Address(), tax_id=twins.nip10)}
     ctx.shop.orders = {1: order(ctx, 1, sku), 2: order(ctx, 2, "NIE-MA"), 3: order(ctx, 3, sku, customer_id=9)}
     batch = [msg.ShopOrderChanged(i, "poll") for i in (1, 2, 3)]
-    outcomes = OrderImport().handle(ctx, batch)
+    outcomes = OrderImport(payer_for_order).handle(ctx, batch)
     assert states(outcomes) == [DONE, DEAD, WAITING]
     assert "NIE-MA" in outcomes[1].reason and "pair" in outcomes[2].reason
     assert ctx.erp.count_orders()[0] == 1
@@ -145,7 +145,7 @@ def test_an_unreadable_order_body_is_dead_and_spares_the_rest(ctx):
     sku = ctx.erp.get_product(1).code
     ctx.shop.orders = {1: order(ctx, 1, sku)}
     ctx.shop.parse_order = lambda raw: (_ for _ in ()).throw(AttributeError("'str' object has no attribute 'get'"))
-    outcomes = OrderImport().handle(ctx, [msg.ShopOrderChanged(2, "webhook", {"id": 2, "billing": "x"}),
+    outcomes = OrderImport(payer_for_order).handle(ctx, [msg.ShopOrderChanged(2, "webhook", {"id": 2, "billing": "x"}),
                                           msg.ShopOrderChanged(1, "poll")])
     assert states(outcomes) == [DEAD, DONE]
 

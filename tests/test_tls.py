@@ -9,8 +9,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from server.app import create_server
-from server.settings import Settings
+from shopsync.server.app import create_server
+from shopsync.server.settings import Settings
 from tests.helpers.servers import bin_path, env_with, grpcurl
 
 

@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from demo.erp import init_sqlite_demo
-from server.erp.dialects import make_dialect
-from server.erp.errors import ErpPermanent, ErpRetryable
-from server.erp.records import AddressDraft, OrderDraft, OrderLineDraft
-from server.erp.webapi import WebApiClient, WebApiErp, WebApiSentUnknown
+from shopsync.demo.erp import init_sqlite_demo
+from shopsync.server.erp.dialects import make_dialect
+from shopsync.server.erp.errors import ErpConfigError, ErpPermanent, ErpRetryable
+from shopsync.server.erp.records import AddressDraft, OrderDraft, OrderLineDraft
+from shopsync.server.erp.gateway import ErpGateway
+from shopsync.server.erp.webapi import WebApiClient, WebApiErp, WebApiSentUnknown
 from tests.helpers.webapi import WebApiSimProcess
 
 D = Decimal
@@ -29,8 +30,8 @@ def sim(tmp_path):
 @pytest.fixture
 def erp(sim):
     dialect = make_dialect("sqlite", database=sim.db)
-    gw = WebApiErp(dialect.connection_string(), dialect, warehouses=(1,),
-                   webapi=WebApiClient(sim.url, sim.APP_KEY, "test", timeout=1.0))
+    gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
+                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=1.0))
     yield gw
     gw.close()
 
@@ -69,13 +70,13 @@ def test_an_expired_session_is_reopened_once(erp, sim):
 
 
 def test_an_unknown_product_code_is_permanent_with_the_apis_message_and_writes_nothing(erp, sim):
-    with erp.unit_of_work() as cur:
+    with erp.sql.unit_of_work() as cur:
         cur.execute("UPDATE HM.TW SET kod = 'ZNIKNIE' WHERE id = 1")
-    with erp.unit_of_work() as cur:  # the ERP loses the code between our read and its write
+    with erp.sql.unit_of_work() as cur:  # the ERP loses the code between our read and its write
         cur.execute("CREATE TRIGGER HM.tw_gone AFTER INSERT ON AD BEGIN UPDATE TW SET kod = 'INNY' WHERE id = 1; END")
     with pytest.raises(ErpPermanent, match="nie znaleziono towaru o kodzie 'ZNIKNIE'"):
         erp.create_order(draft("720"))
-    assert erp.count_orders() == (0, 0, 0)
+    assert erp.sql.count_orders() == (0, 0, 0)
 
 
 @pytest.mark.parametrize("fault", [{"status": 500}, {"locked": 1}])
@@ -86,7 +87,7 @@ def test_a_busy_or_failing_erp_is_retryable_and_the_next_attempt_writes_once(erp
     if "locked" in fault:
         assert "zablokowany przez innego użytkownika" in str(info.value)
     zo, created = erp.create_order(draft("730"))
-    assert created and erp.count_orders()[0] == 1 and erp.get_order(zo).code.startswith("ZMO ")
+    assert created and erp.sql.count_orders()[0] == 1 and erp.get_order(zo).code.startswith("ZMO ")
     assert sim.calls("POST /OrdersIssue/New") == 2
 
 
@@ -100,13 +101,13 @@ def test_a_request_still_running_in_the_erp_is_not_sent_again_until_it_settles(e
     assert sim.calls("POST /OrdersIssue/New") == 1
     time.sleep(2.5)  # the ERP finished the first request meanwhile
     zo, created = erp.create_order(draft("735"))
-    assert not created and erp.count_orders()[0] == 1 and sim.calls("POST /OrdersIssue/New") == 1
+    assert not created and erp.sql.count_orders()[0] == 1 and sim.calls("POST /OrdersIssue/New") == 1
 
 
 def test_a_request_timed_out_after_the_erp_wrote_the_order_is_one_order(erp, sim):
     sim.faults(slow_after_write=3)
     zo, created = erp.create_order(draft("740"))  # times out after 1 s; the lookup finds what the ERP wrote
-    assert created and erp.count_orders()[0] == 1
+    assert created and erp.sql.count_orders()[0] == 1
     assert erp.create_order(draft("740")) == (zo, False)
     assert sim.calls("POST /OrdersIssue/New") == 1
 
@@ -115,23 +116,23 @@ def test_a_dropped_connection_is_resolved_by_the_lookup_not_by_sending_blindly(e
     sim.faults(drop=1)
     with pytest.raises(WebApiSentUnknown, match="not in the ERP"):
         erp.create_order(draft("750"))
-    assert erp.count_orders()[0] == 0
+    assert erp.sql.count_orders()[0] == 0
     with pytest.raises(ErpRetryable, match="not sent again"):
         erp.create_order(draft("750"))
     time.sleep(3.1)  # three timeouts after sending: the ERP has settled, the lookup still finds nothing
     erp.create_order(draft("750"))
-    assert erp.count_orders()[0] == 1 and sim.calls("POST /OrdersIssue/New") == 2
+    assert erp.sql.count_orders()[0] == 1 and sim.calls("POST /OrdersIssue/New") == 2
 
 
 def test_a_missing_currency_rate_is_refused_by_the_api(erp, sim):
     with pytest.raises(ErpPermanent, match="Brak kursu waluty EUR"):
         erp.create_order(draft("760", currency="EUR", rate="0"))
-    assert erp.count_orders()[0] == 0
+    assert erp.sql.count_orders()[0] == 0
 
 
-def test_a_wrong_application_key_says_which_setting_and_never_shows_the_key(sim):
+def test_a_wrong_application_key_is_a_configuration_error_naming_the_setting_never_the_key(sim):
     client = WebApiClient(sim.url, "zly-klucz-123", "test", timeout=2)
-    with pytest.raises(ErpRetryable, match="erp.webapi_app_key") as info:
+    with pytest.raises(ErpConfigError, match="erp.webapi_app_key") as info:
         client.call("GET", "/Sessions/SessionInformation")
     assert "zly-klucz-123" not in str(info.value)
     client.close()
@@ -164,15 +165,14 @@ def test_an_idle_session_expires_and_a_new_one_is_opened(tmp_path):
 def test_an_unanswered_order_is_held_across_a_restart(sim, tmp_path):
     """The hold lives in the queue database: a server restarted right after an unanswered request does not
     send the order again before the ERP has settled."""
-    from server.erp.webapi import CursorHolds
-    from server.queue.store import QueueStore
-    from server.sync.binder import Binder
+    from shopsync.server.queue.cursors import Cursors, Holds
+    from shopsync.server.queue.store import QueueStore
 
     def writer():
         store = QueueStore.from_url(f"sqlite:///{tmp_path / 'queue.db'}")
         dialect = make_dialect("sqlite", database=sim.db)
-        gw = WebApiErp(dialect.connection_string(), dialect, webapi=WebApiClient(sim.url, sim.APP_KEY, "t", 1.0))
-        gw.holds = CursorHolds(Binder(store))
+        gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect), WebApiClient(sim.url, sim.APP_KEY, "t", 1.0))
+        gw.use_holds(Holds(Cursors(store)))
         return gw, store
 
     first, store = writer()

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo import data as demo_data
+from shopsync.demo import data as demo_data
 from tests.helpers.stack import Stack, wait_until
 from tests.test_e2e_shop_to_erp import sync_products
 

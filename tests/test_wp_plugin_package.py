@@ -68,8 +68,8 @@ def test_the_polish_translation_covers_every_string_and_wordpress_reads_it(built
 
 def test_the_plugins_nip_check_agrees_with_the_sync():
     """The checkout refuses exactly the NIPs the sync could not pair by (same checksum, same spellings)."""
-    from demo import data as demo_data
-    from server.nip import valid_nip_or_none
+    from shopsync.demo import data as demo_data
+    from shopsync.server.nip import valid_nip_or_none
 
     typed = [c.nip_typed for c in demo_data.contractors()[:10]]
     typed += ["123-456-78-90", "5260250995", "PL5260250995", "pl 526 025 09 95", "526025099", "52602509950",

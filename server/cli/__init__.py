@@ -24,9 +24,9 @@ import os
 import sys
 from importlib.metadata import entry_points
 
-from server.cli import admin, serve
-from server.cli.common import CliError
-from server.settings import SettingsError
+from . import admin, serve
+from .common import CliError
+from ..settings import SettingsError
 
 log = logging.getLogger("shopsync")
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        from server.erp.errors import ErpError
+        from ..erp.errors import ErpError
         from shop_client.errors import ShopError
 
         if isinstance(exc, (ErpError, ShopError, OSError, ValueError)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import secrets
 
-from server.cli.common import Client, client_command, follow, print_json
+from .common import Client, client_command, follow, print_json
 
 
 def cmd_import_catalog(client: Client, args: argparse.Namespace) -> int:
@@ -109,7 +109,7 @@ def cmd_hooks(client: Client, args: argparse.Namespace) -> int:
     import datetime as dt
 
     from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
-    from server.sync.messages import EVENT_NAMES
+    from ..sync.messages import EVENT_NAMES
 
     resp = client.call(erp_events_pb2_grpc.ErpEventServiceStub(client.channel).ListRecentEvents,
                        erp_events_pb2.ListRecentEventsRequest())

@@ -10,7 +10,7 @@ import sys
 import threading
 from typing import Any, Callable
 
-from server.settings import SECRET_KEYS, Settings, load_settings
+from ..settings import SECRET_KEYS, Settings, load_settings
 
 log = logging.getLogger("shopsync")
 
@@ -37,7 +37,7 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 def load_for_command(args: argparse.Namespace, **overrides: Any) -> Settings:
-    from server.logs import setup_logging
+    from ..logs import setup_logging
 
     settings = load_settings(getattr(args, "config", None))
     if overrides:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from server.cli.common import load_for_command, wait_for_signal
+from .common import load_for_command, wait_for_signal
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.app import create_server
+    from ..app import create_server
 
     settings = load_for_command(args)
     server, port = create_server(settings)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pyodbc
 
-from server.erp.errors import ErpError, ErpPermanent, ErpRetryable
+from .errors import ErpError, ErpPermanent, ErpRetryable
 
 # SQLSTATE classes that mean "the connection is gone" or "try again".
 _CONNECTION_STATES = ("08", "HYT01")

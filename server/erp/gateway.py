@@ -20,13 +20,13 @@ from typing import Any, Iterator, Sequence
 
 import pyodbc
 
-from server.erp.dialects import Dialect
-from server.erp.errors import ErpError, ErpNotFound, ErpPermanent
-from server.erp.records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor,
-                                ContractorDraft, Image, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
-                                PriceList, Product, ProductDraft, order_description)
-from server.erp.values import grosz, position_value
-from server.nip import normalize_nip
+from .dialects import Dialect
+from .errors import ErpError, ErpNotFound, ErpPermanent
+from .records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor,
+                      ContractorDraft, Image, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
+                      PriceList, Product, ProductDraft, order_description)
+from .rounding import grosz, position_value
+from ..nip import normalize_nip
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class ErpGateway:
     @staticmethod
     def settings_args(settings: Any) -> tuple[str, Dialect, dict[str, Any]]:
         """(ODBC connection string, dialect, keyword options) of the gateway the settings describe."""
-        from server.erp.dialects import make_dialect
+        from .dialects import make_dialect
 
         e = settings.erp
         database = settings.path(e.database) if e.dialect == "sqlite" else None
@@ -366,6 +366,18 @@ class ErpGateway:
             "idkh": contractor_id, "nazwaAdr": a.label[:40], "nazwa": a.name[:150], "ulica": a.street[:60],
             "dom": a.house[:10], "lokal": a.flat[:10], "kodpocz": a.postcode[:10], "miejscowosc": a.city[:60],
             "nip": a.nip[:20], "idKraju": a.country[:3]})
+
+    def delivery_address_for(self, order: OrderDraft) -> None:
+        """The order's delivery address on its contractor (HM.AD), made once, in a unit of work of its own."""
+        if order.delivery is None:
+            return
+        with self.unit_of_work() as cur:
+            if not cur.execute("SELECT id FROM HM.KH WHERE id = ?", order.contractor_id).fetchone():
+                raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} is not in HM.KH")
+            self.ensure_delivery_address(cur, order.contractor_id, order.delivery)
+
+    def use_holds(self, holds: Any) -> None:
+        """Over SQL an order is written in one transaction: nothing is ever left unanswered to hold."""
 
     def product_codes(self, ids: Sequence[int]) -> dict[int, tuple[str, str, int]]:
         """Product id -> (code, unit, VAT rate)."""

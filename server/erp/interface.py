@@ -1,19 +1,17 @@
 """What the sync needs from the ERP, as an interface.
 
-ErpGateway (direct SQL over ODBC) implements it today. The reads can stay SQL on
-any site; the writes (create_order, create_contractor, create_products, put_image)
-are the part a Symfonia WebAPI writer (`POST /api/OrdersIssue/New`, ...) would
-replace: an implementation of this protocol that delegates reads to ErpGateway
-and sends writes to the WebAPI plugs in without touching the flows.
+Two sides implement it: ErpGateway (gateway.py, SQL over ODBC: every SQL statement
+lives there) and WebApiErp (webapi.py: orders through Symfonia WebAPI, the rest on
+its SQL side). The flows see only this interface.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
-from server.erp.records import (Contractor, ContractorDraft, Image, OrderDraft, OrderProgress, OrderRecord, PriceList,
-                                Product, ProductDraft)
+from .records import (Contractor, ContractorDraft, Image, OrderDraft, OrderProgress, OrderRecord, PriceList,
+                      Product, ProductDraft)
 
 
 class ErpReader(Protocol):
@@ -49,6 +47,9 @@ class ErpWriter(Protocol):
     def create_products(self, drafts: Sequence[ProductDraft]) -> dict[str, int]: ...
     def put_image(self, product_id: int, filename: str, content_type: str, data: bytes, *,
                   only_if_missing: bool = False) -> bool: ...
+    def use_holds(self, holds: Any) -> None:
+        """Where to remember requests sent without an answer (queue.cursors.Holds), so they are not sent
+        again blindly, across restarts too."""
 
 
 class Erp(ErpReader, ErpWriter, Protocol):

@@ -21,13 +21,14 @@ import logging
 import threading
 import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import httpx
 
-from server.erp.errors import ErpPermanent, ErpRetryable
-from server.erp.gateway import ErpGateway
-from server.erp.records import OrderDraft
+from .errors import ErpConfigError, ErpPermanent, ErpRetryable
+from .gateway import ErpGateway
+from .records import (Contractor, ContractorDraft, Image, OrderDraft, OrderProgress, OrderRecord, PriceList, Product,
+                      ProductDraft)
 
 log = logging.getLogger(__name__)
 
@@ -39,40 +40,22 @@ class WebApiSentUnknown(ErpRetryable):
     """The request was sent but no answer came: it may or may not have been applied."""
 
 
-class Holds:
-    """Orders sent without an answer: shop number -> the wall-clock time before which they are not sent again.
+class MemoryHolds:
+    """Holds of unanswered requests kept in memory (the server hands in queue.cursors.Holds, kept in the
+    queue database, so a restarted server keeps holding them)."""
 
-    In memory by default; `CursorHolds` keeps them in the queue database, so a restarted server keeps them too.
-    """
-
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._until: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.clock = clock
 
-    def until(self, shop_number: str) -> float:
+    def remaining(self, key: str) -> float:
         with self._lock:
-            return self._until.get(shop_number, 0.0)
+            return max(0.0, self._until.get(key, 0.0) - self.clock())
 
-    def hold(self, shop_number: str, until: float) -> None:
+    def hold(self, key: str, seconds: float) -> None:
         with self._lock:
-            self._until[shop_number] = until
-
-
-class CursorHolds(Holds):
-    """Holds kept as named cursors of the sync's binder (anything with cursor(key) / set_cursor(key, value))."""
-
-    def __init__(self, cursors: Any) -> None:
-        super().__init__()
-        self._cursors = cursors
-
-    def until(self, shop_number: str) -> float:
-        try:
-            return float(self._cursors.cursor(f"webapi.unanswered.{shop_number}", "0") or 0)
-        except ValueError:
-            return 0.0
-
-    def hold(self, shop_number: str, until: float) -> None:
-        self._cursors.set_cursor(f"webapi.unanswered.{shop_number}", f"{until:.3f}")
+            self._until[key] = self.clock() + seconds
 
 
 def _api_message(resp: httpx.Response) -> str:
@@ -119,7 +102,7 @@ class WebApiClient:
         except httpx.TransportError as exc:
             raise ErpRetryable(f"Symfonia WebAPI at {self.url} is unreachable ({type(exc).__name__})") from None
         if resp.status_code in (401, 403):
-            raise ErpRetryable(f"Symfonia WebAPI at {self.url} refused to open a session for device "
+            raise ErpConfigError(f"Symfonia WebAPI at {self.url} refused to open a session for device "
                                f"{self.device!r}: check erp.webapi_app_key and the application's registration "
                                f"({resp.status_code}: {_api_message(resp)})")
         if resp.status_code >= 400:
@@ -168,26 +151,106 @@ def _num(value: Decimal) -> float | int:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-class WebApiErp(ErpGateway):
-    """The ERP with orders written through Symfonia WebAPI; everything else as ErpGateway does it."""
+class WebApiErp:
+    """The ERP with orders written through Symfonia WebAPI (its WebAPI side) and everything else on its
+    SQL side (ErpGateway), until the WebAPI side stands on its own. Not a subclass: each side is whole."""
 
-    def __init__(self, conn_str: str, dialect: Any, *, webapi: WebApiClient, **kwargs: Any) -> None:
-        super().__init__(conn_str, dialect, **kwargs)
+    def __init__(self, sql: ErpGateway, webapi: WebApiClient, *, order_series: str = "sklep") -> None:
+        self.sql = sql
         self.webapi = webapi
+        self.order_series = order_series
+        self.max_code_length = sql.max_code_length
         # A request the ERP is still working on may yet be applied; sending it again now could make two.
-        self.holds: Holds = Holds()
+        self.holds: Any = MemoryHolds()
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebApiErp":
-        conn_str, dialect, options = ErpGateway.settings_args(settings)
         e = settings.erp
         client = WebApiClient(e.webapi_url, e.webapi_app_key, e.webapi_device, e.webapi_timeout_seconds)
-        return cls(conn_str, dialect, webapi=client, **options)
+        return cls(ErpGateway.from_settings(settings), client, order_series=e.order_series)
+
+    def use_holds(self, holds: Any) -> None:
+        self.holds = holds
 
     def close(self) -> None:
-        super().close()
+        self.sql.close()
         self.webapi.close()
 
+    # -- the SQL side: reads, and the writes the WebAPI description shows no call for ------------------
+    def get_products(self, ids: Sequence[int]) -> dict[int, Product]:
+        return self.sql.get_products(ids)
+
+    def commercial_stock(self, ids: Sequence[int]) -> dict[int, Decimal]:
+        return self.sql.commercial_stock(ids)
+
+    def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
+        return self.sql.marked_product_ids(after_id, limit)
+
+    def find_products_by_codes(self, codes: Sequence[str]) -> dict[str, int]:
+        return self.sql.find_products_by_codes(codes)
+
+    def image_digests(self, product_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        return self.sql.image_digests(product_ids)
+
+    def get_image(self, product_id: int) -> Image | None:
+        return self.sql.get_image(product_id)
+
+    def get_contractor(self, contractor_id: int) -> Contractor:
+        return self.sql.get_contractor(contractor_id)
+
+    def find_contractors_by_nip(self, nip10: str) -> list[Contractor]:
+        return self.sql.find_contractors_by_nip(nip10)
+
+    def contractors_in_groups(self, groups: Sequence[int]) -> list[int]:
+        return self.sql.contractors_in_groups(groups)
+
+    def find_order_by_shop_number(self, shop_number: str) -> int | None:
+        return self.sql.find_order_by_shop_number(shop_number)
+
+    def get_order(self, order_id: int) -> OrderRecord:
+        return self.sql.get_order(order_id)
+
+    def order_progress(self, order_ids: Sequence[int]) -> dict[int, OrderProgress]:
+        return self.sql.order_progress(order_ids)
+
+    def order_products(self, order_id: int) -> list[int]:
+        return self.sql.order_products(order_id)
+
+    def reservation_product(self, reservation_id: int) -> int | None:
+        return self.sql.reservation_product(reservation_id)
+
+    def document_products(self, document_id: int) -> list[int]:
+        return self.sql.document_products(document_id)
+
+    def orders_of_document(self, document_id: int) -> list[int]:
+        return self.sql.orders_of_document(document_id)
+
+    def get_price_list(self, list_id: int) -> PriceList:
+        return self.sql.get_price_list(list_id)
+
+    def price_list_ids(self) -> list[int]:
+        return self.sql.price_list_ids()
+
+    def prices_for_products(self, ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:
+        return self.sql.prices_for_products(ids)
+
+    def price_list_codes_for_contractors(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        return self.sql.price_list_codes_for_contractors(ids)
+
+    def cancel_order(self, order_id: int) -> bool:
+        return self.sql.cancel_order(order_id)
+
+    def create_contractor(self, draft: ContractorDraft) -> int:
+        return self.sql.create_contractor(draft)
+
+    def create_products(self, drafts: Sequence[ProductDraft]) -> dict[str, int]:
+        return self.sql.create_products(drafts)
+
+    def put_image(self, product_id: int, filename: str, content_type: str, data: bytes, *,
+                  only_if_missing: bool = False) -> bool:
+        return self.sql.put_image(product_id, filename, content_type, data, only_if_missing=only_if_missing)
+
+    # -- the WebAPI side ----------------------------------------------------------------------------------
     def order_body(self, order: OrderDraft, codes: dict[int, tuple[str, str, int]],
                    address_label: str | None) -> dict[str, Any]:
         date = (order.date.isoformat() if order.date else None)
@@ -214,35 +277,29 @@ class WebApiErp(ErpGateway):
 
     def create_order(self, order: OrderDraft) -> tuple[int, bool]:
         """One ZMO through `POST /api/OrdersIssue/New?issue=true`; (order id, created?)."""
-        self.check_order(order)
-        existing = self.find_order_by_shop_number(order.shop_number)
+        ErpGateway.check_order(order)
+        existing = self.sql.find_order_by_shop_number(order.shop_number)
         if existing is not None:
             return existing, False
-        wait = self.holds.until(order.shop_number) - time.time()
+        wait = self.holds.remaining(f"webapi.order.{order.shop_number}")
         if wait > 0:
             raise ErpRetryable(f"order {order.shop_number}: the WebAPI did not answer its last request; not sent "
                                f"again for {wait:.0f} s more, until the ERP has either written it or dropped it")
-        codes = self.product_codes([ln.product_id for ln in order.lines])
+        codes = self.sql.product_codes([ln.product_id for ln in order.lines])
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
                 raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in HM.TW")
-        label = None
-        if order.delivery is not None:
-            # No address call in the public description: the delivery address is written over SQL (once).
-            with self.unit_of_work() as cur:
-                if not cur.execute("SELECT id FROM HM.KH WHERE id = ?", order.contractor_id).fetchone():
-                    raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} "
-                                       "is not in HM.KH")
-                self.ensure_delivery_address(cur, order.contractor_id, order.delivery)
-            label = order.delivery.label[:40]
+        # No address call in the public description: the delivery address is written over SQL (once).
+        self.sql.delivery_address_for(order)
+        label = order.delivery.label[:40] if order.delivery is not None else None
         body = self.order_body(order, codes, label)
-        sent = time.time()
+        sent = time.monotonic()
         try:
             answer = self.webapi.call("POST", "/OrdersIssue/New", params={"issue": "true"}, body=body)
         except WebApiSentUnknown as exc:
             # GUESS: three timeouts from sending is enough for the ERP to settle.
-            self.holds.hold(order.shop_number, sent + 3 * self.webapi.timeout)
-            found = self.find_order_by_shop_number(order.shop_number)
+            self.holds.hold(f"webapi.order.{order.shop_number}", 3 * self.webapi.timeout - (time.monotonic() - sent))
+            found = self.sql.find_order_by_shop_number(order.shop_number)
             if found is not None:
                 log.info("order %s: the WebAPI did not answer, but the ERP has it (ZO id %s)", order.shop_number, found)
                 return found, True
@@ -262,7 +319,7 @@ class WebApiErp(ErpGateway):
         return zo, True
 
 
-def make_erp(settings: Any) -> ErpGateway:
+def make_erp(settings: Any) -> ErpGateway | WebApiErp:
     """The ERP as erp.writer says: SQL for everything, or orders through the WebAPI."""
     if settings.erp.writer == "webapi":
         return WebApiErp.from_settings(settings)

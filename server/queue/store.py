@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlparse
 
 import peewee
 
-from server.queue.models import DEAD, LEASED, PENDING, Tables, make_tables
+from .models import DEAD, LEASED, PENDING, Tables, make_tables
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class QueueStore:
             self.db.close()
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         """One write transaction.
 
         SQLite: threads of this process take turns on a lock first (SQLite's own
@@ -191,7 +191,7 @@ class QueueStore:
         with self._write_lock, self.db.atomic("IMMEDIATE"):
             yield
 
-    def _ensure_connected(self) -> None:
+    def ensure_connected(self) -> None:
         if self.db.is_closed():
             self.db.connect(reuse_if_open=True)
 
@@ -217,13 +217,13 @@ class QueueStore:
         mine = _PendingEnqueue(queue, list(items), coalesce)
         with self._pending_lock:
             self._pending.append(mine)
-        self._ensure_connected()
+        self.ensure_connected()
         with self._write_lock:
             if not mine.done:
                 with self._pending_lock:
                     batch, self._pending = self._pending, []
                 try:
-                    with self._tx():
+                    with self.transaction():
                         for job in batch:
                             job.results = self._write_enqueue(job)
                 except BaseException as exc:
@@ -295,8 +295,8 @@ class QueueStore:
                  .limit(limit))
         if self.is_postgres:
             query = query.for_update(of=M, skip_locked=True)
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             rows = list(query.tuples())
             picked: list[int] = []
             keys: set[str] = set()
@@ -326,9 +326,9 @@ class QueueStore:
         for m in msgs:
             by_token.setdefault(m.lease_token, []).append(m.id)
         p = self.db.param
-        self._ensure_connected()
+        self.ensure_connected()
         done = 0
-        with self._tx():
+        with self.transaction():
             for token, ids in by_token.items():
                 for start in range(0, len(ids), 500):
                     chunk = ids[start:start + 500]
@@ -347,8 +347,8 @@ class QueueStore:
         M = self.t.message
         now = self.clock()
         dead = (not retryable) or message.attempts >= self.backoff.max_attempts
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             q = M.update(last_error=error[:4000], lease_until=None, lease_token=None,
                          status=DEAD if dead else PENDING,
                          dead_at=now if dead else None,
@@ -357,7 +357,7 @@ class QueueStore:
         if dead and message.entity_key:
             # One dead letter per entity: the newest (e.g. the same bad order from a webhook and
             # from polling) replaces older ones, so a person sees each problem once.
-            with self._tx():
+            with self.transaction():
                 (M.delete().where((M.queue == message.queue) & (M.entity_key == message.entity_key)
                                   & (M.status == DEAD) & (M.id != message.id)).execute())
         if dead:
@@ -377,8 +377,8 @@ class QueueStore:
         dead letter by waiting; `reason` is shown as its last error meanwhile.
         """
         M = self.t.message
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             (M.update(status=PENDING, lease_until=None, lease_token=None, last_error=f"waiting: {reason}"[:4000],
                       available_at=self.clock() + seconds,
                       attempts=peewee.fn.MAX(M.attempts - 1, 0) if not self.is_postgres
@@ -391,8 +391,8 @@ class QueueStore:
         whoever claimed them has stopped). Their attempt stays counted: a message that crashes its
         server still reaches its dead letter."""
         M = self.t.message
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             n = (M.update(status=PENDING, lease_until=None, lease_token=None)
                  .where(M.status == LEASED).execute())
         if n:
@@ -405,8 +405,8 @@ class QueueStore:
         msgs = list(messages)
         if not msgs:
             return
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             for m in msgs:
                 (M.update(status=PENDING, lease_until=None, lease_token=None,
                           attempts=peewee.fn.MAX(M.attempts - 1, 0) if not self.is_postgres
@@ -420,7 +420,7 @@ class QueueStore:
         wanted = list(dict.fromkeys(keys))
         found: set[str] = set()
         M = self.t.message
-        self._ensure_connected()
+        self.ensure_connected()
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             found |= {k for (k,) in M.select(M.entity_key).where(
@@ -441,7 +441,7 @@ class QueueStore:
         """Seconds until the next message in back-off or lease becomes claimable, None if none."""
         M = self.t.message
         now = self.clock()
-        self._ensure_connected()
+        self.ensure_connected()
         backoff = (M.select(peewee.fn.MIN(M.available_at))
                    .where((M.queue == queue) & (M.status == PENDING) & (M.available_at > now)).scalar())
         lease = (M.select(peewee.fn.MIN(M.lease_until))
@@ -453,7 +453,7 @@ class QueueStore:
     def stats(self) -> list[QueueStat]:
         M = self.t.message
         now = self.clock()
-        self._ensure_connected()
+        self.ensure_connected()
         counts: dict[tuple[str, int], int] = {}
         for queue, status, n in (M.select(M.queue, M.status, peewee.fn.COUNT(M.id))
                                  .group_by(M.queue, M.status).tuples()):
@@ -468,7 +468,7 @@ class QueueStore:
     def depth(self, queue: str | None = None) -> int:
         """Pending plus in-flight messages (all queues when None)."""
         M = self.t.message
-        self._ensure_connected()
+        self.ensure_connected()
         q = M.select().where(M.status.in_([PENDING, LEASED]))
         if queue:
             q = q.where(M.queue == queue)
@@ -477,7 +477,7 @@ class QueueStore:
     def dead_letters(self, queue: str | None = None, *, after_id: int = 0,
                      limit: int = 100) -> list[DeadLetter]:
         M = self.t.message
-        self._ensure_connected()
+        self.ensure_connected()
         q = M.select().where((M.status == DEAD) & (M.id > after_id))
         if queue:
             q = q.where(M.queue == queue)
@@ -490,8 +490,8 @@ class QueueStore:
         """Move a dead letter to the end of its queue with a fresh attempt count."""
         M = self.t.message
         now = self.clock()
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             m = M.get_or_none((M.id == dead_id) & (M.status == DEAD))
             if m is None:
                 raise NotFound(f"no dead letter with id {dead_id}")
@@ -504,16 +504,16 @@ class QueueStore:
 
     def discard_dead(self, dead_id: int) -> None:
         M = self.t.message
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             if not M.delete().where((M.id == dead_id) & (M.status == DEAD)).execute():
                 raise NotFound(f"no dead letter with id {dead_id}")
 
     def prune_requests(self, older_than_seconds: float = 7 * 86400) -> int:
         """Forget request ids older than a week (a hook or a person retries within minutes)."""
         R, A = self.t.request, self.t.reply
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             cutoff = self.clock() - older_than_seconds
             return (R.delete().where(R.created_at < cutoff).execute()
                     + A.delete().where(A.created_at < cutoff).execute())
@@ -521,13 +521,13 @@ class QueueStore:
     # -- answers of admin calls, by request id -------------------------------
     def reply_for(self, key: str) -> bytes | None:
         A = self.t.reply
-        self._ensure_connected()
+        self.ensure_connected()
         row = A.select(A.reply).where(A.key == key).first()
         return None if row is None else bytes(row.reply)
 
     def keep_reply(self, key: str, reply: bytes) -> None:
         """Remember the first answer to `key`; a later one for the same key is not kept."""
         A = self.t.reply
-        self._ensure_connected()
-        with self._tx():
+        self.ensure_connected()
+        with self.transaction():
             A.insert(key=key, reply=reply, created_at=self.clock()).on_conflict_ignore().execute()

@@ -17,7 +17,7 @@ _MAPPING: list[tuple[type[BaseException], grpc.StatusCode]] = []
 
 
 def _register_defaults() -> None:
-    from server.erp.errors import ErpNotFound, ErpPermanent, ErpRetryable
+    from ..erp.errors import ErpNotFound, ErpPermanent, ErpRetryable
     from shop_client.errors import ShopAuthError, ShopNotFound, ShopRejected, ShopUnavailable
 
     maps_to(grpc.StatusCode.NOT_FOUND, ErpNotFound, ShopNotFound)

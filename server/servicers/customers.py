@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from server.runtime import Runtime
-from server.servicers.common import grpc_errors, once, page_size, page_token_to_int
-from server.sync import customers
-from server.sync.binder import INVALID_NIP, NEEDS_PERSON, NO_NIP, PAIRED, Pairing
+from ..runtime import Runtime
+from .common import grpc_errors, once, page_size, page_token_to_int
+from ..sync import customers
+from ..queue.pairings import Pairing, PairingStatus
 from shopsync.v1 import customers_pb2, customers_pb2_grpc
 
-STATUS_TO_PROTO = {PAIRED: customers_pb2.PAIRING_STATUS_PAIRED,
-                   NEEDS_PERSON: customers_pb2.PAIRING_STATUS_NEEDS_PERSON,
-                   INVALID_NIP: customers_pb2.PAIRING_STATUS_INVALID_NIP,
-                   NO_NIP: customers_pb2.PAIRING_STATUS_NO_NIP}
+STATUS_TO_PROTO = {PairingStatus.PAIRED: customers_pb2.PAIRING_STATUS_PAIRED,
+                   PairingStatus.NEEDS_PERSON: customers_pb2.PAIRING_STATUS_NEEDS_PERSON,
+                   PairingStatus.INVALID_NIP: customers_pb2.PAIRING_STATUS_INVALID_NIP,
+                   PairingStatus.NO_NIP: customers_pb2.PAIRING_STATUS_NO_NIP}
 PROTO_TO_STATUS = {v: k for k, v in STATUS_TO_PROTO.items()}
 
 
@@ -30,9 +30,10 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
             if request.status and request.status not in PROTO_TO_STATUS:
                 raise ValueError(f"status: unknown pairing status {request.status}")
             statuses = ([PROTO_TO_STATUS[request.status]] if request.status else
-                        [NEEDS_PERSON, INVALID_NIP, NO_NIP] if request.needs_person else None)
+                        [PairingStatus.NEEDS_PERSON, PairingStatus.INVALID_NIP, PairingStatus.NO_NIP]
+                        if request.needs_person else None)
             size = page_size(request.page_size)
-            rows = self.rt.binder.pairings(statuses, after_id=page_token_to_int(request.page_token), limit=size + 1)
+            rows = self.rt.ctx.pairings.list(statuses, after_id=page_token_to_int(request.page_token), limit=size + 1)
             more = len(rows) > size
             rows = rows[:size]
             return customers_pb2.ListCustomersResponse(

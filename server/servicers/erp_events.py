@@ -7,10 +7,10 @@ import time
 
 import grpc
 
-from server.queue.store import QueueStore
-from server.servicers.common import grpc_errors, maps_to
-from server.sync.events import BadEvent, record_erp_event, validate_event
-from server.sync.messages import EVENT_NAMES
+from ..queue.store import QueueStore
+from .common import grpc_errors, maps_to
+from ..sync.events import BadEvent, record_erp_event, validate_event
+from ..sync.messages import EVENT_NAMES
 from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc
 
 maps_to(grpc.StatusCode.INVALID_ARGUMENT, BadEvent)

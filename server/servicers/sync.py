@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from server.runtime import Runtime
-from server.servicers.common import grpc_errors
-from server.sync import catalog, products, reconcile
+from ..runtime import Runtime
+from .common import grpc_errors
+from ..sync import catalog, catchup, reconcile
 from shopsync.v1 import sync_pb2, sync_pb2_grpc
 
 
@@ -14,7 +14,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
     def RunCatchUp(self, request, context):  # noqa: N802
         with grpc_errors(context):
-            for p in products.catch_up_pass(self.rt.ctx):
+            for p in catchup.catch_up_pass(self.rt.ctx):
                 if not context.is_active():
                     return
                 yield sync_pb2.RunCatchUpResponse(products_checked=p["checked"], products_queued=p["queued"],

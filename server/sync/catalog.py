@@ -6,10 +6,10 @@ import time
 from decimal import Decimal
 from typing import Any, Iterator
 
-from server.erp.records import ProductDraft
-from server.sync import messages as msg
-from server.sync.binder import Binding
-from server.sync.context import SyncContext
+from ..erp.records import ProductDraft
+from . import messages as msg
+from ..queue.bindings import Binding, Kind
+from .context import SyncContext
 
 
 def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[str, Any]]:
@@ -23,7 +23,7 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
     for page in ctx.shop.iter_products():
         problems: list[dict[str, Any]] = []
         totals["total"] = page.total or totals["total"]
-        bound = ctx.binder.by_shop_ids("product", [p.id for p in page.items])
+        bound = ctx.bindings.by_shop_ids(Kind.PRODUCT, [p.id for p in page.items])
         candidates = []
         for p in page.items:
             totals["seen"] += 1
@@ -58,8 +58,8 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
                      "description": p.description, "category_path": list(p.category_path),
                      "published": p.published, "stock": _num(p.stock) if p.stock is not None else None,
                      "image": None, "image_type": None, "price_lists": {}}
-            bindings.append(Binding("product", ids[p.sku], p.id, state, now))
-        ctx.binder.save(bindings)
+            bindings.append(Binding(Kind.PRODUCT, ids[p.sku], p.id, state, now))
+        ctx.bindings.save(bindings)
         totals["created"] += len(new)
         totals["paired"] += len(candidates) - len(new)
         msg.enqueue(ctx.store, [msg.ShopImageChanged(p.id, p.image_url, "import") for p in candidates

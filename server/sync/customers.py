@@ -9,22 +9,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import logging
 from collections import deque
 from typing import Any, Iterator, Sequence
 
-from server.erp.errors import ErpNotFound
-from server.nip import valid_nip_or_none
-from server.sync import messages as msg
-from server.sync.binder import INVALID_NIP, NEEDS_PERSON, NO_NIP, PAIRED, Pairing
-from server.sync.context import SyncContext
-from server.sync.outcome import Outcome
-from server.sync.price_lists import contractor_prices
-from shop_client.errors import ShopError, ShopUnavailable
-from shop_client.interface import CAP_PAIRING_STATUS, ITEM_GONE, ShopCustomer
+from shop_client.errors import ShopError, ShopNotFound, ShopUnavailable
+from shop_client.interface import CAP_PAIRING_STATUS, ITEM_GONE, ShopCustomer, ShopOrder
+
+from ..erp.errors import ErpNotFound
+from ..nip import valid_nip_or_none
+from ..queue.bindings import Binding, Kind
+from ..queue.pairings import Pairing, PairingStatus
+from . import messages as msg
+from .addresses import payer_draft
+from .context import SyncContext
+from .outcome import MustWait, Outcome, outcome_of, outcome_of_item
 
 log = logging.getLogger(__name__)
+CONTRACTOR_SAVED = msg.EVENT_NAMES[msg.erp_events_pb2.ERP_EVENT_KIND_CONTRACTOR_SAVED]
 
 
 def _status_payload(p: Pairing, contractor_code: str = "") -> dict[str, Any]:
@@ -35,47 +40,48 @@ def _status_payload(p: Pairing, contractor_code: str = "") -> dict[str, Any]:
 
 def decide_pairing(ctx: SyncContext, c: ShopCustomer) -> tuple[Pairing, str]:
     """The pairing a customer should have now (a person's pairing is kept as it is)."""
-    current = ctx.binder.pairing(c.id)
+    current = ctx.pairings.get(c.id)
     base = {"shop_customer_id": c.id, "nip": c.tax_id, "email": c.email, "name": c.name}
-    if current is not None and current.status == PAIRED and (current.manual or current.detail.startswith("created")):
+    if current is not None and current.paired and (current.manual or current.detail.startswith("created")):
         return Pairing(**{**current.__dict__, **base}), ""
     raw = (c.tax_id or "").strip()
     if not raw:
-        return Pairing(erp_contractor_id=None, status=NO_NIP, detail="no NIP in the shop account; pair by hand "
-                       "or wait for the first order", manual=False, **base), ""
+        return Pairing(erp_contractor_id=None, status=PairingStatus.NO_NIP, detail="no NIP in the shop account; "
+                       "pair by hand or wait for the first order", manual=False, **base), ""
     nip = valid_nip_or_none(raw)
     if nip is None:
-        return Pairing(erp_contractor_id=None, status=INVALID_NIP,
+        return Pairing(erp_contractor_id=None, status=PairingStatus.INVALID_NIP,
                        detail=f"NIP {raw!r} is not a valid Polish NIP (checksum)", manual=False, **base), ""
     found = ctx.erp.find_contractors_by_nip(nip)
     if len(found) == 1:
-        return Pairing(erp_contractor_id=found[0].id, status=PAIRED, detail=f"NIP {nip} = {found[0].code}",
-                       manual=False, **base), found[0].code
+        return Pairing(erp_contractor_id=found[0].id, status=PairingStatus.PAIRED,
+                       detail=f"NIP {nip} = {found[0].code}", manual=False, **base), found[0].code
     if not found:
-        return Pairing(erp_contractor_id=None, status=NEEDS_PERSON,
+        return Pairing(erp_contractor_id=None, status=PairingStatus.NEEDS_PERSON,
                        detail=f"no ERP contractor has NIP {nip}; pair by hand or wait for the first order",
                        manual=False, **base), ""
     codes = ", ".join(f"{k.code} {k.name} (id {k.id})" for k in found)
-    return Pairing(erp_contractor_id=None, status=NEEDS_PERSON,
+    return Pairing(erp_contractor_id=None, status=PairingStatus.NEEDS_PERSON,
                    detail=f"NIP {nip} matches several ERP contractors: {codes}; a person must choose",
                    manual=False, ambiguous=True, **base), ""
 
 
 def record_pairing(ctx: SyncContext, p: Pairing, contractor_code: str = "") -> None:
     """Store a pairing and queue its status (and the contractor's price lists) for the shop."""
-    before = ctx.binder.pairing(p.shop_customer_id)
-    ctx.binder.set_pairing(p)
+    before = ctx.pairings.get(p.shop_customer_id)
+    ctx.pairings.set(p)
     out: list[msg.QueueMessage] = [msg.CustomerStatus(p.shop_customer_id, _status_payload(p, contractor_code))]
     new_contractor = before is None or before.erp_contractor_id != p.erp_contractor_id
-    if p.status == PAIRED and p.erp_contractor_id and new_contractor:
-        out += contractor_prices(ctx, [p.erp_contractor_id])
+    if p.paired and new_contractor:
+        # The contractor's price lists now concern this customer too: the fan-out reads and sends them.
+        out.append(msg.ErpEvent(CONTRACTOR_SAVED, p.erp_contractor_id, msg.now_ms()))  # type: ignore[arg-type]
     msg.enqueue(ctx.store, out)
 
 
 def pair_customer(ctx: SyncContext, c: ShopCustomer) -> Pairing:
     """Pair one shop customer automatically (by normalised NIP) and tell the shop."""
     p, code = decide_pairing(ctx, c)
-    old = ctx.binder.pairing(c.id)
+    old = ctx.pairings.get(c.id)
     if old is None or (old.status, old.erp_contractor_id, old.detail) != (p.status, p.erp_contractor_id, p.detail):
         record_pairing(ctx, p, code)
     return p
@@ -101,8 +107,8 @@ def pairing_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
                 continue  # the shop's own staff buy nothing on account: no status on them
             p = pair_customer(ctx, c)
             seen += 1
-            paired += p.status == PAIRED
-            waiting += p.status != PAIRED
+            paired += p.status == PairingStatus.PAIRED
+            waiting += p.status != PairingStatus.PAIRED
         yield {"seen": seen, "paired": paired, "needs_person": waiting, "total": total, "done": False}
     yield {"seen": seen, "paired": paired, "needs_person": waiting, "total": total, "done": True}
 
@@ -113,21 +119,21 @@ def pair_by_hand(ctx: SyncContext, shop_customer_id: int, contractor_id: int) ->
         c = ctx.shop.get_customer(shop_customer_id)
         base = {"nip": c.tax_id, "email": c.email, "name": c.name}
     except ShopUnavailable:  # a person may pair while the shop is down: use what we last saw
-        old = ctx.binder.pairing(shop_customer_id)
+        old = ctx.pairings.get(shop_customer_id)
         if old is None:
             raise
         base = {"nip": old.nip, "email": old.email, "name": old.name}
-    p = Pairing(shop_customer_id=shop_customer_id, erp_contractor_id=contractor.id, status=PAIRED,
+    p = Pairing(shop_customer_id=shop_customer_id, erp_contractor_id=contractor.id, status=PairingStatus.PAIRED,
                 detail=f"paired by hand with {contractor.code}", manual=True, **base)
     record_pairing(ctx, p, contractor.code)
     return p
 
 
 def unpair(ctx: SyncContext, shop_customer_id: int) -> Pairing:
-    old = ctx.binder.pairing(shop_customer_id)
+    old = ctx.pairings.get(shop_customer_id)
     if old is None:
         raise ErpNotFound(f"shop customer {shop_customer_id} has no pairing")
-    p = Pairing(shop_customer_id=shop_customer_id, erp_contractor_id=None, status=NEEDS_PERSON,
+    p = Pairing(shop_customer_id=shop_customer_id, erp_contractor_id=None, status=PairingStatus.NEEDS_PERSON,
                 detail="unpaired by hand; pair by hand", manual=True, nip=old.nip, email=old.email, name=old.name)
     record_pairing(ctx, p)
     return p
@@ -144,15 +150,10 @@ class CustomerStatusExport:
         try:
             results = ctx.shop.set_customer_pairing([(m.shop_customer_id, m.status) for m in batch])
         except ShopError as exc:
-            return [Outcome.of_shop_error(exc)] * len(batch)
-        outcomes = []
-        for m, res in zip(batch, results):
-            if res.ok or res.kind == ITEM_GONE:  # a customer deleted in the shop needs no status
-                outcomes.append(Outcome.done())
-            else:
-                reason = f"customer {m.shop_customer_id}: {res.error}"
-                outcomes.append(Outcome.retry(reason) if res.retryable else Outcome.dead(reason))
-        return outcomes
+            return [outcome_of(exc)] * len(batch)
+        # A customer deleted in the shop needs no status.
+        return [Outcome.done() if res.kind == ITEM_GONE else outcome_of_item(res, f"customer {m.shop_customer_id}: ")
+                for m, res in zip(batch, results)]
 
 
 class CustomerImport:
@@ -167,3 +168,70 @@ class CustomerImport:
                 pair_customer(ctx, customer)
             outcomes.append(Outcome.done())
         return outcomes
+
+
+# -- the payer of an order ------------------------------------------------------------
+def payer_for_order(ctx: SyncContext, order: ShopOrder) -> int:
+    """The ERP contractor who pays for an order: the paired one, one found by NIP, or (first
+    order) one created from the billing address. A known contractor keeps its ERP data.
+
+    Raises MustWait when the NIP matches several contractors: a person pairs by hand.
+    """
+    if order.customer_id:
+        pairing = ctx.pairings.get(order.customer_id)
+        if pairing is not None and pairing.paired:
+            return pairing.erp_contractor_id  # type: ignore[return-value]
+        try:
+            customer = ctx.shop.get_customer(order.customer_id)
+            order = _with_customer(order, customer)
+            p = pair_customer(ctx, customer)
+            if p.paired:
+                return p.erp_contractor_id  # type: ignore[return-value]
+            if p.ambiguous:
+                raise MustWait(f"customer {order.customer_id}: {p.detail} "
+                               f"(`shopsync customers pair {order.customer_id} CONTRACTOR_ID`; "
+                               "the order waits and is imported once paired)")
+        except ShopNotFound:
+            pass  # the account is gone: the order's own billing data stand for it
+    else:
+        guest = ctx.bindings.get(Kind.GUEST, _guest_key(order.billing.email)) if order.billing.email else None
+        if guest is not None and guest.shop_id:
+            return guest.shop_id
+    nip = valid_nip_or_none(order.tax_id)
+    found = ctx.erp.find_contractors_by_nip(nip) if nip else []
+    if len(found) > 1:
+        raise MustWait(f"NIP {nip} of order {order.number} matches several ERP contractors "
+                       f"({', '.join(k.code for k in found)}); the order waits for a person to pair "
+                       "the customer by hand (`shopsync customers pair`)")
+    if found:
+        kid, detail = found[0].id, f"NIP {nip} = {found[0].code}"
+    else:
+        code = f"WWW-{order.customer_id}" if order.customer_id else f"WWW-G{order.number}"
+        kid, detail = ctx.erp.create_contractor(payer_draft(order, code, nip or "")), \
+            f"created from order {order.number}"
+    _remember_payer(ctx, order, kid, detail)
+    return kid
+
+
+def _with_customer(order: ShopOrder, customer: ShopCustomer) -> ShopOrder:
+    """The order with the account's e-mail, name and NIP filled in where the billing lacks them."""
+    billing = order.billing
+    if not billing.email or not billing.name:
+        billing = dataclasses.replace(billing, email=billing.email or customer.email,
+                                      first_name=billing.first_name or customer.first_name,
+                                      last_name=billing.last_name or customer.last_name)
+    return dataclasses.replace(order, billing=billing, tax_id=customer.tax_id or order.tax_id)
+
+
+def _guest_key(email: str) -> int:
+    return int(hashlib.sha256(email.strip().lower().encode()).hexdigest()[:15], 16)
+
+
+def _remember_payer(ctx: SyncContext, order: ShopOrder, kid: int, detail: str) -> None:
+    if order.customer_id:
+        record_pairing(ctx, Pairing(shop_customer_id=order.customer_id, erp_contractor_id=kid,
+                                    status=PairingStatus.PAIRED, detail=detail, manual=False, nip=order.tax_id,
+                                    email=order.billing.email, name=order.billing.name))
+    elif order.billing.email:
+        ctx.bindings.save([Binding(Kind.GUEST, _guest_key(order.billing.email), kid,
+                                   {"email": order.billing.email})])

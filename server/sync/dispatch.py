@@ -11,17 +11,16 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from server.erp.errors import ErpError, ErpPermanent
-from server.queue.store import Message
-from server.sync import messages as msg
-from server.sync.context import SyncContext
-from server.sync.customers import CustomerImport, CustomerStatusExport
-from server.sync.images import ImageImport
-from server.sync.orders import OrderImport, OrderProgressExport
-from server.sync.outcome import Outcome, Synchronizer
-from server.sync.price_lists import ContractorPricesExport
-from server.sync.products import ErpEventReader, ProductExport
-from shop_client.errors import ShopError
+from ..queue.store import Message
+from . import messages as msg
+from .context import SyncContext
+from .customers import CustomerImport, CustomerStatusExport, payer_for_order
+from .fanout import ErpEventReader
+from .orders import OrderImport, OrderProgressExport
+from .outcome import Outcome, Synchronizer, outcome_of
+from .price_lists import ContractorPricesExport
+from .product_images import ImageImport
+from .products import ProductExport
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ SYNCHRONIZERS: dict[type[msg.QueueMessage], Synchronizer] = {
     msg.CustomerStatus: CustomerStatusExport(),
     msg.ContractorPrices: ContractorPricesExport(),
     msg.OrderProgressChanged: OrderProgressExport(),
-    msg.ShopOrderChanged: OrderImport(),
+    msg.ShopOrderChanged: OrderImport(payer=payer_for_order),
     msg.ShopCustomerChanged: CustomerImport(),
     msg.ShopImageChanged: ImageImport(),
 }
@@ -54,15 +53,8 @@ def run_batch(ctx: SyncContext, claimed: Sequence[Message]) -> list[tuple[Messag
             outcomes = SYNCHRONIZERS[kind].handle(ctx, batch)
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"{kind.__name__}: {len(outcomes)} outcomes for {len(batch)} messages")
-        except ShopError as exc:
-            outcomes = [Outcome.of_shop_error(exc)] * len(batch)
-        except ErpPermanent as exc:
-            outcomes = [Outcome.dead(f"ERP: {exc}")] * len(batch)
-        except ErpError as exc:  # retryable (lock, lost connection) or not said: try again later
-            outcomes = [Outcome.retry(f"ERP: {exc}")] * len(batch)
-        except Exception as exc:  # noqa: BLE001 - a bug must not stop delivery of everything else
-            log.exception("%s failed", kind.__name__)
-            outcomes = [Outcome.retry(f"internal error: {type(exc).__name__}: {exc}")] * len(batch)
+        except Exception as exc:  # noqa: BLE001 - a whole group failed: decided once, by the error's kind
+            outcomes = [outcome_of(exc)] * len(batch)
         for (m, _), outcome in zip(members, outcomes):
             results[m.id] = outcome
     return [(m, results[m.id]) for m in claimed]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from server.queue.store import EnqueueResult, QueueStore
-from server.sync import messages as msg
+from ..queue.store import EnqueueResult, QueueStore
+from . import messages as msg
 
 
 class BadEvent(ValueError):

@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Iterable
 
-from server.queue.store import EnqueueResult, Message, QueueStore
+from ..queue.store import EnqueueResult, Message, QueueStore
 from shopsync.v1 import erp_events_pb2
 
 # -- the ERP event vocabulary, from the proto enum ------------------------------------

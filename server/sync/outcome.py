@@ -1,32 +1,60 @@
-"""What became of one message, as a synchronizer reports it; the worker settles it (runtime.settle).
+"""What became of one message, and the one place where an error decides it.
 
     done          delivered or applied: acknowledged
     retry         try again after a back-off (counts an attempt)
     dead          cannot succeed as it is: a dead letter, with the reason a person acts on
     waiting       waits for something outside (a person): looked at again later, no attempt spent
     shop_down     the shop did not answer: kept as it is while delivery pauses and probes the shop
-    config_error  the shop refuses us as configured: kept as it is while delivery pauses
+    config_error  the shop or the ERP refuses us as configured, or a setting is missing: kept as it
+                  is while delivery pauses (one log line), resuming by itself once it works
 
-Synchronizers never touch the queue; they return one Outcome per message, in order.
+A raw failure becomes a typed error once, where it is raised (shop_client/http.py,
+the ODBC dialect, the WebAPI client); `outcome_of` turns any of them into an
+outcome. Synchronizers never touch the queue; they return one Outcome per message.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-from server.sync.context import SyncContext
-from server.sync.messages import QueueMessage
-from shop_client.errors import ShopConfigError, ShopError, ShopRejected, ShopUnavailable
+from shop_client.errors import ShopConfigError, ShopError, ShopNotFound, ShopRejected, ShopUnavailable
+from shop_client.interface import ITEM_GONE, ITEM_REJECTED, ItemResult
+
+from ..erp.errors import ErpConfigError, ErpError, ErpPermanent
+from .context import SyncContext
+from .messages import QueueMessage
+
+log = logging.getLogger(__name__)
 
 DONE, RETRY, DEAD, WAITING, SHOP_DOWN, CONFIG_ERROR = "done", "retry", "dead", "waiting", "shop_down", "config_error"
+SHOP, ERP = "shop", "erp"  # which side a pause is about
+
+
+# -- the sync's own verdicts (what the data says, not what a side answered) ------------
+class Rejected(Exception):
+    """The message cannot succeed as it is; the text says what a person must fix (a dead letter)."""
+
+
+class MustWait(Exception):
+    """The message waits for a person (e.g. to pair its customer); looked at again later, without limit."""
+
+
+class SettingMissing(Exception):
+    """A setting the work needs is not set (or names nothing): delivery pauses until it is set."""
+
+
+class TryLater(Exception):
+    """A source other than the shop or the ERP (e.g. the exchange-rate service) is unavailable now."""
 
 
 @dataclass(frozen=True)
 class Outcome:
     state: str
     reason: str = ""
-    error: ShopError | None = None
+    error: BaseException | None = None
+    side: str = ""  # SHOP or ERP, for shop_down and config_error
 
     @classmethod
     def done(cls) -> "Outcome":
@@ -44,27 +72,43 @@ class Outcome:
     def waiting(cls, reason: str) -> "Outcome":
         return cls(WAITING, reason)
 
-    @classmethod
-    def shop_down(cls, error: ShopError) -> "Outcome":
-        return cls(SHOP_DOWN, str(error), error)
-
-    @classmethod
-    def config_error(cls, error: ShopError) -> "Outcome":
-        return cls(CONFIG_ERROR, str(error), error)
-
-    @classmethod
-    def of_shop_error(cls, error: ShopError, prefix: str = "") -> "Outcome":
-        """The outcome of a shop call that failed as a whole, by the kind of its error."""
-        if isinstance(error, ShopUnavailable):
-            return cls.shop_down(error)
-        if isinstance(error, ShopConfigError):
-            return cls.config_error(error)
-        if isinstance(error, ShopRejected):
-            return cls.dead(f"{prefix}{error}")
-        return cls.retry(f"{prefix}{error}")
-
 
 _DONE = Outcome(DONE)
+
+
+def outcome_of(error: BaseException, about: str = "") -> Outcome:
+    """The outcome of a message whose work failed with `error`; `about` names the record for a person.
+
+    The one decision of retry, dead letter, waiting or pause, by the error's kind.
+    """
+    reason = f"{about}{error}"
+    if isinstance(error, ShopUnavailable):
+        return Outcome(SHOP_DOWN, reason, error, SHOP)
+    if isinstance(error, ShopConfigError):
+        return Outcome(CONFIG_ERROR, reason, error, SHOP)
+    if isinstance(error, (ErpConfigError, SettingMissing)):
+        return Outcome(CONFIG_ERROR, reason, error, ERP)
+    if isinstance(error, MustWait):
+        return Outcome.waiting(reason)
+    if isinstance(error, (ShopRejected, Rejected)):
+        return Outcome.dead(reason)
+    if isinstance(error, ErpPermanent):
+        return Outcome.dead(f"{about}ERP: {error}")
+    if isinstance(error, ErpError):  # retryable (lock, lost connection) or not said: try again later
+        return Outcome.retry(f"{about}ERP: {error}")
+    if isinstance(error, (ShopError, TryLater)):
+        return Outcome.retry(reason)
+    # A bug must not stop delivery of everything else: logged with its traceback, tried again.
+    log.error("internal error %s", reason, exc_info=error)
+    return Outcome.retry(f"{about}internal error: {type(error).__name__}: {error}")
+
+
+def outcome_of_item(result: ItemResult, about: str) -> Outcome:
+    """The outcome of one item of a shop batch, by the kind the adapter gave it."""
+    if result.ok:
+        return Outcome.done()
+    error = {ITEM_GONE: ShopNotFound, ITEM_REJECTED: ShopRejected}.get(result.kind, ShopError)(result.error)
+    return outcome_of(error, about)
 
 
 class Synchronizer(Protocol):

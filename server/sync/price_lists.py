@@ -11,11 +11,11 @@ import logging
 import time
 from typing import Iterable, Sequence
 
-from server.erp.errors import ErpNotFound
-from server.sync import messages as msg
-from server.sync.binder import Binding
-from server.sync.context import SyncContext
-from server.sync.outcome import Outcome
+from ..erp.errors import ErpNotFound
+from . import messages as msg
+from ..queue.bindings import Binding, Kind
+from .context import SyncContext
+from .outcome import Outcome, outcome_of, outcome_of_item
 from shop_client.errors import ShopError
 from shop_client.interface import CAP_PRICE_LISTS, ITEM_GONE
 
@@ -32,7 +32,7 @@ def price_list_changes(ctx: SyncContext, list_id: int) -> tuple[set[int], set[in
                 "active": pl.active}
     except ErpNotFound:
         prices, whom = {}, {"contractors": [], "groups": [], "code": "", "active": False}
-    old = ctx.binder.get("price_list", list_id)
+    old = ctx.bindings.get(Kind.PRICE_LIST, list_id)
     old_state = old.state if old else {"prices": {}, "contractors": [], "groups": [], "code": ""}
     old_prices: dict[str, str] = old_state.get("prices", {})
     products = {int(k) for k in set(prices) | set(old_prices) if prices.get(k) != old_prices.get(k)}
@@ -45,7 +45,7 @@ def price_list_changes(ctx: SyncContext, list_id: int) -> tuple[set[int], set[in
         contractors |= set(ctx.erp.contractors_in_groups(sorted(set(whom["groups"]) |
                                                                 set(old_state.get("groups", [])))))
     state = {"prices": prices, **whom}
-    return products, contractors, Binding("price_list", list_id, None, state, time.time_ns())
+    return products, contractors, Binding(Kind.PRICE_LIST, list_id, None, state, time.time_ns())
 
 
 def contractor_prices(ctx: SyncContext, contractor_ids: Iterable[int]) -> list[msg.ContractorPrices]:
@@ -67,7 +67,7 @@ class ContractorPricesExport:
             return [Outcome.done()] * len(batch)
         updates, owners = [], []
         for i, m in enumerate(batch):
-            for cid in ctx.binder.customers_of_contractor(m.contractor_id):
+            for cid in ctx.pairings.customers_of_contractor(m.contractor_id):
                 updates.append((cid, m.lists))
                 owners.append(i)
         outcomes = [Outcome.done()] * len(batch)  # nobody paired with a contractor yet: pairing sends it later
@@ -77,10 +77,9 @@ class ContractorPricesExport:
             results = ctx.shop.set_customer_price_lists(updates)
         except ShopError as exc:
             for i in set(owners):
-                outcomes[i] = Outcome.of_shop_error(exc)
+                outcomes[i] = outcome_of(exc)
             return outcomes
         for i, res in zip(owners, results):
             if not res.ok and res.kind != ITEM_GONE:  # a customer deleted in the shop needs no lists
-                reason = f"contractor {batch[i].contractor_id} price lists: {res.error}"
-                outcomes[i] = Outcome.retry(reason) if res.retryable else Outcome.dead(reason)
+                outcomes[i] = outcome_of_item(res, f"contractor {batch[i].contractor_id} price lists: ")
         return outcomes

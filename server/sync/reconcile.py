@@ -21,10 +21,10 @@ from collections import Counter, deque
 from decimal import Decimal
 from typing import Any, Iterator
 
-from server.sync import messages as msg
-from server.sync.binder import Binding
-from server.sync.context import SyncContext
-from server.sync.products import CONFLICT, all_ids, in_pages, product_snapshots
+from . import messages as msg
+from ..queue.bindings import Binding, Kind
+from .context import SyncContext
+from .products import CONFLICT, in_pages, product_snapshots
 from shop_client.errors import ShopNotFound
 from shop_client.interface import ShopProduct
 
@@ -63,7 +63,7 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
     listed: set[int] = set()
     for page in ctx.shop.iter_products():
         total = page.total or total
-        bound = ctx.binder.by_shop_ids("product", [p.id for p in page.items])
+        bound = ctx.bindings.by_shop_ids(Kind.PRODUCT, [p.id for p in page.items])
         wanted = {s.erp_id: s for s in product_snapshots(ctx, [b.erp_id for b in bound.values()])}
         fixes, resend = [], []
         for p in page.items:
@@ -85,9 +85,9 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
                 state.update({k: have[k] for k in diff if k in have})
                 if "image" in diff:
                     state["image"] = state["image_type"] = None
-                fixes.append(Binding("product", b.erp_id, b.shop_id, state, b.state_time))
+                fixes.append(Binding(Kind.PRODUCT, b.erp_id, b.shop_id, state, b.state_time))
                 resend.append(snap)
-        ctx.binder.save(fixes)
+        ctx.bindings.save(fixes)
         msg.enqueue(ctx.store, resend)
         yield {"checked": checked, "total": total, "corrections": dict(corrections), "conflicts": conflicts,
                "done": False}
@@ -107,8 +107,8 @@ def _removed_in_shop(ctx: SyncContext, listed: set[int], conflicts: list[str]) -
     """Bound products the shop no longer lists: deleted or trashed there by a person."""
     out: Counter[str] = Counter()
     recreate = ctx.settings.sync.removed_in_shop == "recreate"
-    for ids in in_pages(all_ids(lambda after, n: ctx.binder.ids("product", after_erp_id=after, limit=n), 500), 500):
-        bound = ctx.binder.many("product", ids)
+    for ids in in_pages(ctx.bindings.all_ids(Kind.PRODUCT, 500), 500):
+        bound = ctx.bindings.many(Kind.PRODUCT, ids)
         gone = {pid: b for pid, b in bound.items() if b.shop_id is not None and b.shop_id not in listed}
         if not gone:
             continue
@@ -131,17 +131,17 @@ def _removed_in_shop(ctx: SyncContext, listed: set[int], conflicts: list[str]) -
                 why = f"product {sku} is sold online but was {'trashed' if trashed else 'deleted'} in the shop"
                 conflicts.append(f"{why}: restore it in the shop, or take the marker off in the ERP "
                                  "(sync.removed_in_shop = \"recreate\" does it by itself)")
-                fixes.append(Binding("product", pid, b.shop_id, {**b.state, CONFLICT: why}, b.state_time))
+                fixes.append(Binding(Kind.PRODUCT, pid, b.shop_id, {**b.state, CONFLICT: why}, b.state_time))
                 out["reported"] += 1
                 continue
             if trashed:  # restore it: what we last sent is not what a trashed product shows
-                fixes.append(Binding("product", pid, b.shop_id, {**b.state, "published": None}, b.state_time))
+                fixes.append(Binding(Kind.PRODUCT, pid, b.shop_id, {**b.state, "published": None}, b.state_time))
                 out["restored"] += 1
             else:  # deleted for good: create it again
-                fixes.append(Binding("product", pid, None, {}, 0))
+                fixes.append(Binding(Kind.PRODUCT, pid, None, {}, 0))
                 out["recreated"] += 1
             resend.append(wanted[pid])
-        ctx.binder.save(fixes)
-        ctx.binder.forget("product", forgotten)
+        ctx.bindings.save(fixes)
+        ctx.bindings.forget(Kind.PRODUCT, forgotten)
         msg.enqueue(ctx.store, resend)
     return out

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from server.queue.store import QueueStore
+from shopsync.server.queue.store import QueueStore
 
 
 def main() -> None:

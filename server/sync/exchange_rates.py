@@ -14,12 +14,14 @@ from typing import Mapping
 
 import httpx
 
+from .outcome import TryLater
+
 
 class RateUnavailable(Exception):
     """No rate for this currency (permanent: a person must add one)."""
 
 
-class RateSourceDown(Exception):
+class RateSourceDown(TryLater):
     """The rate source could not be reached (retry later)."""
 
 

@@ -1,0 +1,130 @@
+"""Order pricing: the ERP order a shop order becomes, worth exactly what the customer paid.
+
+A mapper beside the order synchronizer (orders.py): it validates the whole order
+(lines, SKUs, quantities, currency and rate, service codes for shipping and fees,
+VAT) and prices it, before anything is written. A setting it needs and the site has
+not set pauses the orders (SettingMissing) instead of failing each one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from shop_client.interface import ShopOrder, ShopOrderLine
+
+from ..erp.records import OrderDraft, OrderLineDraft, order_description
+from ..erp.rounding import grosz, position_value, unit_price
+from ..queue.bindings import Kind
+from .addresses import delivery_address
+from .context import SyncContext
+from .exchange_rates import FixedRates, NbpRates, RateUnavailable, make_rates
+from .outcome import Rejected, SettingMissing
+
+log = logging.getLogger(__name__)
+
+
+def exchange_rates(ctx: SyncContext) -> FixedRates | NbpRates:
+    """The exchange-rate source orders.rates names, made once per context."""
+    rates = ctx.services.get("rates")
+    if rates is None:
+        rates = ctx.services["rates"] = make_rates(ctx.settings.orders)
+    return rates
+
+
+def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> OrderDraft:
+    """The ERP order a shop order becomes, priced as the shop priced it; rejected (nothing written) when
+    a line cannot be matched or the ERP's total would differ from what the customer paid."""
+    if not order.lines:
+        raise Rejected(f"order {order.number}: has no lines")
+    skus = [ln.sku for ln in order.lines]
+    by_shop_id = ctx.bindings.by_shop_ids(Kind.PRODUCT, [ln.product_id for ln in order.lines if ln.product_id])
+    codes = ctx.erp.find_products_by_codes([s for s in skus if s])
+    goods: list[tuple[int, ShopOrderLine]] = []
+    for i, ln in enumerate(order.lines, start=1):
+        if ln.quantity <= 0:
+            raise Rejected(f"order {order.number} line {i} ({ln.sku or ln.name}): quantity must be positive, "
+                           f"got {ln.quantity}")
+        pid = codes.get(ln.sku) or (by_shop_id[ln.product_id].erp_id if ln.product_id in by_shop_id else None)
+        if pid is None:
+            raise Rejected(f"order {order.number} line {i}: SKU {ln.sku!r} is not in the ERP "
+                           "(create or import the product, then retry this dead letter)")
+        goods.append((pid, ln))
+    lines, prices_gross, expected = priced_lines(ctx, order, goods)
+    try:
+        created = dt.date.fromisoformat(order.created[:10]) if order.created else dt.date.today()
+    except ValueError:
+        created = dt.date.today()
+    try:
+        rate = exchange_rates(ctx).rate(order.currency or "PLN", created)
+    except RateUnavailable as exc:
+        raise Rejected(f"order {order.number}: {exc}") from None
+    delivery = delivery_address(order)
+    forms = ctx.settings.orders.payment_forms
+    payment_form = forms.get(order.payment_method) if order.payment_method else None
+    if order.payment_method and payment_form is None and forms:
+        log.warning("order %s: payment method %r is not in orders.payment_forms; the ERP's default form applies",
+                    order.number, order.payment_method)
+    return OrderDraft(shop_number=order.number, contractor_id=contractor_id, delivery=delivery,
+                      currency=(order.currency or "PLN").upper(), rate=rate, lines=lines,
+                      note=order_description(order.number), date=created, prices_gross=prices_gross,
+                      payment_form=int(payment_form) if payment_form is not None else None,
+                      customer_note=order.note.strip(), expected_gross=expected)
+
+
+def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, ShopOrderLine]]
+                 ) -> tuple[list[OrderLineDraft], bool, Decimal | None]:
+    """ERP order lines priced as the shop priced them: (lines, priced gross?, the gross the ERP must reach).
+
+    - Goods at their value after coupons (WooCommerce spreads a coupon over the lines it applies to).
+    - Shipping and fees as service lines (ERP codes from orders.shipping_code / orders.fee_code).
+    - Gross prices when the shop's prices include tax, or when the shop charged no tax at all
+      (taxes off: the price entered is what the customer pays); otherwise net prices, and each
+      line's tax must be the ERP item's VAT rate.
+    - The ERP's gross total (values.position_value, our model of the ERP's rule) must equal the
+      shop's total to the grosz, or nothing is written and the dead letter says by how much.
+    """
+    o = ctx.settings.orders
+    charged_tax = bool(order.total_tax) or any(ln.tax for ln in order.lines) or any(c.tax for c in order.charges)
+    gross = order.prices_include_tax or not charged_tax
+    items: list[tuple[int, Decimal, Decimal, Decimal, str]] = []  # product, quantity, net value, tax, label
+    for pid, ln in goods:
+        total = ln.total if ln.total is not None else ln.unit_price * ln.quantity
+        items.append((pid, ln.quantity, total, ln.tax, f"SKU {ln.sku}" if ln.sku else ln.name))
+    charges = [c for c in order.charges if c.total or c.tax]
+    wanted = {"shipping": ("orders.shipping_code", o.shipping_code), "fee": ("orders.fee_code", o.fee_code)}
+    service_ids = ctx.erp.find_products_by_codes([code for _, code in wanted.values() if code])
+    for c in charges:
+        setting, code = wanted[c.kind]
+        what = f"{'shipping' if c.kind == 'shipping' else 'a fee'} {c.name!r} of {c.total + c.tax} {order.currency}"
+        if not code:
+            raise SettingMissing(f"order {order.number} has {what}: set {setting} to the code of an ERP service "
+                            "(e.g. TRANSPORT) and restart the service; orders wait until then")
+        if code not in service_ids:
+            raise SettingMissing(f"order {order.number} has {what}, but {setting} = {code!r} is not a product in "
+                            "the ERP: create that service in Symfonia or fix the setting; orders wait until "
+                            "then")
+        items.append((service_ids[code], Decimal(1), c.total, c.tax, f"{c.kind} {c.name!r}"))
+    vat_of = {pid: p.vat for pid, p in ctx.erp.get_products(sorted({i[0] for i in items})).items()}
+    lines: list[OrderLineDraft] = []
+    erp_gross = Decimal(0)
+    for n, (pid, qty, total, tax, label) in enumerate(items, start=1):
+        vat = vat_of.get(pid, 0)
+        if charged_tax and total and abs(grosz(total * vat / 100) - tax) > Decimal("0.01"):
+            shop_rate = (tax * 100 / total).quantize(Decimal("0.1"))
+            raise Rejected(f"order {order.number} line {n} ({label}): the shop charged {tax} tax on {total} "
+                           f"({shop_rate}%), the ERP item has VAT {vat}%: correct the item's VAT rate in "
+                           "Symfonia or the tax class in the shop, then retry this dead letter")
+        value = total + tax if gross else total
+        price = unit_price(value, qty)
+        lines.append(OrderLineDraft(product_id=pid, quantity=qty, price=price))
+        erp_gross += position_value(qty, price, vat, gross=gross).gross
+    if order.total is not None and erp_gross != order.total:
+        kind = "gross" if gross else "net"
+        raise Rejected(f"order {order.number}: the ERP order would total {erp_gross} {order.currency} gross, "
+                            f"the customer pays {order.total}; differs by {erp_gross - order.total} (lines priced "
+                            f"{kind}; VAT rounded per line by the ERP): check the shop's tax rounding "
+                            "settings, then correct and retry, or discard this dead letter and enter the order "
+                            "by hand")
+    return lines, gross, order.total
