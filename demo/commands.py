@@ -18,7 +18,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from shopsync.server.cli.common import CliError, load_for_command, wait_for_signal
+from shopsync.server.cli.support import CliError, load_for_command, wait_for_signal
 from shopsync.server.settings import load_settings
 
 

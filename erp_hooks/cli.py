@@ -42,6 +42,10 @@ KNOWN_KEYS = {
 REPLAY_MAX_EVENTS = 100
 
 
+class HelpAsked(Exception):
+    """-h / --help: print the usage and succeed."""
+
+
 class UsageError(Exception):
     pass
 
@@ -100,7 +104,7 @@ def parse_args(argv: list[str]) -> tuple[str, int, str | None]:
         config = args[i + 1]
         del args[i:i + 2]
     if args in (["-h"], ["--help"]):
-        raise UsageError("help")
+        raise HelpAsked()
     if args[:1] == ["flush"]:
         if len(args) > 1:
             raise UsageError(f"flush takes no ID or other argument, got {' '.join(args[1:])!r} ({USAGE})")
@@ -158,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         event_name, erp_id, config = parse_args(argv)
         settings = load_hook_settings(config)
+    except HelpAsked:
+        print(__doc__)
+        return 0
     except UsageError as exc:
-        if str(exc) == "help":
-            print(__doc__)
-            return 0
         return _fail(2, str(exc))
     spool = Spool(settings["spool"])
     sender = Sender(settings)

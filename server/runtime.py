@@ -34,7 +34,6 @@ from .sync.product_images import image_mode
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # how often a worker looks for work enqueued by another process
-CONFIG_RETRY_SECONDS = 10.0  # how often a paused worker checks whether the shop or the ERP takes our settings now
 
 
 def make_shop(settings: Settings) -> ShopClient:
@@ -142,18 +141,21 @@ class QueueWorker(threading.Thread):
 
     def _misconfigured(self, msgs: Sequence[Message], first: Outcome) -> None:
         """The shop or the ERP refuses us as configured (keys, rights, URL, a missing setting): keep every
-        message, say so once, and look again every CONFIG_RETRY_SECONDS; delivery resumes by itself
+        message, say so once, and look again every queue.pause_recheck_seconds; delivery resumes by itself
         once it works (the shop is probed; for the ERP the batch is simply tried again)."""
         self.rt.store.release(msgs)
         if first.reason != self._paused_for:
             log.error("%s: delivery paused, %d message(s) kept: %s", self.name, len(msgs), first.reason)
             self._paused_for = first.reason
-        while not self.rt.stopping.wait(CONFIG_RETRY_SECONDS):
+        else:
+            log.debug("%s: still paused (%s)", self.name, first.reason)
+        while not self.rt.stopping.wait(self.rt.settings.queue.pause_recheck_seconds):
             if first.side != SHOP:
                 return  # the next claim tries the batch again: it flows once the ERP or the setting is right
             try:
                 self.rt.ctx.shop.ping()
             except ShopConfigError:
+                log.debug("%s: still paused (%s)", self.name, first.reason)
                 continue
             except ShopError:
                 return  # another kind of trouble: the normal paths handle it

@@ -50,6 +50,9 @@ class QueueSettings:
     # FULL survives power loss; NORMAL survives a crash of the process only.
     sqlite_synchronous: str = "FULL"
     batch_size: int = 100
+    # While the shop or the ERP refuses us as configured (or a setting is missing), delivery pauses and
+    # looks again this often; it resumes by itself once it works.
+    pause_recheck_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -321,7 +324,7 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("grpc", "max_message_bytes", 1024, 2**31 - 1), ("grpc", "workers", 1, 256),
     ("queue", "lease_seconds", 1, 86400), ("queue", "max_attempts", 1, 1000),
     ("queue", "backoff_base_seconds", 0, 86400), ("queue", "backoff_max_seconds", 0, 86400),
-    ("queue", "batch_size", 1, 100),
+    ("queue", "batch_size", 1, 100), ("queue", "pause_recheck_seconds", 0.05, 3600),
     ("erp", "lock_timeout_seconds", 1, 3600), ("erp", "max_code_length", 1, 1000),
     ("erp", "webapi_timeout_seconds", 0.1, 3600),
     ("shop", "timeout_seconds", 0.1, 3600), ("shop", "probe_interval_seconds", 0.05, 3600),

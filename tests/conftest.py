@@ -13,6 +13,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from shopsync.server.queue.store import Backoff, QueueStore  # noqa: E402
+
 from tests.helpers.postgres import PostgresServer  # noqa: E402
 
 _db_counter = itertools.count()
@@ -145,3 +146,12 @@ def make_stack(request, tmp_path, **kwargs):
     kind, writer = request.param if isinstance(request.param, tuple) else (request.param, "sql")
     shop = request.getfixturevalue("real_woocommerce") if kind == "real_woocommerce" else None
     return Stack(tmp_path, shop_kind=kind, shop_process=shop, erp_writer=writer, **kwargs)
+
+
+# -- one synchronizer alone ------------------------------------------------------------------
+@pytest.fixture
+def ctx(tmp_path):
+    """A SyncContext over the demo ERP (SQLite ODBC), a real queue database and a shop in memory."""
+    from tests.helpers.sync_context import sync_context
+
+    yield from sync_context(tmp_path, orders={"fixed_rates": {"EUR": 4.25}})

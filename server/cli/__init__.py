@@ -25,7 +25,7 @@ import sys
 from importlib.metadata import entry_points
 
 from . import admin, serve
-from .common import CliError
+from .support import CliError
 from ..settings import SettingsError
 
 log = logging.getLogger("shopsync")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import secrets
 
-from .common import Client, client_command, follow, print_json
+from .support import Client, client_command, follow, print_json
 
 
 def cmd_import_catalog(client: Client, args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import load_for_command, wait_for_signal
+from .support import load_for_command, wait_for_signal
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -18,20 +18,27 @@ ODBC connection strings (erp.odbc), for reference:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pyodbc
 
-from .errors import ErpError, ErpPermanent, ErpRetryable
+from .errors import ErpConfigError, ErpError, ErpPermanent, ErpRetryable
 
-# SQLSTATE classes that mean "the connection is gone" or "try again".
-_CONNECTION_STATES = ("08", "HYT01")
+# SQLSTATEs (ODBC, SQL Server, PostgreSQL): the connection is gone; try again; we are not let in.
+_CONNECTION_STATES = ("08", "HYT01", "57P01", "57P02", "57P03")  # PostgreSQL 57P0x: the server ended it
 _RETRY_STATES = ("40001", "40P01", "55P03", "HYT00", "57P01", "57P03")
-_RETRY_WORDS = ("database is locked", "lock request time out", "deadlock", "lock timeout",
-                "could not obtain lock", "canceling statement due to lock timeout",
-                "server closed the connection", "connection refused", "could not connect",
-                "communication link failure", "unable to open database", "no connection")
+_CONFIG_STATES = ("28", "42501")  # invalid authorization; insufficient privilege (PostgreSQL)
+# SQL Server's native error numbers (documented): 1222 lock request time out, 1205 deadlock victim,
+# -2 query timeout, 233/10054 connection lost; 18456 login failed, 229/230/262/297 permission denied.
+_SQLSERVER_RETRY = {1222, 1205, -2}
+_SQLSERVER_CONNECTION = {233, 10053, 10054, 10060, 53, 40613}
+_SQLSERVER_CONFIG = {18456, 229, 230, 262, 297, 916, 4060}
+_NATIVE = re.compile(r"\((-?\d+)\) \(SQL")  # "...exceeded. (1222) (SQLExecDirectW)" as pyodbc reports it
+# Only where a driver gives no state (the SQLite ODBC driver says HY000 for everything): its words.
+_RETRY_WORDS = ("database is locked", "unable to open database")
+_CONNECTION_WORDS = ("closed", "connect")
 
 
 def sqlite_companion(path: Path) -> Path:
@@ -85,21 +92,31 @@ class Dialect:
         marks = ", ".join("?" for _ in values)
         return cols, marks, list(values.values())
 
+    def native_errors(self, text: str) -> set[int]:
+        """The database's own error numbers in a driver message (only SQL Server's are read)."""
+        return set()
+
     def translate(self, exc: BaseException, *, connecting: bool = False) -> ErpError:
-        """Turn a pyodbc error into ErpRetryable or ErpPermanent with a readable message."""
+        """The one translation of a driver error into the ERP error kinds (SQLSTATE and native error
+        numbers first, a driver's words only where it gives nothing else). A retryable error says
+        whether the connection is gone (`connection_lost`), so the gateway drops it."""
         state = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
         text = str(exc.args[1] if len(exc.args) > 1 else exc)
+        native = self.native_errors(text)
         low = text.lower()
         brief = text.split("\n")[0][:500]
-        if (connecting or state.startswith(_CONNECTION_STATES) or state in _RETRY_STATES
-                or any(w in low for w in _RETRY_WORDS) or isinstance(exc, pyodbc.OperationalError)):
-            return ErpRetryable(f"ERP database busy or unreachable ({state or 'no state'}): {brief}")
+        if state.startswith(_CONFIG_STATES) or native & _SQLSERVER_CONFIG:
+            return ErpConfigError(f"the ERP database refused our login or a right ({state}): {brief}; check "
+                                  "erp.odbc (user and password) and the rights in docs/symfonia.md")
+        lost = (state.startswith(_CONNECTION_STATES) or bool(native & _SQLSERVER_CONNECTION)
+                or (not native and state in ("", "HY000") and any(w in low for w in _CONNECTION_WORDS)))
+        if (connecting or lost or state in _RETRY_STATES or native & _SQLSERVER_RETRY
+                or isinstance(exc, pyodbc.OperationalError)
+                or (not native and state in ("", "HY000") and any(w in low for w in _RETRY_WORDS))):
+            error = ErpRetryable(f"ERP database busy or unreachable ({state or 'no state'}): {brief}")
+            error.connection_lost = lost or connecting  # type: ignore[attr-defined]
+            return error
         return ErpPermanent(f"ERP refused the data ({state or 'no state'}): {brief}")
-
-    def is_connection_lost(self, error: ErpError, exc: BaseException) -> bool:
-        state = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
-        return isinstance(error, ErpRetryable) and (
-            state.startswith("08") or "closed" in str(exc).lower() or "connect" in str(exc).lower())
 
 
 class SqliteDialect(Dialect):
@@ -162,6 +179,9 @@ class PostgresDialect(Dialect):
 
 class SqlServerDialect(Dialect):
     name = "sqlserver"
+
+    def native_errors(self, text: str) -> set[int]:
+        return {int(n) for n in _NATIVE.findall(text)}
 
     def on_connect(self, conn: pyodbc.Connection) -> None:
         conn.execute(f"SET LOCK_TIMEOUT {int(self.lock_timeout_seconds * 1000)}")

@@ -130,7 +130,7 @@ class ErpGateway:
             error = self.dialect.translate(exc)
             with contextlib.suppress(pyodbc.Error):
                 self.dialect.rollback(conn)
-            if self.dialect.is_connection_lost(error, exc):
+            if getattr(error, "connection_lost", False):
                 self._drop_connection()
             raise error from exc
         except BaseException:

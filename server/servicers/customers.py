@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..runtime import Runtime
-from .common import grpc_errors, once, page_size, page_token_to_int
+from .grpc_status import grpc_errors, once, page_size, page_token_to_int
 from ..sync import customers
 from ..queue.pairings import Pairing, PairingStatus
 from shopsync.v1 import customers_pb2, customers_pb2_grpc

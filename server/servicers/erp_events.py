@@ -8,7 +8,7 @@ import time
 import grpc
 
 from ..queue.store import QueueStore
-from .common import grpc_errors, maps_to
+from .grpc_status import grpc_errors, maps_to
 from ..sync.events import BadEvent, record_erp_event, validate_event
 from ..sync.messages import EVENT_NAMES
 from shopsync.v1 import erp_events_pb2, erp_events_pb2_grpc

@@ -8,7 +8,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..queue.store import NotFound, QueueStore
-from .common import grpc_errors, maps_to, once, page_size, page_token_to_int
+from .grpc_status import grpc_errors, maps_to, once, page_size, page_token_to_int
 from shopsync.v1 import queue_pb2, queue_pb2_grpc
 
 maps_to(grpc.StatusCode.NOT_FOUND, NotFound)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..runtime import Runtime
-from .common import grpc_errors
+from .grpc_status import grpc_errors
 from ..sync import catalog, catchup, reconcile
 from shopsync.v1 import sync_pb2, sync_pb2_grpc
 

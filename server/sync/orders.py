@@ -54,6 +54,7 @@ def import_order(ctx: SyncContext, order: ShopOrder, payer: Payer) -> int | None
     bound = ctx.bindings.by_shop_ids(Kind.ORDER, [order.id]).get(order.id)
     existing = bound.erp_id if bound is not None else ctx.erp.find_order_by_shop_number(order.number)
     if existing is not None:
+        log.debug("order %s is already ERP order %s: nothing written", order.number, existing)
         # Imported before; its stock refresh may not have been queued if we stopped right after.
         _refresh_stock(ctx, [pid for pid, _, _ in ctx.erp.get_order(existing).lines])
         return existing

@@ -89,6 +89,7 @@ class OscarShop(ShopClient):
             # A 404 reading a list (no record id in the address) means the API is not where shop.url says.
             collection = method == "GET" and not any(part.isdigit() for part in path.split("/"))
             raise error_for(resp.status_code, f"shop answered {resp.status_code} to {method} {path}: {text}",
+                            code=_invalid_fields(resp),
                             auth_hint="check shop.consumer_key (user) / shop.consumer_secret (password) and that "
                                       "the user is staff", no_such_route=collection)
         return resp.json() if resp.content else None
@@ -230,7 +231,7 @@ class OscarShop(ShopClient):
                     try:
                         raw = self._send("POST", "/admin/products/", body=body)
                     except ShopRejected as exc:
-                        if "upc" not in str(exc) and "slug" not in str(exc):
+                        if not {"upc", "slug"} & set(exc.code.split(",")):
                             raise
                         # Already in the shop (e.g. created before a crash): update it, found by upc.
                         raw = self._send("PATCH", "/admin/products/", body=body)
@@ -335,3 +336,15 @@ class OscarShop(ShopClient):
 
     def get_order(self, order_id: int) -> ShopOrder:
         return self._order(self._send("GET", f"/admin/orders/{int(order_id)}/"))
+
+
+def _invalid_fields(resp: httpx.Response) -> str:
+    """The fields Django REST framework names in a 400 answer ({"upc": ["... already exists."]}), as the
+    error's code ("upc,slug"): what was wrong, read from the answer's structure, not its words."""
+    if resp.status_code != 400:
+        return ""
+    try:
+        body = resp.json()
+    except ValueError:
+        return ""
+    return ",".join(sorted(str(k) for k in body)) if isinstance(body, dict) else ""

@@ -11,9 +11,23 @@ import itertools
 from typing import Any, Iterator, Sequence
 
 from shop_client.errors import ShopError
-from shop_client.interface import (CAP_IMAGES, CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ITEM_GONE, ITEM_OK,
-                                   CustomerPage, ImageRef, ItemResult, OrderPage, ProductChange, ProductPage,
-                                   ShopClient, ShopCustomer, ShopOrder, ShopProduct)
+from shop_client.interface import (
+    CAP_IMAGES,
+    CAP_PAIRING_STATUS,
+    CAP_PRICE_LISTS,
+    ITEM_GONE,
+    ITEM_OK,
+    CustomerPage,
+    ImageRef,
+    ItemResult,
+    OrderPage,
+    ProductChange,
+    ProductPage,
+    ShopClient,
+    ShopCustomer,
+    ShopOrder,
+    ShopProduct,
+)
 
 
 class FakeShop(ShopClient):

@@ -1,0 +1,191 @@
+"""The WebAPI writer against the local Symfonia WebAPI (`shopsync erp webapi-sim`, a real process over HTTP):
+sessions, errors as the project's kinds, and exactly one order whatever the transport does."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+from shopsync.demo.erp import init_sqlite_demo
+from shopsync.server.erp.dialects import make_dialect
+from shopsync.server.erp.errors import ErpConfigError, ErpPermanent, ErpRetryable
+from shopsync.server.erp.gateway import ErpGateway
+from shopsync.server.erp.records import AddressDraft, OrderDraft, OrderLineDraft
+from shopsync.server.erp.webapi import WebApiClient, WebApiErp, WebApiSentUnknown
+
+from tests.helpers.webapi import WebApiSimProcess
+
+D = Decimal
+
+
+@pytest.fixture
+def sim(tmp_path):
+    db = init_sqlite_demo(tmp_path / "erp.db", product_count=20)
+    s = WebApiSimProcess(tmp_path, db).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def erp(sim):
+    dialect = make_dialect("sqlite", database=sim.db)
+    gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
+                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=1.0))
+    yield gw
+    gw.close()
+
+
+def draft(number: str = "701", qty: int = 2, price: str = "12.30", currency: str = "PLN", rate: str = "1",
+          gross: bool = True) -> OrderDraft:
+    return OrderDraft(shop_number=number, contractor_id=1, currency=currency, rate=D(rate),
+                      delivery=AddressDraft(label=f"Dostawa {number}", name="Ewa", street="Polna", house="7",
+                                            postcode="32-020", city="Wieliczka"),
+                      lines=[OrderLineDraft(product_id=1, quantity=D(qty), price=D(price))],
+                      note=f"Zamówienie ze sklepu nr {number}", prices_gross=gross, customer_note="po 16",
+                      expected_gross=(D(qty) * D(price)).quantize(D("0.01")) if gross else None)
+
+
+def test_an_order_is_numbered_in_the_erps_series_and_reserves_stock(erp, sim):
+    before = erp.commercial_stock([1])[1]
+    zo, created = erp.create_order(draft("701"))
+    zo2, _ = erp.create_order(draft("702"))
+    record = erp.get_order(zo)
+    year = record.description and erp.get_order(zo2).code.rsplit("/", 1)[1]
+    assert created and record.code == f"ZMO 1/sklep/{year}" and erp.get_order(zo2).code == f"ZMO 2/sklep/{year}"
+    assert record.reservations == [(1, D(2), 1)] and erp.commercial_stock([1])[1] == before - 4
+    assert record.net + record.vat == D("24.60") and record.description == "Zamówienie ze sklepu nr 701\n" \
+        "Uwagi klienta: po 16"
+    assert record.delivery_address_id is not None
+    again, created_again = erp.create_order(draft("701"))
+    assert (again, created_again) == (zo, False), "found by the shop number in its description: not sent again"
+    assert sim.calls("POST /OrdersIssue/New") == 2
+
+
+def test_an_expired_session_is_reopened_once(erp, sim):
+    erp.create_order(draft("710"))
+    sim.admin("POST", "expire-sessions")
+    erp.create_order(draft("711"))
+    assert erp.webapi.sessions_opened == 2 and erp.find_order_by_shop_number("711")
+
+
+def test_an_unknown_product_code_is_permanent_with_the_apis_message_and_writes_nothing(erp, sim):
+    with erp.sql.unit_of_work() as cur:
+        cur.execute("UPDATE HM.TW SET kod = 'ZNIKNIE' WHERE id = 1")
+    with erp.sql.unit_of_work() as cur:  # the ERP loses the code between our read and its write
+        cur.execute("CREATE TRIGGER HM.tw_gone AFTER INSERT ON AD BEGIN UPDATE TW SET kod = 'INNY' WHERE id = 1; END")
+    with pytest.raises(ErpPermanent, match="nie znaleziono towaru o kodzie 'ZNIKNIE'"):
+        erp.create_order(draft("720"))
+    assert erp.sql.count_orders() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"locked": 1}])
+def test_a_busy_or_failing_erp_is_retryable_and_the_next_attempt_writes_once(erp, sim, fault):
+    sim.faults(**fault)
+    with pytest.raises(ErpRetryable) as info:
+        erp.create_order(draft("730"))
+    if "locked" in fault:
+        assert "zablokowany przez innego użytkownika" in str(info.value)
+    zo, created = erp.create_order(draft("730"))
+    assert created and erp.sql.count_orders()[0] == 1 and erp.get_order(zo).code.startswith("ZMO ")
+    assert sim.calls("POST /OrdersIssue/New") == 2
+
+
+def test_a_request_still_running_in_the_erp_is_not_sent_again_until_it_settles(erp, sim):
+    """Timed out before the ERP wrote it (it writes 2 s late): a quick retry must not make a second order."""
+    sim.faults(slow=2)
+    with pytest.raises(WebApiSentUnknown):
+        erp.create_order(draft("735"))
+    with pytest.raises(ErpRetryable, match="not sent again"):
+        erp.create_order(draft("735"))
+    assert sim.calls("POST /OrdersIssue/New") == 1
+    time.sleep(2.5)  # the ERP finished the first request meanwhile
+    zo, created = erp.create_order(draft("735"))
+    assert not created and erp.sql.count_orders()[0] == 1 and sim.calls("POST /OrdersIssue/New") == 1
+
+
+def test_a_request_timed_out_after_the_erp_wrote_the_order_is_one_order(erp, sim):
+    sim.faults(slow_after_write=3)
+    zo, created = erp.create_order(draft("740"))  # times out after 1 s; the lookup finds what the ERP wrote
+    assert created and erp.sql.count_orders()[0] == 1
+    assert erp.create_order(draft("740")) == (zo, False)
+    assert sim.calls("POST /OrdersIssue/New") == 1
+
+
+def test_a_dropped_connection_is_resolved_by_the_lookup_not_by_sending_blindly(erp, sim):
+    sim.faults(drop=1)
+    with pytest.raises(WebApiSentUnknown, match="not in the ERP"):
+        erp.create_order(draft("750"))
+    assert erp.sql.count_orders()[0] == 0
+    with pytest.raises(ErpRetryable, match="not sent again"):
+        erp.create_order(draft("750"))
+    time.sleep(3.1)  # three timeouts after sending: the ERP has settled, the lookup still finds nothing
+    erp.create_order(draft("750"))
+    assert erp.sql.count_orders()[0] == 1 and sim.calls("POST /OrdersIssue/New") == 2
+
+
+def test_a_missing_currency_rate_is_refused_by_the_api(erp, sim):
+    with pytest.raises(ErpPermanent, match="Brak kursu waluty EUR"):
+        erp.create_order(draft("760", currency="EUR", rate="0"))
+    assert erp.sql.count_orders()[0] == 0
+
+
+def test_a_wrong_application_key_is_a_configuration_error_naming_the_setting_never_the_key(sim):
+    client = WebApiClient(sim.url, "zly-klucz-123", "test", timeout=2)
+    with pytest.raises(ErpConfigError, match="erp.webapi_app_key") as info:
+        client.call("GET", "/Sessions/SessionInformation")
+    assert "zly-klucz-123" not in str(info.value)
+    client.close()
+
+
+def test_an_erp_valuing_the_order_differently_is_a_dead_letter_after_one_write(erp, sim):
+    wrong = draft("770")
+    wrong = OrderDraft(**{**wrong.__dict__, "expected_gross": D("24.59")})
+    with pytest.raises(ErpPermanent, match=r"was created, but the ERP valued it at 24.6 PLN gross, the customer "
+                                           r"paid 24.59"):
+        erp.create_order(wrong)
+    assert erp.create_order(wrong)[1] is False, "retrying finds the order and writes nothing"
+    assert sim.calls("POST /OrdersIssue/New") == 1
+
+
+def test_an_idle_session_expires_and_a_new_one_is_opened(tmp_path):
+    db = init_sqlite_demo(tmp_path / "erp.db", product_count=5)
+    sim = WebApiSimProcess(tmp_path, db, session_ttl=1).start()
+    client = WebApiClient(sim.url, sim.APP_KEY, "test", timeout=2)
+    try:
+        assert client.call("GET", "/Sessions/SessionInformation")["Active"]
+        time.sleep(1.5)  # idle longer than the WebAPI keeps a session
+        assert client.call("GET", "/Sessions/SessionInformation")["Active"]
+        assert client.sessions_opened == 2
+    finally:
+        client.close()
+        sim.stop()
+
+
+def test_an_unanswered_order_is_held_across_a_restart(sim, tmp_path):
+    """The hold lives in the queue database: a server restarted right after an unanswered request does not
+    send the order again before the ERP has settled."""
+    from shopsync.server.queue.cursors import Cursors, Holds
+    from shopsync.server.queue.store import QueueStore
+
+    def writer():
+        store = QueueStore.from_url(f"sqlite:///{tmp_path / 'queue.db'}")
+        dialect = make_dialect("sqlite", database=sim.db)
+        gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect), WebApiClient(sim.url, sim.APP_KEY, "t", 1.0))
+        gw.use_holds(Holds(Cursors(store)))
+        return gw, store
+
+    first, store = writer()
+    sim.faults(drop=1)
+    with pytest.raises(WebApiSentUnknown):
+        first.create_order(draft("780"))
+    first.close()
+    store.close()
+    again, store = writer()  # the server after a restart
+    try:
+        with pytest.raises(ErpRetryable, match="not sent again"):
+            again.create_order(draft("780"))
+        assert sim.calls("POST /OrdersIssue/New") == 1
+    finally:
+        again.close()
+        store.close()

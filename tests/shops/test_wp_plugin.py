@@ -1,0 +1,352 @@
+"""The companion WordPress plugin (wp-plugin/) on a real WooCommerce 7.9.0, fed by the real sync.
+
+The plugin is installed from the zip `make wp-plugin` builds and activated through WordPress's plugins
+API. Shoppers act as shoppers do: log in through wp-login.php, open the product page, and buy through
+WooCommerce's own Store API checkout; a headless Chromium (Debian's, with its driver) fills the classic
+checkout form and opens the admin's Users screen.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from shopsync.demo import data as demo_data
+
+from tests.helpers.stack import Stack, wait_until
+from tests.helpers.sync_steps import sync_products
+
+pytestmark = pytest.mark.real_woocommerce
+PRODUCT = 4  # on K0003's own list, on the group list HURT (even ids) and on the base list
+PASSWORD = "Klient-haslo-2026!"
+ADMIN_PASSWORD = "admin-password-123"  # tests/wordpress/install.php
+
+
+@pytest.fixture
+def plugin_stack(real_woocommerce, tmp_path):
+    s = Stack(tmp_path, products=30, shop_kind="real_woocommerce", shop_process=real_woocommerce)
+    with s.erp.unit_of_work() as cur:  # K0003 also in price group 1: its own list must still win
+        cur.execute("UPDATE HM.KH SET grupacen = 1 WHERE kod = 'K0003'")
+    s.start_server()
+    activated = real_woocommerce.activate_companion_plugin()
+    assert activated["status"] == "active" and activated["version"] == "0.1.0"
+    with s.shop_api() as api:
+        api.put("/payment_gateways/cod", json={"enabled": True}).raise_for_status()
+    yield s
+    s.close()
+
+
+def customer(stack: Stack, email: str, nip: str) -> dict:
+    with stack.shop_api() as api:
+        r = api.post("/customers", json={
+            "email": email, "password": PASSWORD, "first_name": "Anna", "last_name": "Kowalska",
+            "billing": {"first_name": "Anna", "last_name": "Kowalska", "address_1": "Długa 5", "city": "Kraków",
+                        "postcode": "30-001", "country": "PL", "email": email, "phone": "+48 600 100 200"},
+            "meta_data": [{"key": "_billing_nip", "value": nip}] if nip else []})
+        r.raise_for_status()
+        return r.json()
+
+
+def customer_meta(stack: Stack, cid: int, key: str):
+    with stack.shop_api() as api:
+        for m in api.get(f"/customers/{cid}").json()["meta_data"]:
+            if m["key"] == key:
+                return m["value"]
+    return None
+
+
+class Shopper:
+    """A browser-less shopper: cookies, the login form, pages, and WooCommerce's Store API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=60, follow_redirects=False)
+        self.store_nonce = ""
+        self.rest_nonce = ""
+
+    def login(self, user: str, password: str) -> None:
+        self.http.cookies.set("wordpress_test_cookie", "WP Cookie check")
+        r = self.http.post("/wp-login.php", data={"log": user, "pwd": password, "wp-submit": "Log In",
+                                                  "testcookie": "1", "redirect_to": self.url + "/"})
+        assert r.status_code == 302 and any(c.startswith("wordpress_logged_in") for c in self.http.cookies), r.text
+        self.rest_nonce = self.http.get("/wp-admin/admin-ajax.php", params={"action": "rest-nonce"}).text.strip()
+
+    def page_price(self, path: str) -> Decimal:
+        page = self.http.get(path, follow_redirects=True)
+        page.raise_for_status()
+        # The classic template's <p class="price">, or the product-price block of a block theme (Debian's
+        # WordPress ships Twenty Twenty-Three): both render the product's price HTML.
+        block = re.search(r'<p class="price">(.*?)</p>', page.text, re.S) or re.search(
+            r'class="wc-block-components-product-price[^"]*"[^>]*>(.*?)</div>', page.text, re.S)
+        assert block, f"no price on {path}"
+        return _price(block.group(1))
+
+    def _headers(self) -> dict[str, str]:
+        h = {"Nonce": self.store_nonce} if self.store_nonce else {}
+        if self.rest_nonce:
+            h["X-WP-Nonce"] = self.rest_nonce
+        return h
+
+    def store(self, method: str, path: str, **kw) -> httpx.Response:
+        r = self.http.request(method, f"/wp-json/wc/store/v1{path}", headers=self._headers(), **kw)
+        self.store_nonce = r.headers.get("Nonce", self.store_nonce)
+        return r
+
+    def buy(self, product_id: int, quantity: int, email: str) -> dict:
+        self.store("GET", "/cart").raise_for_status()
+        self.store("POST", "/cart/add-item", json={"id": product_id, "quantity": quantity}).raise_for_status()
+        address = {"first_name": "Anna", "last_name": "Kowalska", "address_1": "Długa 5", "city": "Kraków",
+                   "postcode": "30-001", "country": "PL", "email": email, "phone": "+48 600 100 200"}
+        r = self.store("POST", "/checkout", json={"billing_address": address, "shipping_address": {
+            k: v for k, v in address.items() if k not in ("email",)}, "payment_method": "cod"})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _price(fragment: str) -> Decimal:
+    """WooCommerce's price HTML (PLN, 1,234.56) -> Decimal."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+    amount = re.search(r"\d[\d,]*\.\d{2}", text)
+    assert amount, text
+    return Decimal(amount.group(0).replace(",", ""))
+
+
+def test_each_customer_sees_and_pays_their_erp_price(plugin_stack):
+    stack = plugin_stack
+    k3, k4 = demo_data.contractors()[2], demo_data.contractors()[3]
+    assert (k3.code, k4.code, k4.price_group) == ("K0003", "K0004", 1)
+    [code] = sync_products(stack, [PRODUCT])
+    lists = stack.erp.prices_for_products([PRODUCT])[PRODUCT]
+    base = stack.erp.get_product(PRODUCT).base_price
+    own, group = lists["IND-K0003"], lists["HURT"]
+    assert len({own, group, base}) == 3, "three different prices, or the test cannot tell them apart"
+    own_customer = customer(stack, "wlasny@example.pl", k3.nip_typed)
+    group_customer = customer(stack, "grupa@example.pl", k4.nip_typed)
+    for c, expected in ((own_customer, ["IND-K0003", "HURT"]), (group_customer, ["HURT"])):
+        wait_until(lambda c=c, e=expected: customer_meta(stack, c["id"], "_shopsync_price_lists") == e, timeout=60,
+                   message=f"price lists of {c['email']} in the shop")
+    product = stack.shop_product(code)
+    with stack.shop_api() as api:
+        permalink = api.get(f"/products/{product.id}").json()["permalink"]
+    path = "/" + permalink.split("/", 3)[3]
+    for email, expected in (("wlasny@example.pl", own), ("grupa@example.pl", group), (None, base)):
+        shopper = Shopper(stack.shop.url)
+        try:
+            if email:
+                shopper.login(email, PASSWORD)
+            assert shopper.page_price(path) == expected, f"{email or 'guest'} sees the wrong price"
+            placed = shopper.buy(product.id, 2, email or "gosc@example.pl")
+        finally:
+            shopper.close()
+        with stack.shop_api() as api:
+            order = api.get(f"/orders/{placed['order_id']}").json()
+        assert Decimal(order["line_items"][0]["total"]) == expected * 2, (email, order["line_items"][0])
+        assert Decimal(order["total"]) == expected * 2
+
+
+def test_erp_prices_add_no_query_per_product_on_a_catalog_page(plugin_stack):
+    """A customer with price lists costs a few queries more than a guest (their lists, their session), the same
+    with 3 products on the catalog page as with 16: the product meta is loaded with the products."""
+    stack = plugin_stack
+    k3 = demo_data.contractors()[2]
+    marked = [pid for pid, p in stack.erp.get_products(range(1, 31)).items() if p.marked]
+    c = customer(stack, "katalog@example.pl", k3.nip_typed)
+    wait_until(lambda: customer_meta(stack, c["id"], "_shopsync_price_lists"), timeout=60, message="lists")
+
+    def queries(shopper: Shopper, expected_prices: int) -> int:
+        page = shopper.http.get("/", params={"post_type": "product"}, follow_redirects=True)
+        page.raise_for_status()
+        shown = len(re.findall(r'class="wc-block-components-product-price|<span class="price">', page.text))
+        assert shown == expected_prices, f"the catalog shows {shown} prices, not {expected_prices}"
+        return int(re.search(r"shopsync-queries: (\d+)", page.text).group(1))
+
+    guest, buyer = Shopper(stack.shop.url), Shopper(stack.shop.url)
+    try:
+        buyer.login("katalog@example.pl", PASSWORD)
+        extra = []
+        for count in (3, 16):  # the block theme's catalog shows 16 a page
+            sync_products(stack, marked[:count])
+            for shopper in (guest, buyer):  # warm: sessions and caches made on the first visit
+                queries(shopper, count)
+            extra.append(queries(buyer, count) - queries(guest, count))
+    finally:
+        guest.close()
+        buyer.close()
+    assert extra[1] - extra[0] <= 2, f"extra queries for the customer: {extra[0]} with 3 products, {extra[1]} with 16"
+
+
+def test_a_price_sent_by_the_browser_is_ignored(plugin_stack):
+    stack = plugin_stack
+    [code] = sync_products(stack, [PRODUCT])
+    base = stack.erp.get_product(PRODUCT).base_price
+    product = stack.shop_product(code)
+    shopper = Shopper(stack.shop.url)
+    try:
+        shopper.store("GET", "/cart").raise_for_status()
+        shopper.store("POST", "/cart/add-item", json={"id": product.id, "quantity": 1, "price": "0.01",
+                                                      "prices": {"price": "1"}})
+        cart = shopper.store("GET", "/cart").json()
+    finally:
+        shopper.close()
+    assert Decimal(cart["totals"]["total_price"]) / 10 ** cart["totals"]["currency_minor_unit"] == base
+
+
+def _chrome(tmp_path: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not browser or not driver_path:
+        pytest.fail("the browser test needs Debian's chromium and chromium-driver (`make test` installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1280,2000", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver_path, log_output=str(tmp_path / "chromedriver.log")),
+                            options=options)
+
+
+def _login(driver, url: str, user: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.delete_all_cookies()
+    driver.get(url + "/wp-login.php")
+    driver.find_element(By.ID, "user_login").send_keys(user)
+    driver.find_element(By.ID, "user_pass").send_keys(password)
+    driver.find_element(By.ID, "wp-submit").click()
+    wait_until(lambda: "wp-login.php" not in driver.current_url, timeout=30, message=f"{user} logged in")
+
+
+def test_in_a_real_browser_prices_nip_at_checkout_and_the_pairing_column(plugin_stack, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    stack = plugin_stack
+    k3 = demo_data.contractors()[2]
+    [code] = sync_products(stack, [PRODUCT])
+    own = stack.erp.prices_for_products([PRODUCT])[PRODUCT]["IND-K0003"]
+    buyer = customer(stack, "przegladarka@example.pl", k3.nip_typed)
+    wait_until(lambda: customer_meta(stack, buyer["id"], "_shopsync_price_lists"), timeout=60,
+               message="the customer's price lists in the shop")
+    product = stack.shop_product(code)
+    url = stack.shop.url
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    driver = _chrome(tmp_path)
+    try:
+        _login(driver, url, "przegladarka@example.pl", PASSWORD)
+        with stack.shop_api() as api:
+            driver.get(api.get(f"/products/{product.id}").json()["permalink"])
+        shown = _price(driver.find_element(By.CSS_SELECTOR, "p.price, .wc-block-components-product-price")
+                       .get_attribute("innerHTML"))
+        driver.save_screenshot(str(shots / "product-page.png"))
+        assert shown == own, "the product page shows the customer's own ERP price"
+        driver.get(f"{url}/?add-to-cart={product.id}")
+        driver.get(f"{url}/checkout/")
+
+        def fill(field: str, value: str) -> None:
+            el = wait_until(lambda: driver.find_element(By.ID, field), timeout=30, message=field)
+            el.clear()
+            el.send_keys(value)
+
+        for field, value in (("billing_first_name", "Anna"), ("billing_last_name", "Kowalska"),
+                             ("billing_address_1", "Długa 5"), ("billing_city", "Kraków"),
+                             ("billing_postcode", "30-001"), ("billing_phone", "600100200")):
+            fill(field, value)
+        fill("billing_nip", "123-456-78-90")  # checksum wrong
+
+        def place() -> None:
+            button = wait_until(lambda: driver.find_element(By.ID, "place_order"), timeout=30, message="button")
+            wait_until(lambda: not driver.find_elements(By.CSS_SELECTOR, ".blockUI"), timeout=30,
+                       message="checkout ready")
+            driver.execute_script("arguments[0].click();", button)
+
+        place()
+        error = wait_until(lambda: driver.find_element(By.CSS_SELECTOR, ".woocommerce-error").text, timeout=30,
+                           message="the checkout refuses the NIP")
+        driver.save_screenshot(str(shots / "checkout-invalid-nip.png"))
+        assert "NIP" in error and "not valid" in error, error
+        fill("billing_nip", "PL " + k3.nip10[:3] + "-" + k3.nip10[3:6] + "-" + k3.nip10[6:8] + "-" + k3.nip10[8:])
+        place()
+        wait_until(lambda: "order-received" in driver.current_url, timeout=60, message="order placed")
+        driver.save_screenshot(str(shots / "order-received.png"))
+        order_id = int(re.search(r"order-received/(\d+)", driver.current_url).group(1))
+        with stack.shop_api() as api:
+            order = api.get(f"/orders/{order_id}").json()
+        meta = {m["key"]: m["value"] for m in order["meta_data"]}
+        assert meta.get("_billing_nip") == k3.nip10, "stored, normalised, under the key the sync reads"
+        assert Decimal(order["line_items"][0]["total"]) == own
+        assert customer_meta(stack, buyer["id"], "_billing_nip") == k3.nip10
+        # The customer sees in My Account that their company account is recognised.
+        wait_until(lambda: (customer_meta(stack, buyer["id"], "_shopsync_pairing") or {}).get("status") == "paired",
+                   timeout=60, message="paired")
+        driver.get(f"{url}/my-account/")
+        notice = driver.find_element(By.CSS_SELECTOR, ".shopsync-account-status").text
+        assert "company account is recognised" in notice, notice
+        # The shop's admin sees the pairing on the Users screen and on the user's own screen.
+        _login(driver, url, "admin", ADMIN_PASSWORD)
+        driver.get(f"{url}/wp-admin/users.php")
+        header = driver.find_element(By.ID, "shopsync_pairing").text
+        row = driver.find_element(By.ID, f"user-{buyer['id']}").text
+        driver.save_screenshot(str(shots / "admin-users.png"))
+        assert header == "ERP pairing" and "Paired with contractor K0003" in row, row
+        driver.get(f"{url}/wp-admin/user-edit.php?user_id={buyer['id']}")
+        assert driver.find_element(By.ID, "shopsync-pairing").text == "Paired with contractor K0003"
+        driver.get(f"{url}/wp-admin/admin.php?page=wc-settings&tab=advanced&section=shopsync")
+        for option in ("shopsync_apply_prices", "shopsync_nip_field", "shopsync_nip_meta_key"):
+            assert driver.find_element(By.ID, option), option
+        assert driver.find_element(By.ID, "shopsync_nip_meta_key").get_attribute("value") == "_billing_nip"
+        driver.save_screenshot(str(shots / "settings.png"))
+        # ... and the ERP order on the order screen, once the sync has imported it.
+        wait_until(lambda: stack.erp.find_order_by_shop_number(order["number"]), timeout=60, message="imported")
+
+        def erp_box() -> str:
+            driver.get(f"{url}/wp-admin/post.php?post={order_id}&action=edit")
+            return driver.find_element(By.ID, "shopsync-erp-order-info").text
+
+        box = wait_until(lambda: "ERP order:" in erp_box() and erp_box(), timeout=60, message="ERP order box")
+        assert "in the ERP buffer" in box and "new" in box, box
+    finally:
+        driver.quit()
+    assert all((shots / f).stat().st_size > 10_000 for f in ("product-page.png", "checkout-invalid-nip.png",
+                                                               "admin-users.png"))
+
+
+@pytest.mark.parametrize("prices_include_tax", ["yes", "no"])
+def test_list_prices_are_taxed_as_the_shop_is_configured(plugin_stack, prices_include_tax):
+    """The list price is the price as the shop enters prices: with tax it is what the customer pays, without it
+    VAT is added at checkout, exactly as for the base price."""
+    stack = plugin_stack
+    k3 = demo_data.contractors()[2]
+    with stack.shop_api() as api:
+        api.put("/settings/general/woocommerce_calc_taxes", json={"value": "yes"}).raise_for_status()
+        api.put("/settings/tax/woocommerce_prices_include_tax", json={"value": prices_include_tax}).raise_for_status()
+        api.post("/taxes", json={"country": "PL", "rate": "23.0000", "name": "VAT", "shipping": True}
+                 ).raise_for_status()
+    [code] = sync_products(stack, [PRODUCT])
+    own = stack.erp.prices_for_products([PRODUCT])[PRODUCT]["IND-K0003"]
+    c = customer(stack, "vat-klient@example.pl", k3.nip_typed)
+    wait_until(lambda: customer_meta(stack, c["id"], "_shopsync_price_lists"), timeout=60, message="lists")
+    shopper = Shopper(stack.shop.url)
+    try:
+        shopper.login("vat-klient@example.pl", PASSWORD)
+        placed = shopper.buy(stack.shop_product(code).id, 2, "vat-klient@example.pl")
+    finally:
+        shopper.close()
+    with stack.shop_api() as api:
+        order = api.get(f"/orders/{placed['order_id']}").json()
+    line = order["line_items"][0]
+    paid = Decimal(line["total"]) + Decimal(line["total_tax"])
+    if prices_include_tax == "yes":
+        assert paid == own * 2 and Decimal(line["total_tax"]) > 0, line
+    else:
+        assert Decimal(line["total"]) == own * 2 and paid == (own * 2 * Decimal("1.23")).quantize(Decimal("0.01"))
