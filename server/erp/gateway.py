@@ -9,6 +9,7 @@ connection is reopened on the next unit of work.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -27,6 +28,7 @@ from .records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED,
                       PriceList, Product, ProductDraft, order_description)
 from .rounding import grosz, position_value
 from ..nip import normalize_nip
+from ..settings import ErpSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,33 +59,31 @@ def _now() -> dt.datetime:
 class ErpGateway:
     """Reads and writes the HM.* tables of one Symfonia company."""
 
-    def __init__(self, conn_str: str, dialect: Dialect, *, warehouses: Sequence[int] = (1,),
-                 marker_feature: str = "Sklep", marker_value: str = "TAK", note_baza: int = 1,
-                 base_price_list: str = "DETAL", order_warehouse: int = 1,
-                 order_series: str = "sklep", max_code_length: int = 40, order_buffer: bool = True) -> None:
-        if not _IDENT.match(marker_feature):
-            raise ValueError(f"erp.marker_feature: {marker_feature!r} must be letters, digits or _")
+    def __init__(self, conn_str: str, dialect: Dialect, options: ErpSettings | None = None, **changes: Any) -> None:
+        """`options`: the [erp] settings (defaults when None); `changes`: fields to differ from them."""
+        o = dataclasses.replace(options or ErpSettings(), **changes)
+        if not _IDENT.match(o.marker_feature):
+            raise ValueError(f"erp.marker_feature: {o.marker_feature!r} must be letters, digits or _")
         self.conn_str = conn_str
         self.dialect = dialect
-        self.warehouses = tuple(int(w) for w in warehouses)
-        self.marker_column = f"CDim_{marker_feature}_Val"
-        self.marker_value = marker_value
-        self.note_baza = note_baza
-        self.base_price_list = base_price_list
-        self.order_warehouse = order_warehouse
-        self.order_series = order_series
-        self.max_code_length = max_code_length
-        self.order_buffer = order_buffer
+        self.warehouses = tuple(int(w) for w in o.warehouses)
+        self.marker_column = f"CDim_{o.marker_feature}_Val"
+        self.marker_value = o.marker_value
+        self.note_baza = o.note_baza
+        self.base_price_list = o.base_price_list
+        self.order_warehouse = o.order_warehouse
+        self.order_series = o.order_series
+        self.max_code_length = o.max_code_length
+        self.order_buffer = o.order_buffer
         self._local = threading.local()
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "ErpGateway":
-        conn_str, dialect, options = cls.settings_args(settings)
-        return cls(conn_str, dialect, **options)
+    def from_settings(cls, settings: Settings) -> "ErpGateway":
+        return cls(*cls.connection_of(settings), settings.erp)
 
     @staticmethod
-    def settings_args(settings: Any) -> tuple[str, Dialect, dict[str, Any]]:
-        """(ODBC connection string, dialect, keyword options) of the gateway the settings describe."""
+    def connection_of(settings: Settings) -> tuple[str, Dialect]:
+        """(ODBC connection string, dialect) of the company database the settings describe."""
         from .dialects import make_dialect
 
         e = settings.erp
@@ -93,10 +93,7 @@ class ErpGateway:
         if not conn_str:
             raise ValueError("erp.odbc: an ODBC connection string is required for "
                              f"dialect {e.dialect}")
-        return conn_str, dialect, dict(
-            warehouses=e.warehouses, marker_feature=e.marker_feature, marker_value=e.marker_value,
-            note_baza=e.note_baza, base_price_list=e.base_price_list, order_warehouse=e.order_warehouse,
-            order_series=e.order_series, max_code_length=e.max_code_length, order_buffer=e.order_buffer)
+        return conn_str, dialect
 
     # -- connections and units of work ---------------------------------------
     def _conn(self) -> pyodbc.Connection:

@@ -45,32 +45,32 @@ class Contractor:
     address_id: int | None = None
 
 
-@dataclass(frozen=True)
-class ContractorDraft:
+@dataclass(frozen=True, kw_only=True)
+class PostalAddress:
+    """The address fields every ERP address record shares (HM.KH and HM.AD alike)."""
+
+    street: str = ""
+    house: str = ""
+    flat: str = ""
+    postcode: str = ""
+    city: str = ""
+    country: str = "PL"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractorDraft(PostalAddress):
     code: str
     name: str
     nip: str = ""
-    street: str = ""
-    house: str = ""
-    flat: str = ""
-    postcode: str = ""
-    city: str = ""
     email: str = ""
     phone: str = ""
-    country: str = "PL"
 
 
-@dataclass(frozen=True)
-class AddressDraft:
+@dataclass(frozen=True, kw_only=True)
+class AddressDraft(PostalAddress):
     label: str
     name: str
-    street: str = ""
-    house: str = ""
-    flat: str = ""
-    postcode: str = ""
-    city: str = ""
     nip: str = ""
-    country: str = "PL"
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 import peewee
+from playhouse import db_url
 
 from .models import DEAD, LEASED, PENDING, Tables, make_tables
 
@@ -110,30 +111,18 @@ class Backoff:
 
 
 def open_database(url: str, *, sqlite_synchronous: str = "FULL") -> peewee.Database:
-    """A peewee database for `sqlite:///path` or `postgresql://user:pw@host:port/db`."""
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
-        return peewee.SqliteDatabase(
-            path,
-            pragmas={
-                "journal_mode": "wal",
-                "synchronous": sqlite_synchronous.upper(),
-                "busy_timeout": 10000,
-                "foreign_keys": 1,
-            },
-            timeout=10,
-            check_same_thread=False,
-        )
-    if url.startswith(("postgresql://", "postgres://")):
-        u = urlparse(url)
-        return peewee.PostgresqlDatabase(
-            (u.path or "/").lstrip("/") or "postgres",
-            user=unquote(u.username) if u.username else None,
-            password=unquote(u.password) if u.password else None,
-            host=u.hostname or "127.0.0.1",
-            port=u.port or 5432,
-        )
-    raise QueueError(f"unsupported queue database URL scheme: {url.split(':', 1)[0]!r}")
+    """A peewee database for `sqlite:///path` or `postgresql://user:pw@host:port/db` (peewee's own URL
+    parser, playhouse.db_url); SQLite in WAL mode with a busy timeout, usable from every thread."""
+    scheme = url.split(":", 1)[0]
+    if scheme == "sqlite" and url.startswith("sqlite:///"):
+        return db_url.connect(url, pragmas={"journal_mode": "wal", "synchronous": sqlite_synchronous.upper(),
+                                            "busy_timeout": 10000, "foreign_keys": 1},
+                              timeout=10, check_same_thread=False)
+    if scheme in ("postgresql", "postgres"):
+        params = db_url.parse(url)  # it leaves %-escapes in the user and password as they are
+        params.update({k: unquote(params[k]) for k in ("user", "password") if params.get(k)})
+        return peewee.PostgresqlDatabase(**params)
+    raise QueueError(f"unsupported queue database URL scheme: {scheme!r} (sqlite:///PATH or postgresql://...)")
 
 
 class QueueStore:

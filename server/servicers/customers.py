@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..runtime import Runtime
-from .grpc_status import grpc_errors, once, page_size, page_token_to_int
+from .grpc_status import grpc_errors, once, page_size, page_token_to_int, stream_progress
 from ..sync import customers
 from ..queue.pairings import Pairing, PairingStatus
 from shopsync.v1 import customers_pb2, customers_pb2_grpc
@@ -59,8 +59,5 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
                             customer=to_proto(customers.unpair(self.rt.ctx, request.shop_customer_id))))
 
     def RunCustomerPairing(self, request, context):  # noqa: N802
-        with grpc_errors(context):
-            for p in customers.pairing_pass(self.rt.ctx):
-                if not context.is_active():
-                    return
-                yield customers_pb2.RunCustomerPairingResponse(**p)
+        return stream_progress(context, customers.pairing_pass(self.rt.ctx),
+                               lambda p: customers_pb2.RunCustomerPairingResponse(**p))

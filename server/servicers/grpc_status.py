@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import sqlite3
 
@@ -13,6 +13,7 @@ import peewee
 import psycopg2
 
 log = logging.getLogger(__name__)
+Reply = TypeVar("Reply")
 # The queue database went away (peewee wraps the drivers' errors, but not on every path).
 _QUEUE_DB_DOWN = (peewee.OperationalError, sqlite3.OperationalError, psycopg2.OperationalError)
 
@@ -56,6 +57,16 @@ def grpc_errors(context: grpc.ServicerContext) -> Iterator[None]:
         context.abort(grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__}); see server log")
 
 
+def stream_progress(context: grpc.ServicerContext, progress: Iterable[dict[str, Any]],
+                    reply: Callable[[dict[str, Any]], Reply]) -> Iterator[Reply]:
+    """A long pass streamed as progress replies, stopped when the caller goes away; errors as statuses."""
+    with grpc_errors(context):
+        for p in progress:
+            if not context.is_active():
+                return
+            yield reply(p)
+
+
 def page_token_to_int(token: str, field: str = "page_token") -> int:
     if not token:
         return 0
@@ -72,9 +83,6 @@ def page_size(value: int, default: int = 100, maximum: int = 1000) -> int:
     if value < 0:
         raise ValueError(f"page_size: must not be negative, got {value}")
     return min(value or default, maximum)
-
-
-Reply = TypeVar("Reply")
 
 
 def once(store: Any, method: str, request_id: str, reply_type: Any, compute: Callable[[], Reply]) -> Reply:

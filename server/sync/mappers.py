@@ -12,7 +12,6 @@ from typing import Any
 from ..erp.records import Product
 from shop_client.interface import ProductChange
 
-IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -72,8 +71,3 @@ def to_change(sku: str, shop_id: int | None, fields: dict[str, Any]) -> ProductC
     if shop_id is None:
         out.pop("sku", None)
     return ProductChange(sku=sku, fields=out, shop_id=shop_id) if out else None
-
-
-def image_url(public_url: str, product_id: int, sha256: str, content_type: str | None) -> str:
-    ext = IMAGE_EXTENSIONS.get(content_type or "", "bin")
-    return f"{public_url}/images/{product_id}/{sha256}.{ext}"

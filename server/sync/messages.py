@@ -179,43 +179,43 @@ def _id_and_body(payload: dict[str, Any], name: str) -> tuple[int, dict[str, Any
 
 
 @dataclass(frozen=True)
-class ShopOrderChanged(QueueMessage):
+class ShopRecordChanged(QueueMessage):
+    """A shop record was created or changed: its id, where we heard of it, and its body (a webhook's)."""
+
+    record: ClassVar[str]  # "order", "customer": the names of the id and body fields
+
+    @property
+    def key(self) -> str:
+        return f"{self.record}:{getattr(self, self.record + '_id')}"
+
+    @classmethod
+    def decode(cls, kind: str, payload: dict[str, Any]) -> "ShopRecordChanged":
+        rid, body = _id_and_body(payload, cls.record)
+        return cls(rid, str(payload.get("source", "poll")), body)  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True)
+class ShopOrderChanged(ShopRecordChanged):
     """A shop order was created or changed: its body (webhook) or only its id (polling)."""
 
     queue: ClassVar[str] = "inbox"
     kind: ClassVar[str] = "order"
+    record: ClassVar[str] = "order"
     order_id: int
     source: str = "poll"
     order: dict[str, Any] | None = None
 
-    @property
-    def key(self) -> str:
-        return f"order:{self.order_id}"
-
-    @classmethod
-    def decode(cls, kind: str, payload: dict[str, Any]) -> "ShopOrderChanged":
-        oid, body = _id_and_body(payload, "order")
-        return cls(order_id=oid, source=str(payload.get("source", "poll")), order=body)
-
 
 @dataclass(frozen=True)
-class ShopCustomerChanged(QueueMessage):
+class ShopCustomerChanged(ShopRecordChanged):
     """A shop customer was created or changed: its body (webhook) or only its id."""
 
     queue: ClassVar[str] = "inbox"
     kind: ClassVar[str] = "customer"
+    record: ClassVar[str] = "customer"
     customer_id: int
     source: str = "poll"
     customer: dict[str, Any] | None = None
-
-    @property
-    def key(self) -> str:
-        return f"customer:{self.customer_id}"
-
-    @classmethod
-    def decode(cls, kind: str, payload: dict[str, Any]) -> "ShopCustomerChanged":
-        cid, body = _id_and_body(payload, "customer")
-        return cls(customer_id=cid, source=str(payload.get("source", "poll")), customer=body)
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,25 @@
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from typing import Any, Sequence
 
 from shop_client.errors import ShopError, ShopRejected
-from shop_client.interface import CAP_IMAGE_UPLOAD, ImageRef
+from shop_client.interface import CAP_IMAGE_UPLOAD, ImageRef, ItemResult
 
 from ..queue.bindings import Binding, Kind
 from . import messages as msg
 from .context import SyncContext
-from .mappers import image_url
 from .outcome import Outcome, outcome_of
 
 log = logging.getLogger(__name__)
 ALLOWED_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
+
+
+def image_url(public_url: str, product_id: int, sha256: str, content_type: str | None) -> str:
+    """Where the shop downloads a product's image from us (shop.image_mode = url)."""
+    ext = IMAGE_EXTENSIONS.get(content_type or "", "bin")
+    return f"{public_url}/images/{product_id}/{sha256}.{ext}"
 
 
 def image_mode(ctx: SyncContext) -> str:
@@ -45,6 +51,39 @@ def image_for_shop(ctx: SyncContext, s: msg.ProductSnapshot) -> ImageRef | None:
         return ImageRef(filename=img.filename or name, content_type=img.content_type, data=img.data)
     ext = image_url(ctx.public_url, s.erp_id, s.state["image"], ctype)
     return ImageRef(filename=name, content_type=ctype, url=ext)
+
+
+def settle_image(ctx: SyncContext, s: msg.ProductSnapshot, b: Binding | None, shop_id: int, saved: ItemResult | None,
+                 sent: dict[str, Any], *, created: bool, uploaded: bool, image_changed: bool) -> Outcome | None:
+    """The product's image once its fields are saved (`saved`: the upsert's result, None when no fields
+    changed; `created`: it was a create, which carried the image; `uploaded`: with the image's bytes):
+    what the shop took is remembered; a changed image of a product the shop had is set (or removed) on
+    its own. `sent` (the state to remember) is updated; an Outcome when the image failed."""
+    sku = s.state.get("sku") or s.erp_id
+    if saved is not None:
+        if saved.image_error:
+            # Saved without its image: remember no image sent, so the next pass tries the image alone.
+            log.warning("product %s saved without its image: %s", sku, saved.image_error)
+            sent["image"] = sent["image_type"] = None
+        if saved.image_src:
+            sent["shop_images"] = remember_image(b, saved.image_src)
+        if saved.image_media_id and uploaded:
+            sent["shop_media"] = [saved.image_media_id]  # uploaded by us: ours to delete when replaced
+    if not image_changed or created or shop_id is None:
+        return None
+    try:
+        image = image_for_shop(ctx, s) if s.state.get("image") else None
+        ours = b.state.get("shop_media", []) if b else []
+        res = ctx.shop.set_main_image(shop_id, image, name=str(sku), discard_media=ours)
+    except ShopError as exc:
+        # The product is up to date; keep the old image fields so the image is tried again.
+        sent["image"] = b.state.get("image") if b else None
+        sent["image_type"] = b.state.get("image_type") if b else None
+        return outcome_of(exc, f"product {sku}: image: ")
+    if res.image_src:
+        sent["shop_images"] = remember_image(b, res.image_src)
+    sent["shop_media"] = [res.image_media_id] if res.image_media_id and image and image.data else []
+    return None
 
 
 def remember_image(b: Binding | None, src: str) -> list[str]:

@@ -27,7 +27,7 @@ from . import messages as msg
 from .context import SyncContext
 from .mappers import changed_fields, product_state, to_change
 from .outcome import Outcome, outcome_of, outcome_of_item
-from .product_images import image_for_shop, remember_image
+from .product_images import image_for_shop, settle_image
 
 log = logging.getLogger(__name__)
 CONFLICT = "conflict"  # binding state key: why the shop's product is left alone, for a person
@@ -110,41 +110,24 @@ class ProductExport:
             for kept in ("shop_images", "shop_media"):
                 if b is not None and kept in b.state:
                     sent[kept] = b.state[kept]
-            if change is not None:
-                res = next(results)
-                if res.kind == ITEM_GONE and shop_id is not None:
-                    # Deleted in the shop by a person: forget the binding; the retry creates it again.
-                    saved.append(Binding(Kind.PRODUCT, s.erp_id, None, {}, 0))
-                    outcomes[i] = Outcome.retry(f"product {sku} was deleted in the shop; creating it again")
-                    continue
-                if not res.ok:
-                    outcomes[i] = outcome_of_item(res, f"product {sku}: ")
-                    continue
-                shop_id = res.shop_id
-                if res.image_error:
-                    # Saved without its image: remember no image sent, so the next pass tries the image alone.
-                    log.warning("product %s saved without its image: %s", sku, res.image_error)
-                    sent["image"] = sent["image_type"] = None
-                if res.image_src:
-                    sent["shop_images"] = remember_image(b, res.image_src)
-                if res.image_media_id and change.fields.get("image") is not None and change.fields["image"].data:
-                    sent["shop_media"] = [res.image_media_id]  # uploaded by us: ours to delete when replaced
-            created_now = change is not None and change.shop_id is None  # the create carried the image
-            if "image" in fields and shop_id is not None and not created_now:
-                try:
-                    image = image_for_shop(ctx, s) if s.state.get("image") else None
-                    ours = b.state.get("shop_media", []) if b else []
-                    res = ctx.shop.set_main_image(shop_id, image, name=sku, discard_media=ours)
-                    if res.image_src:
-                        sent["shop_images"] = remember_image(b, res.image_src)
-                    sent["shop_media"] = [res.image_media_id] if res.image_media_id and image and image.data else []
-                except ShopError as exc:
-                    # The product is up to date; keep the old image fields so the image is tried again.
-                    sent["image"] = b.state.get("image") if b else None
-                    sent["image_type"] = b.state.get("image_type") if b else None
-                    saved.append(Binding(Kind.PRODUCT, s.erp_id, shop_id, sent, s.read_at - 1))
-                    outcomes[i] = outcome_of(exc, f"product {sku}: image: ")
-                    continue
+            res = next(results) if change is not None else None
+            if res is not None and res.kind == ITEM_GONE and shop_id is not None:
+                # Deleted in the shop by a person: forget the binding; the retry creates it again.
+                saved.append(Binding(Kind.PRODUCT, s.erp_id, None, {}, 0))
+                outcomes[i] = Outcome.retry(f"product {sku} was deleted in the shop; creating it again")
+                continue
+            if res is not None and not res.ok:
+                outcomes[i] = outcome_of_item(res, f"product {sku}: ")
+                continue
+            shop_id = res.shop_id if res is not None else shop_id
+            image = change.fields.get("image") if change is not None else None
+            failed = settle_image(ctx, s, b, shop_id, res, sent,  # type: ignore[arg-type]
+                                  created=change is not None and change.shop_id is None,
+                                  uploaded=bool(image is not None and image.data), image_changed="image" in fields)
+            if failed is not None:
+                saved.append(Binding(Kind.PRODUCT, s.erp_id, shop_id, sent, s.read_at - 1))
+                outcomes[i] = failed
+                continue
             saved.append(Binding(Kind.PRODUCT, s.erp_id, shop_id, sent, s.read_at))
             outcomes[i] = Outcome.done()
         ctx.bindings.save(saved)

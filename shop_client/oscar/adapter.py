@@ -16,6 +16,7 @@ shop.consumer_secret = password), as the admin API takes it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -28,6 +29,7 @@ from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.http import error_for
+from shop_client.options import ShopOptions
 from shop_client.interface import (CAP_IMAGES, ITEM_GONE, Address, CustomerPage, ImageRef, ItemResult, OrderPage,
                                    ProductChange, ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine,
                                    ShopProduct)
@@ -50,14 +52,16 @@ def _slug(sku: str) -> str:
 class OscarShop(ShopClient):
     capabilities = frozenset({CAP_IMAGES})
 
-    def __init__(self, url: str, username: str, password: str, *, timeout: float = 15.0, verify_tls: bool = True,
-                 partner: str = "sklep", product_class: str = "towar",
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, url: str, username: str, password: str, options: ShopOptions | None = None, *,
+                 transport: httpx.BaseTransport | None = None, **changes: Any) -> None:
+        """`options` (defaults when None) with `changes` (fields to differ from them)."""
+        o = dataclasses.replace(options or ShopOptions(), **changes)
+        timeout, verify_tls = o.timeout_seconds, o.verify_tls
         base = url.rstrip("/")
         self.base_url = base
         self.api = base + "/api"
-        self.partner_code = partner
-        self.product_class = product_class
+        self.partner_code = o.oscar_partner
+        self.product_class = o.oscar_product_class
         self._partner_url: str | None = None
         self.http = httpx.Client(base_url=self.api, auth=httpx.BasicAuth(username, password), verify=verify_tls,
                                  transport=transport, timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
@@ -69,8 +73,7 @@ class OscarShop(ShopClient):
 
     @classmethod
     def from_settings(cls, shop: Any) -> "OscarShop":
-        return cls(shop.url, shop.consumer_key, shop.consumer_secret, timeout=shop.timeout_seconds,
-                   verify_tls=shop.verify_tls, partner=shop.oscar_partner, product_class=shop.oscar_product_class)
+        return cls(shop.url, shop.consumer_key, shop.consumer_secret, ShopOptions.of(shop))
 
     def close(self) -> None:
         self.http.close()

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import dataclasses
 from dataclasses import replace
 import json
 import logging
@@ -23,6 +24,7 @@ from shop_client.files import fetch_limited
 from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopTimeout, ShopUnavailable
 from shop_client.http import error_for
+from shop_client.options import ShopOptions
 from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGE_UPLOAD, CAP_IMAGES, CAP_ORDER_STATUS,
                                    CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ImageRef,
                                    ITEM_GONE, ITEM_REJECTED, ITEM_RETRYABLE,
@@ -68,12 +70,11 @@ class WooCommerceShop(ShopClient):
     capabilities = frozenset({CAP_PRICE_LISTS, CAP_CUSTOMER_TAX_ID, CAP_PAIRING_STATUS, CAP_IMAGES,
                               CAP_ORDER_STATUS})
 
-    def __init__(self, url: str, consumer_key: str, consumer_secret: str, *, timeout: float = 15.0,
-                 verify_tls: bool = True, nip_meta_key: str = "_billing_nip",
-                 pairing_meta_key: str = "_shopsync_pairing", price_list_meta_key: str = "_shopsync_prices",
-                 customer_price_lists_meta_key: str = "_shopsync_price_lists",
-                 max_retry_after: float = 30.0, transport: httpx.BaseTransport | None = None,
-                 wp_user: str = "", wp_app_password: str = "") -> None:
+    def __init__(self, url: str, consumer_key: str, consumer_secret: str, options: ShopOptions | None = None, *,
+                 transport: httpx.BaseTransport | None = None, **changes: Any) -> None:
+        """`options` (defaults when None) with `changes` (fields to differ from them)."""
+        o = dataclasses.replace(options or ShopOptions(), **changes)
+        timeout, verify_tls = o.timeout_seconds, o.verify_tls
         base = url.rstrip("/")
         if base.startswith("https://"):
             auth: httpx.Auth = httpx.BasicAuth(consumer_key, consumer_secret)
@@ -82,11 +83,11 @@ class WooCommerceShop(ShopClient):
         else:
             raise ValueError(f"shop.url must start with http:// or https://, got {url!r}")
         self.base_url = base
-        self.nip_meta_key = nip_meta_key
-        self.pairing_meta_key = pairing_meta_key
-        self.price_list_meta_key = price_list_meta_key
-        self.customer_price_lists_meta_key = customer_price_lists_meta_key
-        self.max_retry_after = max_retry_after
+        self.nip_meta_key = o.nip_meta_key
+        self.pairing_meta_key = o.pairing_meta_key
+        self.price_list_meta_key = o.price_list_meta_key
+        self.customer_price_lists_meta_key = o.customer_price_lists_meta_key
+        self.max_retry_after = o.max_retry_after
         self.timeout = timeout
         self.batch_limit = BATCH_LIMIT
         self._categories: dict[tuple[str, ...], int] = {}
@@ -100,8 +101,9 @@ class WooCommerceShop(ShopClient):
         # application password does (Basic auth; WordPress offers them over HTTPS, or on sites whose
         # WP_ENVIRONMENT_TYPE is local).
         self.media: httpx.Client | None = None
-        if wp_user and wp_app_password:
-            self.media = httpx.Client(base_url=base + "/wp-json/wp/v2", auth=httpx.BasicAuth(wp_user, wp_app_password),
+        if o.wp_user and o.wp_app_password:
+            self.media = httpx.Client(base_url=base + "/wp-json/wp/v2",
+                                      auth=httpx.BasicAuth(o.wp_user, o.wp_app_password),
                                       verify=verify_tls, transport=transport,
                                       timeout=httpx.Timeout(max(timeout, 30.0), connect=min(5.0, timeout)),
                                       headers={"User-Agent": "shopsync/0.1", "Accept": "application/json"})
@@ -112,11 +114,7 @@ class WooCommerceShop(ShopClient):
 
     @classmethod
     def from_settings(cls, shop: Any) -> "WooCommerceShop":
-        return cls(shop.url, shop.consumer_key, shop.consumer_secret, timeout=shop.timeout_seconds,
-                   verify_tls=shop.verify_tls, nip_meta_key=shop.nip_meta_key,
-                   pairing_meta_key=shop.pairing_meta_key, price_list_meta_key=shop.price_list_meta_key,
-                   customer_price_lists_meta_key=shop.customer_price_lists_meta_key,
-                   wp_user=shop.wp_user, wp_app_password=shop.wp_app_password)
+        return cls(shop.url, shop.consumer_key, shop.consumer_secret, ShopOptions.of(shop))
 
     def close(self) -> None:
         self.http.close()

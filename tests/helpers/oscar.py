@@ -101,7 +101,7 @@ class OscarShopProcess:
     def adapter(self, **kwargs: Any):
         from shop_client.oscar import OscarShop
 
-        return OscarShop(self.url, self.key, self.secret, timeout=kwargs.pop("timeout", 20), **kwargs)
+        return OscarShop(self.url, self.key, self.secret, timeout_seconds=kwargs.pop("timeout", 20), **kwargs)
 
     def settings(self) -> dict[str, Any]:
         return {"kind": "oscar", "url": self.url, "consumer_key": self.key, "consumer_secret": self.secret}

@@ -86,4 +86,4 @@ class DemoShopProcess:
     def adapter(self, **kwargs: Any):
         from shop_client.woocommerce import WooCommerceShop
 
-        return WooCommerceShop(self.url, self.key, self.secret, timeout=kwargs.pop("timeout", 10), **kwargs)
+        return WooCommerceShop(self.url, self.key, self.secret, timeout_seconds=kwargs.pop("timeout", 10), **kwargs)

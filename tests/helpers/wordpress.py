@@ -268,7 +268,7 @@ class RealWooCommerceProcess:
     def adapter(self, **kwargs: Any):
         from shop_client.woocommerce import WooCommerceShop
 
-        return WooCommerceShop(self.url, self.key, self.secret, timeout=kwargs.pop("timeout", 60), **kwargs)
+        return WooCommerceShop(self.url, self.key, self.secret, timeout_seconds=kwargs.pop("timeout", 60), **kwargs)
 
     def api(self) -> httpx.Client:
         from shop_client.woocommerce.oauth import OAuth1QueryAuth

@@ -113,7 +113,7 @@ def test_batch_size_follows_the_shops_speed(shop):
 
 
 def test_shop_down_is_retryable(tmp_path):
-    woo = WooCommerceShop("http://127.0.0.1:9", "k", "s", timeout=1)
+    woo = WooCommerceShop("http://127.0.0.1:9", "k", "s", timeout_seconds=1)
     with pytest.raises(ShopUnavailable, match="cannot reach"):
         woo.get_product(1)
 
