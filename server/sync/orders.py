@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from dataclasses import dataclass, field
 import logging
 from typing import Any, Callable, Iterable, Sequence
 
@@ -64,8 +65,7 @@ def import_order(ctx: SyncContext, order: ShopOrder, payer: Payer) -> int | None
     zo, created = ctx.erp.create_order(draft)
     ctx.bindings.save([Binding(Kind.ORDER, zo, order.id, {"number": order.number}, 0)])
     if ctx.bindings.get(Kind.ORDER_PROGRESS, zo) is None:  # the shop status as imported: later changes are a person's
-        ctx.bindings.save([Binding(Kind.ORDER_PROGRESS, zo, order.id,
-                                 {"status": "", "notes": [], "seen": order.status, "erp": None}, 0)])
+        ctx.bindings.save([ProgressSent(seen=order.status).binding(zo, order.id)])
     _refresh_stock(ctx, [ln.product_id for ln in draft.lines])
     if created and CAP_ORDER_STATUS in ctx.shop.capabilities:  # the ERP's number on the shop order, for its staff
         msg.enqueue(ctx.store, order_progress_messages(ctx, [zo]))
@@ -186,7 +186,7 @@ def order_progress_messages(ctx: SyncContext, erp_order_ids: Iterable[int], *,
         if p is None:
             continue
         state = {"state": p.state, "code": p.code, "invoices": list(p.invoices), "documents": list(p.documents)}
-        if only_changed and zo in sent and sent[zo].state.get("erp") == state:
+        if only_changed and zo in sent and ProgressSent.of(sent[zo]).erp == state:
             continue
         out.append(msg.OrderProgressChanged(int(bound[zo].shop_id), zo, state))  # type: ignore[arg-type]
     return out
@@ -235,37 +235,56 @@ class OrderProgressExport:
 
     def _one(self, ctx: SyncContext, m: msg.OrderProgressChanged) -> None:
         o = ctx.settings.orders
-        b = ctx.bindings.get(Kind.ORDER_PROGRESS, m.erp_order_id)
-        sent = b.state if b else {"status": "", "notes": [], "seen": None}
+        sent = ProgressSent.of(ctx.bindings.get(Kind.ORDER_PROGRESS, m.erp_order_id))
         target = o.status_map.get(m.state.get("state", ""), "")
-        status = sent.get("status", "")
         # The shop status as we last saw it (at import, or when we last looked): a different one
         # now was set in the shop since, by a person, and is theirs to keep.
-        seen = current = ctx.shop.get_order(m.shop_order_id).status
+        current = ctx.shop.get_order(m.shop_order_id).status
         # Once a person has set the status, it stays theirs (not only until we look again).
-        person = bool(sent.get("person")) or sent.get("seen") not in (None, current)
+        sent.person = sent.person or sent.seen not in (None, current)
+        sent.seen = current
         if target and target != current:
-            if person and not o.overwrite_shop_status:
+            if sent.person and not o.overwrite_shop_status:
                 log.info("shop order %s is %r, set in the shop; not changed to %r (orders.overwrite_shop_status)",
                          m.shop_order_id, current, target)
             else:
                 ctx.shop.set_order_status(m.shop_order_id, target)
-                status = seen = target
+                sent.status = sent.seen = target
                 if target in STOCK_RETURNING_STATUSES:
                     _shop_stock_changed(ctx, m.erp_order_id)
         info = {"number": m.state.get("code") or "", "state": m.state.get("state", ""),
                 "invoices": list(m.state.get("invoices", [])), "buffered": not m.state.get("code")}
-        if sent.get("info") != info:
+        if sent.info != info:
             ctx.shop.set_order_erp_info(m.shop_order_id, info)
-        done_notes = list(sent.get("notes", []))
+        sent.info = info
+        sent.erp = None  # until every note is written
         for key, text, visible in _notes(m.state):
-            if key not in done_notes:
+            if key not in sent.notes:
                 ctx.shop.add_order_note(m.shop_order_id, text, customer_visible=visible)
-                done_notes.append(key)
+                sent.notes.append(key)
                 # Remember each note at once: a failure further on must not write it twice.
-                ctx.bindings.save([Binding(Kind.ORDER_PROGRESS, m.erp_order_id, m.shop_order_id,
-                                         {"status": status, "notes": done_notes, "seen": seen, "person": person,
-                                          "erp": None, "info": info}, 0)])
-        ctx.bindings.save([Binding(Kind.ORDER_PROGRESS, m.erp_order_id, m.shop_order_id,
-                                 {"status": status, "notes": done_notes, "seen": seen, "person": person,
-                                  "erp": m.state, "info": info}, 0)])
+                ctx.bindings.save([sent.binding(m.erp_order_id, m.shop_order_id)])
+        sent.erp = m.state
+        ctx.bindings.save([sent.binding(m.erp_order_id, m.shop_order_id)])
+
+
+@dataclass
+class ProgressSent:
+    """What the shop order was last told of its ERP order (the order_progress binding's state)."""
+
+    status: str = ""  # the status we last set
+    notes: list[str] = field(default_factory=list)  # keys of the notes written
+    seen: str | None = None  # the shop status as we last saw it
+    person: bool = False  # a person set the status in the shop: theirs to keep
+    erp: dict[str, Any] | None = None  # the ERP progress last delivered in full
+    info: dict[str, Any] | None = None  # the ERP order box last written
+
+    @classmethod
+    def of(cls, b: Binding | None) -> "ProgressSent":
+        if b is None:
+            return cls()
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in b.state.items() if k in known})
+
+    def binding(self, erp_order_id: int, shop_order_id: int) -> Binding:
+        return Binding(Kind.ORDER_PROGRESS, erp_order_id, shop_order_id, dataclasses.asdict(self))
