@@ -256,7 +256,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--name")
     a.add_argument("--ean")
     a.add_argument("--group", help="group path, e.g. 'Narzędzia/Wiertarki'")
-    a = action("set-marker", "give (on) or take (off) the shop marker")
+    a = action("set-marker", "give (on) or take (off) the marker the site agreed on (erp.marker: a native marker "
+               "number or a feature and its value)")
     a.add_argument("id", type=int)
     a.add_argument("state", choices=["on", "off"])
     a = action("edit-note", "replace a product's note")

@@ -23,6 +23,7 @@ from . import data as demo_data
 from shopsync.server.erp.dialects import Dialect, make_dialect, sqlite_companion
 from shopsync.server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
 from shopsync.server.erp.errors import ErpNotFound, ErpPermanent
+from shopsync.server.erp.records import MarkerSource
 
 _TABLES = [
     ("HM.XT", "id {pk}, super int NULL, kod varchar(20), nazwa varchar(100)"),
@@ -170,7 +171,11 @@ def _ins(d: Dialect, cur: pyodbc.Cursor, table: str, **values: Any) -> int:
 
 def seed(conn: pyodbc.Connection, dialect: Dialect, *, product_count: int = 300,
          marker_feature: str = "Sklep", marker_value: str = "TAK", note_baza: int = 1) -> None:
-    """Fill the demo company with groups, products, notes, stock, contractors and price lists."""
+    """Fill the demo company with groups, products, notes, stock, contractors and price lists.
+
+    Products sold online carry both flags a site may agree on: the native marker DEMO_MARKER
+    (HM.TW.znacznik, erp.marker = "marker:1") and the feature Sklep = TAK ("feature:Sklep=TAK").
+    """
     cur = conn.cursor()
     now = dt.datetime.now().replace(microsecond=0)
     groups: dict[tuple[str, ...], int] = {}
@@ -187,7 +192,7 @@ def seed(conn: pyodbc.Connection, dialect: Dialect, *, product_count: int = 300,
     ids: list[int] = []
     for p in products:
         pid = _ins(dialect, cur, "HM.TW", kod=p.code, nazwa=p.name, kodpaskowy=p.ean, jm="szt.", vatsp=p.vat,
-                   katalog=groups[p.group], znacznik=0, aktywny=1, modifiedDate=now)
+                   katalog=groups[p.group], znacznik=DEMO_MARKER if p.marked else 0, aktywny=1, modifiedDate=now)
         ids.append(pid)
         cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, CDim_{marker_feature}_Val) "
                     "VALUES (?, ?)", pid, marker_value if p.marked else "NIE")
@@ -255,18 +260,21 @@ def init_odbc_demo(conn_str: str, dialect_name: str, *, product_count: int = 300
     conn.close()
 
 
+DEMO_MARKER = 1  # the native marker number the demo company gives products sold online
+
+
 class ErpSimulator:
     """Does what a Symfonia user does in the demo database, one action a transaction.
 
     Each action returns the hook event and id that Symfonia's automation would run.
     """
 
-    def __init__(self, conn: pyodbc.Connection, dialect: Dialect, *, marker_feature: str = "Sklep",
-                 marker_value: str = "TAK", note_baza: int = 1) -> None:
+    def __init__(self, conn: pyodbc.Connection, dialect: Dialect, *, marker: str = f"marker:{DEMO_MARKER}",
+                 note_baza: int = 1) -> None:
+        """`marker`: the site's erp.marker, which `set_marker` gives and takes."""
         self.conn = conn
         self.d = dialect
-        self.marker_column = f"CDim_{marker_feature}_Val"
-        self.marker_value = marker_value
+        self.marker = MarkerSource.parse(marker)
         self.note_baza = note_baza
 
     @classmethod
@@ -275,8 +283,7 @@ class ErpSimulator:
 
         gw = ErpGateway.from_settings(settings)
         e = settings.erp
-        return cls(gw.dialect.connect(gw.conn_str), gw.dialect, marker_feature=e.marker_feature,
-                   marker_value=e.marker_value, note_baza=e.note_baza)
+        return cls(gw.dialect.connect(gw.conn_str), gw.dialect, marker=e.marker, note_baza=e.note_baza)
 
     def close(self) -> None:
         self.conn.close()
@@ -324,13 +331,18 @@ class ErpSimulator:
         return "item-saved", product_id
 
     def set_marker(self, product_id: int, on: bool) -> tuple[str, int]:
+        """Give or take the site's agreed marker (erp.marker): the native marker number, or the feature's value."""
         def act(cur: pyodbc.Cursor) -> None:
             self._need_product(cur, product_id)
-            value = self.marker_value if on else "NIE"
-            if cur.execute(f"UPDATE SSCommon.ProductClassification SET {self.marker_column} = ? "
-                           "WHERE ElementId = ?", value, product_id).rowcount == 0:
-                cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {self.marker_column}) "
-                            "VALUES (?, ?)", product_id, value)
+            if self.marker.native:
+                cur.execute("UPDATE HM.TW SET znacznik = ? WHERE id = ?", self.marker.number if on else 0,
+                            product_id)
+            else:
+                value = self.marker.value if on else "NIE"
+                if cur.execute(f"UPDATE SSCommon.ProductClassification SET {self.marker.column} = ? "
+                               "WHERE ElementId = ?", value, product_id).rowcount == 0:
+                    cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {self.marker.column}) "
+                                "VALUES (?, ?)", product_id, value)
             cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
         self.transaction(act)
         return "item-saved", product_id

@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Mapping
 
+from .erp.records import MarkerSource
+
 
 class SettingsError(ValueError):
     """A setting is missing, unknown or has a value of the wrong kind."""
@@ -65,10 +67,10 @@ class ErpSettings:
     database: str = "var/demo/erp.db"
     # Warehouses (HM.SM.magazyn) whose commercial stock is summed for the shop.
     warehouses: tuple[int, ...] = (1,)
-    # The product feature (SSCommon.ProductClassification.CDim_<feature>_Val)
-    # and value that mean "sold in the shop".
-    marker_feature: str = "Sklep"
-    marker_value: str = "TAK"
+    # What means "sold in the shop": "marker:N" = Symfonia's native marker number N on the product card
+    # (HM.TW.znacznik, the coloured flag ERP users see in the product list), or "feature:NAME=VALUE" =
+    # a product feature and its value (SSCommon.ProductClassification.CDim_<NAME>_Val).
+    marker: str = "marker:1"
     # HM.NT.baza code of notes that belong to products.
     note_baza: int = 1
     # HM.CK.kod of the price list holding the base (retail) price.
@@ -207,6 +209,8 @@ class Settings:
     log: LogSettings = LogSettings()
     # Folder that relative paths are resolved against.
     base_dir: str = "."
+    # What loading the settings has to tell a person (e.g. an old setting read under its new name).
+    notices: tuple[str, ...] = ()
 
     def path(self, value: str) -> Path:
         """Resolve a path setting against base_dir."""
@@ -225,6 +229,8 @@ class Settings:
 
 
 ALIASES = {"SHOPSYNC_TOKEN": ("auth", "token"), "SHOPSYNC_SPOOL": ("hooks", "spool")}
+# Settings an earlier version read, and what they are now: (section, old keys) -> how to rewrite them.
+LEGACY_MARKER_KEYS = ("marker_feature", "marker_value")
 SECRET_KEYS = {("auth", "token"), ("shop", "consumer_secret"), ("shop", "consumer_key"),
                ("shop", "wp_app_password"), ("webhooks", "secret"), ("erp", "webapi_app_key")}
 
@@ -292,9 +298,10 @@ def load_settings(path: str | os.PathLike[str] | None = None,
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"settings file {p} is not valid TOML: {exc}") from None
         base_dir = p.resolve().parent
+    notices = _migrate_legacy(data, env)
     defaults = Settings()
     sections: dict[str, Any] = {}
-    known = {f.name for f in dataclasses.fields(Settings)} - {"base_dir"}
+    known = {f.name for f in dataclasses.fields(Settings)} - {"base_dir", "notices"}
     for name in data:
         if name not in known:
             raise SettingsError(f"unknown settings section [{name}] (known: {', '.join(sorted(known))})")
@@ -314,9 +321,24 @@ def load_settings(path: str | os.PathLike[str] | None = None,
                 values[key] = env[alias]
         coerced = {k: _coerce(name, k, v, getattr(section, k)) for k, v in values.items()}
         sections[name] = dataclasses.replace(section, **coerced)
-    settings = Settings(**sections, base_dir=str(base_dir))
+    settings = Settings(**sections, base_dir=str(base_dir), notices=tuple(notices))
     validate(settings)
     return settings
+
+
+def _migrate_legacy(data: dict[str, dict[str, Any]], env: Mapping[str, str]) -> list[str]:
+    """Rewrite settings an earlier version read into today's (in `data`); say what was rewritten."""
+    erp = data.setdefault("erp", {})
+    old = {k: erp.pop(k) for k in LEGACY_MARKER_KEYS if k in erp}
+    old.update({k: env[f"SHOPSYNC_ERP_{k.upper()}"] for k in LEGACY_MARKER_KEYS if f"SHOPSYNC_ERP_{k.upper()}" in env})
+    if not old:
+        return []
+    if "marker" in erp or "SHOPSYNC_ERP_MARKER" in env:
+        raise SettingsError("erp.marker_feature / erp.marker_value are replaced by erp.marker: remove them "
+                            "(erp.marker is set)")
+    erp["marker"] = f"feature:{old.get('marker_feature', 'Sklep')}={old.get('marker_value', 'TAK')}"
+    return [f"erp.marker_feature / erp.marker_value are read as erp.marker = \"{erp['marker']}\"; "
+            "write that in the settings file instead (they will not be read by a later version)"]
 
 
 # (section, key, lowest, highest): numbers outside these cannot work.
@@ -360,6 +382,10 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"orders.fixed_rates.{currency} must be a positive number, got {rate!r}")
     if settings.erp.dialect not in ("sqlite", "postgresql", "sqlserver"):
         raise SettingsError(f"erp.dialect must be sqlite, postgresql or sqlserver, not {settings.erp.dialect!r}")
+    try:
+        MarkerSource.parse(settings.erp.marker)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     if settings.erp.writer not in ("sql", "webapi"):
         raise SettingsError(f"erp.writer must be sql or webapi, not {settings.erp.writer!r}")
     if settings.erp.writer == "webapi" and not settings.erp.webapi_app_key:

@@ -43,6 +43,8 @@ def load_for_command(args: argparse.Namespace, **overrides: Any) -> Settings:
     if overrides:
         settings = settings.replace(**overrides)
     setup_logging(getattr(args, "log_level", None) or settings.log.level, secrets_of(settings))
+    for notice in settings.notices:
+        log.warning("%s", notice)
     return settings
 
 

@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import re
 import threading
 import uuid
 from decimal import Decimal
@@ -24,7 +23,7 @@ import pyodbc
 from .dialects import Dialect
 from .errors import ErpError, ErpNotFound, ErpPermanent
 from .records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor,
-                      ContractorDraft, Image, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
+                      ContractorDraft, Image, MarkerSource, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
                       PriceList, Product, ProductDraft, order_description)
 from .rounding import grosz, position_value
 from ..nip import normalize_nip
@@ -40,7 +39,6 @@ ZO_BAZA = 16  # bazadokrz of a reservation made by a customer order (ZO)
 PO_ORDER_SALE = 1       # id1 = HM.ZO.id, id2 = HM.DK.id of a sale document issued from the order
 PO_ORDER_WAREHOUSE = 2  # id1 = HM.ZO.id, id2 = HM.MG.id of a warehouse issue that realised it
 NAME_MAX = 100
-_IDENT = re.compile(r"^[A-Za-z0-9_]{1,60}$")
 
 
 def money(value: Any) -> Decimal:
@@ -62,13 +60,10 @@ class ErpGateway:
     def __init__(self, conn_str: str, dialect: Dialect, options: ErpSettings | None = None, **changes: Any) -> None:
         """`options`: the [erp] settings (defaults when None); `changes`: fields to differ from them."""
         o = dataclasses.replace(options or ErpSettings(), **changes)
-        if not _IDENT.match(o.marker_feature):
-            raise ValueError(f"erp.marker_feature: {o.marker_feature!r} must be letters, digits or _")
         self.conn_str = conn_str
         self.dialect = dialect
         self.warehouses = tuple(int(w) for w in o.warehouses)
-        self.marker_column = f"CDim_{o.marker_feature}_Val"
-        self.marker_value = o.marker_value
+        self.marker = MarkerSource.parse(o.marker)
         self.note_baza = o.note_baza
         self.base_price_list = o.base_price_list
         self.order_warehouse = o.order_warehouse
@@ -161,6 +156,14 @@ class ErpGateway:
             paths[gid] = tuple(reversed(path))
         return paths
 
+    def _marker_field(self) -> str:
+        """The product's marker field in the products query (erp.marker)."""
+        return "t.znacznik" if self.marker.native else f"c.{self.marker.column}"
+
+    def _marker_join(self) -> str:
+        return "" if self.marker.native else \
+            "LEFT JOIN SSCommon.ProductClassification c ON c.ElementId = t.id "
+
     def get_products(self, ids: Sequence[int]) -> dict[int, Product]:
         """Products by id (missing ids are simply absent), with note, marker, group and base price."""
         ids = [int(i) for i in ids]
@@ -173,8 +176,7 @@ class ErpGateway:
                 marks = self._in(chunk)
                 rows = cur.execute(
                     "SELECT t.id, t.kod, t.nazwa, t.kodpaskowy, t.jm, t.vatsp, t.katalog, t.aktywny, "
-                    f"t.modifiedDate, c.{self.marker_column} "
-                    "FROM HM.TW t LEFT JOIN SSCommon.ProductClassification c ON c.ElementId = t.id "
+                    f"t.modifiedDate, {self._marker_field()} FROM HM.TW t {self._marker_join()}"
                     f"WHERE t.id IN ({marks})", chunk).fetchall()
                 notes = dict(cur.execute(
                     f"SELECT super, opis FROM HM.NT WHERE baza = ? AND super IN ({marks}) ORDER BY id",
@@ -188,7 +190,7 @@ class ErpGateway:
                     out[pid] = Product(
                         id=pid, code=r[1] or "", name=r[2] or "", ean=r[3] or "", unit=r[4] or "",
                         vat=int(r[5] or 0), group_path=paths.get(r[6], ()) if r[6] is not None else (),
-                        marked=(r[9] or "") == self.marker_value, note=notes.get(pid) or "",
+                        marked=self.marker.is_marked(r[9]), note=notes.get(pid) or "",
                         active=bool(r[7]), modified=str(r[8] or ""),
                         base_price=money(prices[pid]) if pid in prices else None)
         return out
@@ -216,8 +218,12 @@ class ErpGateway:
     def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
         """Ids of products carrying the marker, in id order, paged by `after_id`."""
         with self.unit_of_work() as cur:
-            cur.execute(f"SELECT ElementId FROM SSCommon.ProductClassification WHERE {self.marker_column} = ? "
-                        "AND ElementId > ? ORDER BY ElementId", self.marker_value, after_id)
+            if self.marker.native:
+                cur.execute("SELECT id FROM HM.TW WHERE znacznik = ? AND id > ? ORDER BY id", self.marker.number,
+                            after_id)
+            else:
+                cur.execute(f"SELECT ElementId FROM SSCommon.ProductClassification WHERE {self.marker.column} = ? "
+                            "AND ElementId > ? ORDER BY ElementId", self.marker.value, after_id)
             return [int(r[0]) for r in cur.fetchmany(limit)]
 
     def products_changed_since(self, since: str) -> list[int]:
@@ -273,10 +279,12 @@ class ErpGateway:
                 group = self._ensure_group(cur, d.group_path) if d.group_path else None
                 pid = self.dialect.insert(cur, "HM.TW", {
                     "kod": d.code, "nazwa": d.name[:NAME_MAX], "kodpaskowy": d.ean[:150], "jm": d.unit[:8],
-                    "vatsp": d.vat, "katalog": group, "znacznik": 0, "aktywny": 1, "modifiedDate": now})
+                    "vatsp": d.vat, "katalog": group, "aktywny": 1, "modifiedDate": now,
+                    "znacznik": self.marker.number if self.marker.native and d.marked else 0})
                 out[d.code] = pid
-                cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {self.marker_column}) "
-                            "VALUES (?, ?)", pid, self.marker_value if d.marked else "")
+                if not self.marker.native:
+                    cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {self.marker.column}) "
+                                "VALUES (?, ?)", pid, self.marker.value if d.marked else "")
                 for w in sorted({*self.warehouses, self.order_warehouse}):
                     cur.execute("INSERT INTO HM.SM (idtw, magazyn, stan, stanHandl) VALUES (?, ?, 0, 0)", pid, w)
                 if d.price is not None and base:

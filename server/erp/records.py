@@ -7,9 +7,59 @@ Plain frozen dataclasses, shared by the ERP interface (interface.py), the SQL ga
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Sequence
+from typing import Any, Sequence
+
+_FEATURE_NAME = re.compile(r"^[A-Za-z0-9_]{1,60}$")  # becomes part of a column name: CDim_<name>_Val
+
+
+@dataclass(frozen=True)
+class MarkerSource:
+    """What "sold online" is in the ERP (erp.marker): Symfonia's native marker on the product card
+    (`marker:3`: HM.TW.znacznik = 3, the coloured flag in the product list; the WebAPI's Product.Marker),
+    or a product feature and its value (`feature:Sklep=TAK`: SSCommon.ProductClassification)."""
+
+    native: bool
+    number: int = 0
+    feature: str = ""
+    value: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> "MarkerSource":
+        kind, _, rest = text.strip().partition(":")
+        if kind == "marker":
+            try:
+                number = int(rest)
+            except ValueError:
+                number = -1
+            if not 1 <= number <= 32767:
+                raise ValueError(f"erp.marker {text!r}: marker:N needs the marker's number, 1 or more "
+                                 "(Symfonia's marker catalogue; e.g. marker:3)")
+            return cls(native=True, number=number)
+        if kind == "feature":
+            name, eq, value = rest.partition("=")
+            if not eq or not _FEATURE_NAME.match(name) or not value.strip():
+                raise ValueError(f"erp.marker {text!r}: feature:NAME=VALUE needs the feature's name (letters, "
+                                 "digits, _) and the value meaning sold online, e.g. feature:Sklep=TAK")
+            return cls(native=False, feature=name, value=value.strip())
+        raise ValueError(f"erp.marker {text!r}: write marker:N (Symfonia's native marker number N) or "
+                         "feature:NAME=VALUE (a product feature and its value)")
+
+    def is_marked(self, raw: Any) -> bool:
+        """Whether a product's stored marker field (znacznik, or the feature's value) means sold online."""
+        if self.native:
+            return raw is not None and int(raw) == self.number
+        return (raw or "") == self.value
+
+    @property
+    def column(self) -> str:
+        """The feature's column in SSCommon.ProductClassification."""
+        return f"CDim_{self.feature}_Val"
+
+    def __str__(self) -> str:
+        return f"marker:{self.number}" if self.native else f"feature:{self.feature}={self.value}"
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,6 @@ class Stack:
             self.webapi = WebApiSimProcess(tmp, self.erp_db).start()
         dialect = make_dialect("sqlite", database=self.erp_db)
         self.erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
-        self.sim = ErpSimulator(dialect.connect(dialect.connection_string()), dialect)
         self.shop_kind = shop_kind
         if shop_process is not None:  # a shop process made by the caller (e.g. a real WooCommerce)
             self.shop = shop_process.start()
@@ -96,6 +95,9 @@ class Stack:
             self.sections["sync"].update({"customer_pass_interval_seconds": 1})
         for name, values in settings.items():
             self.sections.setdefault(name, {}).update(values)
+        # A Symfonia user in the demo company, flagging products as the site agreed (erp.marker).
+        marker = {"marker": self.sections["erp"]["marker"]} if "marker" in self.sections["erp"] else {}
+        self.sim = ErpSimulator(dialect.connect(dialect.connection_string()), dialect, **marker)
         self.write_config()
         self.server: subprocess.Popen[bytes] | None = None
         self.log = tmp / "server.log"
