@@ -19,6 +19,38 @@ from tests.helpers.postgres import PostgresServer  # noqa: E402
 _db_counter = itertools.count()
 
 
+# -- every statement the SQL gateway runs in the suite, checked as T-SQL --------------------------
+def pytest_configure(config):
+    """The controller (or a run without xdist) picks the trace folder; workers and the server processes
+    they start inherit it (SHOPSYNC_SQL_TRACE)."""
+    import os
+    import tempfile
+
+    if not hasattr(config, "workerinput") and "SHOPSYNC_SQL_TRACE" not in os.environ:
+        os.environ["SHOPSYNC_SQL_TRACE"] = tempfile.mkdtemp(prefix="shopsync-sql-trace-")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """On the controller, after every worker: each traced statement must be T-SQL, or the run fails."""
+    import os
+
+    from tests.helpers.tsql import tsql_problems
+
+    folder = os.environ.get("SHOPSYNC_SQL_TRACE")
+    if hasattr(session.config, "workerinput") or not folder or not Path(folder).is_dir():
+        return
+    statements = sorted({line for f in Path(folder).glob("*.sql") for line in f.read_text("utf-8").splitlines()
+                         if line.strip()})
+    bad = [(s, p) for s in statements for p in [tsql_problems(s)] if p]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    say = reporter.write_line if reporter else print
+    say(f"T-SQL: {len(statements)} distinct statements of the SQL gateway checked, {len(bad)} not T-SQL")
+    for s, problems in bad:
+        say(f"  not T-SQL ({'; '.join(problems)}): {s}")
+    if bad and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
 @pytest.fixture(scope="session")
 def postgres():
     server = PostgresServer().start()

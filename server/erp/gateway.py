@@ -20,12 +20,13 @@ from typing import Any, Iterator, Sequence
 
 import pyodbc
 
-from .dialects import Dialect
+from .dialects import Dialect, SqlServerDialect
 from .errors import ErpError, ErpNotFound, ErpPermanent
 from .records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor,
                       ContractorDraft, Image, MarkerSource, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
                       PriceList, Product, ProductDraft, order_description)
 from .rounding import grosz, position_value
+from .trace import StatementTrace, TracingCursor
 from ..nip import normalize_nip
 from ..settings import ErpSettings, Settings
 
@@ -71,6 +72,7 @@ class ErpGateway:
         self.max_code_length = o.max_code_length
         self.order_buffer = o.order_buffer
         self._local = threading.local()
+        self._trace = StatementTrace.from_env()  # SHOPSYNC_SQL_TRACE: every distinct statement, for review
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ErpGateway":
@@ -115,7 +117,7 @@ class ErpGateway:
         cur = None
         try:
             self.dialect.begin(conn)
-            cur = conn.cursor()
+            cur = conn.cursor() if self._trace is None else TracingCursor(conn.cursor(), self._trace)
             yield cur
             self.dialect.commit(conn)
         except pyodbc.Error as exc:
@@ -133,6 +135,17 @@ class ErpGateway:
             if cur is not None:
                 with contextlib.suppress(pyodbc.Error):
                     cur.close()
+
+    def _insert(self, cur: Any, table: str, values: dict[str, Any]) -> int:
+        """INSERT one row and return its new id, as the dialect does it (traced in SQL Server's form)."""
+        if not isinstance(cur, TracingCursor):
+            return self.dialect.insert(cur, table, values)
+        cur._trace.record(SqlServerDialect.insert_sql(table, list(values)))
+        cur.paused = True
+        try:
+            return self.dialect.insert(cur, table, values)
+        finally:
+            cur.paused = False
 
     def ping(self) -> None:
         with self.unit_of_work() as cur:
@@ -253,7 +266,7 @@ class ErpGateway:
             if row:
                 parent = int(row[0])
             else:
-                parent = self.dialect.insert(cur, "HM.XT", {"super": parent, "kod": name[:20], "nazwa": name})
+                parent = self._insert(cur, "HM.XT", {"super": parent, "kod": name[:20], "nazwa": name})
         return parent
 
     def create_products(self, drafts: Sequence[ProductDraft]) -> dict[str, int]:
@@ -277,7 +290,7 @@ class ErpGateway:
                 if d.code in out:
                     continue
                 group = self._ensure_group(cur, d.group_path) if d.group_path else None
-                pid = self.dialect.insert(cur, "HM.TW", {
+                pid = self._insert(cur, "HM.TW", {
                     "kod": d.code, "nazwa": d.name[:NAME_MAX], "kodpaskowy": d.ean[:150], "jm": d.unit[:8],
                     "vatsp": d.vat, "katalog": group, "aktywny": 1, "modifiedDate": now,
                     "znacznik": self.marker.number if self.marker.native and d.marked else 0})
@@ -331,11 +344,11 @@ class ErpGateway:
 
     def _create_contractor(self, cur: pyodbc.Cursor, d: ContractorDraft) -> int:
         code = d.code[: self.max_code_length]
-        kid = self.dialect.insert(cur, "HM.KH", {
+        kid = self._insert(cur, "HM.KH", {
             "kod": code, "nazwa": d.name[:150], "nip": d.nip[:20], "ulica": d.street[:60], "dom": d.house[:10],
             "lokal": d.flat[:10], "kodpocz": d.postcode[:10], "miejscowosc": d.city[:60], "email": d.email[:100],
             "tel1": d.phone[:30], "znacznik": 0, "aktywny": 1, "modifiedDate": _now()})
-        self.dialect.insert(cur, "HM.AD", {
+        self._insert(cur, "HM.AD", {
             "idkh": kid, "nazwaAdr": "Główny", "nazwa": d.name[:150], "ulica": d.street[:60], "dom": d.house[:10],
             "lokal": d.flat[:10], "kodpocz": d.postcode[:10], "miejscowosc": d.city[:60], "nip": d.nip[:20],
             "idKraju": d.country[:3]})
@@ -367,7 +380,7 @@ class ErpGateway:
                           a.label[:40]).fetchone()
         if row:
             return int(row[0])
-        return self.dialect.insert(cur, "HM.AD", {
+        return self._insert(cur, "HM.AD", {
             "idkh": contractor_id, "nazwaAdr": a.label[:40], "nazwa": a.name[:150], "ulica": a.street[:60],
             "dom": a.house[:10], "lokal": a.flat[:10], "kodpocz": a.postcode[:10], "miejscowosc": a.city[:60],
             "nip": a.nip[:20], "idKraju": a.country[:3]})
@@ -423,7 +436,7 @@ class ErpGateway:
             if order.delivery is not None:
                 address_id = self.ensure_delivery_address(cur, order.contractor_id, order.delivery)
             description = order.note + (f"\nUwagi klienta: {order.customer_note}" if order.customer_note else "")
-            zo = self.dialect.insert(cur, "HM.ZO", {
+            zo = self._insert(cur, "HM.ZO", {
                 "kod": "", "seria": self.order_series, "typ_dk": "ZMO", "data": order.date or now.date(),
                 "khid": order.contractor_id, "khadid": address_id, "odid": order.contractor_id,
                 "magazyn": self.order_warehouse, "waluta": order.currency, "kurs": order.rate,
@@ -443,12 +456,12 @@ class ErpGateway:
                 net_total += net_pln
                 vat_total += vat_pln
                 unit_net = (v.net / line.quantity).quantize(Decimal("0.0001"))
-                self.dialect.insert(cur, "HM.ZP", {
+                self._insert(cur, "HM.ZP", {
                     "super": zo, "lp": lp, "idtw": line.product_id, "kod": p[0], "ilosc": line.quantity,
                     "jm": p[1], "cena": (unit_net * order.rate).quantize(Decimal("0.0001")),
                     "cenawal": unit_net, "wartNetto": net_pln, "wartVat": vat_pln, "stvat": int(p[2] or 0),
                     "magazyn": self.order_warehouse, "waluta": order.currency})
-                self.dialect.insert(cur, "HM.RZ", {
+                self._insert(cur, "HM.RZ", {
                     "idtw": line.product_id, "idkh": order.contractor_id, "magazyn": self.order_warehouse,
                     "iddokrz": zo, "bazadokrz": ZO_BAZA, "iloscrz": line.quantity, "iloscrl": 0,
                     "data": now, "termin": now + dt.timedelta(days=14)})
