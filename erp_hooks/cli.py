@@ -4,6 +4,7 @@
                                           stock-changed, reservation-made,
                                           price-list-saved, image-changed
     erp-hook flush [--config FILE]        send what the spool holds
+    erp-hook image show|set|delete ID [FILE]   the image report's actions (erp-hook image -h)
 
 Exit codes: 0 the server took the event, or it was spooled because the server
 is unreachable; 2 bad arguments or settings; 3 the event could not even be
@@ -136,21 +137,32 @@ class Sender:
         self.timeout = settings["timeout"]
         self.metadata = [("authorization", f"Bearer {settings['token']}")] if settings["token"] else None
         self.refused: str | None = None
+        self.dropped = ""  # why the server refused the last event for good (it is not kept)
 
     def send(self, event: dict[str, Any]) -> bool:
-        request = erp_events_pb2.RecordErpEventRequest(
-            request_id=event["request_id"], kind=EVENT_KINDS[event["event"]],
-            erp_id=event["erp_id"], occurred_unix_ms=event["occurred_unix_ms"])
+        """Deliver one spooled or new event: an ERP event, or an image report's change."""
+        from erp_hooks import images
+
+        self.dropped = ""
         try:
-            self.stub.RecordErpEvent(request, timeout=self.timeout, metadata=self.metadata,
-                                     wait_for_ready=False)
+            if event["event"] == "image-set":
+                self.stub.SetProductImage(images.set_request(event), timeout=max(self.timeout, 10.0),
+                                          metadata=self.metadata, wait_for_ready=False)
+            elif event["event"] == "image-delete":
+                self.stub.DeleteProductImage(images.delete_request(event), timeout=self.timeout,
+                                             metadata=self.metadata, wait_for_ready=False)
+            else:
+                self.stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(
+                    request_id=event["request_id"], kind=EVENT_KINDS[event["event"]], erp_id=event["erp_id"],
+                    occurred_unix_ms=event["occurred_unix_ms"]), timeout=self.timeout, metadata=self.metadata,
+                    wait_for_ready=False)
             return True
         except grpc.RpcError as exc:
             code = exc.code()
-            if code == grpc.StatusCode.INVALID_ARGUMENT:
+            if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
                 # The server will never take this one; keeping it would block the spool.
-                print(f"erp-hook: server refused {event['event']} {event['erp_id']}: {exc.details()}",
-                      file=sys.stderr)
+                self.dropped = f"server refused {event['event']} {event['erp_id']}: {exc.details()}"
+                print(f"erp-hook: {self.dropped}", file=sys.stderr)
                 return True
             if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
                 self.refused = exc.details() or code.name
@@ -159,6 +171,10 @@ class Sender:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["image"]:  # the image report's actions (erp_hooks/images.py)
+        from erp_hooks.images import main as image_main
+
+        return image_main(argv[1:])
     try:
         event_name, erp_id, config = parse_args(argv)
         settings = load_hook_settings(config)

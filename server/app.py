@@ -92,7 +92,7 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
                                                     thread_name_prefix="grpc"),
                          interceptors=interceptors, options=options)
     queue_pb2_grpc.add_QueueServiceServicer_to_server(QueueServicer(runtime.store), server)
-    erp_events_pb2_grpc.add_ErpEventServiceServicer_to_server(ErpEventServicer(runtime.store), server)
+    erp_events_pb2_grpc.add_ErpEventServiceServicer_to_server(ErpEventServicer(runtime.store, runtime), server)
     sync_pb2_grpc.add_SyncServiceServicer_to_server(SyncServicer(runtime), server)
     customers_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(runtime), server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)

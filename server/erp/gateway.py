@@ -666,6 +666,11 @@ class ErpGateway:
                             product_id, filename[:200], content_type[:100], data, digest, _now())
             return True
 
+    def delete_image(self, product_id: int) -> bool:
+        """Remove the product's main image; False when it had none."""
+        with self.unit_of_work() as cur:
+            return cur.execute("DELETE FROM HM.ShopsyncImages WHERE idtw = ?", product_id).rowcount > 0
+
 
 def _like_prefix(text: str) -> str:
     """A LIKE pattern matching text followed by anything. LIKE's `%` and `[` in text become `_` (one

@@ -250,6 +250,9 @@ class WebApiErp:
                   only_if_missing: bool = False) -> bool:
         return self.sql.put_image(product_id, filename, content_type, data, only_if_missing=only_if_missing)
 
+    def delete_image(self, product_id: int) -> bool:
+        return self.sql.delete_image(product_id)
+
     # -- the WebAPI side ----------------------------------------------------------------------------------
     def order_body(self, order: OrderDraft, codes: dict[int, tuple[str, str, int]],
                    address_label: str | None) -> dict[str, Any]:

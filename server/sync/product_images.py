@@ -16,6 +16,7 @@ from typing import Any, Sequence
 from shop_client.errors import ShopError, ShopRejected
 from shop_client.interface import CAP_IMAGE_UPLOAD, ImageRef, ItemResult
 
+from ..erp.errors import ErpNotFound
 from ..queue.bindings import Binding, Kind
 from . import messages as msg
 from .context import SyncContext
@@ -23,6 +24,7 @@ from .outcome import Outcome, outcome_of
 
 log = logging.getLogger(__name__)
 ALLOWED_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+IMAGE_CHANGED = msg.EVENT_NAMES[msg.erp_events_pb2.ERP_EVENT_KIND_IMAGE_CHANGED]
 IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 
 
@@ -108,7 +110,7 @@ def import_image(ctx: SyncContext, shop_product_id: int, image_url: str = "") ->
         return False  # an image we put there ourselves (an echo of our update): not a person's change
     sku = bound.state.get("sku", shop_product_id)
     data, ctype = ctx.shop.download(image_url, ctx.settings.orders.max_image_bytes)
-    if ctype not in ALLOWED_IMAGE_TYPES or not _looks_like_image(data):
+    if ctype not in ALLOWED_IMAGE_TYPES or image_type_of(data) is None:
         raise ShopRejected(f"product {sku}: main image {image_url} is not a PNG/JPEG/GIF/WebP "
                            f"image (type {ctype or 'unknown'})")
     name = image_url.rsplit("/", 1)[-1][:200] or f"{sku}.img"
@@ -122,9 +124,51 @@ def import_image(ctx: SyncContext, shop_product_id: int, image_url: str = "") ->
     return stored
 
 
-def _looks_like_image(data: bytes) -> bool:
-    return data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or \
-        (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+def image_type_of(data: bytes) -> str | None:
+    """The content type the bytes are (PNG, JPEG, GIF, WebP), from their first bytes; None: not an image."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+# -- the ERP's image report (erp-hook image show|set|delete) -------------------------------
+def set_from_erp(ctx: SyncContext, product_id: int, filename: str, content_type: str, data: bytes,
+                 request_id: str) -> tuple[str, int]:
+    """A person gave the product a new main image in Symfonia (the image report): keep it, and queue the
+    change for the shop as any ERP change. Returns (sha256, queue message id)."""
+    limit = ctx.settings.orders.max_image_bytes
+    if not data:
+        raise ValueError("data: the image is empty")
+    if len(data) > limit:
+        raise ValueError(f"data: the image has {len(data)} bytes, more than orders.max_image_bytes ({limit})")
+    real = image_type_of(data)
+    if real is None:
+        raise ValueError("data: not a PNG, JPEG, GIF or WebP image")
+    if content_type and content_type != real:
+        raise ValueError(f"content_type: {content_type!r} but the bytes are {real}")
+    name = (filename.replace("\\", "/").rsplit("/", 1)[-1] or f"{product_id}.img")[:200]
+    ctx.erp.put_image(product_id, name, real, data)  # ErpNotFound: no such product
+    digest = ctx.erp.image_digests([product_id]).get(product_id, ("", ""))[0]
+    return digest, _image_changed(ctx, product_id, request_id)
+
+
+def delete_from_erp(ctx: SyncContext, product_id: int, request_id: str) -> tuple[bool, int]:
+    """A person removed the product's main image in Symfonia: remove it, and queue the change for the shop."""
+    if not ctx.erp.get_products([product_id]):
+        raise ErpNotFound(f"product id {product_id} is not in HM.TW")
+    deleted = ctx.erp.delete_image(product_id)
+    return deleted, _image_changed(ctx, product_id, request_id)
+
+
+def _image_changed(ctx: SyncContext, product_id: int, request_id: str) -> int:
+    event = msg.ErpEvent(IMAGE_CHANGED, product_id, msg.now_ms())
+    return msg.enqueue(ctx.store, [event], request_id=f"image:{request_id}" if request_id else None)[0].id
 
 
 class ImageImport:

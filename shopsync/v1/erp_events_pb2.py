@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cshopsync/v1/erp_events.proto\x12\x0bshopsync.v1\"~\n\x15RecordErpEventRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.shopsync.v1.ErpEventKind\x12\x0e\n\x06\x65rp_id\x18\x03 \x01(\x03\x12\x18\n\x10occurred_unix_ms\x18\x04 \x01(\x03\"?\n\x16RecordErpEventResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\x03\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\x19\n\x17ListRecentEventsRequest\"o\n\x0bRecentEvent\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.shopsync.v1.ErpEventKind\x12\x0e\n\x06\x65rp_id\x18\x02 \x01(\x03\x12\x18\n\x10received_unix_ms\x18\x03 \x01(\x03\x12\r\n\x05\x63ount\x18\x04 \x01(\x03\"[\n\x18ListRecentEventsResponse\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.shopsync.v1.RecentEvent\x12\x15\n\rsince_unix_ms\x18\x02 \x01(\x03*\x8e\x03\n\x0c\x45rpEventKind\x12\x1e\n\x1a\x45RP_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x45RP_EVENT_KIND_ITEM_SAVED\x10\x01\x12\x1e\n\x1a\x45RP_EVENT_KIND_NOTE_EDITED\x10\x02\x12 \n\x1c\x45RP_EVENT_KIND_STOCK_CHANGED\x10\x03\x12#\n\x1f\x45RP_EVENT_KIND_RESERVATION_MADE\x10\x04\x12#\n\x1f\x45RP_EVENT_KIND_PRICE_LIST_SAVED\x10\x05\x12 \n\x1c\x45RP_EVENT_KIND_IMAGE_CHANGED\x10\x06\x12\"\n\x1e\x45RP_EVENT_KIND_DOCUMENT_ISSUED\x10\x07\x12 \n\x1c\x45RP_EVENT_KIND_ORDER_CHANGED\x10\x08\x12#\n\x1f\x45RP_EVENT_KIND_CONTRACTOR_SAVED\x10\t\x12&\n\"ERP_EVENT_KIND_RESERVATION_CHANGED\x10\n2\xcd\x01\n\x0f\x45rpEventService\x12Y\n\x0eRecordErpEvent\x12\".shopsync.v1.RecordErpEventRequest\x1a#.shopsync.v1.RecordErpEventResponse\x12_\n\x10ListRecentEvents\x12$.shopsync.v1.ListRecentEventsRequest\x1a%.shopsync.v1.ListRecentEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cshopsync/v1/erp_events.proto\x12\x0bshopsync.v1\"~\n\x15RecordErpEventRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.shopsync.v1.ErpEventKind\x12\x0e\n\x06\x65rp_id\x18\x03 \x01(\x03\x12\x18\n\x10occurred_unix_ms\x18\x04 \x01(\x03\"?\n\x16RecordErpEventResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\x03\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\x19\n\x17ListRecentEventsRequest\"o\n\x0bRecentEvent\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.shopsync.v1.ErpEventKind\x12\x0e\n\x06\x65rp_id\x18\x02 \x01(\x03\x12\x18\n\x10received_unix_ms\x18\x03 \x01(\x03\x12\r\n\x05\x63ount\x18\x04 \x01(\x03\"[\n\x18ListRecentEventsResponse\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.shopsync.v1.RecentEvent\x12\x15\n\rsince_unix_ms\x18\x02 \x01(\x03\",\n\x16GetProductImageRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\"u\n\x17GetProductImageResponse\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x14\n\x0cproduct_code\x18\x05 \x01(\t\"v\n\x16SetProductImageRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproduct_id\x18\x02 \x01(\x03\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\"=\n\x17SetProductImageResponse\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\"C\n\x19\x44\x65leteProductImageRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproduct_id\x18\x02 \x01(\x03\"A\n\x1a\x44\x65leteProductImageResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\x12\x12\n\nmessage_id\x18\x02 \x01(\x03*\x8e\x03\n\x0c\x45rpEventKind\x12\x1e\n\x1a\x45RP_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x45RP_EVENT_KIND_ITEM_SAVED\x10\x01\x12\x1e\n\x1a\x45RP_EVENT_KIND_NOTE_EDITED\x10\x02\x12 \n\x1c\x45RP_EVENT_KIND_STOCK_CHANGED\x10\x03\x12#\n\x1f\x45RP_EVENT_KIND_RESERVATION_MADE\x10\x04\x12#\n\x1f\x45RP_EVENT_KIND_PRICE_LIST_SAVED\x10\x05\x12 \n\x1c\x45RP_EVENT_KIND_IMAGE_CHANGED\x10\x06\x12\"\n\x1e\x45RP_EVENT_KIND_DOCUMENT_ISSUED\x10\x07\x12 \n\x1c\x45RP_EVENT_KIND_ORDER_CHANGED\x10\x08\x12#\n\x1f\x45RP_EVENT_KIND_CONTRACTOR_SAVED\x10\t\x12&\n\"ERP_EVENT_KIND_RESERVATION_CHANGED\x10\n2\xf0\x03\n\x0f\x45rpEventService\x12Y\n\x0eRecordErpEvent\x12\".shopsync.v1.RecordErpEventRequest\x1a#.shopsync.v1.RecordErpEventResponse\x12_\n\x10ListRecentEvents\x12$.shopsync.v1.ListRecentEventsRequest\x1a%.shopsync.v1.ListRecentEventsResponse\x12\\\n\x0fGetProductImage\x12#.shopsync.v1.GetProductImageRequest\x1a$.shopsync.v1.GetProductImageResponse\x12\\\n\x0fSetProductImage\x12#.shopsync.v1.SetProductImageRequest\x1a$.shopsync.v1.SetProductImageResponse\x12\x65\n\x12\x44\x65leteProductImage\x12&.shopsync.v1.DeleteProductImageRequest\x1a\'.shopsync.v1.DeleteProductImageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shopsync.v1.erp_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ERPEVENTKIND']._serialized_start=472
-  _globals['_ERPEVENTKIND']._serialized_end=870
+  _globals['_ERPEVENTKIND']._serialized_start=956
+  _globals['_ERPEVENTKIND']._serialized_end=1354
   _globals['_RECORDERPEVENTREQUEST']._serialized_start=45
   _globals['_RECORDERPEVENTREQUEST']._serialized_end=171
   _globals['_RECORDERPEVENTRESPONSE']._serialized_start=173
@@ -43,6 +43,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECENTEVENT']._serialized_end=376
   _globals['_LISTRECENTEVENTSRESPONSE']._serialized_start=378
   _globals['_LISTRECENTEVENTSRESPONSE']._serialized_end=469
-  _globals['_ERPEVENTSERVICE']._serialized_start=873
-  _globals['_ERPEVENTSERVICE']._serialized_end=1078
+  _globals['_GETPRODUCTIMAGEREQUEST']._serialized_start=471
+  _globals['_GETPRODUCTIMAGEREQUEST']._serialized_end=515
+  _globals['_GETPRODUCTIMAGERESPONSE']._serialized_start=517
+  _globals['_GETPRODUCTIMAGERESPONSE']._serialized_end=634
+  _globals['_SETPRODUCTIMAGEREQUEST']._serialized_start=636
+  _globals['_SETPRODUCTIMAGEREQUEST']._serialized_end=754
+  _globals['_SETPRODUCTIMAGERESPONSE']._serialized_start=756
+  _globals['_SETPRODUCTIMAGERESPONSE']._serialized_end=817
+  _globals['_DELETEPRODUCTIMAGEREQUEST']._serialized_start=819
+  _globals['_DELETEPRODUCTIMAGEREQUEST']._serialized_end=886
+  _globals['_DELETEPRODUCTIMAGERESPONSE']._serialized_start=888
+  _globals['_DELETEPRODUCTIMAGERESPONSE']._serialized_end=953
+  _globals['_ERPEVENTSERVICE']._serialized_start=1357
+  _globals['_ERPEVENTSERVICE']._serialized_end=1853
 # @@protoc_insertion_point(module_scope)

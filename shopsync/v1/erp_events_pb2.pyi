@@ -75,3 +75,61 @@ class ListRecentEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[RecentEvent]
     since_unix_ms: int
     def __init__(self, events: _Optional[_Iterable[_Union[RecentEvent, _Mapping]]] = ..., since_unix_ms: _Optional[int] = ...) -> None: ...
+
+class GetProductImageRequest(_message.Message):
+    __slots__ = ("product_id",)
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    product_id: int
+    def __init__(self, product_id: _Optional[int] = ...) -> None: ...
+
+class GetProductImageResponse(_message.Message):
+    __slots__ = ("filename", "content_type", "data", "sha256", "product_code")
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+    product_code: str
+    def __init__(self, filename: _Optional[str] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ..., sha256: _Optional[str] = ..., product_code: _Optional[str] = ...) -> None: ...
+
+class SetProductImageRequest(_message.Message):
+    __slots__ = ("request_id", "product_id", "filename", "content_type", "data")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    product_id: int
+    filename: str
+    content_type: str
+    data: bytes
+    def __init__(self, request_id: _Optional[str] = ..., product_id: _Optional[int] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class SetProductImageResponse(_message.Message):
+    __slots__ = ("sha256", "message_id")
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    sha256: str
+    message_id: int
+    def __init__(self, sha256: _Optional[str] = ..., message_id: _Optional[int] = ...) -> None: ...
+
+class DeleteProductImageRequest(_message.Message):
+    __slots__ = ("request_id", "product_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    product_id: int
+    def __init__(self, request_id: _Optional[str] = ..., product_id: _Optional[int] = ...) -> None: ...
+
+class DeleteProductImageResponse(_message.Message):
+    __slots__ = ("deleted", "message_id")
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    deleted: bool
+    message_id: int
+    def __init__(self, deleted: _Optional[bool] = ..., message_id: _Optional[int] = ...) -> None: ...

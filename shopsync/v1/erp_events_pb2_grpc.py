@@ -47,6 +47,21 @@ class ErpEventServiceStub:
                 request_serializer=shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsRequest.SerializeToString,
                 response_deserializer=shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsResponse.FromString,
                 _registered_method=True)
+        self.GetProductImage = channel.unary_unary(
+                '/shopsync.v1.ErpEventService/GetProductImage',
+                request_serializer=shopsync_dot_v1_dot_erp__events__pb2.GetProductImageRequest.SerializeToString,
+                response_deserializer=shopsync_dot_v1_dot_erp__events__pb2.GetProductImageResponse.FromString,
+                _registered_method=True)
+        self.SetProductImage = channel.unary_unary(
+                '/shopsync.v1.ErpEventService/SetProductImage',
+                request_serializer=shopsync_dot_v1_dot_erp__events__pb2.SetProductImageRequest.SerializeToString,
+                response_deserializer=shopsync_dot_v1_dot_erp__events__pb2.SetProductImageResponse.FromString,
+                _registered_method=True)
+        self.DeleteProductImage = channel.unary_unary(
+                '/shopsync.v1.ErpEventService/DeleteProductImage',
+                request_serializer=shopsync_dot_v1_dot_erp__events__pb2.DeleteProductImageRequest.SerializeToString,
+                response_deserializer=shopsync_dot_v1_dot_erp__events__pb2.DeleteProductImageResponse.FromString,
+                _registered_method=True)
 
 
 class ErpEventServiceServicer:
@@ -70,6 +85,30 @@ class ErpEventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetProductImage(self, request, context):
+        """A product's main image as the integration keeps it (the image report's "show";
+        `erp-hook image show ID`). NOT_FOUND when the product has none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetProductImage(self, request, context):
+        """Give a product a new main image (the image report's "replace"; `erp-hook image set
+        ID FILE`): kept for the ERP and sent to the shop as its main image.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteProductImage(self, request, context):
+        """Remove a product's main image (the image report's "delete"; `erp-hook image delete
+        ID`): removed from the shop too.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ErpEventServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -82,6 +121,21 @@ def add_ErpEventServiceServicer_to_server(servicer, server):
                     servicer.ListRecentEvents,
                     request_deserializer=shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsRequest.FromString,
                     response_serializer=shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsResponse.SerializeToString,
+            ),
+            'GetProductImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProductImage,
+                    request_deserializer=shopsync_dot_v1_dot_erp__events__pb2.GetProductImageRequest.FromString,
+                    response_serializer=shopsync_dot_v1_dot_erp__events__pb2.GetProductImageResponse.SerializeToString,
+            ),
+            'SetProductImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProductImage,
+                    request_deserializer=shopsync_dot_v1_dot_erp__events__pb2.SetProductImageRequest.FromString,
+                    response_serializer=shopsync_dot_v1_dot_erp__events__pb2.SetProductImageResponse.SerializeToString,
+            ),
+            'DeleteProductImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteProductImage,
+                    request_deserializer=shopsync_dot_v1_dot_erp__events__pb2.DeleteProductImageRequest.FromString,
+                    response_serializer=shopsync_dot_v1_dot_erp__events__pb2.DeleteProductImageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -141,6 +195,87 @@ class ErpEventService:
             '/shopsync.v1.ErpEventService/ListRecentEvents',
             shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsRequest.SerializeToString,
             shopsync_dot_v1_dot_erp__events__pb2.ListRecentEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProductImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shopsync.v1.ErpEventService/GetProductImage',
+            shopsync_dot_v1_dot_erp__events__pb2.GetProductImageRequest.SerializeToString,
+            shopsync_dot_v1_dot_erp__events__pb2.GetProductImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProductImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shopsync.v1.ErpEventService/SetProductImage',
+            shopsync_dot_v1_dot_erp__events__pb2.SetProductImageRequest.SerializeToString,
+            shopsync_dot_v1_dot_erp__events__pb2.SetProductImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteProductImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shopsync.v1.ErpEventService/DeleteProductImage',
+            shopsync_dot_v1_dot_erp__events__pb2.DeleteProductImageRequest.SerializeToString,
+            shopsync_dot_v1_dot_erp__events__pb2.DeleteProductImageResponse.FromString,
             options,
             channel_credentials,
             insecure,
