@@ -173,6 +173,11 @@ def cmd_erp_action(args: argparse.Namespace) -> int:
             event = sim.edit_note(args.id, args.text)
         elif a == "approve-pz":
             event = sim.approve_pz(args.id, _decimal(args.quantity), warehouse=args.warehouse)
+        elif a == "draft-pz":
+            event = sim.draft_pz(args.id, _decimal(args.quantity), warehouse=args.warehouse)
+            print(f"PZ (HM.MG id {event[1]}) saved in the buffer, not issued")
+        elif a == "issue-document":
+            event = sim.issue_document(args.id)
         elif a == "reserve":
             event_name, pid, rz = sim.add_reservation(args.id, _decimal(args.quantity), warehouse=args.warehouse)
             print(f"reservation {rz} created")
@@ -263,11 +268,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = action("edit-note", "replace a product's note")
     a.add_argument("id", type=int)
     a.add_argument("text")
-    for name, help_text in (("approve-pz", "approve a goods receipt PZ"), ("reserve", "add a reservation")):
+    for name, help_text in (("approve-pz", "approve a goods receipt PZ"), ("reserve", "add a reservation"),
+                            ("draft-pz", "save a goods receipt PZ in the buffer, not issued (its hook names a "
+                                         "draft)")):
         a = action(name, help_text)
         a.add_argument("id", type=int)
         a.add_argument("quantity")
         a.add_argument("--warehouse", type=int, default=1)
+    a = action("issue-document", "issue a warehouse document from the buffer (ID = HM.MG.id)")
+    a.add_argument("id", type=int)
     a = action("unreserve", "delete a reservation (by HM.RZ.id)")
     a.add_argument("id", type=int)
     a = action("set-price", "set a product's price on a price list (none removes it)")

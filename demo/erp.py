@@ -105,6 +105,12 @@ _SQLITE_TRIGGERS = [
          UPDATE SM SET stan = stan + NEW.ilosc * (NEW.przychod - NEW.rozchod),
                        stanHandl = stanHandl + NEW.ilosc * (NEW.przychod - NEW.rozchod)
           WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn; END""",
+    # A line in the buffer is booked when its document is issued.
+    """CREATE TRIGGER HM.mz_issue AFTER UPDATE OF bufor ON MZ WHEN OLD.bufor = 1 AND NEW.bufor = 0 BEGIN
+         INSERT OR IGNORE INTO SM (idtw, magazyn, stan, stanHandl) VALUES (NEW.idtw, NEW.magazyn, 0, 0);
+         UPDATE SM SET stan = stan + NEW.ilosc * (NEW.przychod - NEW.rozchod),
+                       stanHandl = stanHandl + NEW.ilosc * (NEW.przychod - NEW.rozchod)
+          WHERE idtw = NEW.idtw AND magazyn = NEW.magazyn; END""",
 ]
 _PG_TRIGGERS = [
     """CREATE FUNCTION hm.rz_reserve() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
@@ -135,6 +141,9 @@ _PG_TRIGGERS = [
          END IF;
          RETURN NEW; END $$""",
     "CREATE TRIGGER mz_book AFTER INSERT ON hm.mz FOR EACH ROW EXECUTE FUNCTION hm.mz_book()",
+    # A line in the buffer is booked when its document is issued.
+    "CREATE TRIGGER mz_issue AFTER UPDATE OF bufor ON hm.mz FOR EACH ROW WHEN (OLD.bufor = 1 AND NEW.bufor = 0) "
+    "EXECUTE FUNCTION hm.mz_book()",
 ]
 
 
@@ -492,6 +501,33 @@ class ErpSimulator:
             cur.execute("DELETE FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ?", order_id, ZO_BAZA)
         self.transaction(act)
         return "order-changed", order_id
+
+    def draft_pz(self, product_id: int, quantity: Decimal | int, warehouse: int = 1) -> tuple[str, int]:
+        """A goods receipt PZ saved in the buffer, not issued: no stock moves. Symfonia runs the document
+        procedures' OnBeforeInsert / OnAddNewDokument for it already, so the hook names a draft."""
+        def act(cur: pyodbc.Cursor) -> int:
+            self._need_product(cur, product_id)
+            mg = self.d.insert(cur, "HM.MG", {"kod": "", "seria": "PZ", "typ_dk": "PZ", "data": self._now(),
+                                              "khid": None, "magazyn": warehouse, "bufor": 1, "anulowany": 0})
+            self.d.insert(cur, "HM.MZ", {"super": mg, "idtw": product_id, "ilosc": Decimal(quantity),
+                                         "cena": Decimal(0), "magazyn": warehouse, "bufor": 1, "przychod": 1,
+                                         "rozchod": 0})
+            return mg
+        return "document-issued", self.transaction(act)
+
+    def issue_document(self, document_id: int) -> tuple[str, int]:
+        """Issue a warehouse document from the buffer: numbered, its lines booked."""
+        def act(cur: pyodbc.Cursor) -> None:
+            row = cur.execute("SELECT bufor FROM HM.MG WHERE id = ?", document_id).fetchone()
+            if row is None:
+                raise ErpNotFound(f"warehouse document id {document_id} is not in HM.MG")
+            if not int(row[0] or 0):
+                raise ErpPermanent(f"warehouse document id {document_id} is already issued")
+            cur.execute("UPDATE HM.MZ SET bufor = 0 WHERE super = ?", document_id)
+            cur.execute("UPDATE HM.MG SET bufor = 0, kod = ? WHERE id = ?", f"PZ {document_id}/{self._now().year}",
+                        document_id)
+        self.transaction(act)
+        return "document-issued", document_id
 
     def approve_pz_lines(self, lines: Sequence[tuple[int, Decimal | int]], warehouse: int = 1) -> tuple[str, int]:
         """One approved goods receipt PZ of many lines (product id, quantity); the hook names the document."""

@@ -98,7 +98,7 @@ class QueueWorker(threading.Thread):
         for m, o in by_state.get(DEAD, []):
             store.fail(m, o.reason, retryable=False)
         for m, o in by_state.get(WAITING, []):
-            store.park(m, o.reason, WAIT_RECHECK_SECONDS)
+            store.park(m, o.reason, o.delay if o.delay is not None else WAIT_RECHECK_SECONDS)
         if by_state.get(CONFIG_ERROR):
             kept = by_state[CONFIG_ERROR] + by_state.get(SHOP_DOWN, [])
             self._misconfigured([m for m, _ in kept], by_state[CONFIG_ERROR][0][1])

@@ -178,6 +178,9 @@ class SyncSettings:
     # A product the ERP sells online that a person deleted or trashed in the shop:
     # "recreate" (create or restore it) or "report" (leave it, tell a person; no updates meanwhile).
     removed_in_shop: str = "recreate"
+    # A document hook can come before the document is issued (Symfonia's OnBeforeInsert) or for a draft
+    # that never is: nothing is sent for it; it is looked at again, at growing intervals, this long.
+    draft_document_wait_seconds: float = 900.0
     # Run the background workers (off only for tools and some tests).
     workers: bool = True
 
@@ -354,7 +357,7 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("webhooks", "max_body_bytes", 1024, 2**31 - 1),
     ("orders", "poll_interval_seconds", 0, 86400), ("orders", "max_image_bytes", 1024, 2**31 - 1),
     ("sync", "catch_up_interval_seconds", 0, 86400 * 7), ("sync", "customer_pass_interval_seconds", 0, 86400 * 7),
-    ("sync", "reconcile_interval_seconds", 0, 86400 * 7),
+    ("sync", "reconcile_interval_seconds", 0, 86400 * 7), ("sync", "draft_document_wait_seconds", 1, 86400 * 7),
     ("hooks", "timeout_seconds", 0.1, 600),
 )
 

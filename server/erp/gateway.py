@@ -22,9 +22,10 @@ import pyodbc
 
 from .dialects import Dialect, SqlServerDialect
 from .errors import ErpError, ErpNotFound, ErpPermanent
-from .records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor,
-                      ContractorDraft, Image, MarkerSource, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
-                      PriceList, Product, ProductDraft, order_description)
+from .records import (DOCUMENT_CANCELLED, DOCUMENT_DRAFT, DOCUMENT_ISSUED, DOCUMENT_MISSING, ORDER_CANCELLED,
+                      ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor, ContractorDraft, Image,
+                      MarkerSource, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord, PriceList, Product,
+                      ProductDraft, order_description)
 from .rounding import grosz, position_value
 from .trace import StatementTrace, TracingCursor
 from ..nip import normalize_nip
@@ -535,6 +536,19 @@ class ErpGateway:
             rows = cur.execute("SELECT idtw FROM HM.MZ WHERE super = ? UNION SELECT idtw FROM HM.DP WHERE super = ?",
                                document_id, document_id).fetchall()
         return sorted({int(r[0]) for r in rows})
+
+    def document_state(self, document_id: int) -> str:
+        """Whether a warehouse (HM.MG) or sale (HM.DK) document with this id is issued, still a draft in the
+        buffer (bufor = 1), cancelled, or not there (yet: a hook from OnBeforeInsert can come first)."""
+        with self.unit_of_work() as cur:
+            rows = cur.execute("SELECT bufor, anulowany FROM HM.MG WHERE id = ? "
+                               "UNION ALL SELECT bufor, anulowany FROM HM.DK WHERE id = ?",
+                               document_id, document_id).fetchall()
+        if not rows:
+            return DOCUMENT_MISSING
+        if any(not int(r[0] or 0) and not int(r[1] or 0) for r in rows):
+            return DOCUMENT_ISSUED
+        return DOCUMENT_CANCELLED if all(int(r[1] or 0) for r in rows) else DOCUMENT_DRAFT
 
     def orders_of_document(self, document_id: int) -> list[int]:
         """Customer orders a document realised or invoiced (HM.PO links, our reading)."""

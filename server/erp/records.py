@@ -213,3 +213,7 @@ class OrderProgress:
     state: str  # ORDER_NEW / ORDER_PARTIAL / ORDER_REALISED / ORDER_CANCELLED
     invoices: tuple[str, ...] = ()  # numbers of sale documents issued from it (FV...)
     documents: tuple[str, ...] = ()  # numbers of warehouse documents that realised it (WZ...)
+
+
+# Where a document a hook named stands (ErpReader.document_state).
+DOCUMENT_ISSUED, DOCUMENT_DRAFT, DOCUMENT_CANCELLED, DOCUMENT_MISSING = "issued", "draft", "cancelled", "missing"

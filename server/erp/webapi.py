@@ -225,6 +225,9 @@ class WebApiErp:
     def orders_of_document(self, document_id: int) -> list[int]:
         return self.sql.orders_of_document(document_id)
 
+    def document_state(self, document_id: int) -> str:
+        return self.sql.document_state(document_id)
+
     def get_price_list(self, list_id: int) -> PriceList:
         return self.sql.get_price_list(list_id)
 

@@ -10,8 +10,10 @@ side by side; this room is the one that knows an event can touch several of them
 from __future__ import annotations
 
 import logging
+import time
 from typing import Sequence
 
+from ..erp.records import DOCUMENT_CANCELLED, DOCUMENT_ISSUED
 from . import messages as msg
 from .context import SyncContext
 from .orders import order_progress_messages
@@ -22,12 +24,35 @@ from .products import product_snapshots, stock_drift
 log = logging.getLogger(__name__)
 
 
+def document_outcome(ctx: SyncContext, e: msg.ErpEvent, state: str) -> Outcome | None:
+    """A document hook for a document not issued (yet): look again at growing intervals (the event's age
+    doubles between looks), and forget it with one line once sync.draft_document_wait_seconds have passed.
+    None: issued, act on it now."""
+    if state == DOCUMENT_ISSUED:
+        return None
+    wait = ctx.settings.sync.draft_document_wait_seconds
+    age = max(0.0, time.time() - e.occurred_unix_ms / 1000) if e.occurred_unix_ms else 0.0
+    if state == DOCUMENT_CANCELLED or age >= wait:
+        log.info("document %s named by a hook is %s after %.0f s: nothing sent, forgotten", e.erp_id,
+                 "cancelled" if state == DOCUMENT_CANCELLED else f"still {state}", age)
+        return Outcome.done()
+    delay = min(max(wait / 64, age), wait - age)
+    return Outcome.waiting(f"document {e.erp_id} is {state} (not issued yet): nothing sent; looked at again in "
+                           f"{delay:.0f} s", delay=delay)
+
+
 class ErpEventReader:
     """erp_events -> outbox: read what the events name, queue snapshots (one commit), done."""
 
     def handle(self, ctx: SyncContext, batch: Sequence[msg.ErpEvent]) -> list[Outcome]:
+        outcomes = [Outcome.done()] * len(batch)
         ids: dict[str, set[int]] = {}
-        for e in batch:
+        for n, e in enumerate(batch):
+            if e.subject == msg.DOCUMENT:
+                later = document_outcome(ctx, e, ctx.erp.document_state(e.erp_id))
+                if later is not None:
+                    outcomes[n] = later  # a draft: nothing of it is read or sent
+                    continue
             ids.setdefault(e.subject, set()).add(e.erp_id)
         product_ids = set(ids.get(msg.PRODUCT, ()))
         contractors = set(ids.get(msg.CONTRACTOR, ()))
@@ -58,4 +83,4 @@ class ErpEventReader:
         msg.enqueue(ctx.store, out)
         ctx.bindings.save(list_bindings)
         log.debug("events %d -> outbox %d", len(batch), len(out))
-        return [Outcome.done()] * len(batch)
+        return outcomes

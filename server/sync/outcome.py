@@ -55,6 +55,7 @@ class Outcome:
     reason: str = ""
     error: BaseException | None = None
     side: str = ""  # SHOP or ERP, for shop_down and config_error
+    delay: float | None = None  # waiting: when to look again (None: the usual recheck)
 
     @classmethod
     def done(cls) -> "Outcome":
@@ -69,8 +70,8 @@ class Outcome:
         return cls(DEAD, reason)
 
     @classmethod
-    def waiting(cls, reason: str) -> "Outcome":
-        return cls(WAITING, reason)
+    def waiting(cls, reason: str, delay: float | None = None) -> "Outcome":
+        return cls(WAITING, reason, delay=delay)
 
 
 _DONE = Outcome(DONE)
