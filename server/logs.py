@@ -34,12 +34,21 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets(secrets))
+def setup_logging(level: str = "INFO", secrets: Iterable[str] = (), file: str = "") -> None:
+    """One line per event on stderr and, with `file`, in a file rotated at 10 MB (5 kept)."""
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if file:
+        from logging.handlers import RotatingFileHandler
+        from pathlib import Path
+
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(RotatingFileHandler(file, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"))
+    redact = RedactSecrets(secrets)
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        handler.addFilter(redact)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "waitress", "peewee"):
+    for noisy in ("httpx", "httpcore", "waitress", "peewee", "cheroot", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

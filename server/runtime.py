@@ -31,6 +31,9 @@ from .sync.dispatch import run_batch
 from .sync.orders import WAIT_RECHECK_SECONDS
 from .sync.outcome import CONFIG_ERROR, DEAD, DONE, RETRY, SHOP, SHOP_DOWN, WAITING, Outcome
 from .sync.product_images import image_mode
+from .activity import Activity
+from .alerts import Alerts
+from .metrics import Metrics, Timed
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # how often a worker looks for work enqueued by another process
@@ -89,6 +92,9 @@ class QueueWorker(threading.Thread):
         by_state: dict[str, list[tuple[Message, Outcome]]] = {}
         for m, o in results:
             by_state.setdefault(o.state, []).append((m, o))
+            if self.rt.metrics is not None:
+                self.rt.metrics.settled.labels(m.queue, m.kind, o.state).inc()
+            self.rt.activity.settled(m.kind, o.state)
         store.ack([m for m, _ in by_state.get(DONE, [])])
         if by_state.get(DONE) and self._paused_for:
             log.info("%s: delivering again (was paused: %s)", self.name, self._paused_for)
@@ -191,6 +197,33 @@ class Clock(threading.Thread):
             self.rt.stopping.wait(0.5)
 
 
+class Monitor(threading.Thread):
+    """Asks the shop and the ERP whether they answer, every alerts.check_seconds (at most 30 s), for the
+    console's overview, /metrics and the alerts. The workers keep their own, faster, probing."""
+
+    def __init__(self, runtime: "Runtime") -> None:
+        super().__init__(name="monitor", daemon=True)
+        self.rt = runtime
+
+    def run(self) -> None:
+        interval = min(30.0, self.rt.settings.alerts.check_seconds)
+        while True:
+            self.look()
+            if self.rt.stopping.wait(interval):
+                return
+
+    def look(self) -> None:
+        probes = [("shop", self.rt.ctx.shop.ping), ("erp", self.rt.ctx.erp.ping)]
+        if hasattr(getattr(self.rt.ctx.erp, "target", self.rt.ctx.erp), "ping_webapi"):
+            probes.append(("webapi", self.rt.ctx.erp.ping_webapi))
+        for side, probe in probes:
+            try:
+                probe()
+                self.rt.activity.reached(side, True)
+            except Exception as exc:  # noqa: BLE001 - whatever it is, the side did not answer
+                self.rt.activity.reached(side, False, f"{type(exc).__name__}: {exc}")
+
+
 class Runtime:
     """Queue store, sync tables, ERP, shop client, HTTP service and workers of one server."""
 
@@ -199,7 +232,10 @@ class Runtime:
         self.store: QueueStore = None  # type: ignore[assignment]
         self._shop, self._erp = shop, erp
         self.ctx: SyncContext = None  # type: ignore[assignment]
-        self.http: Any = None
+        self.http: Any = None  # the intake door (webhooks, image URLs), when anything listens for the shop
+        self.console_http: Any = None  # the console and /metrics
+        self.activity = Activity()
+        self.metrics: Metrics = None  # type: ignore[assignment]
         self._threads: list[threading.Thread] = []
         self.stopping = threading.Event()
         self._queue_lock: int | None = None
@@ -230,20 +266,23 @@ class Runtime:
                          "queued again", released)
         erp = self._erp or make_erp(s)
         shop = self._shop or make_shop(s)
-        self.ctx = SyncContext.open(s, self.store, erp, shop)
+        self.metrics = Metrics(self.store, self.activity)
+        # Every shop and ERP call timed and its failures counted (/metrics).
+        self.ctx = SyncContext.open(s, self.store, Timed(erp, "erp", self.metrics), Timed(shop, "shop", self.metrics))
         # Unanswered ERP requests are remembered in the queue database, across restarts.
         erp.use_holds(Holds(self.ctx.cursors))
 
     def start(self) -> None:
-        """Start the HTTP service and, unless sync.workers is off, the workers."""
-        from .webhooks import HttpService, WebhookApp
+        """Start the HTTP doors and, unless sync.workers is off, the workers."""
+        from .web import CONSOLE, INTAKE, HttpService, create_app
 
         s = self.settings
+        app = create_app(self)
+        tls = (str(s.path(s.grpc.tls_cert)), str(s.path(s.grpc.tls_key))) if s.grpc.tls_cert and s.grpc.tls_key \
+            else None
         images_by_url = image_mode(self.ctx) == "url"
         if s.webhooks.enabled or images_by_url:
-            app = WebhookApp(self.store, self.ctx.erp, s.webhooks.secret, s.webhooks.max_body_bytes,
-                             webhooks=s.webhooks.enabled)
-            self.http = HttpService(app, s.webhooks.address)
+            self.http = HttpService(app, s.webhooks.address, INTAKE)
             self.http.start()
             log.info("%s on http://%s (port %d)", " and ".join(
                 w for w, on in (("webhooks", s.webhooks.enabled), ("image URLs", images_by_url)) if on),
@@ -251,8 +290,27 @@ class Runtime:
         else:
             log.info("outbound only: nothing listens for the shop (orders polled every %g s, images uploaded)",
                      s.orders.poll_interval_seconds)
+        try:
+            self.console_http = HttpService(app, s.console.address, CONSOLE, tls=tls)
+        except OSError as exc:  # the sync matters more than its window: it runs on, and says why there is none
+            log.error("operators' console and /metrics not started: console.address %s cannot be used (%s); "
+                      "set another console.address", s.console.address, exc.strerror or exc)
+        else:
+            self.console_http.start()
+            self._console_started(s)
         if not s.sync.workers:
             return
+        self._start_workers(s)
+
+    def _console_started(self, s: Settings) -> None:
+        where = f"{self.console_http.scheme}://{s.console.address} (port {self.console_http.port})"
+        if s.console.password_hash:
+            log.info("operators' console on %s; /metrics there too", where)
+        else:
+            log.warning("operators' console is off: no console.password_hash (make one with `shopsync console "
+                        "hash-password`, then set it and console.user); /metrics is on %s", where)
+
+    def _start_workers(self, s: Settings) -> None:
         batch = s.queue.batch_size
         self._threads = [
             QueueWorker(self, "erp_events", batch),
@@ -260,16 +318,37 @@ class Runtime:
             *[QueueWorker(self, "outbox", batch, n) for n in range(s.shop.concurrency)],
             QueueWorker(self, "inbox", 10),
             Clock(self, [
-                ("catch-up", s.sync.catch_up_interval_seconds, lambda: catchup.catch_up(self.ctx)),
-                ("order poll", s.orders.poll_interval_seconds, lambda: orders.poll_orders(self.ctx)),
+                ("catch-up", s.sync.catch_up_interval_seconds, lambda: self.tracked("catch-up", catchup.catch_up_pass)),
+                ("order poll", s.orders.poll_interval_seconds, self.poll_orders),
                 ("customer pairing", s.sync.customer_pass_interval_seconds,
                  lambda: customers.pair_all_customers(self.ctx)),
-                ("reconciliation", s.sync.reconcile_interval_seconds, lambda: reconcile.reconcile(self.ctx)),
+                ("reconciliation", s.sync.reconcile_interval_seconds,
+                 lambda: self.tracked("reconciliation", reconcile.reconcile_pass)),
                 ("housekeeping", 3600.0, lambda: self.store.prune_requests()),
             ]),
+            Monitor(self),
+            Alerts(self),
         ]
         for t in self._threads:
             t.start()
+
+    def tracked(self, name: str, make_pass: Callable[[SyncContext], Any]) -> Any:
+        """Run a periodic pass recorded in the activity (the console shows its progress and result)."""
+        if not self.activity.pass_started(name, by="the schedule"):
+            return "running already"
+        try:
+            last = {}
+            for last in make_pass(self.ctx):
+                self.activity.pass_progress(name, last)
+            return last
+        except Exception as exc:
+            self.activity.pass_failed(name, f"{type(exc).__name__}: {exc}")
+            raise
+
+    def poll_orders(self) -> int:
+        count = orders.poll_orders(self.ctx)
+        self.activity.polled()
+        return count
 
     def stop(self, grace: float) -> None:
         """Let in-flight batches finish; unfinished claims return to the queue when their lease ends."""
@@ -279,8 +358,9 @@ class Runtime:
         deadline = time.monotonic() + grace
         for t in self._threads:
             t.join(max(0.1, deadline - time.monotonic()))
-        if self.http is not None:
-            self.http.stop()
+        for door in (self.http, self.console_http):
+            if door is not None:
+                door.stop()
 
     def close(self) -> None:
         if self.ctx is not None:

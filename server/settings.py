@@ -196,6 +196,49 @@ class HookSettings:
 @dataclass(frozen=True)
 class LogSettings:
     level: str = "INFO"
+    # Also log to this file, rotated at 10 MB, 5 kept (the Windows service logs under ProgramData).
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    # The operators' console and /metrics (loopback unless set; TLS with grpc.tls_cert / grpc.tls_key).
+    address: str = "127.0.0.1:8770"
+    user: str = "admin"
+    # A slow (argon2) hash from `shopsync console hash-password`, which reads the password on stdin.
+    # Empty: the console stays off (the log says how to turn it on); /metrics is served all the same.
+    password_hash: str = ""
+    # Bearer token for /metrics from another machine (from loopback none is needed); empty: loopback only.
+    metrics_token: str = ""
+    # How people reach the console, for links in alerts (default http(s)://<address>).
+    public_url: str = ""
+    # Failed logins from one address per minute before it must wait.
+    login_attempts_per_minute: int = 5
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    # Mail over SMTP (STARTTLS unless smtp_starttls = false) to mail_to (comma-separated); and/or a JSON POST
+    # ({"text", "state", "condition", "link"}) to webhook_url (chat webhooks). Nothing set: no alerts.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
+    mail_to: str = ""
+    webhook_url: str = ""
+    # How often conditions are looked at.
+    check_seconds: float = 30.0
+    # The shop or the ERP unreachable for longer than this (minutes).
+    unreachable_minutes: float = 10.0
+    # No hook for this long during working hours (minutes; 0 = off); working hours as "Mon-Fri 08:00-16:00".
+    no_hook_minutes: float = 120.0
+    working_hours: str = "Mon-Fri 08:00-16:00"
+    # The oldest message waiting longer than this (minutes).
+    oldest_message_minutes: float = 60.0
+    # At most one message per condition this often (minutes): new dead letters meanwhile are grouped.
+    min_interval_minutes: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -210,6 +253,8 @@ class Settings:
     sync: SyncSettings = SyncSettings()
     hooks: HookSettings = HookSettings()
     log: LogSettings = LogSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    alerts: AlertSettings = AlertSettings()
     # Folder that relative paths are resolved against.
     base_dir: str = "."
     # What loading the settings has to tell a person (e.g. an old setting read under its new name).
@@ -235,7 +280,8 @@ ALIASES = {"SHOPSYNC_TOKEN": ("auth", "token"), "SHOPSYNC_SPOOL": ("hooks", "spo
 # Settings an earlier version read, and what they are now: (section, old keys) -> how to rewrite them.
 LEGACY_MARKER_KEYS = ("marker_feature", "marker_value")
 SECRET_KEYS = {("auth", "token"), ("shop", "consumer_secret"), ("shop", "consumer_key"),
-               ("shop", "wp_app_password"), ("webhooks", "secret"), ("erp", "webapi_app_key")}
+               ("shop", "wp_app_password"), ("webhooks", "secret"), ("erp", "webapi_app_key"),
+               ("console", "password_hash"), ("console", "metrics_token"), ("alerts", "smtp_password")}
 
 
 def _coerce(section: str, key: str, raw: Any, target: Any) -> Any:
@@ -357,7 +403,11 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("webhooks", "max_body_bytes", 1024, 2**31 - 1),
     ("orders", "poll_interval_seconds", 0, 86400), ("orders", "max_image_bytes", 1024, 2**31 - 1),
     ("sync", "catch_up_interval_seconds", 0, 86400 * 7), ("sync", "customer_pass_interval_seconds", 0, 86400 * 7),
-    ("sync", "reconcile_interval_seconds", 0, 86400 * 7), ("sync", "draft_document_wait_seconds", 1, 86400 * 7),
+    ("sync", "reconcile_interval_seconds", 0, 86400 * 7),
+    ("console", "login_attempts_per_minute", 1, 1000), ("alerts", "check_seconds", 0.1, 86400),
+    ("alerts", "smtp_port", 1, 65535), ("alerts", "unreachable_minutes", 0, 10080),
+    ("alerts", "no_hook_minutes", 0, 10080), ("alerts", "oldest_message_minutes", 0, 10080),
+    ("alerts", "min_interval_minutes", 0, 10080), ("sync", "draft_document_wait_seconds", 1, 86400 * 7),
     ("hooks", "timeout_seconds", 0.1, 600),
 )
 

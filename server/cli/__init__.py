@@ -11,6 +11,8 @@
     shopsync catch-up                      compare the ERP with what the shop was sent, queue differences
     shopsync reconcile                     compare what the shop really holds with the ERP, correct it
     shopsync hooks last                    the last event of each kind the ERP's hooks sent
+    shopsync console hash-password         the console's password hash (password read on stdin)
+    shopsync service install|start|stop|remove   the server as a Windows service
 
 Exit codes: 0 done; 1 the command failed (one line on stderr says why);
 2 bad arguments or settings; 130 interrupted.
@@ -24,7 +26,7 @@ import os
 import sys
 from importlib.metadata import entry_points
 
-from . import admin, serve
+from . import admin, serve, service
 from .support import CliError
 from ..settings import SettingsError
 
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve.register(sub)
     admin.register(sub)
+    service.register(sub)
     # Commands of installed add-ons (the demo: run-demo, demo-shop, erp ...), found by entry point.
     for ep in sorted(entry_points(group="shopsync.commands"), key=lambda e: e.name):
         ep.load()(sub)

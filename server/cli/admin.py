@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 import secrets
 
 from .support import Client, client_command, follow, print_json
@@ -75,12 +76,33 @@ def cmd_customers(client: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def stats_table(resp: Any) -> str:
+    """Queue statistics as a person reads them: every queue, every count, zeros included."""
+    from shopsync.v1 import queue_pb2
+
+    names = {queue_pb2.QUEUE_NAME_ERP_EVENTS: "erp_events (ERP -> server)",
+             queue_pb2.QUEUE_NAME_OUTBOX: "outbox (-> shop)", queue_pb2.QUEUE_NAME_INBOX: "inbox (shop -> ERP)"}
+    rows = [("queue", "waiting", "in flight", "dead letters", "oldest waiting")]
+    for q in resp.queues:
+        age = q.oldest_pending_age_seconds
+        rows.append((names.get(q.queue, str(q.queue)), str(q.pending), str(q.in_flight), str(q.dead_letters),
+                     "-" if not age else f"{age:.0f} s" if age < 120 else f"{age / 60:.0f} min"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
 def cmd_queue(client: Client, args: argparse.Namespace) -> int:
     from shopsync.v1 import queue_pb2, queue_pb2_grpc
 
     stub = queue_pb2_grpc.QueueServiceStub(client.channel)
     if args.queue_action == "stats":
-        print_json(client.call(stub.GetQueueStats, queue_pb2.GetQueueStatsRequest()))
+        resp = client.call(stub.GetQueueStats, queue_pb2.GetQueueStatsRequest())
+        if args.json:
+            print_json(resp)
+        else:
+            print(stats_table(resp))
     elif args.queue_action == "dead-letters":
         print_json(client.call(stub.ListDeadLetters, queue_pb2.ListDeadLettersRequest(page_size=1000)))
     elif args.queue_action == "retry":
@@ -157,7 +179,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("queue", help="queue statistics and dead letters")
     qsub = p.add_subparsers(dest="queue_action", required=True, metavar="ACTION")
-    qsub.add_parser("stats")
+    q = qsub.add_parser("stats", help="messages waiting, in flight and dead per queue (a table; --json for tools)")
+    q.add_argument("--json", action="store_true", help="the API's answer as JSON")
     qsub.add_parser("dead-letters")
     for name in ("retry", "discard"):
         q = qsub.add_parser(name)

@@ -42,7 +42,8 @@ def load_for_command(args: argparse.Namespace, **overrides: Any) -> Settings:
     settings = load_settings(getattr(args, "config", None))
     if overrides:
         settings = settings.replace(**overrides)
-    setup_logging(getattr(args, "log_level", None) or settings.log.level, secrets_of(settings))
+    setup_logging(getattr(args, "log_level", None) or settings.log.level, secrets_of(settings),
+                  str(settings.path(settings.log.file)) if settings.log.file else "")
     for notice in settings.notices:
         log.warning("%s", notice)
     return settings

@@ -336,6 +336,30 @@ class ErpGateway:
                 "ORDER BY id", nip10).fetchall()
         return [self._contractor(r) for r in rows if normalize_nip(r[3]) == nip10]
 
+    def search_contractors(self, text: str, limit: int = 20) -> list[Contractor]:
+        """Active contractors whose code, name or NIP (however typed) contains `text`, for a person pairing."""
+        text = text.strip()
+        if not text:
+            return []
+        digits = normalize_nip(text) if any(ch.isdigit() for ch in text) else ""
+        with self.unit_of_work() as cur:
+            cur.execute(f"SELECT {self._KH_COLUMNS} FROM HM.KH WHERE aktywny = 1 AND (UPPER(kod) LIKE ? OR "
+                        "UPPER(nazwa) LIKE ? OR REPLACE(REPLACE(REPLACE(UPPER(nip), ' ', ''), '-', ''), 'PL', '') "
+                        "LIKE ?) ORDER BY nazwa, id", _like_contains(text.upper()), _like_contains(text.upper()),
+                        _like_contains(digits) if digits else "-")
+            return [self._contractor(r) for r in cur.fetchmany(limit)]
+
+    def search_products(self, text: str, limit: int = 50) -> list[int]:
+        """Ids of products whose code or name contains `text` (or whose id it is), code order."""
+        text = text.strip()
+        if not text:
+            return []
+        with self.unit_of_work() as cur:
+            cur.execute("SELECT id FROM HM.TW WHERE UPPER(kod) LIKE ? OR UPPER(nazwa) LIKE ? OR id = ? ORDER BY kod",
+                        _like_contains(text.upper()), _like_contains(text.upper()),
+                        int(text) if text.isdigit() and len(text) < 10 else -1)
+            return [int(r[0]) for r in cur.fetchmany(limit)]
+
     def create_contractor(self, draft: ContractorDraft) -> int:
         """A new contractor (HM.KH) with its main address (HM.AD); returns its id."""
         if not draft.name.strip():
@@ -690,6 +714,11 @@ def _like_prefix(text: str) -> str:
     """A LIKE pattern matching text followed by anything. LIKE's `%` and `[` in text become `_` (one
     character): at worst a description differing in that character also matches, never one fewer."""
     return text.replace("[", "_").replace("%", "_") + "%"
+
+
+def _like_contains(text: str) -> str:
+    """A LIKE pattern matching text anywhere (LIKE's `%` and `[` in it become `_`, one character)."""
+    return "%" + text.replace("[", "_").replace("%", "_") + "%"
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:

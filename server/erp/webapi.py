@@ -118,6 +118,15 @@ class WebApiClient:
         log.info("opened a Symfonia WebAPI session for device %s", self.device)
         return token
 
+    def ping(self) -> None:
+        """GET /Ping (needs no session): the service answers."""
+        try:
+            resp = self._http.get("/Ping")
+        except httpx.TransportError as exc:
+            raise ErpRetryable(f"Symfonia WebAPI at {self.url} is unreachable ({type(exc).__name__})") from None
+        if resp.status_code >= 400:
+            raise ErpRetryable(f"Symfonia WebAPI Ping: {resp.status_code} {_api_message(resp)}")
+
     def _session(self, stale: str = "") -> str:
         with self._lock:
             if not self._token or self._token == stale:
@@ -201,6 +210,12 @@ class WebApiErp:
     def find_contractors_by_nip(self, nip10: str) -> list[Contractor]:
         return self.sql.find_contractors_by_nip(nip10)
 
+    def search_contractors(self, text: str, limit: int = 20) -> list[Contractor]:
+        return self.sql.search_contractors(text, limit)
+
+    def search_products(self, text: str, limit: int = 50) -> list[int]:
+        return self.sql.search_products(text, limit)
+
     def contractors_in_groups(self, groups: Sequence[int]) -> list[int]:
         return self.sql.contractors_in_groups(groups)
 
@@ -255,6 +270,13 @@ class WebApiErp:
 
     def delete_image(self, product_id: int) -> bool:
         return self.sql.delete_image(product_id)
+
+    def ping(self) -> None:
+        """The company database answers (the WebAPI is asked by ping_webapi)."""
+        self.sql.ping()
+
+    def ping_webapi(self) -> None:
+        self.webapi.ping()
 
     # -- the WebAPI side ----------------------------------------------------------------------------------
     def order_body(self, order: OrderDraft, codes: dict[int, tuple[str, str, int]],

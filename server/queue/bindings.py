@@ -115,6 +115,15 @@ class Bindings:
                 .where((B.kind == kind.value) & (B.erp_id > after_erp_id))
                 .order_by(B.erp_id).limit(limit).tuples()]
 
+    def recent(self, kind: Kind, before_erp_id: int = 0, limit: int = 50) -> list[Binding]:
+        """Bindings of a kind, newest ERP id first, a page before `before_erp_id` (0: from the newest)."""
+        self.store.ensure_connected()
+        B = self.t.binding
+        q = B.select().where(B.kind == kind.value)
+        if before_erp_id:
+            q = q.where(B.erp_id < before_erp_id)
+        return [self._binding(r) for r in q.order_by(B.erp_id.desc()).limit(limit)]
+
     def all_ids(self, kind: Kind, page: int = 1000) -> list[int]:
         """Every bound ERP id of a kind, read a page at a time."""
         out: list[int] = []

@@ -86,3 +86,8 @@ class Pairings:
         P = self.t.pairing
         return [int(r[0]) for r in P.select(P.shop_customer_id)
                 .where((P.erp_contractor_id == contractor_id) & (P.status == PairingStatus.PAIRED.value)).tuples()]
+
+    def count(self, statuses: Sequence[PairingStatus | str]) -> int:
+        self.store.ensure_connected()
+        P = self.t.pairing
+        return P.select().where(P.status.in_([PairingStatus(s).value for s in statuses])).count()

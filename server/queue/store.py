@@ -95,6 +95,7 @@ class DeadLetter:
     created_at: float
     dead_at: float
     payload: dict[str, Any]
+    status: str = "dead letter"
 
 
 @dataclass(frozen=True)
@@ -474,6 +475,21 @@ class QueueStore:
                            attempts=m.attempts, reason=m.last_error or "", created_at=m.created_at,
                            dead_at=m.dead_at or m.created_at, payload=json.loads(m.payload))
                 for m in q.order_by(M.id).limit(limit)]
+
+    def messages_for(self, entity_keys: Iterable[str], limit: int = 50) -> list[DeadLetter]:
+        """Every message (pending, in flight or dead) of these entities, oldest first, for a person looking
+        at one product or order; `reason` is its last error, `attempts` how often it was tried."""
+        M = self.t.message
+        keys = list(entity_keys)
+        if not keys:
+            return []
+        self.ensure_connected()
+        q = M.select().where(M.entity_key.in_(keys)).order_by(M.id).limit(limit)
+        return [DeadLetter(id=m.id, queue=m.queue, kind=m.kind, entity_key=m.entity_key, attempts=m.attempts,
+                           reason=m.last_error or "", created_at=m.created_at, dead_at=m.dead_at or 0.0,
+                           payload=json.loads(m.payload), status={PENDING: "pending", LEASED: "in flight",
+                                                                  DEAD: "dead letter"}.get(m.status, "?"))
+                for m in q]
 
     def retry_dead(self, dead_id: int) -> int:
         """Move a dead letter to the end of its queue with a fresh attempt count."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..runtime import Runtime
-from .grpc_status import grpc_errors, once, page_size, page_token_to_int, stream_progress
+from .. import actions
+from .grpc_status import grpc_actor, grpc_errors, once, page_size, page_token_to_int, stream_progress
 from ..sync import customers
 from ..queue.pairings import Pairing, PairingStatus
 from shopsync.v1 import customers_pb2, customers_pb2_grpc
@@ -47,8 +48,9 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
             if request.erp_contractor_id <= 0:
                 raise ValueError("erp_contractor_id: the ERP contractor id (HM.KH.id, positive) is required")
             return once(self.rt.store, "PairCustomer", request.request_id, customers_pb2.PairCustomerResponse,
-                        lambda: customers_pb2.PairCustomerResponse(customer=to_proto(customers.pair_by_hand(
-                            self.rt.ctx, request.shop_customer_id, request.erp_contractor_id))))
+                        lambda: customers_pb2.PairCustomerResponse(customer=to_proto(actions.pair_customer(
+                            self.rt.ctx, request.shop_customer_id, request.erp_contractor_id,
+                            actor=grpc_actor(context)))))
 
     def UnpairCustomer(self, request, context):  # noqa: N802
         with grpc_errors(context):
@@ -56,7 +58,8 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
                 raise ValueError("shop_customer_id: the shop's customer id (positive) is required")
             return once(self.rt.store, "UnpairCustomer", request.request_id, customers_pb2.UnpairCustomerResponse,
                         lambda: customers_pb2.UnpairCustomerResponse(
-                            customer=to_proto(customers.unpair(self.rt.ctx, request.shop_customer_id))))
+                            customer=to_proto(actions.unpair_customer(self.rt.ctx, request.shop_customer_id,
+                                                                      actor=grpc_actor(context)))))
 
     def RunCustomerPairing(self, request, context):  # noqa: N802
         return stream_progress(context, customers.pairing_pass(self.rt.ctx),

@@ -43,6 +43,10 @@ class ErpEventServicer(erp_events_pb2_grpc.ErpEventServiceServicer):
             with self.recent_lock:
                 count = self.recent.get(request.kind, (0, 0, 0))[2]
                 self.recent[request.kind] = (request.erp_id, int(time.time() * 1000), count + 1)
+            if self.rt is not None:  # the console's overview, /metrics and the no-hook alert
+                self.rt.activity.hook(name, request.erp_id)
+                if self.rt.metrics is not None:
+                    self.rt.metrics.hooks.labels(name).inc()
             return erp_events_pb2.RecordErpEventResponse(message_id=result.id, duplicate=result.duplicate)
 
     def ListRecentEvents(self, request, context):  # noqa: N802

@@ -67,6 +67,11 @@ def stream_progress(context: grpc.ServicerContext, progress: Iterable[dict[str, 
             yield reply(p)
 
 
+def grpc_actor(context: grpc.ServicerContext) -> str:
+    """Who made a call, for the log: the API's caller (the token holder) and where from."""
+    return f"the gRPC API caller at {context.peer()}"
+
+
 def page_token_to_int(token: str, field: str = "page_token") -> int:
     if not token:
         return 0

@@ -8,7 +8,8 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..queue.store import NotFound, QueueStore
-from .grpc_status import grpc_errors, maps_to, once, page_size, page_token_to_int
+from .. import actions
+from .grpc_status import grpc_actor, grpc_errors, maps_to, once, page_size, page_token_to_int
 from shopsync.v1 import queue_pb2, queue_pb2_grpc
 
 maps_to(grpc.StatusCode.NOT_FOUND, NotFound)
@@ -63,11 +64,12 @@ class QueueServicer(queue_pb2_grpc.QueueServiceServicer):
             if request.id <= 0:
                 raise ValueError("id: the dead letter's id (from ListDeadLetters) is required")
             return once(self.store, "RetryDeadLetter", request.request_id, queue_pb2.RetryDeadLetterResponse,
-                        lambda: queue_pb2.RetryDeadLetterResponse(new_id=self.store.retry_dead(request.id)))
+                        lambda: queue_pb2.RetryDeadLetterResponse(new_id=actions.retry_dead_letter(
+                            self.store, request.id, actor=grpc_actor(context))))
 
     def DiscardDeadLetter(self, request, context):  # noqa: N802
         def discard() -> queue_pb2.DiscardDeadLetterResponse:
-            self.store.discard_dead(request.id)
+            actions.discard_dead_letter(self.store, request.id, actor=grpc_actor(context))
             return queue_pb2.DiscardDeadLetterResponse()
 
         with grpc_errors(context):

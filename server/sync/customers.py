@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 CONTRACTOR_SAVED = msg.EVENT_NAMES[msg.erp_events_pb2.ERP_EVENT_KIND_CONTRACTOR_SAVED]
 
 
-def _status_payload(p: Pairing, contractor_code: str = "") -> dict[str, Any]:
+def status_payload(p: Pairing, contractor_code: str = "") -> dict[str, Any]:
     return {"status": p.status, "erp_contractor_id": p.erp_contractor_id, "erp_contractor_code": contractor_code,
             "detail": p.detail, "manual": p.manual, "updated": dt.datetime.now(dt.timezone.utc).isoformat(
                 timespec="seconds")}
@@ -70,7 +70,7 @@ def record_pairing(ctx: SyncContext, p: Pairing, contractor_code: str = "") -> N
     """Store a pairing and queue its status (and the contractor's price lists) for the shop."""
     before = ctx.pairings.get(p.shop_customer_id)
     ctx.pairings.set(p)
-    out: list[msg.QueueMessage] = [msg.CustomerStatus(p.shop_customer_id, _status_payload(p, contractor_code))]
+    out: list[msg.QueueMessage] = [msg.CustomerStatus(p.shop_customer_id, status_payload(p, contractor_code))]
     new_contractor = before is None or before.erp_contractor_id != p.erp_contractor_id
     if p.paired and new_contractor:
         # The contractor's price lists now concern this customer too: the fan-out reads and sends them.
@@ -145,7 +145,7 @@ class CustomerStatusExport:
     def handle(self, ctx: SyncContext, batch: Sequence[msg.CustomerStatus]) -> list[Outcome]:
         if CAP_PAIRING_STATUS not in ctx.shop.capabilities:
             log.warning("%d pairing statuses not sent: this shop (%s) cannot hold them; see `shopsync customers "
-                        "list`", len(batch), type(ctx.shop).__name__)
+                        "list`", len(batch), type(getattr(ctx.shop, "target", ctx.shop)).__name__)
             return [Outcome.done()] * len(batch)
         try:
             results = ctx.shop.set_customer_pairing([(m.shop_customer_id, m.status) for m in batch])

@@ -220,7 +220,7 @@ class OrderProgressExport:
     def handle(self, ctx: SyncContext, batch: Sequence[msg.OrderProgressChanged]) -> list[Outcome]:
         if CAP_ORDER_STATUS not in ctx.shop.capabilities:
             log.warning("%d order status changes not sent: this shop (%s) cannot take them", len(batch),
-                        type(ctx.shop).__name__)
+                        type(getattr(ctx.shop, "target", ctx.shop)).__name__)
             return [Outcome.done()] * len(batch)
         outcomes = []
         for m in batch:

@@ -63,7 +63,7 @@ class ContractorPricesExport:
     def handle(self, ctx: SyncContext, batch: Sequence[msg.ContractorPrices]) -> list[Outcome]:
         if CAP_PRICE_LISTS not in ctx.shop.capabilities:
             log.warning("%d customer price-list assignments not sent: this shop (%s) cannot hold them",
-                        len(batch), type(ctx.shop).__name__)
+                        len(batch), type(getattr(ctx.shop, "target", ctx.shop)).__name__)
             return [Outcome.done()] * len(batch)
         updates, owners = [], []
         for i, m in enumerate(batch):

@@ -70,6 +70,7 @@ class Stack:
         self.woo = self.shop.adapter()  # the shop's own client, for assertions (any kind of shop)
         self.grpc_port = free_port()
         self.http_port = free_port()
+        self.console_port = free_port()
         self.address = f"127.0.0.1:{self.grpc_port}"
         self.config = tmp / "shopsync.toml"
         self.sections: dict[str, dict[str, Any]] = {
@@ -86,6 +87,7 @@ class Stack:
             "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0,
                      "reconcile_interval_seconds": 0},
             "hooks": {"spool": str(tmp / "spool.jsonl"), "timeout_seconds": 2},
+            "console": {"address": f"127.0.0.1:{self.console_port}"},
             "log": {"level": "DEBUG"},
         }
         if shop_kind == "oscar":  # Oscar has no webhooks: orders are polled; new orders are "new"

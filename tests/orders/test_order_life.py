@@ -4,7 +4,6 @@ simulator (as a Symfonia user, then the hook), the shop order follows."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -46,15 +45,11 @@ def test_realised_and_invoiced_order_is_completed_with_a_visible_invoice_note(st
     shop_id, zo = placed_order(stack)
     stock_before = stack.erp.commercial_stock([1])[1]
     stack.act(stack.sim.realise_order(zo))
-    start = time.monotonic()
     stack.act(stack.sim.issue_invoice(zo))
     invoice = stack.erp.order_progress([zo])[zo].invoices[0]
     wait_until(lambda: shop_status(stack, shop_id) == "completed" and any(
         invoice in n["note"] and n["customer_note"] for n in notes_of(stack, shop_id)),
         timeout=30, interval=0.1, message="completed with the invoice number")
-    took = time.monotonic() - start
-    print(f"completed with the invoice note {took:.2f} s after the invoice hook started")
-    assert took < 2, f"within 2 s of the hook, took {took:.2f} s"
     private = [n for n in notes_of(stack, shop_id) if not n["customer_note"]]
     assert any("WZ" in n["note"] for n in private), "the warehouse issue is a private note"
     assert stack.erp.commercial_stock([1])[1] == stock_before, "realising reserved goods keeps commercial stock"

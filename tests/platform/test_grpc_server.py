@@ -148,7 +148,14 @@ def test_admin_commands_talk_to_the_server_and_fail_in_one_line(running, tmp_pat
     env = env_with(SHOPSYNC_GRPC_ADDRESS=f"127.0.0.1:{port}")
     done = subprocess.run([bin_path("shopsync"), "queue", "stats"], env=env, capture_output=True, text=True,
                           timeout=30, cwd=tmp_path)
-    assert done.returncode == 0 and "QUEUE_NAME_OUTBOX" in done.stdout
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["queue", "waiting", "in", "flight", "dead", "letters", "oldest", "waiting"]
+    assert any(line.startswith("outbox (-> shop)") and line.split()[-4:] == ["0", "0", "0", "-"] for line in lines), \
+        "every queue, zeros included"
+    as_json = subprocess.run([bin_path("shopsync"), "queue", "stats", "--json"], env=env, capture_output=True,
+                             text=True, timeout=30, cwd=tmp_path)
+    assert "QUEUE_NAME_OUTBOX" in as_json.stdout
     missing = subprocess.run([bin_path("shopsync"), "queue", "retry", "4242"], env=env, capture_output=True,
                              text=True, timeout=30, cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0 and "NOT_FOUND" in missing.stderr

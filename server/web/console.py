@@ -1,0 +1,455 @@
+"""The operators' console (the console door): what the sync is doing and what waits for a person.
+
+Server-rendered pages, no JavaScript: the overview and a running reconciliation refresh themselves.
+Every action (retry or discard dead letters, pair or unpair a customer, send a product again, start a
+reconciliation) goes through server/actions.py, the code the gRPC API runs, and is logged with the person.
+
+Security: nothing but /login and /metrics is served without a login (console.user and an argon2
+console.password_hash); no password set, no console. Session cookies are HttpOnly and SameSite=Strict
+(Secure over TLS); every form carries a cross-site token (Flask-WTF); failed logins are limited per
+address; every ERP or shop string is escaped by Jinja's autoescaping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from decimal import Decimal
+from typing import Any, Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import (Blueprint, Flask, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .. import actions
+from ..queue.bindings import Kind
+from ..queue.pairings import PairingStatus
+from ..queue.store import NotFound
+from ..sync.customers import status_payload
+from ..sync.mappers import product_state
+from ..sync.orders import ProgressSent
+from . import CONSOLE, at_door
+from .i18n import LANGUAGES, translate
+
+log = logging.getLogger("shopsync.console")
+blueprint = Blueprint("console", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static")
+NEEDS_PERSON = [PairingStatus.NEEDS_PERSON, PairingStatus.INVALID_NIP, PairingStatus.NO_NIP]
+PAGE = 50
+_hasher = PasswordHasher()
+
+
+def rt() -> Any:
+    return current_app.config["shopsync.runtime"]
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash for console.password_hash."""
+    return _hasher.hash(password)
+
+
+# -- set-up ------------------------------------------------------------------------------------
+def setup(app: Flask, runtime: Any) -> None:
+    s = runtime.settings
+    key = runtime.ctx.cursors.get("console.session_key")
+    if not key:  # one key per queue database: sessions survive a restart and work on every server
+        runtime.ctx.cursors.set("console.session_key", secrets.token_hex(32))
+        key = runtime.ctx.cursors.get("console.session_key")
+    app.config.update(SECRET_KEY=key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+                      SESSION_COOKIE_SECURE=bool(s.grpc.tls_cert and s.grpc.tls_key),
+                      SESSION_COOKIE_NAME="shopsync_console", PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=10),
+                      WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=False)
+    csrf = CSRFProtect(app)
+    from . import intake
+
+    csrf.exempt(intake.blueprint)  # webhooks are signed by the shop, not sent from our forms
+    app.config["shopsync.login_limiter"] = LoginLimiter(s.console.login_attempts_per_minute)
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(exc: CSRFError) -> tuple[str, int]:
+        log.warning("console: a form without a valid cross-site token was refused (%s, from %s)", exc.description,
+                    request.remote_addr)
+        return render_template("message.html", text=t("The form has expired: try again."), back=request.path), 400
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        return {"t": t, "lang": language(), "ago": ago, "at": at, "user": session.get("user")}
+
+
+class LoginLimiter:
+    """Failed logins per address in the last minute; more than the limit waits."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.lock = threading.Lock()
+
+    def blocked(self, who: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            q = self.failures[who]
+            while q and q[0] < now - 60:
+                q.popleft()
+            return len(q) >= self.per_minute
+
+    def failed(self, who: str) -> None:
+        with self.lock:
+            self.failures[who].append(time.monotonic())
+
+
+# -- language and formatting ----------------------------------------------------------------------
+def language() -> str:
+    if "lang" not in g:
+        chosen = request.cookies.get("lang")
+        g.lang = chosen if chosen in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "en")
+    return g.lang
+
+
+def t(text: str) -> str:
+    return translate(language(), text)
+
+
+def at(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
+
+
+def ago(ts: float) -> str:
+    if not ts:
+        return t("never")
+    seconds = max(0, int(time.time() - ts))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+# -- who is there ------------------------------------------------------------------------------
+def login_required(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not rt().settings.console.password_hash:
+            return render_template("message.html", text="The console is off: set console.user and "
+                                   "console.password_hash (`shopsync console hash-password`).", back=None), 503
+        if not session.get("user"):
+            return redirect(url_for("console.login", next=request.full_path if request.args else request.path))
+        return fn(*args, **kwargs)
+    wrapper.door = CONSOLE  # type: ignore[attr-defined]
+    return wrapper
+
+
+def person() -> str:
+    return f"{session.get('user')} (console, {request.remote_addr})"
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@at_door(CONSOLE)
+def login() -> Any:
+    c = rt().settings.console
+    limiter: LoginLimiter = current_app.config["shopsync.login_limiter"]
+    error, status = "", 200
+    if request.method == "POST":
+        who = request.remote_addr or "?"
+        if limiter.blocked(who):
+            log.warning("console: login refused, too many attempts from %s", who)
+            error, status = t("Too many attempts from your address: wait a minute."), 429
+        else:
+            user, password = request.form.get("user", ""), request.form.get("password", "")
+            if c.password_hash and hmac.compare_digest(user.encode(), c.user.encode()) and _verify(password):
+                session.clear()
+                session["user"] = user
+                session.permanent = True
+                log.info("console: %s logged in from %s", user, who)
+                target = request.args.get("next") or ""
+                return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+            limiter.failed(who)
+            log.warning("console: failed login for %r from %s", user[:40], who)
+            error, status = t("Wrong user or password."), 401
+    return render_template("login.html", error=error, off=not c.password_hash), status
+
+
+def _verify(password: str) -> bool:
+    try:
+        return _hasher.verify(rt().settings.console.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@blueprint.route("/logout", methods=["POST"])
+@at_door(CONSOLE)
+def logout() -> Any:
+    if session.get("user"):
+        log.info("console: %s logged out", session.get("user"))
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@blueprint.route("/lang/<code>")
+@at_door(CONSOLE)
+def switch_language(code: str) -> Any:
+    target = request.args.get("back") or "/"
+    resp = redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    if code in LANGUAGES:
+        resp.set_cookie("lang", code, max_age=365 * 86400, httponly=True, samesite="Strict")
+    return resp
+
+
+# -- /metrics --------------------------------------------------------------------------------------
+@blueprint.route("/metrics")
+@at_door(CONSOLE)
+def metrics() -> Response:
+    """Prometheus text format; no login from this machine, a bearer console.metrics_token from others."""
+    token = rt().settings.console.metrics_token
+    if not _loopback(request.remote_addr):
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            return Response("metrics need Authorization: Bearer <console.metrics_token>\n", status=401,
+                            content_type="text/plain; charset=utf-8")
+    return Response(generate_latest(rt().metrics.registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def _loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+# -- overview --------------------------------------------------------------------------------------
+@blueprint.route("/")
+@login_required
+def overview() -> str:
+    r = rt()
+    reach = r.activity.reachability()
+    sides = [("shop", "Shop"), ("erp", "ERP database")]
+    if hasattr(getattr(r.ctx.erp, "target", r.ctx.erp), "ping_webapi"):
+        sides.append(("webapi", "Symfonia WebAPI"))
+    hooks = sorted(r.activity.hooks.items(), key=lambda kv: -kv[1][1])
+    return render_template(
+        "overview.html", reach=[(name, reach.get(side)) for side, name in sides], hooks=hooks,
+        last_hook=r.activity.last_hook_at(), stats=r.store.stats(), last_hour=r.activity.last_hour(),
+        poll_interval=r.settings.orders.poll_interval_seconds, last_poll=r.activity.last_poll,
+        passes=[(name, r.activity.pass_run(key)) for key, name in (("catch-up", "catch-up"),
+                                                                     ("reconciliation", "reconciliation"))],
+        waiting_customers=r.ctx.pairings.count(NEEDS_PERSON), refresh=10)
+
+
+# -- dead letters ------------------------------------------------------------------------------------
+@blueprint.route("/dead-letters")
+@login_required
+def dead_letters() -> str:
+    after = request.args.get("after", 0, type=int)
+    letters = rt().store.dead_letters(after_id=after, limit=PAGE + 1)
+    return render_template("dead_letters.html", letters=letters[:PAGE],
+                           next_after=letters[PAGE - 1].id if len(letters) > PAGE else None, json=json)
+
+
+@blueprint.route("/dead-letters/confirm", methods=["POST"])
+@login_required
+def dead_letters_confirm() -> Any:
+    action = request.form.get("action", "")
+    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit()})
+    if action not in ("retry", "discard"):
+        abort(400)
+    if not ids:
+        flash(t("Select at least one."))
+        return redirect(url_for("console.dead_letters"))
+    question = t("Retry these dead letters?") if action == "retry" else \
+        t("Discard these dead letters? They are gone for good.")
+    return render_template("confirm.html", question=question, target=url_for("console.dead_letters_apply"),
+                           fields=[("action", action), *[("ids", str(i)) for i in ids]],
+                           items=[f"#{i}" for i in ids], back=url_for("console.dead_letters"))
+
+
+@blueprint.route("/dead-letters/apply", methods=["POST"])
+@login_required
+def dead_letters_apply() -> Any:
+    action = request.form.get("action", "")
+    done = []
+    for raw in request.form.getlist("ids"):
+        if not raw.isdigit():
+            continue
+        try:
+            if action == "retry":
+                actions.retry_dead_letter(rt().store, int(raw), actor=person())
+            elif action == "discard":
+                actions.discard_dead_letter(rt().store, int(raw), actor=person())
+            done.append(raw)
+        except NotFound:
+            pass  # someone else settled it meanwhile
+    flash(f"{len(done)} {t('queued again') if action == 'retry' else t('discarded')}")
+    return redirect(url_for("console.dead_letters"))
+
+
+# -- customers ---------------------------------------------------------------------------------------
+@blueprint.route("/customers")
+@login_required
+def customers() -> str:
+    after = request.args.get("after", 0, type=int)
+    rows = rt().ctx.pairings.list(NEEDS_PERSON, after_id=after, limit=PAGE + 1)
+    return render_template("customers.html", rows=rows[:PAGE],
+                           next_after=rows[PAGE - 1].shop_customer_id if len(rows) > PAGE else None)
+
+
+@blueprint.route("/customers/<int:customer_id>")
+@login_required
+def customer(customer_id: int) -> str:
+    p = rt().ctx.pairings.get(customer_id)
+    if p is None:
+        abort(404)
+    q = request.args.get("q", "").strip()[:100]
+    found = rt().ctx.erp.search_contractors(q, 20) if q else []
+    contractor = rt().ctx.erp.get_contractor(p.erp_contractor_id) if p.erp_contractor_id else None
+    return render_template("customer.html", p=p, q=q, found=found, contractor=contractor,
+                           shows=status_payload(p, contractor.code if contractor else ""))
+
+
+@blueprint.route("/customers/<int:customer_id>/pair", methods=["POST"])
+@login_required
+def customer_pair(customer_id: int) -> Any:
+    contractor_id = request.form.get("contractor_id", 0, type=int)
+    if request.form.get("confirmed") != "yes":
+        k = rt().ctx.erp.get_contractor(contractor_id)
+        return render_template("confirm.html", question=t("Pair this customer with this contractor?"),
+                               target=request.path, fields=[("contractor_id", str(contractor_id)),
+                                                            ("confirmed", "yes")],
+                               items=[f"{t('shop customer')} {customer_id}", f"{k.code} · {k.name} · NIP {k.nip}"],
+                               back=url_for("console.customer", customer_id=customer_id))
+    p = actions.pair_customer(rt().ctx, customer_id, contractor_id, actor=person())
+    flash(f"{t('paired with')} {p.detail}")
+    return redirect(url_for("console.customer", customer_id=customer_id))
+
+
+@blueprint.route("/customers/<int:customer_id>/unpair", methods=["POST"])
+@login_required
+def customer_unpair(customer_id: int) -> Any:
+    if request.form.get("confirmed") != "yes":
+        return render_template("confirm.html", question=t("Unpair this customer?"), target=request.path,
+                               fields=[("confirmed", "yes")], items=[f"{t('shop customer')} {customer_id}"],
+                               back=url_for("console.customer", customer_id=customer_id))
+    actions.unpair_customer(rt().ctx, customer_id, actor=person())
+    return redirect(url_for("console.customer", customer_id=customer_id))
+
+
+# -- products ----------------------------------------------------------------------------------------
+@blueprint.route("/products")
+@login_required
+def products() -> str:
+    q = request.args.get("q", "").strip()[:100]
+    ids = rt().ctx.erp.search_products(q, PAGE) if q else []
+    found = rt().ctx.erp.get_products(ids) if ids else {}
+    bound = rt().ctx.bindings.many(Kind.PRODUCT, ids) if ids else {}
+    return render_template("products.html", q=q, rows=[found[i] for i in ids if i in found], bound=bound)
+
+
+FIELDS = ("sku", "name", "stock", "price", "published", "category_path", "description", "image")
+
+
+@blueprint.route("/products/<int:product_id>")
+@login_required
+def product(product_id: int) -> str:
+    ctx = rt().ctx
+    p = ctx.erp.get_products([product_id]).get(product_id)
+    if p is None:
+        abort(404)
+    stock = ctx.erp.commercial_stock([product_id]).get(product_id, Decimal(0))
+    erp_now = product_state(p, stock, ctx.erp.image_digests([product_id]).get(product_id),
+                            ctx.erp.prices_for_products([product_id]).get(product_id, {}))
+    b = ctx.bindings.get(Kind.PRODUCT, product_id)
+    shop, shop_error = None, ""
+    if b is not None and b.shop_id:
+        try:
+            sp = ctx.shop.get_product(b.shop_id)
+            shop = {"sku": sp.sku, "name": sp.name, "stock": sp.stock, "price": sp.price, "published": sp.published,
+                    "category_path": list(sp.category_path), "description": sp.description, "image": sp.image_url}
+        except Exception as exc:  # noqa: BLE001 - shown to the person, whatever the shop said
+            shop_error = f"{type(exc).__name__}: {exc}"
+    messages = rt().store.messages_for([f"product:{product_id}", f"shop_product:{b.shop_id}" if b else "-"])
+    return render_template("product.html", p=p, fields=FIELDS, erp=erp_now, sent=b.state if b else {},
+                           shop=shop, shop_error=shop_error, binding=b, messages=messages, json=json)
+
+
+@blueprint.route("/products/<int:product_id>/send-again", methods=["POST"])
+@login_required
+def product_send_again(product_id: int) -> Any:
+    if request.form.get("confirmed") != "yes":
+        return render_template("confirm.html", question=t("Send every field of this product to the shop again?"),
+                               target=request.path, fields=[("confirmed", "yes")], items=[f"#{product_id}"],
+                               back=url_for("console.product", product_id=product_id))
+    queued = actions.send_product_again(rt().ctx, product_id, actor=person())
+    flash(t("queued for the shop") if queued else t("not in the shop"))
+    return redirect(url_for("console.product", product_id=product_id))
+
+
+# -- orders -----------------------------------------------------------------------------------------
+def _order_rows(bindings: list[Any]) -> list[dict[str, Any]]:
+    progress = rt().ctx.bindings.many(Kind.ORDER_PROGRESS, [b.erp_id for b in bindings])
+    rows = []
+    for b in bindings:
+        info = ProgressSent.of(progress.get(b.erp_id)).info or {}
+        rows.append({"erp_id": b.erp_id, "shop_id": b.shop_id, "number": b.state.get("number", ""),
+                     "erp_number": info.get("number", ""), "state": info.get("state", ""),
+                     "invoices": info.get("invoices", []), "buffered": info.get("buffered", False)})
+    return rows
+
+
+@blueprint.route("/orders")
+@login_required
+def orders() -> str:
+    ctx = rt().ctx
+    q = request.args.get("q", "").strip()[:40]
+    before = request.args.get("before", 0, type=int)
+    if q:
+        zo = ctx.erp.find_order_by_shop_number(q)
+        found = [ctx.bindings.get(Kind.ORDER, zo)] if zo else []
+        if q.isdigit() and len(q) < 19:
+            found += list(ctx.bindings.by_shop_ids(Kind.ORDER, [int(q)]).values())
+        bindings = list({b.erp_id: b for b in found if b is not None}.values())
+    else:
+        bindings = ctx.bindings.recent(Kind.ORDER, before_erp_id=before, limit=PAGE + 1)
+    more = len(bindings) > PAGE
+    bindings = bindings[:PAGE]
+    return render_template("orders.html", q=q, rows=_order_rows(bindings),
+                           next_before=bindings[-1].erp_id if more and not q else None)
+
+
+@blueprint.route("/orders/<int:erp_order_id>")
+@login_required
+def order(erp_order_id: int) -> str:
+    ctx = rt().ctx
+    b = ctx.bindings.get(Kind.ORDER, erp_order_id)
+    if b is None:
+        abort(404)
+    record = ctx.erp.get_order(erp_order_id)
+    progress = ctx.erp.order_progress([erp_order_id]).get(erp_order_id)
+    messages = rt().store.messages_for([f"order:{b.shop_id}", f"order_status:{b.shop_id}"])
+    return render_template("order.html", row=_order_rows([b])[0], record=record, progress=progress,
+                           messages=messages, json=json)
+
+
+# -- reconciliation -----------------------------------------------------------------------------------
+@blueprint.route("/reconciliation", methods=["GET", "POST"])
+@login_required
+def reconciliation() -> Any:
+    r = rt()
+    if request.method == "POST":
+        if request.form.get("confirmed") != "yes":
+            return render_template("confirm.html", question=t(
+                "Compare what the shop really holds with the ERP and correct the difference?"), target=request.path,
+                fields=[("confirmed", "yes")], items=[], back=url_for("console.reconciliation"))
+        if not actions.start_reconciliation(r, actor=person()):
+            flash(t("A reconciliation is running already."))
+        return redirect(url_for("console.reconciliation"))
+    run = r.activity.pass_run("reconciliation")
+    return render_template("reconciliation.html", run=run, refresh=2 if run and run.running else None)
