@@ -25,7 +25,7 @@ def create_app(rt: Any) -> Flask:
     """The application for this server's runtime (`rt`: queue, ERP, shop, settings, activity)."""
     from . import console, intake
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # files are the console blueprint's, served at its door only
     app.config["MAX_CONTENT_LENGTH"] = max(rt.settings.webhooks.max_body_bytes, 16 * 1024)
     app.config["shopsync.runtime"] = rt
     app.register_blueprint(intake.blueprint)

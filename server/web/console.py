@@ -84,7 +84,7 @@ def setup(app: Flask, runtime: Any) -> None:
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {"t": t, "lang": language(), "ago": ago, "at": at, "user": session.get("user")}
+        return {"t": t, "lang": language(), "ago": ago, "at": at, "user": session.get("user"), "shown": shown}
 
 
 class LoginLimiter:
@@ -122,6 +122,19 @@ def t(text: str) -> str:
 
 def at(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
+
+
+def shown(value: Any) -> str:
+    """A value as a person reads it: yes/no, a category path with slashes, a dash for nothing."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "✔" if value else "✘"
+    if isinstance(value, (list, tuple)):
+        return " / ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
 
 
 def ago(ts: float) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from shopsync.demo import data as demo_data
 
 from tests.helpers.stack import Stack, wait_until
+from tests.helpers.browser import chrome
 from tests.helpers.sync_steps import sync_products
 
 pytestmark = pytest.mark.real_woocommerce
@@ -200,20 +200,7 @@ def test_a_price_sent_by_the_browser_is_ignored(plugin_stack):
 
 
 def _chrome(tmp_path: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not browser or not driver_path:
-        pytest.fail("the browser test needs Debian's chromium and chromium-driver (`make test` installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,2000", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(driver_path, log_output=str(tmp_path / "chromedriver.log")),
-                            options=options)
+    return chrome(tmp_path)
 
 
 def _login(driver, url: str, user: str, password: str) -> None:
