@@ -105,6 +105,7 @@ class Alerts(threading.Thread):
         for key, text in conditions.items():
             self._update(key, text, now)
         self._dead_letters(now)
+        log.debug("alerts looked: %s", ", ".join(sorted(self.firing)) or "nothing firing")
 
     def _update(self, key: str, text: str | None, now: float) -> None:
         firing = self.firing.get(key)

@@ -99,6 +99,13 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     api_reflection.enable([*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                            reflection.SERVICE_NAME], server)
+    try:  # the HTTP doors and the workers first: once the gRPC port takes connections, everything answers
+        runtime.start()
+    except OSError as exc:
+        runtime.stop(grace=1)
+        runtime.close()
+        raise SettingsError(f"webhooks.address {settings.webhooks.address}: cannot listen there ({exc.strerror or exc})"
+                            ) from None
     try:
         if settings.grpc.tls_cert:
             cert = settings.path(settings.grpc.tls_cert).read_bytes()
@@ -109,17 +116,11 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
     except RuntimeError:  # grpcio raises "Failed to bind to address ..." rather than returning 0
         port = 0
     if not port:
+        runtime.stop(grace=1)
         runtime.close()
         raise SettingsError(f"grpc.address {address}: cannot listen there (the port is in use by another "
                             "program, or the address is not one of this machine's)")
     server.start()
-    try:
-        runtime.start()
-    except OSError as exc:
-        server.stop(None)
-        runtime.close()
-        raise SettingsError(f"webhooks.address {settings.webhooks.address}: cannot listen there ({exc.strerror or exc})"
-                            ) from None
     # SERVING once the queue database is open (runtime.open succeeded).
     for name in ["", *SERVICE_NAMES]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
