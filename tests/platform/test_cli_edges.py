@@ -165,3 +165,19 @@ def test_a_local_queue_belongs_to_one_server_and_its_leases_come_back_at_start(t
         assert second.returncode == 2 and "in use by another shopsync server" in second.stderr, second.stderr
     finally:
         rt.close()
+
+
+def test_console_password_hash_from_stdin_and_the_service_command_off_windows(tmp_path):
+    from argon2 import PasswordHasher
+
+    done = subprocess.run([bin_path("shopsync"), "console", "hash-password"], input="dlugie-haslo-123\n",
+                          capture_output=True, text=True, timeout=30, env=env_with())
+    assert done.returncode == 0, done.stderr
+    assert PasswordHasher().verify(done.stdout.strip(), "dlugie-haslo-123")
+    assert "dlugie-haslo-123" not in done.stdout + done.stderr
+    short = subprocess.run([bin_path("shopsync"), "console", "hash-password"], input="krotkie\n",
+                           capture_output=True, text=True, timeout=30, env=env_with())
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    service = subprocess.run([bin_path("shopsync"), "service", "install"], capture_output=True, text=True,
+                             timeout=30, env=env_with())
+    assert service.returncode == 2 and "Windows-only" in service.stderr and "Traceback" not in service.stderr

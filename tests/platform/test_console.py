@@ -142,7 +142,7 @@ def test_what_office_staff_do_in_the_console(stack, tmp_path):
         assert "stock" in c.text()
         c.open("/orders", "orders")
         assert number in c.text()
-        c.click(f"a[href^='/orders/']")
+        c.click("a[href^='/orders/']")
         c.driver.save_screenshot(str(c.shots / "order.png"))
         assert "ERP order" in c.text()
         log = stack.log.read_text()

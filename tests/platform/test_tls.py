@@ -34,7 +34,7 @@ def tls_server(tmp_path):
     s = Settings(base_dir=str(tmp_path)).replace(
         grpc={"address": "127.0.0.1:0", "tls_cert": str(cert), "tls_key": str(key)},
         auth={"token": "tls-test-token"}, queue={"database": f"sqlite:///{tmp_path / 'q.db'}"},
-        webhooks={"address": "127.0.0.1:0"}, sync={"workers": False})
+        webhooks={"address": "127.0.0.1:0"}, sync={"workers": False}, console={"address": "127.0.0.1:0"})
     server, port = create_server(s)
     yield server, port, ca
     server.stop(grace=1)
@@ -65,3 +65,15 @@ def test_hook_over_tls_with_token(tls_server, tmp_path):
     assert done.returncode == 0, done.stderr
     assert server.runtime.store.depth("erp_events") == 1
     assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_the_console_speaks_tls_with_the_same_certificate(tls_server):
+    import httpx
+
+    server, port, ca = tls_server
+    console = server.runtime.console_http
+    assert console.scheme == "https"
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{console.port}/metrics", timeout=3)
+    ok = httpx.get(f"https://127.0.0.1:{console.port}/metrics", verify=str(ca), timeout=10)
+    assert ok.status_code == 200 and "shopsync_queue_depth" in ok.text
