@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers.servers import bin_path, env_with  # noqa: E402
+from bench.console_bench import run as bench_console  # noqa: E402
 from bench.real_woocommerce import bench_real_woocommerce  # noqa: E402
 from tests.helpers.stack import Stack, wait_until  # noqa: E402
 
@@ -529,7 +530,7 @@ def _hwm_kb(pid: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,writers,import,reconcile,"
-                        "realwoo")
+                        "realwoo,console")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -548,6 +549,7 @@ def main() -> int:
         ("writers", lambda d: bench_writers(d, 50 if q else 300)),
         ("reconcile", lambda d: bench_reconcile(d, 1000 if q else 10_000, 0.01)),
         ("realwoo", lambda d: bench_real_woocommerce(d, 100 if q else 1000, 10, record, reference_put)),
+        ("console", lambda d: bench_console(d, record, q)),
     ]
     with tempfile.TemporaryDirectory(prefix="shopsync-bench-") as tmp:
         for name, fn in steps:

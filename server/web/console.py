@@ -32,7 +32,10 @@ from flask import (Blueprint, Flask, Response, abort, current_app, flash, g, red
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shop_client.errors import ShopError
+
 from .. import actions
+from ..erp.errors import ErpError, ErpNotFound
 from ..queue.bindings import Kind
 from ..queue.pairings import PairingStatus
 from ..queue.store import NotFound
@@ -81,6 +84,17 @@ def setup(app: Flask, runtime: Any) -> None:
         log.warning("console: a form without a valid cross-site token was refused (%s, from %s)", exc.description,
                     request.remote_addr)
         return render_template("message.html", text=t("The form has expired: try again."), back=request.path), 400
+
+    @app.errorhandler(ErpNotFound)
+    def not_in_the_erp(exc: ErpNotFound) -> tuple[str, int]:
+        return render_template("message.html", text=f"ERP: {exc}", back=request.referrer), 404
+
+    @app.errorhandler(ErpError)
+    @app.errorhandler(ShopError)
+    def side_down(exc: Exception) -> tuple[str, int]:
+        side = "ERP" if isinstance(exc, ErpError) else t("Shop")
+        log.warning("console: %s: %s cannot be read now: %s", request.path, side, exc)
+        return render_template("message.html", text=f"{side}: {exc}", back=request.referrer), 503
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
