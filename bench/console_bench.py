@@ -42,7 +42,8 @@ def seed_queue(rt: Runtime, products: int, dead: int, orders: int) -> int:
             M.insert_many(rows[start:start + 500]).execute()
     rt.ctx.bindings.save(Binding(Kind.PRODUCT, pid, pid, {"sku": f"P{pid}", "stock": "1"}, 1)
                          for pid in range(1, products + 1))
-    rt.ctx.bindings.save(Binding(Kind.ORDER, zo, 500000 + zo, {"number": str(500000 + zo)}) for zo in range(1, orders + 1))
+    rt.ctx.bindings.save(Binding(Kind.ORDER, zo, 500000 + zo, {"number": str(500000 + zo)})
+                         for zo in range(1, orders + 1))
     rt.ctx.bindings.save(Binding(Kind.ORDER_PROGRESS, zo, 500000 + zo, {"info": {"number": f"ZMO {zo}/sklep/2026",
                                                                                  "state": "new", "invoices": []}})
                          for zo in range(1, orders + 1))
