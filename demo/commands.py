@@ -24,10 +24,11 @@ from shopsync.server.settings import load_settings
 
 def _demo_secrets(path: Path) -> dict[str, str]:
     values = json.loads(path.read_text()) if path.exists() else {}
-    if "wp_app_password" in values and "webapi_app_key" in values:
+    if "wp_app_password" in values and "webapi_app_key" in values and "console_password" in values:
         return values
     values = {"shop_key": "ck_" + secrets.token_hex(16), "shop_secret": "cs_" + secrets.token_hex(16),
-              "webhook_secret": secrets.token_urlsafe(24), "webapi_app_key": str(uuid.uuid4()), **values,
+              "webhook_secret": secrets.token_urlsafe(24), "webapi_app_key": str(uuid.uuid4()),
+              "console_password": secrets.token_urlsafe(12), **values,
               "wp_app_password": " ".join(secrets.token_hex(2) for _ in range(6))}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
@@ -56,6 +57,7 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     local shop (seeded, webhooks on), and the server."""
 
     from shopsync.server.app import create_server
+    from shopsync.server.web.console import hash_password
     from .erp import init_sqlite_demo
 
     base = load_settings(getattr(args, "config", None))
@@ -66,7 +68,8 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
                                             "wp_user": "admin", "wp_app_password": keys["wp_app_password"]},
                                 webhooks={"secret": keys["webhook_secret"], "enabled": True},
                                 erp={"writer": "webapi", "webapi_app_key": keys["webapi_app_key"]},
-                                orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA"})
+                                orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA"},
+                                console={"password_hash": hash_password(keys["console_password"])})
     erp_db = settings.path(settings.erp.database)
     if settings.erp.dialect == "sqlite" and not erp_db.exists():
         print(f"creating the demo ERP company database {erp_db} ...", flush=True)
@@ -108,6 +111,9 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
             "erp_webapi": settings.erp.webapi_url,
             "queue_database": settings.queue.database,
             "hook_example": "erp-hook stock-changed 1",
+            "console": f"http://{settings.console.address} (user {settings.console.user}, password "
+                       f"{keys['console_password']})",
+            "metrics": f"http://{settings.console.address}/metrics",
         }
         (demo_dir / "endpoints.json").write_text(json.dumps(endpoints, indent=2))
         print("\nshopsync demo is running (Ctrl-C stops it):", flush=True)

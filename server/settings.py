@@ -439,6 +439,12 @@ def validate(settings: Settings) -> None:
         MarkerSource.parse(settings.erp.marker)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+    from .alerts import validate_working_hours
+
+    try:
+        validate_working_hours(settings.alerts.working_hours)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     if settings.erp.writer not in ("sql", "webapi"):
         raise SettingsError(f"erp.writer must be sql or webapi, not {settings.erp.writer!r}")
     if settings.erp.writer == "webapi" and not settings.erp.webapi_app_key:

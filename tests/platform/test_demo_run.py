@@ -11,10 +11,11 @@ from tests.helpers.stack import wait_until
 
 
 def test_run_demo_writes_the_seeded_orders_through_the_webapi(tmp_path):
-    grpc_port, shop_port, hook_port, api_port = (free_port() for _ in range(4))
+    grpc_port, shop_port, hook_port, api_port, console_port = (free_port() for _ in range(5))
     (tmp_path / "shopsync.toml").write_text(
         f'[grpc]\naddress = "127.0.0.1:{grpc_port}"\n[shop]\nurl = "http://127.0.0.1:{shop_port}"\n'
-        f'[webhooks]\naddress = "127.0.0.1:{hook_port}"\n[erp]\nwebapi_url = "http://127.0.0.1:{api_port}/api"\n')
+        f'[webhooks]\naddress = "127.0.0.1:{hook_port}"\n[erp]\nwebapi_url = "http://127.0.0.1:{api_port}/api"\n'
+        f'[console]\naddress = "127.0.0.1:{console_port}"\n')
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([bin_path("shopsync"), "--config", "shopsync.toml", "run-demo"], cwd=tmp_path,
@@ -28,6 +29,13 @@ def test_run_demo_writes_the_seeded_orders_through_the_webapi(tmp_path):
         secrets = (tmp_path / "var" / "demo" / "secrets.json").read_text()
         key = __import__("json").loads(secrets)["webapi_app_key"]
         assert key not in text, "the WebAPI application key is a secret"
+        # the console is on, its password printed once for the person who ran the demo (not in the server's log)
+        password = __import__("json").loads(secrets)["console_password"]
+        assert f"http://127.0.0.1:{console_port} (user admin, password {password})" in text
+        assert text.count(password) == 1
+        import httpx
+
+        assert httpx.get(f"http://127.0.0.1:{console_port}/login").status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
         try:
