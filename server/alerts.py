@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import smtplib
 import threading
 from dataclasses import dataclass
@@ -33,28 +34,30 @@ class Firing:
     text: str
 
 
+_HOURS = re.compile(r"^(?:(mon|tue|wed|thu|fri|sat|sun)(?:-(mon|tue|wed|thu|fri|sat|sun))?\s+)?"
+                    r"([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$")
+
+
 def in_working_hours(spec: str, when: dt.datetime) -> bool:
     """`Mon-Fri 08:00-16:00` (days optional: every day); an empty spec is always."""
     spec = spec.strip().lower()
     if not spec:
         return True
-    days, _, hours = spec.partition(" ") if spec[:3] in DAYS else ("", "", spec)
-    if days:
-        first, _, last = days.partition("-")
-        a, b = DAYS.index(first[:3]), DAYS.index((last or first)[:3])
+    m = _HOURS.match(spec)
+    if m is None:
+        raise ValueError(f"alerts.working_hours {spec!r}: write e.g. \"Mon-Fri 08:00-16:00\"")
+    first, last, h1, m1, h2, m2 = m.groups()
+    if first:
+        a, b = DAYS.index(first), DAYS.index(last or first)
         wd = when.weekday()
         if not (a <= wd <= b if a <= b else wd >= a or wd <= b):
             return False
-    start, _, end = hours.partition("-")
-    now = when.strftime("%H:%M")
-    return start.strip() <= now < end.strip()
+    minute = when.hour * 60 + when.minute
+    return int(h1) * 60 + int(m1) <= minute < int(h2) * 60 + int(m2)
 
 
 def validate_working_hours(spec: str) -> None:
-    try:
-        in_working_hours(spec, dt.datetime(2026, 1, 5, 12, 0))
-    except (ValueError, IndexError):
-        raise ValueError(f"alerts.working_hours {spec!r}: write e.g. \"Mon-Fri 08:00-16:00\"") from None
+    in_working_hours(spec, dt.datetime(2026, 1, 5, 12, 0))
 
 
 class Alerts(threading.Thread):
