@@ -66,6 +66,7 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
 
 def bench_console(tmp: Path, record: Callable[..., None], queue_url: str, label: str, erp_db: Path,
                   products: int = PRODUCTS, dead: int = DEAD_LETTERS, orders: int = ORDERS, runs: int = RUNS) -> None:
+    tmp.mkdir(parents=True, exist_ok=True)
     shop = DemoShopProcess(tmp, seed=False).start()
     settings = Settings(base_dir=str(tmp)).replace(
         queue={"database": queue_url}, erp={"dialect": "sqlite", "database": str(erp_db)},
