@@ -446,8 +446,14 @@ class ErpSimulator:
     # -- the order's life in the ERP (a Symfonia user's work, for the demo and tests) ------
     def _order_lines(self, cur: pyodbc.Cursor, order_id: int) -> list[tuple[int, int, Decimal, Decimal, int]]:
         """(reservation id, product id, reserved, realised, warehouse) of an order, or ErpNotFound."""
-        if not cur.execute("SELECT id FROM HM.ZO WHERE id = ?", order_id).fetchone():
+        head = cur.execute("SELECT bufor, seria FROM HM.ZO WHERE id = ?", order_id).fetchone()
+        if head is None:
             raise ErpNotFound(f"customer order id {order_id} is not in HM.ZO")
+        if int(head[0] or 0):
+            # Realising or invoicing an order still in the buffer issues it first, as Symfonia does: it is
+            # numbered in its series then.
+            cur.execute("UPDATE HM.ZO SET bufor = 0, kod = ? WHERE id = ?",
+                        f"ZMO {order_id}/{head[1] or 'sklep'}/{self._now().year}", order_id)
         rows = cur.execute("SELECT id, idtw, iloscrz, iloscrl, magazyn FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ? "
                            "ORDER BY id", order_id, ZO_BAZA).fetchall()
         return [(int(r[0]), int(r[1]), Decimal(str(r[2])), Decimal(str(r[3])), int(r[4])) for r in rows]

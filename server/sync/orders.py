@@ -194,13 +194,14 @@ def order_progress_messages(ctx: SyncContext, erp_order_ids: Iterable[int], *,
 
 def _notes(state: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(key, text, visible to the customer) of the notes this progress calls for."""
-    code = state.get("code") or ""
-    notes = [(f"invoice:{n}", f"Wystawiono fakturę {n} do zamówienia (ERP: {code}).", True)
+    code = state.get("code") or ""  # empty while the ERP order waits in the buffer, unnumbered
+    of_order = f" (ERP: {code})" if code else ""
+    notes = [(f"invoice:{n}", f"Wystawiono fakturę {n} do zamówienia{of_order}.", True)
              for n in state.get("invoices", [])]
-    notes += [(f"document:{n}", f"Wydanie z magazynu {n} (ERP: zamówienie {code}).", False)
+    notes += [(f"document:{n}", f"Wydanie z magazynu {n}" + (f" (ERP: zamówienie {code})." if code else "."), False)
               for n in state.get("documents", [])]
     if state.get("state") == ORDER_CANCELLED:
-        notes.append(("cancelled", f"Zamówienie {code} anulowano w ERP.", False))
+        notes.append(("cancelled", f"Zamówienie{' ' + code if code else ''} anulowano w ERP.", False))
     return notes
 
 
