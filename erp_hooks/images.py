@@ -27,6 +27,7 @@ from typing import Any
 
 import grpc
 
+from erp_hooks.channel import HelpAsked, Sender, UsageError, load_hook_settings
 from erp_hooks.spool import Spool, SpoolLocked
 from shopsync.v1 import erp_events_pb2
 
@@ -48,16 +49,6 @@ def image_type(data: bytes) -> str | None:
     return None
 
 
-def set_request(event: dict[str, Any]) -> erp_events_pb2.SetProductImageRequest:
-    return erp_events_pb2.SetProductImageRequest(
-        request_id=event["request_id"], product_id=event["erp_id"], filename=event["filename"],
-        content_type=event["content_type"], data=base64.b64decode(event["data"]))
-
-
-def delete_request(event: dict[str, Any]) -> erp_events_pb2.DeleteProductImageRequest:
-    return erp_events_pb2.DeleteProductImageRequest(request_id=event["request_id"], product_id=event["erp_id"])
-
-
 class Person:
     """Where the result goes: one line on the console, and a window when the report asked (--dialog)."""
 
@@ -75,12 +66,8 @@ class Person:
 
 
 def parse(argv: list[str]) -> tuple[str, int, str, str | None, bool]:
-    from erp_hooks.cli import UsageError
-
     args = list(argv)
     if args in (["-h"], ["--help"]):
-        from erp_hooks.cli import HelpAsked
-
         raise HelpAsked()
     dialog = "--dialog" in args
     args = [a for a in args if a != "--dialog"]
@@ -104,8 +91,6 @@ def parse(argv: list[str]) -> tuple[str, int, str, str | None, bool]:
 
 
 def main(argv: list[str]) -> int:
-    from erp_hooks.cli import HelpAsked, Sender, UsageError, load_hook_settings
-
     try:
         action, product_id, file, config, dialog = parse(argv)
         settings = load_hook_settings(config)

@@ -26,7 +26,9 @@ import os
 import sys
 from importlib.metadata import entry_points
 
-from . import admin, serve, service
+from .admin import register as register_admin
+from .serve import register as register_serve
+from .service import register as register_service
 from .support import CliError
 from ..settings import SettingsError
 
@@ -39,9 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="settings file (TOML); default $SHOPSYNC_CONFIG or embedded defaults")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve.register(sub)
-    admin.register(sub)
-    service.register(sub)
+    register_serve(sub)
+    register_admin(sub)
+    register_service(sub)
     # Commands of installed add-ons (the demo: run-demo, demo-shop, erp ...), found by entry point.
     for ep in sorted(entry_points(group="shopsync.commands"), key=lambda e: e.name):
         ep.load()(sub)

@@ -8,8 +8,6 @@ import sys
 
 from .support import CliError
 
-SERVICE_NAME = "shopsync"
-
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
     """Read a password on stdin (hidden at a terminal) and print its argon2 hash for console.password_hash."""
@@ -32,9 +30,9 @@ def cmd_service(args: argparse.Namespace) -> int:
     if sys.platform != "win32":
         raise CliError("`shopsync service` is Windows-only (Symfonia's machine); on Linux run `shopsync serve` "
                        "under systemd", 2)
-    from . import winservice  # pragma: no cover - Windows only
+    from .winservice import run  # pragma: no cover - Windows only (pywin32)
 
-    return winservice.run(args.service_action, args.config)  # pragma: no cover
+    return run(args.service_action, args.config)  # pragma: no cover
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -16,8 +16,7 @@ import servicemanager  # type: ignore[import-not-found]
 import win32service  # type: ignore[import-not-found]
 import win32serviceutil  # type: ignore[import-not-found]
 
-from .service import SERVICE_NAME
-
+SERVICE_NAME = "shopsync"
 PROGRAM_DATA = Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "shopsync"
 
 

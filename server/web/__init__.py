@@ -16,9 +16,10 @@ from typing import Any, Callable, Iterable
 
 from flask import Flask, abort, request
 
+from .doors import CONSOLE, DOOR_KEY, INTAKE
+
 log = logging.getLogger(__name__)
-INTAKE, CONSOLE = "intake", "console"
-DOOR_KEY = "shopsync.door"
+__all__ = ["CONSOLE", "INTAKE", "HttpService", "create_app"]
 
 
 def create_app(rt: Any) -> Flask:
@@ -42,14 +43,6 @@ def create_app(rt: Any) -> Flask:
             abort(404)
 
     return app
-
-
-def at_door(door: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a view as served only at one door."""
-    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
-        fn.door = door  # type: ignore[attr-defined]
-        return fn
-    return mark
 
 
 class _Door:

@@ -42,7 +42,7 @@ from ..queue.store import NotFound
 from ..sync.customers import status_payload
 from ..sync.mappers import product_state
 from ..sync.orders import ProgressSent
-from . import CONSOLE, at_door
+from .doors import CONSOLE, at_door
 from .i18n import LANGUAGES, translate
 
 log = logging.getLogger("shopsync.console")
@@ -74,9 +74,9 @@ def setup(app: Flask, runtime: Any) -> None:
                       SESSION_COOKIE_NAME="shopsync_console", PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=10),
                       WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=False)
     csrf = CSRFProtect(app)
-    from . import intake
+    from .intake import blueprint as intake_blueprint
 
-    csrf.exempt(intake.blueprint)  # webhooks are signed by the shop, not sent from our forms
+    csrf.exempt(intake_blueprint)  # webhooks are signed by the shop, not sent from our forms
     app.config["shopsync.login_limiter"] = LoginLimiter(s.console.login_attempts_per_minute)
 
     @app.errorhandler(CSRFError)

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request
 from ..erp.errors import ErpError
 from ..sync import messages as msg
 from ..webhooks import delivery_key, inbox_item, verify_signature
-from . import INTAKE, at_door
+from .doors import INTAKE, at_door
 
 log = logging.getLogger("shopsync.server.webhooks")
 blueprint = Blueprint("intake", __name__)
