@@ -343,22 +343,26 @@ class ErpGateway:
             return []
         digits = normalize_nip(text) if any(ch.isdigit() for ch in text) else ""
         with self.unit_of_work() as cur:
-            cur.execute(f"SELECT {self._KH_COLUMNS} FROM HM.KH WHERE aktywny = 1 AND (UPPER(kod) LIKE ? OR "
-                        "UPPER(nazwa) LIKE ? OR REPLACE(REPLACE(REPLACE(UPPER(nip), ' ', ''), '-', ''), 'PL', '') "
-                        "LIKE ?) ORDER BY nazwa, id", _like_contains(text.upper()), _like_contains(text.upper()),
-                        _like_contains(digits) if digits else "-")
+            cur.execute(f"SELECT {self._KH_COLUMNS} FROM HM.KH WHERE aktywny = 1 AND (kod LIKE ? OR nazwa LIKE ? OR "
+                        "REPLACE(REPLACE(REPLACE(UPPER(nip), ' ', ''), '-', ''), 'PL', '') LIKE ?) ORDER BY nazwa, id",
+                        _like_contains(text), _like_contains(text), _like_contains(digits) if digits else "-")
             return [self._contractor(r) for r in cur.fetchmany(limit)]
 
     def search_products(self, text: str, limit: int = 50) -> list[int]:
-        """Ids of products whose code or name contains `text` (or whose id it is), code order."""
+        """Ids of products whose code or name contains `text` (or whose id it is), in code order. LIKE as the
+        database compares (SQL Server's usual *_CI_AS collations ignore case, Polish letters too)."""
         text = text.strip()
         if not text:
             return []
         with self.unit_of_work() as cur:
-            cur.execute("SELECT id FROM HM.TW WHERE UPPER(kod) LIKE ? OR UPPER(nazwa) LIKE ? OR id = ? ORDER BY kod",
-                        _like_contains(text.upper()), _like_contains(text.upper()),
-                        int(text) if text.isdigit() and len(text) < 10 else -1)
-            return [int(r[0]) for r in cur.fetchmany(limit)]
+            by_id = [int(r[0]) for r in cur.execute("SELECT id FROM HM.TW WHERE id = ?", int(text)).fetchall()] \
+                if text.isdigit() and len(text) < 10 else []
+            # No ORDER BY: sorting in the database walks the code index row by row (seven times slower on
+            # 100,000 products); the first matches are sorted here instead.
+            cur.execute("SELECT id, kod FROM HM.TW WHERE kod LIKE ? OR nazwa LIKE ?", _like_contains(text),
+                        _like_contains(text))
+            found = [int(r[0]) for r in sorted(cur.fetchmany(limit * 10), key=lambda r: (r[1] or ""))]
+        return (by_id + [i for i in found if i not in by_id])[:limit]
 
     def create_contractor(self, draft: ContractorDraft) -> int:
         """A new contractor (HM.KH) with its main address (HM.AD); returns its id."""
