@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Sequence
 
+from erp_hooks.images import image_type  # the same sniffing the image report's hook does
 from shop_client.errors import ShopError, ShopRejected
 from shop_client.interface import CAP_IMAGE_UPLOAD, ImageRef, ItemResult
 
@@ -110,7 +111,7 @@ def import_image(ctx: SyncContext, shop_product_id: int, image_url: str = "") ->
         return False  # an image we put there ourselves (an echo of our update): not a person's change
     sku = bound.state.get("sku", shop_product_id)
     data, ctype = ctx.shop.download(image_url, ctx.settings.orders.max_image_bytes)
-    if ctype not in ALLOWED_IMAGE_TYPES or image_type_of(data) is None:
+    if ctype not in ALLOWED_IMAGE_TYPES or image_type(data) is None:
         raise ShopRejected(f"product {sku}: main image {image_url} is not a PNG/JPEG/GIF/WebP "
                            f"image (type {ctype or 'unknown'})")
     name = image_url.rsplit("/", 1)[-1][:200] or f"{sku}.img"
@@ -124,19 +125,6 @@ def import_image(ctx: SyncContext, shop_product_id: int, image_url: str = "") ->
     return stored
 
 
-def image_type_of(data: bytes) -> str | None:
-    """The content type the bytes are (PNG, JPEG, GIF, WebP), from their first bytes; None: not an image."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 # -- the ERP's image report (erp-hook image show|set|delete) -------------------------------
 def set_from_erp(ctx: SyncContext, product_id: int, filename: str, content_type: str, data: bytes,
                  request_id: str) -> tuple[str, int]:
@@ -147,7 +135,7 @@ def set_from_erp(ctx: SyncContext, product_id: int, filename: str, content_type:
         raise ValueError("data: the image is empty")
     if len(data) > limit:
         raise ValueError(f"data: the image has {len(data)} bytes, more than orders.max_image_bytes ({limit})")
-    real = image_type_of(data)
+    real = image_type(data)
     if real is None:
         raise ValueError("data: not a PNG, JPEG, GIF or WebP image")
     if content_type and content_type != real:
