@@ -118,6 +118,8 @@ class ShopSettings:
     # Where the shop keeps a customer's tax id, and where we write pairing status.
     nip_meta_key: str = "_billing_nip"
     pairing_meta_key: str = "_shopsync_pairing"
+    # Customer meta a shop manager's pairing choice is written to by the companion plugin.
+    pairing_request_meta_key: str = "_shopsync_pairing_request"
     # Product meta holding the price lists' prices, customer meta holding which
     # price lists apply to the customer (first wins).
     price_list_meta_key: str = "_shopsync_prices"

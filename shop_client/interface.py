@@ -126,6 +126,9 @@ class ShopCustomer:
     tax_id: str
     pairing: dict[str, Any] = field(default_factory=dict)
     staff: bool = False  # the shop's own people (administrators, shop managers): never paired
+    # A shop manager's choice made in the shop (the plugin's pairing box): {id, action: pair|unpair,
+    # contractor_id or contractor_code, confirm_nip_differs, by, at}; the sync carries it out on its next look.
+    pairing_request: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

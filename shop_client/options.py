@@ -21,6 +21,7 @@ class ShopOptions:
     # for image uploads (WordPress's media API; WooCommerce keys do not open it).
     nip_meta_key: str = "_billing_nip"
     pairing_meta_key: str = "_shopsync_pairing"
+    pairing_request_meta_key: str = "_shopsync_pairing_request"
     price_list_meta_key: str = "_shopsync_prices"
     customer_price_lists_meta_key: str = "_shopsync_price_lists"
     wp_user: str = ""

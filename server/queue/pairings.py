@@ -35,6 +35,8 @@ class Pairing:
     # The NIP matches several ERP contractors (known when decided, not stored): an order of
     # this customer waits for a person rather than creating yet another contractor.
     ambiguous: bool = False
+    # The contractors a person chooses from ({id, code, name, nip, city}; known when decided, not stored).
+    candidates: tuple[dict[str, Any], ...] = ()
 
     @property
     def paired(self) -> bool:

@@ -29,13 +29,19 @@ from .context import SyncContext
 from .outcome import MustWait, Outcome, outcome_of, outcome_of_item
 
 log = logging.getLogger(__name__)
+MAX_CANDIDATES = 5
 CONTRACTOR_SAVED = msg.EVENT_NAMES[msg.erp_events_pb2.ERP_EVENT_KIND_CONTRACTOR_SAVED]
 
 
-def status_payload(p: Pairing, contractor_code: str = "") -> dict[str, Any]:
-    return {"status": p.status, "erp_contractor_id": p.erp_contractor_id, "erp_contractor_code": contractor_code,
-            "detail": p.detail, "manual": p.manual, "updated": dt.datetime.now(dt.timezone.utc).isoformat(
-                timespec="seconds")}
+def status_payload(p: Pairing, contractor_code: str = "", **extra: Any) -> dict[str, Any]:
+    """What the shop shows of a pairing; with the candidates a shop manager chooses from (contractors sharing the
+    customer's NIP, a handful at most) and, after a shop manager's request, which one was carried out."""
+    payload = {"status": p.status, "erp_contractor_id": p.erp_contractor_id, "erp_contractor_code": contractor_code,
+               "detail": p.detail, "manual": p.manual,
+               "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    if p.candidates:
+        payload["candidates"] = [dict(k) for k in p.candidates[:MAX_CANDIDATES]]
+    return {**payload, **{k: v for k, v in extra.items() if v not in (None, "")}}
 
 
 def decide_pairing(ctx: SyncContext, c: ShopCustomer) -> tuple[Pairing, str]:
@@ -63,14 +69,21 @@ def decide_pairing(ctx: SyncContext, c: ShopCustomer) -> tuple[Pairing, str]:
     codes = ", ".join(f"{k.code} {k.name} (id {k.id})" for k in found)
     return Pairing(erp_contractor_id=None, status=PairingStatus.NEEDS_PERSON,
                    detail=f"NIP {nip} matches several ERP contractors: {codes}; a person must choose",
-                   manual=False, ambiguous=True, **base), ""
+                   manual=False, ambiguous=True, candidates=tuple(_candidate(k) for k in found[:MAX_CANDIDATES]),
+                   **base), ""
 
 
-def record_pairing(ctx: SyncContext, p: Pairing, contractor_code: str = "") -> None:
+def _candidate(k: Any) -> dict[str, Any]:
+    return {"id": k.id, "code": k.code, "name": k.name, "nip": k.nip, "city": k.city}
+
+
+def record_pairing(ctx: SyncContext, p: Pairing, contractor_code: str = "", **extra: Any) -> None:
     """Store a pairing and queue its status (and the contractor's price lists) for the shop."""
     before = ctx.pairings.get(p.shop_customer_id)
     ctx.pairings.set(p)
-    out: list[msg.QueueMessage] = [msg.CustomerStatus(p.shop_customer_id, status_payload(p, contractor_code))]
+    extra.setdefault("request_done", ctx.cursors.get(_request_key(p.shop_customer_id)))  # the plugin's "waiting"
+    out: list[msg.QueueMessage] = [msg.CustomerStatus(p.shop_customer_id,
+                                                      status_payload(p, contractor_code, **extra))]
     new_contractor = before is None or before.erp_contractor_id != p.erp_contractor_id
     if p.paired and new_contractor:
         # The contractor's price lists now concern this customer too: the fan-out reads and sends them.
@@ -79,7 +92,11 @@ def record_pairing(ctx: SyncContext, p: Pairing, contractor_code: str = "") -> N
 
 
 def pair_customer(ctx: SyncContext, c: ShopCustomer) -> Pairing:
-    """Pair one shop customer automatically (by normalised NIP) and tell the shop."""
+    """Pair one shop customer automatically (by normalised NIP) and tell the shop; a shop manager's request
+    made in the shop since it was last looked at is carried out first."""
+    request_id = str(c.pairing_request.get("id") or "")
+    if request_id and request_id != ctx.cursors.get(_request_key(c.id)):
+        return carry_out_request(ctx, c)
     p, code = decide_pairing(ctx, c)
     old = ctx.pairings.get(c.id)
     if old is None or (old.status, old.erp_contractor_id, old.detail) != (p.status, p.erp_contractor_id, p.detail):
@@ -113,10 +130,66 @@ def pairing_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
     yield {"seen": seen, "paired": paired, "needs_person": waiting, "total": total, "done": True}
 
 
-def pair_by_hand(ctx: SyncContext, shop_customer_id: int, contractor_id: int) -> Pairing:
+class RequestRefused(Exception):
+    """A shop manager's pairing request that cannot be carried out as it is (the reason goes back to the shop)."""
+
+
+def carry_out_request(ctx: SyncContext, c: ShopCustomer) -> Pairing:
+    """A shop manager's choice made in the shop (the plugin's pairing box): pair with the contractor chosen (it
+    must exist and be active; a NIP that differs from the customer's needs the manager's confirmation) or
+    unpair. The result, or why it was refused, goes back to the shop with the request's id."""
+    r = c.pairing_request
+    request_id = str(r.get("id") or "")
+    who = f"{str(r.get('by') or 'a shop manager')[:60]} (in the shop)"
+    try:
+        if r.get("action") == "unpair":
+            p = unpair(ctx, c.id, request_done=request_id)
+            ctx.cursors.set(_request_key(c.id), request_id)
+            log.info("shop customer %s unpaired by %s", c.id, who)
+            return p
+        k = _requested_contractor(ctx, r)
+        nip, theirs = valid_nip_or_none(c.tax_id), valid_nip_or_none(k.nip)
+        if nip and theirs and nip != theirs and not r.get("confirm_nip_differs"):
+            raise RequestRefused(f"the customer's NIP {nip} differs from {k.code}'s NIP {theirs}: confirm the "
+                                 "choice to pair them anyway")
+        p = pair_by_hand(ctx, c.id, k.id, customer=c, request_done=request_id)
+        ctx.cursors.set(_request_key(c.id), request_id)
+        log.info("shop customer %s paired with ERP contractor %s (%s) by %s", c.id, k.id, k.code, who)
+        return p
+    except (RequestRefused, ErpNotFound) as exc:
+        log.info("shop customer %s: pairing request by %s refused: %s", c.id, who, exc)
+        ctx.cursors.set(_request_key(c.id), request_id)
+        p, code = decide_pairing(ctx, c)
+        record_pairing(ctx, p, code, request_done=request_id, request_error=str(exc))
+        return p
+
+
+def _request_key(shop_customer_id: int) -> str:
+    return f"pairing.request.{shop_customer_id}"
+
+
+def _requested_contractor(ctx: SyncContext, r: dict[str, Any]) -> Any:
+    code = str(r.get("contractor_code") or "").strip()
+    try:
+        k = ctx.erp.get_contractor(int(r["contractor_id"])) if r.get("contractor_id") else None
+    except (TypeError, ValueError):
+        raise RequestRefused(f"contractor id {r.get('contractor_id')!r} is not a number") from None
+    if k is None:
+        if not code:
+            raise RequestRefused("choose a contractor, or enter a contractor code")
+        k = next((x for x in ctx.erp.search_contractors(code, 50) if x.code.lower() == code.lower()), None)
+        if k is None:
+            raise RequestRefused(f"no active ERP contractor has the code {code!r}")
+    elif not any(x.id == k.id for x in ctx.erp.search_contractors(k.code, 50)):
+        raise RequestRefused(f"ERP contractor {k.code} is blocked (not active)")
+    return k
+
+
+def pair_by_hand(ctx: SyncContext, shop_customer_id: int, contractor_id: int, *, customer: ShopCustomer | None = None,
+                 **status_extra: Any) -> Pairing:
     contractor = ctx.erp.get_contractor(contractor_id)  # ErpNotFound -> NOT_FOUND
     try:
-        c = ctx.shop.get_customer(shop_customer_id)
+        c = customer or ctx.shop.get_customer(shop_customer_id)
         base = {"nip": c.tax_id, "email": c.email, "name": c.name}
     except ShopUnavailable:  # a person may pair while the shop is down: use what we last saw
         old = ctx.pairings.get(shop_customer_id)
@@ -125,17 +198,17 @@ def pair_by_hand(ctx: SyncContext, shop_customer_id: int, contractor_id: int) ->
         base = {"nip": old.nip, "email": old.email, "name": old.name}
     p = Pairing(shop_customer_id=shop_customer_id, erp_contractor_id=contractor.id, status=PairingStatus.PAIRED,
                 detail=f"paired by hand with {contractor.code}", manual=True, **base)
-    record_pairing(ctx, p, contractor.code)
+    record_pairing(ctx, p, contractor.code, **status_extra)
     return p
 
 
-def unpair(ctx: SyncContext, shop_customer_id: int) -> Pairing:
+def unpair(ctx: SyncContext, shop_customer_id: int, **status_extra: Any) -> Pairing:
     old = ctx.pairings.get(shop_customer_id)
     if old is None:
         raise ErpNotFound(f"shop customer {shop_customer_id} has no pairing")
     p = Pairing(shop_customer_id=shop_customer_id, erp_contractor_id=None, status=PairingStatus.NEEDS_PERSON,
                 detail="unpaired by hand; pair by hand", manual=True, nip=old.nip, email=old.email, name=old.name)
-    record_pairing(ctx, p)
+    record_pairing(ctx, p, **status_extra)
     return p
 
 

@@ -85,6 +85,7 @@ class WooCommerceShop(ShopClient):
         self.base_url = base
         self.nip_meta_key = o.nip_meta_key
         self.pairing_meta_key = o.pairing_meta_key
+        self.pairing_request_meta_key = o.pairing_request_meta_key
         self.price_list_meta_key = o.price_list_meta_key
         self.customer_price_lists_meta_key = o.customer_price_lists_meta_key
         self.max_retry_after = o.max_retry_after
@@ -462,11 +463,18 @@ class WooCommerceShop(ShopClient):
                 pairing = json.loads(pairing)
             except ValueError:
                 pairing = {"status": pairing}
+        request = _meta(raw, self.pairing_request_meta_key)
+        if isinstance(request, str):
+            try:
+                request = json.loads(request)
+            except ValueError:
+                request = {}
         tax = _meta(raw, self.nip_meta_key) or (raw.get("billing") or {}).get(self.nip_meta_key.lstrip("_")) or ""
         return ShopCustomer(id=int(raw["id"]), email=raw.get("email") or "", first_name=raw.get("first_name") or "",
                             last_name=raw.get("last_name") or "", billing=_address(raw.get("billing")),
                             tax_id=str(tax), pairing=pairing if isinstance(pairing, dict) else {},
-                            staff=str(raw.get("role") or "customer") not in BUYER_ROLES)
+                            staff=str(raw.get("role") or "customer") not in BUYER_ROLES,
+                            pairing_request=request if isinstance(request, dict) else {})
 
     def iter_customers(self, page_size: int = 100) -> Iterator[CustomerPage]:
         for items, total, *_ in self._pages("/customers", {"orderby": "id", "order": "asc", "role": "all"},

@@ -83,3 +83,46 @@ def test_the_payer_of_an_order(ctx):
     with pytest.raises(MustWait, match="several ERP contractors"):
         payer_for_order(ctx, order(0, KS[0].nip10, email="inny@example.pl", number="80"))
     assert ctx.bindings.get(Kind.GUEST, 0) is None
+
+
+# -- a shop manager's choice made in the shop (the plugin's pairing box) ------------------------------
+def last_status(ctx) -> dict:
+    """The newest status queued for the shop (delivered: taken off the queue)."""
+    claimed = ctx.store.claim("outbox", limit=100)
+    ctx.store.ack(claimed)
+    return [m for m in map(msg.decode, claimed) if isinstance(m, msg.CustomerStatus)][-1].status
+
+
+def with_request(c: ShopCustomer, **request) -> ShopCustomer:
+    return ShopCustomer(**{**c.__dict__, "pairing_request": {"by": "kierownik", **request}})
+
+
+def test_the_candidates_go_to_the_shop_and_a_managers_choice_is_carried_out_once(ctx):
+    shared = customer(1, KS[0].nip10)
+    pair_customer(ctx, shared)
+    waiting = last_status(ctx)
+    assert waiting["status"] == "needs_person"
+    assert {k["code"] for k in waiting["candidates"]} == {"K0001", "K0002"}
+    chosen = next(k for k in waiting["candidates"] if k["code"] == "K0002")
+    p = pair_customer(ctx, with_request(shared, id="r1", action="pair", contractor_id=chosen["id"]))
+    assert p.paired and p.erp_contractor_id == chosen["id"] and p.manual
+    done = last_status(ctx)
+    assert done["status"] == "paired" and done["request_done"] == "r1" and "request_error" not in done
+    again = pair_customer(ctx, with_request(shared, id="r1", action="pair", contractor_id=999))
+    assert again.erp_contractor_id == chosen["id"], "a request is carried out once"
+
+
+def test_a_choice_by_code_and_the_reasons_one_is_refused(ctx):
+    c = customer(2, KS[5].nip10)  # unique NIP: paired automatically with K0006
+    pair_customer(ctx, c)
+    refused = pair_customer(ctx, with_request(c, id="a", action="pair", contractor_code="NIE-MA"))
+    assert refused.erp_contractor_id == ctx.erp.find_contractors_by_nip(KS[5].nip10)[0].id
+    assert "no active ERP contractor has the code 'NIE-MA'" in last_status(ctx)["request_error"]
+    differs = pair_customer(ctx, with_request(c, id="b", action="pair", contractor_code="k0009"))
+    assert "differs" in last_status(ctx)["request_error"] and differs.erp_contractor_id != \
+        ctx.erp.find_contractors_by_nip(KS[8].nip10)[0].id
+    confirmed = pair_customer(ctx, with_request(c, id="c", action="pair", contractor_code="K0009",
+                                                confirm_nip_differs=True))
+    assert confirmed.erp_contractor_id == ctx.erp.find_contractors_by_nip(KS[8].nip10)[0].id
+    unpaired = pair_customer(ctx, with_request(c, id="d", action="unpair"))
+    assert not unpaired.paired and last_status(ctx)["request_done"] == "d"
