@@ -337,3 +337,64 @@ def test_list_prices_are_taxed_as_the_shop_is_configured(plugin_stack, prices_in
         assert paid == own * 2 and Decimal(line["total_tax"]) > 0, line
     else:
         assert Decimal(line["total"]) == own * 2 and paid == (own * 2 * Decimal("1.23")).quantize(Decimal("0.01"))
+
+
+def test_a_shop_manager_pairs_a_customer_in_wordpress_and_a_customer_cannot(plugin_stack, tmp_path):
+    """The candidates the sync found (two contractors share the NIP) in the user's box; a shop manager picks one;
+    on the sync's next customer look the box and the Users column say paired, and the ERP pairing is the choice.
+    An ordinary customer sees none of it and cannot call it."""
+    from selenium.webdriver.common.by import By
+
+    from shopsync.v1 import customers_pb2, customers_pb2_grpc
+
+    stack = plugin_stack
+    url = stack.shop.url
+    shared = demo_data.contractors()[0].nip10  # K0001 and K0002
+    buyer = customer(stack, "wspolny-nip@example.pl", shared)
+    pairing = wait_until(lambda: (customer_meta(stack, buyer["id"], "_shopsync_pairing") or {}).get("candidates"),
+                         timeout=60, message="the candidates in the shop")
+    assert {k["code"] for k in pairing} == {"K0001", "K0002"}
+    chosen = next(k for k in pairing if k["code"] == "K0002")
+    with stack.shop.wp_api() as wp:
+        wp.post("/users", json={"username": "kierownik", "email": "kierownik@example.pl", "password": PASSWORD,
+                                "roles": ["shop_manager"]}).raise_for_status()
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    driver = _chrome(tmp_path)
+    try:
+        _login(driver, url, "kierownik", PASSWORD)
+        driver.get(f"{url}/wp-admin/user-edit.php?user_id={buyer['id']}")
+        table = driver.find_element(By.ID, "shopsync-candidates")
+        assert "K0001" in table.text and "K0002" in table.text, table.text
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", table)
+        driver.save_screenshot(str(shots / "pairing-candidates.png"))
+        driver.find_element(By.ID, f"shopsync-candidate-{chosen['id']}").click()
+        driver.find_element(By.ID, "submit").click()
+        wait_until(lambda: driver.find_elements(By.ID, "shopsync-pairing-waiting") or "Paired" in
+                   driver.find_element(By.ID, "shopsync-pairing").text, timeout=30, message="saved")
+
+        def box() -> str:
+            driver.get(f"{url}/wp-admin/user-edit.php?user_id={buyer['id']}")
+            return driver.find_element(By.ID, "shopsync-pairing").text
+        wait_until(lambda: box() == "Paired with contractor K0002", timeout=60, message="paired, in the box")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                              driver.find_element(By.ID, "shopsync-pairing"))
+        driver.save_screenshot(str(shots / "pairing-paired.png"))
+        driver.get(f"{url}/wp-admin/users.php?shopsync_pairing=needs_person")
+        assert f"user-{buyer['id']}" not in driver.page_source, "no longer waiting for a person"
+        driver.get(f"{url}/wp-admin/users.php")
+        assert "Paired with contractor K0002" in driver.find_element(By.ID, f"user-{buyer['id']}").text
+        with stack.channel() as ch:
+            listed = customers_pb2_grpc.CustomerServiceStub(ch).ListCustomers(
+                customers_pb2.ListCustomersRequest(), metadata=stack.metadata).customers
+        mine = next(c for c in listed if c.shop_customer_id == buyer["id"])
+        assert mine.erp_contractor_id == chosen["id"] and mine.manual
+        assert "by kierownik (in the shop)" in stack.log.read_text(), "logged with who chose"
+        # an ordinary customer: no candidates, no box to change, no API to call
+        _login(driver, url, "wspolny-nip@example.pl", PASSWORD)
+        driver.get(f"{url}/wp-admin/user-edit.php?user_id={buyer['id']}")
+        assert "K0001" not in driver.page_source and not driver.find_elements(By.ID, "shopsync-candidates")
+    finally:
+        driver.quit()
+    other = httpx.get(f"{url}/wp-json/wc/v3/customers/{buyer['id']}", auth=("wspolny-nip@example.pl", PASSWORD))
+    assert other.status_code in (401, 403)

@@ -3,8 +3,12 @@
  * The pairing of shop customers with ERP contractors, and the ERP order behind a shop order, shown where
  * people look: the users list, the user screen, My Account and the admin order screen.
  *
- * shopsync writes the pairing into customer meta `_shopsync_pairing` ({status, erp_contractor_code, detail})
- * and the ERP order into order meta `_shopsync_erp_order` ({number, state, invoices, buffered}).
+ * shopsync writes the pairing into customer meta `_shopsync_pairing` ({status, erp_contractor_code, detail,
+ * candidates, request_done, request_error}) and the ERP order into order meta `_shopsync_erp_order` ({number,
+ * state, invoices, buffered}). A shop manager's choice goes into customer meta `_shopsync_pairing_request`
+ * ({id, action, contractor_id or contractor_code, confirm_nip_differs, by, at}); shopsync carries it out on its
+ * next look at the customer (outbound only: the office calls the shop, never the other way) and writes the
+ * result back with the request's id.
  *
  * @package Shopsync_WooCommerce
  */
@@ -16,7 +20,9 @@ defined( 'ABSPATH' ) || exit;
  */
 class Shopsync_Pairing {
 
-	const ORDER_META = '_shopsync_erp_order';
+	const ORDER_META   = '_shopsync_erp_order';
+	const REQUEST_META = '_shopsync_pairing_request';
+	const NEEDS_PERSON = array( 'needs_person', 'invalid_nip', 'no_nip' );
 
 	/**
 	 * Hooks the screens.
@@ -26,6 +32,9 @@ class Shopsync_Pairing {
 		add_filter( 'manage_users_custom_column', array( __CLASS__, 'users_column_value' ), 10, 3 );
 		add_action( 'show_user_profile', array( __CLASS__, 'user_box' ), 20 );
 		add_action( 'edit_user_profile', array( __CLASS__, 'user_box' ), 20 );
+		add_action( 'edit_user_profile_update', array( __CLASS__, 'save_request' ) );
+		add_filter( 'views_users', array( __CLASS__, 'users_view' ) );
+		add_action( 'pre_get_users', array( __CLASS__, 'users_filter' ) );
 		add_action( 'woocommerce_account_dashboard', array( __CLASS__, 'account_notice' ) );
 		add_action( 'add_meta_boxes', array( __CLASS__, 'order_box' ), 10, 2 );
 	}
@@ -48,12 +57,13 @@ class Shopsync_Pairing {
 	/**
 	 * One line for people: paired with CODE / needs a person: why / not paired.
 	 *
-	 * @param array $pairing Pairing.
+	 * @param array $pairing     Pairing.
+	 * @param bool  $with_detail With why (contractors' names and codes: for shop managers only).
 	 * @return string
 	 */
-	public static function describe( $pairing ) {
+	public static function describe( $pairing, $with_detail = true ) {
 		$status = isset( $pairing['status'] ) ? (string) $pairing['status'] : '';
-		$detail = isset( $pairing['detail'] ) ? (string) $pairing['detail'] : '';
+		$detail = isset( $pairing['detail'] ) && $with_detail ? (string) $pairing['detail'] : '';
 		if ( 'paired' === $status ) {
 			$code = isset( $pairing['erp_contractor_code'] ) && '' !== $pairing['erp_contractor_code']
 				? (string) $pairing['erp_contractor_code']
@@ -101,18 +111,139 @@ class Shopsync_Pairing {
 	}
 
 	/**
-	 * The box on the user screen.
+	 * Whether the current user may see and change pairings (shop managers and administrators).
+	 *
+	 * @param int $user_id The customer.
+	 * @return bool
+	 */
+	public static function may_pair( $user_id ) {
+		return current_user_can( 'manage_woocommerce' ) && current_user_can( 'edit_user', $user_id );
+	}
+
+	/**
+	 * The shop manager's last request for a user (empty array: none).
+	 *
+	 * @param int $user_id User.
+	 * @return array
+	 */
+	public static function request( $user_id ) {
+		$value = get_user_meta( $user_id, self::REQUEST_META, true );
+		return is_array( $value ) ? $value : array();
+	}
+
+	/**
+	 * The box on the user screen: the pairing; for shop managers also the candidates, a contractor code and the
+	 * NIP confirmation, saved with the user as a request shopsync carries out.
 	 *
 	 * @param WP_User $user User being shown.
 	 */
 	public static function user_box( $user ) {
 		$pairing = self::pairing( $user->ID );
 		echo '<h2>' . esc_html__( 'Symfonia ERP (shopsync)', 'shopsync-woocommerce' ) . '</h2>';
-		echo '<table class="form-table" role="presentation"><tr><th>' . esc_html__( 'ERP pairing', 'shopsync-woocommerce' ) . '</th><td id="shopsync-pairing">' . esc_html( self::describe( $pairing ) ) . '</td></tr>';
+		$manager = self::may_pair( $user->ID );
+		echo '<table class="form-table" role="presentation"><tr><th>' . esc_html__( 'ERP pairing', 'shopsync-woocommerce' ) . '</th><td id="shopsync-pairing">' . esc_html( self::describe( $pairing, $manager ) ) . '</td></tr>';
 		if ( ! empty( $pairing['updated'] ) ) {
 			echo '<tr><th>' . esc_html__( 'Checked', 'shopsync-woocommerce' ) . '</th><td>' . esc_html( (string) $pairing['updated'] ) . '</td></tr>';
 		}
+		if ( ! $manager ) {
+			echo '</table>';
+			return;
+		}
+		$request = self::request( $user->ID );
+		$done    = isset( $pairing['request_done'] ) ? (string) $pairing['request_done'] : '';
+		if ( ! empty( $request['id'] ) && (string) $request['id'] !== $done ) {
+			/* translators: 1: who asked, 2: when */
+			$waiting = sprintf( __( 'Waiting for the ERP: %1$s asked at %2$s; shopsync carries it out on its next look.', 'shopsync-woocommerce' ), (string) ( $request['by'] ?? '' ), (string) ( $request['at'] ?? '' ) );
+			echo '<tr><th></th><td id="shopsync-pairing-waiting" class="notice notice-info inline"><p>' . esc_html( $waiting ) . '</p></td></tr>';
+		} elseif ( ! empty( $pairing['request_error'] ) && '' !== $done ) {
+			echo '<tr><th></th><td id="shopsync-pairing-refused" class="notice notice-error inline"><p>' . esc_html( (string) $pairing['request_error'] ) . '</p></td></tr>';
+		}
+		wp_nonce_field( 'shopsync_pairing_' . $user->ID, 'shopsync_pairing_nonce' );
+		$candidates = isset( $pairing['candidates'] ) && is_array( $pairing['candidates'] ) ? $pairing['candidates'] : array();
+		if ( $candidates ) {
+			echo '<tr><th>' . esc_html__( 'ERP contractors with this NIP', 'shopsync-woocommerce' ) . '</th><td><table id="shopsync-candidates" class="widefat striped"><tbody>';
+			foreach ( $candidates as $k ) {
+				$id = isset( $k['id'] ) ? (int) $k['id'] : 0;
+				echo '<tr><td><input type="radio" name="shopsync_pair_contractor" value="' . esc_attr( (string) $id ) . '" id="shopsync-candidate-' . esc_attr( (string) $id ) . '"></td><td><label for="shopsync-candidate-' . esc_attr( (string) $id ) . '"><strong>' . esc_html( (string) ( $k['code'] ?? '' ) ) . '</strong> ' . esc_html( (string) ( $k['name'] ?? '' ) ) . '</label></td><td>NIP ' . esc_html( (string) ( $k['nip'] ?? '' ) ) . '</td><td>' . esc_html( (string) ( $k['city'] ?? '' ) ) . '</td></tr>';
+			}
+			echo '</tbody></table></td></tr>';
+		}
+		echo '<tr><th><label for="shopsync-pair-code">' . esc_html__( 'Or an ERP contractor code', 'shopsync-woocommerce' ) . '</label></th><td><input type="text" class="regular-text" name="shopsync_pair_code" id="shopsync-pair-code" maxlength="40"></td></tr>';
+		echo '<tr><th></th><td><label><input type="checkbox" name="shopsync_confirm_nip" value="1" id="shopsync-confirm-nip"> ' . esc_html__( "Pair even if the contractor's NIP differs from the customer's", 'shopsync-woocommerce' ) . '</label></td></tr>';
+		if ( isset( $pairing['status'] ) && 'paired' === $pairing['status'] ) {
+			echo '<tr><th></th><td><label><input type="checkbox" name="shopsync_unpair" value="1" id="shopsync-unpair"> ' . esc_html__( 'Unpair this customer', 'shopsync-woocommerce' ) . '</label></td></tr>';
+		}
 		echo '</table>';
+	}
+
+	/**
+	 * Saves a shop manager's choice as a request for shopsync (with the user screen's own save).
+	 *
+	 * @param int $user_id The customer being saved.
+	 */
+	public static function save_request( $user_id ) {
+		if ( ! self::may_pair( $user_id ) || ! isset( $_POST['shopsync_pairing_nonce'] ) ) {
+			return;
+		}
+		if ( ! wp_verify_nonce( sanitize_text_field( wp_unslash( $_POST['shopsync_pairing_nonce'] ) ), 'shopsync_pairing_' . $user_id ) ) {
+			return;
+		}
+		$chosen = isset( $_POST['shopsync_pair_contractor'] ) ? absint( $_POST['shopsync_pair_contractor'] ) : 0;
+		$code   = isset( $_POST['shopsync_pair_code'] ) ? sanitize_text_field( wp_unslash( $_POST['shopsync_pair_code'] ) ) : '';
+		$unpair = ! empty( $_POST['shopsync_unpair'] );
+		if ( ! $chosen && '' === $code && ! $unpair ) {
+			return;
+		}
+		$me      = wp_get_current_user();
+		$request = array(
+			'id'                  => wp_generate_uuid4(),
+			'action'              => $unpair ? 'unpair' : 'pair',
+			'contractor_id'       => $unpair ? 0 : $chosen,
+			'contractor_code'     => $unpair ? '' : substr( $code, 0, 40 ),
+			'confirm_nip_differs' => ! empty( $_POST['shopsync_confirm_nip'] ),
+			'by'                  => $me->user_login,
+			'at'                  => gmdate( 'Y-m-d H:i:s' ) . ' UTC',
+		);
+		update_user_meta( $user_id, self::REQUEST_META, $request );
+		$what = $unpair ? 'unpair' : ( $chosen ? 'pair with contractor #' . $chosen : 'pair with contractor ' . $code );
+		wc_get_logger()->info( sprintf( 'customer %d: %s asked to %s', $user_id, $me->user_login, $what ), array( 'source' => 'shopsync' ) );
+	}
+
+	/**
+	 * "Needs a person" above the Users list.
+	 *
+	 * @param array $views Views.
+	 * @return array
+	 */
+	public static function users_view( $views ) {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			return $views;
+		}
+		$current = isset( $_GET['shopsync_pairing'] ) && 'needs_person' === $_GET['shopsync_pairing']; // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		$url     = add_query_arg( 'shopsync_pairing', 'needs_person', admin_url( 'users.php' ) );
+		$views['shopsync_needs_person'] = '<a href="' . esc_url( $url ) . '"' . ( $current ? ' class="current" aria-current="page"' : '' ) . '>' . esc_html__( 'Needs a person (ERP pairing)', 'shopsync-woocommerce' ) . '</a>';
+		return $views;
+	}
+
+	/**
+	 * The Users list filtered to customers whose pairing waits for a person.
+	 *
+	 * @param WP_User_Query $query Query.
+	 */
+	public static function users_filter( $query ) {
+		if ( ! is_admin() || ! current_user_can( 'manage_woocommerce' ) || ! isset( $_GET['shopsync_pairing'] ) || 'needs_person' !== $_GET['shopsync_pairing'] ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			return;
+		}
+		$key   = Shopsync_Settings::get( 'shopsync_pairing_meta_key' );
+		$terms = array( 'relation' => 'OR' );
+		foreach ( self::NEEDS_PERSON as $status ) {
+			$terms[] = array(
+				'key'     => $key,
+				'value'   => '"' . $status . '"',
+				'compare' => 'LIKE',
+			);
+		}
+		$query->set( 'meta_query', $terms );
 	}
 
 	/**
