@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := unixodbc libsqliteodbc odbc-postgresql postgresql openssl
 # A real WooCommerce for the tests: Debian's WordPress, PHP and MariaDB (tests/helpers/wordpress.py).
-APT_PACKAGES += php-cli php-mysql php-xml php-mbstring php-curl php-gd php-intl php-zip mariadb-server mariadb-client wordpress gettext chromium chromium-driver
+APT_PACKAGES += php-cli php-mysql php-xml php-mbstring php-curl php-gd php-intl php-zip mariadb-server mariadb-client wordpress gettext chromium chromium-driver fonts-dejavu-core
 
 .PHONY: run test test-fast setup system-deps protos bench bench-queue wp-plugin clean
 
@@ -34,7 +34,7 @@ system-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,demo]'
 	touch $(STAMP)
 
 # Regenerate the committed gRPC stubs in shopsync/v1 from protos/.

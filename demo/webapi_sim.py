@@ -25,7 +25,9 @@ named by HM.AD.nazwaAdr in DeliveryAddressCode; VAT is worked out per position.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
+import hashlib
 import json
 import logging
 import secrets
@@ -41,7 +43,10 @@ import pyodbc
 import waitress
 
 from shopsync.server.erp.dialects import make_dialect
-from shopsync.server.erp.gateway import ZO_BAZA
+from shopsync.server.erp.errors import ErpPermanent
+from shopsync.server.erp.gateway import PO_ORDER_SALE, ZO_BAZA
+
+from .erp import ErpSimulator
 
 log = logging.getLogger("shopsync.demo.webapi_sim")
 CENT = Decimal("0.01")
@@ -186,6 +191,12 @@ class WebApiSim:
                 return self._json(start_response, 200, self.transaction(lambda cur: self.order_by_number(cur, number)))
             if route == "GET /Contractors":
                 return self._json(start_response, 200, self.transaction(lambda cur: self.contractor(cur, query)))
+            if route == "PUT /OrdersIssue/FV":
+                return self._json(start_response, 200, self.issue_invoice(query))
+            if route == "GET /Orders/FV":
+                return self._json(start_response, 200, self.invoices(self._order_id(query)))
+            if route == "GET /Orders/InvoicesPDF":
+                return self._json(start_response, 200, self.invoice_pdfs(self._order_id(query)))
             raise ApiError(404, f"Nie znaleziono zasobu {path}")
         except ApiError as exc:
             return self._json(start_response, exc.status, {"Message": exc.message, "Details": exc.details})
@@ -346,6 +357,53 @@ class WebApiSim:
                 "Currency": currency, "CurrencyRate": float(rate), "BuyerId": buyer, "RecipientId": recipient,
                 "Positions": out_positions}
 
+    # -- invoices from an order (OrdersIssue/FV, Orders/FV, Orders/InvoicesPDF) -----------------------------
+    def _order_id(self, query: dict[str, str]) -> int:
+        """orderId, or orderNumber (the order's document number)."""
+        if query.get("orderId"):
+            try:
+                return int(query["orderId"])
+            except ValueError:
+                raise ApiError(400, f"Nieprawidłowy identyfikator zamówienia: {query['orderId']!r}") from None
+        number = query.get("orderNumber", "")
+        row = self.conn().cursor().execute("SELECT id FROM HM.ZO WHERE kod = ?", number).fetchone() if number else None
+        if row is None:
+            raise ApiError(400, "Nie znaleziono zamówienia (orderId lub orderNumber)")
+        return int(row[0])
+
+    def invoices(self, order_id: int) -> list[dict[str, Any]]:
+        """OrderFV[]: the sale invoices issued from an order (HM.PO links), oldest first."""
+        rows = self.conn().cursor().execute(
+            "SELECT dk.id, dk.kod, dk.khid, dk.khid, dk.data FROM HM.PO po JOIN HM.DK dk ON dk.id = po.id2 "
+            "WHERE po.id1 = ? AND po.typ = ? ORDER BY dk.id", order_id, PO_ORDER_SALE).fetchall()
+        return [{"Id": int(r[0]), "DocumentNumber": r[1], "BuyerId": r[2], "RecipientId": r[3] or r[2],
+                 "IssueDate": str(r[4]), "SaleDate": str(r[4])} for r in rows]
+
+    def issue_invoice(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """PUT OrdersIssue/FV: an invoice from the order, numbered in its series. GUESS: an order already invoiced
+        answers its invoices and issues no second one; a buyer without a NIP gets the same FV (Polish law allows
+        an invoice to a person; the public description says nothing of a receipt here)."""
+        order_id = self._order_id(query)
+        with self.lock:
+            if not self.conn().cursor().execute("SELECT id FROM HM.ZO WHERE id = ?", order_id).fetchone():
+                raise ApiError(400, f"Nie znaleziono zamówienia o identyfikatorze {order_id}")
+            if not self.invoices(order_id):
+                try:
+                    ErpSimulator(self.conn(), self.dialect).issue_invoice(order_id)
+                except ErpPermanent as exc:
+                    raise ApiError(400, str(exc)) from None
+            return self.invoices(order_id)
+
+    def invoice_pdfs(self, order_id: int) -> list[dict[str, Any]]:
+        """Orders/InvoicesPDF: each invoice of the order as a PDF printout {Hash_SHA1, CreateDate, ContentFile_Base64},
+        in the order of Orders/FV (GUESS: the description does not say which printout is which invoice)."""
+        out = []
+        for fv in self.invoices(order_id):
+            pdf = render_invoice(self.conn().cursor(), fv["Id"])
+            out.append({"Hash_SHA1": hashlib.sha1(pdf).hexdigest(), "CreateDate": fv["IssueDate"],
+                        "ContentFile_Base64": base64.b64encode(pdf).decode()})
+        return out
+
     def order_by_number(self, cur: pyodbc.Cursor, number: str) -> dict[str, Any]:
         row = cur.execute("SELECT id, kod, anulowany, bufor, netto, vat FROM HM.ZO WHERE kod = ?", number).fetchone()
         if row is None:
@@ -394,3 +452,41 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core: Polish letters
+
+
+def render_invoice(cur: pyodbc.Cursor, dk_id: int) -> bytes:
+    """A plain, deterministic printout of a sale invoice (the same document gives the same bytes)."""
+    from fpdf import FPDF
+
+    head = cur.execute("SELECT kod, data, khid, netto, vat, waluta FROM HM.DK WHERE id = ?", dk_id).fetchone()
+    buyer = cur.execute("SELECT nazwa, nip, ulica, dom, kodpocz, miejscowosc FROM HM.KH WHERE id = ?",
+                        head[2]).fetchone()
+    lines = cur.execute("SELECT lp, kod, ilosc, cena, wartNetto FROM HM.DP WHERE super = ? ORDER BY lp",
+                        dk_id).fetchall()
+    pdf = FPDF()
+    pdf.set_creation_date(dt.datetime.fromisoformat(str(head[1])[:19]).replace(tzinfo=dt.timezone.utc))
+    pdf.set_title(f"Faktura VAT {head[0]}")
+    pdf.add_page()
+    if FONT.exists():
+        pdf.add_font("DejaVu", fname=str(FONT))
+        pdf.set_font("DejaVu", size=11)
+    else:  # pragma: no cover - without the font, Polish letters are simplified
+        pdf.set_font("Helvetica", size=11)
+    text = (lambda s: s) if FONT.exists() else (lambda s: s.encode("latin-1", "replace").decode("latin-1"))
+    pdf.cell(0, 10, text(f"Faktura VAT {head[0]}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, text(f"Data wystawienia: {str(head[1])[:10]}"), new_x="LMARGIN", new_y="NEXT")
+    if buyer:
+        pdf.cell(0, 7, text(f"Nabywca: {buyer[0]}" + (f", NIP {buyer[1]}" if buyer[1] else "")),
+                 new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 7, text(f"{buyer[2] or ''} {buyer[3] or ''}, {buyer[4] or ''} {buyer[5] or ''}"),
+                 new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    for lp, kod, qty, price, net in lines:
+        pdf.cell(0, 7, text(f"{lp}. {kod}  {qty} x {price}  netto {net}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.cell(0, 7, text(f"Razem netto {head[3]} {head[5]}, VAT {head[4]}, brutto {(head[3] or 0) + (head[4] or 0)}"),
+             new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -160,6 +160,10 @@ class OrderSettings:
                                                                     "cancelled": "cancelled"})
     # Change a status a person set in the shop after us (default: keep theirs).
     overwrite_shop_status: bool = False
+    # Invoices issued by the sync from the ERP order through Symfonia WebAPI (erp.writer = "webapi"), once:
+    # "never" (a person issues them in Symfonia, as usual), "paid" (the shop order is paid: processing or
+    # completed) or "completed".
+    invoice: str = "never"
     # Shop statuses that cancel the ERP order (if nothing realised it yet; else a person is told).
     cancel_statuses: tuple[str, ...] = ("cancelled", "refunded")
     # ERP product codes (services) for the shipping and fee lines of an order. Empty: an order
@@ -447,6 +451,11 @@ def validate(settings: Settings) -> None:
         validate_working_hours(settings.alerts.working_hours)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+    if settings.orders.invoice not in ("never", "paid", "completed"):
+        raise SettingsError(f"orders.invoice must be never, paid or completed, not {settings.orders.invoice!r}")
+    if settings.orders.invoice != "never" and settings.erp.writer != "webapi":
+        raise SettingsError("orders.invoice: invoices are issued through Symfonia WebAPI only; set erp.writer = "
+                            "\"webapi\" (and erp.webapi_app_key), or orders.invoice = \"never\"")
     if settings.erp.writer not in ("sql", "webapi"):
         raise SettingsError(f"erp.writer must be sql or webapi, not {settings.erp.writer!r}")
     if settings.erp.writer == "webapi" and not settings.erp.webapi_app_key:

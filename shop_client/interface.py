@@ -20,6 +20,7 @@ CAP_CUSTOMER_TAX_ID = "customer_tax_id"
 CAP_PAIRING_STATUS = "pairing_status"
 CAP_IMAGES = "images"
 CAP_ORDER_STATUS = "order_status"  # set an order's status and add notes to it
+CAP_INVOICES = "invoices"  # invoice printouts kept on the shop order (the companion plugin serves them)
 CAP_IMAGE_UPLOAD = "image_upload"  # takes image bytes (the shop needs no route to us)
 
 
@@ -278,6 +279,11 @@ class ShopClient(abc.ABC):
         """Keep the ERP order's number and state on the shop order, for the shop's staff (with CAP_ORDER_STATUS):
         {"number", "state", "invoices", "buffered"}."""
         raise CapabilityMissing(f"this shop ({type(self).__name__}) cannot keep ERP order details")
+
+    def set_order_invoices(self, order_id: int, invoices: list[dict[str, Any]]) -> None:
+        """Keep the ERP's invoice printouts on the shop order, for its customer to download (with CAP_INVOICES):
+        [{"number", "sha1", "created", "pdf" (base64), "replaced_by"}], newest last."""
+        raise CapabilityMissing(f"this shop ({type(self).__name__}) cannot keep invoices")
 
     @abc.abstractmethod
     def get_order(self, order_id: int) -> ShopOrder:

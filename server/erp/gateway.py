@@ -21,11 +21,11 @@ from typing import Any, Iterator, Sequence
 import pyodbc
 
 from .dialects import Dialect, SqlServerDialect
-from .errors import ErpError, ErpNotFound, ErpPermanent
+from .errors import ErpConfigError, ErpError, ErpNotFound, ErpPermanent
 from .records import (DOCUMENT_CANCELLED, DOCUMENT_DRAFT, DOCUMENT_ISSUED, DOCUMENT_MISSING, ORDER_CANCELLED,
                       ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor, ContractorDraft, Image,
-                      MarkerSource, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord, PriceList, Product,
-                      ProductDraft, order_description)
+                      InvoicePrintout, MarkerSource, OrderDraft, OrderLineDraft, OrderProgress, OrderRecord,
+                      PriceList, Product, ProductDraft, order_description)
 from .rounding import grosz, position_value
 from .trace import StatementTrace, TracingCursor
 from ..nip import normalize_nip
@@ -707,6 +707,16 @@ class ErpGateway:
                             "modifiedDate) VALUES (?, ?, ?, ?, ?, ?)",
                             product_id, filename[:200], content_type[:100], data, digest, _now())
             return True
+
+    def issue_invoice(self, order_id: int) -> list[str]:
+        """Over SQL the sync never issues invoices (Symfonia numbers them; only its WebAPI can): a setting
+        check refuses orders.invoice without erp.writer = "webapi"."""
+        raise ErpConfigError("issuing invoices needs Symfonia WebAPI: set erp.writer = \"webapi\" or "
+                             "orders.invoice = \"never\"")
+
+    def invoice_printouts(self, order_id: int) -> list[InvoicePrintout]:
+        """No printouts over SQL: Symfonia renders invoices; the order's notes name them instead."""
+        return []
 
     def delete_image(self, product_id: int) -> bool:
         """Remove the product's main image; False when it had none."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Protocol, Sequence
 
-from .records import (Contractor, ContractorDraft, Image, OrderDraft, OrderProgress, OrderRecord, PriceList,
-                      Product, ProductDraft)
+from .records import (Contractor, ContractorDraft, Image, InvoicePrintout, OrderDraft, OrderProgress, OrderRecord,
+                      PriceList, Product, ProductDraft)
 
 
 class ErpReader(Protocol):
@@ -52,6 +52,8 @@ class ErpWriter(Protocol):
     def put_image(self, product_id: int, filename: str, content_type: str, data: bytes, *,
                   only_if_missing: bool = False) -> bool: ...
     def delete_image(self, product_id: int) -> bool: ...
+    def issue_invoice(self, order_id: int) -> list[str]: ...
+    def invoice_printouts(self, order_id: int) -> list[InvoicePrintout]: ...
     def use_holds(self, holds: Any) -> None:
         """Where to remember requests sent without an answer (queue.cursors.Holds), so they are not sent
         again blindly, across restarts too."""

@@ -217,3 +217,13 @@ class OrderProgress:
 
 # Where a document a hook named stands (ErpReader.document_state).
 DOCUMENT_ISSUED, DOCUMENT_DRAFT, DOCUMENT_CANCELLED, DOCUMENT_MISSING = "issued", "draft", "cancelled", "missing"
+
+
+@dataclass(frozen=True)
+class InvoicePrintout:
+    """An invoice issued from an order, as the ERP prints it (the WebAPI's Orders/InvoicesPDF)."""
+
+    number: str
+    sha1: str
+    created: str
+    pdf: bytes

@@ -17,6 +17,8 @@ lookup, never by sending it again blindly.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import threading
 import time
@@ -27,8 +29,8 @@ import httpx
 
 from .errors import ErpConfigError, ErpPermanent, ErpRetryable
 from .gateway import ErpGateway
-from .records import (Contractor, ContractorDraft, Image, OrderDraft, OrderProgress, OrderRecord, PriceList, Product,
-                      ProductDraft)
+from .records import (Contractor, ContractorDraft, Image, InvoicePrintout, OrderDraft, OrderProgress, OrderRecord,
+                      PriceList, Product, ProductDraft)
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +272,43 @@ class WebApiErp:
 
     def delete_image(self, product_id: int) -> bool:
         return self.sql.delete_image(product_id)
+
+    def issue_invoice(self, order_id: int) -> list[str]:
+        """The invoice from an ERP order, through `PUT /api/OrdersIssue/FV` (the ERP numbers it in its series),
+        once: an order that has invoices already is not invoiced again. Returns the invoices' numbers."""
+        issued = self.webapi.call("GET", "/Orders/FV", params={"orderId": order_id}) or []
+        if not issued:
+            wait = self.holds.remaining(f"webapi.invoice.{order_id}")
+            if wait > 0:
+                raise ErpRetryable(f"ERP order {order_id}: the WebAPI did not answer the last invoice request; not "
+                                   f"sent again for {wait:.0f} s more")
+            sent = time.monotonic()
+            try:
+                issued = self.webapi.call("PUT", "/OrdersIssue/FV", params={"orderId": order_id}) or []
+            except WebApiSentUnknown:
+                self.holds.hold(f"webapi.invoice.{order_id}", 3 * self.webapi.timeout - (time.monotonic() - sent))
+                raise
+            log.info("ERP order %s invoiced through the WebAPI: %s", order_id,
+                     ", ".join(str(f.get("DocumentNumber")) for f in issued))
+        return [str(f.get("DocumentNumber") or "") for f in issued]
+
+    def invoice_printouts(self, order_id: int) -> list[InvoicePrintout]:
+        """The order's invoices as the ERP prints them (`GET /api/Orders/InvoicesPDF`), each named by its number
+        from `Orders/FV` (GUESS: both list the invoices in the same order)."""
+        numbers = [str(f.get("DocumentNumber") or "") for f in
+                   (self.webapi.call("GET", "/Orders/FV", params={"orderId": order_id}) or [])]
+        printouts = self.webapi.call("GET", "/Orders/InvoicesPDF", params={"orderId": order_id}) or []
+        out = []
+        for n, p in enumerate(printouts):
+            try:
+                pdf = base64.b64decode(p.get("ContentFile_Base64") or "", validate=True)
+            except ValueError:
+                raise ErpRetryable(f"ERP order {order_id}: the WebAPI sent an invoice printout that is not base64"
+                                   ) from None
+            out.append(InvoicePrintout(number=numbers[n] if n < len(numbers) else "", created=str(p.get("CreateDate")
+                                       or ""), sha1=str(p.get("Hash_SHA1") or hashlib.sha1(pdf).hexdigest()),
+                                       pdf=pdf))
+        return out
 
     def ping(self) -> None:
         """The company database answers (the WebAPI is asked by ping_webapi)."""

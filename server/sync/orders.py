@@ -19,6 +19,7 @@ and ERP -> shop, the order's life (realised, invoiced, cancelled) back to the sh
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import logging
 from typing import Any, Callable, Iterable, Sequence
 
 from shop_client.errors import ShopError, ShopNotFound
-from shop_client.interface import CAP_ORDER_STATUS, ShopOrder
+from shop_client.interface import CAP_INVOICES, CAP_ORDER_STATUS, ShopOrder
 
 from ..erp.records import ORDER_CANCELLED, ORDER_NEW
 from ..queue.bindings import Binding, Kind
@@ -72,6 +73,24 @@ def import_order(ctx: SyncContext, order: ShopOrder, payer: Payer) -> int | None
     if created:
         log.info("order %s imported as ERP order %s (%d lines)", order.number, zo, len(draft.lines))
     return zo
+
+
+PAID_STATUSES = ("processing", "completed")  # WooCommerce: a paid order is processing until it is completed
+
+
+def invoice_if_due(ctx: SyncContext, order: ShopOrder) -> None:
+    """orders.invoice = paid / completed: the ERP invoice from the order's ERP order, once (the ERP is asked
+    whether the order has one before anything is issued, so repeats and restarts issue nothing more)."""
+    when = ctx.settings.orders.invoice
+    if when == "never" or order.status not in (PAID_STATUSES if when == "paid" else ("completed",)):
+        return
+    bound = ctx.bindings.by_shop_ids(Kind.ORDER, [order.id]).get(order.id)
+    if bound is None:
+        return  # not imported (yet): nothing to invoice
+    numbers = ctx.erp.issue_invoice(bound.erp_id)
+    progress = ProgressSent.of(ctx.bindings.get(Kind.ORDER_PROGRESS, bound.erp_id))
+    if set(numbers) - set((progress.erp or {}).get("invoices", [])):
+        msg.enqueue(ctx.store, order_progress_messages(ctx, [bound.erp_id]))  # the number and the PDF to the shop
 
 
 def cancel_in_erp(ctx: SyncContext, order: ShopOrder) -> None:
@@ -153,6 +172,7 @@ class OrderImport:
                     cancel_in_erp(ctx, order)
                 else:
                     import_order(ctx, order, self.payer)
+                    invoice_if_due(ctx, order)
                 outcomes.append(Outcome.done())
             except Exception as exc:  # noqa: BLE001 - decided in one place, by its kind
                 outcomes.append(outcome_of(exc, f"order {m.order_id}: "))
@@ -265,8 +285,24 @@ class OrderProgressExport:
                 sent.notes.append(key)
                 # Remember each note at once: a failure further on must not write it twice.
                 ctx.bindings.save([sent.binding(m.erp_order_id, m.shop_order_id)])
+        if m.state.get("invoices") and CAP_INVOICES in ctx.shop.capabilities:
+            _send_printouts(ctx, m, sent)
         sent.erp = m.state
         ctx.bindings.save([sent.binding(m.erp_order_id, m.shop_order_id)])
+
+
+def _send_printouts(ctx: SyncContext, m: msg.OrderProgressChanged, sent: "ProgressSent") -> None:
+    """The ERP's invoice printouts onto the shop order, for its customer to download: the newest is the current
+    one, earlier ones (e.g. before a correction) stay listed. Without the WebAPI there are none (notes only)."""
+    printouts = ctx.erp.invoice_printouts(m.erp_order_id)
+    if not printouts or [p.sha1 for p in printouts] == sent.printouts:
+        return
+    entries = [{"number": p.number, "sha1": p.sha1, "created": p.created, "current": n == len(printouts) - 1,
+                "pdf": base64.b64encode(p.pdf).decode()} for n, p in enumerate(printouts)]
+    ctx.shop.set_order_invoices(m.shop_order_id, entries)
+    sent.printouts = [p.sha1 for p in printouts]
+    log.info("shop order %s: %d invoice printout(s) kept for the customer (%s)", m.shop_order_id, len(printouts),
+             ", ".join(p.number for p in printouts))
 
 
 @dataclass
@@ -279,6 +315,7 @@ class ProgressSent:
     person: bool = False  # a person set the status in the shop: theirs to keep
     erp: dict[str, Any] | None = None  # the ERP progress last delivered in full
     info: dict[str, Any] | None = None  # the ERP order box last written
+    printouts: list[str] = field(default_factory=list)  # SHA-1 of the invoice printouts on the shop order
 
     @classmethod
     def of(cls, b: Binding | None) -> "ProgressSent":

@@ -25,7 +25,7 @@ from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopTimeout, ShopUnavailable
 from shop_client.http import error_for
 from shop_client.options import ShopOptions
-from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGE_UPLOAD, CAP_IMAGES, CAP_ORDER_STATUS,
+from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGE_UPLOAD, CAP_IMAGES, CAP_INVOICES, CAP_ORDER_STATUS,
                                    CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ImageRef,
                                    ITEM_GONE, ITEM_REJECTED, ITEM_RETRYABLE,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
@@ -68,7 +68,7 @@ def _address(raw: dict[str, Any] | None) -> Address:
 
 class WooCommerceShop(ShopClient):
     capabilities = frozenset({CAP_PRICE_LISTS, CAP_CUSTOMER_TAX_ID, CAP_PAIRING_STATUS, CAP_IMAGES,
-                              CAP_ORDER_STATUS})
+                              CAP_ORDER_STATUS, CAP_INVOICES})
 
     def __init__(self, url: str, consumer_key: str, consumer_secret: str, options: ShopOptions | None = None, *,
                  transport: httpx.BaseTransport | None = None, **changes: Any) -> None:
@@ -553,6 +553,12 @@ class WooCommerceShop(ShopClient):
     def add_order_note(self, order_id: int, note: str, *, customer_visible: bool) -> None:
         self._send("POST", f"/orders/{int(order_id)}/notes", body={"note": note, "customer_note": customer_visible})
 
+    def set_order_invoices(self, order_id: int, invoices: list[dict[str, Any]]) -> None:
+        """Order meta INVOICES_META_KEY: in the shop's database, never in its public uploads folder; the companion
+        plugin serves each PDF only to the order's customer and the shop's managers."""
+        self._send("PUT", f"/orders/{int(order_id)}", body={"meta_data": [{"key": INVOICES_META_KEY,
+                                                                             "value": invoices}]})
+
     def set_order_erp_info(self, order_id: int, info: dict[str, Any]) -> None:
         """Order meta ERP_ORDER_META_KEY, which the companion plugin shows on the admin order screen."""
         self._send("PUT", f"/orders/{int(order_id)}", body={"meta_data": [{"key": ERP_ORDER_META_KEY,
@@ -560,6 +566,7 @@ class WooCommerceShop(ShopClient):
 
 
 ERP_ORDER_META_KEY = "_shopsync_erp_order"  # read by the companion plugin (wp-plugin/)
+INVOICES_META_KEY = "_shopsync_invoices"  # the invoice printouts the companion plugin serves to the order's customer
 
 
 def _int_header(resp: httpx.Response, name: str) -> int | None:
