@@ -398,3 +398,53 @@ def test_a_shop_manager_pairs_a_customer_in_wordpress_and_a_customer_cannot(plug
         driver.quit()
     other = httpx.get(f"{url}/wp-json/wc/v3/customers/{buyer['id']}", auth=("wspolny-nip@example.pl", PASSWORD))
     assert other.status_code in (401, 403)
+
+
+@pytest.fixture
+def webapi_plugin_stack(real_woocommerce, tmp_path):
+    """The plugin on a real WooCommerce, orders written through the Symfonia WebAPI simulator."""
+    s = Stack(tmp_path, products=10, shop_kind="real_woocommerce", shop_process=real_woocommerce, erp_writer="webapi")
+    s.start_server()
+    assert real_woocommerce.activate_companion_plugin()["status"] == "active"
+    yield s
+    s.close()
+
+
+def test_the_customer_downloads_the_erp_invoice_and_nobody_else_can(webapi_plugin_stack):
+    import hashlib
+
+    stack = webapi_plugin_stack
+    [code] = sync_products(stack, [1])
+    owner = customer(stack, "faktura-klient@example.pl", "")
+    customer(stack, "inny-klient@example.pl", "")
+    with stack.shop_api() as api:
+        placed = api.post("/orders", json={
+            "status": "processing", "customer_id": owner["id"], "line_items": [{"sku": code, "quantity": 1}],
+            "billing": {"email": "faktura-klient@example.pl", "first_name": "Anna", "last_name": "Kowalska"}})
+        placed.raise_for_status()
+    order = placed.json()
+    zo = wait_until(lambda: stack.erp.find_order_by_shop_number(order["number"]), timeout=90, message="ERP order")
+    stack.act(stack.sim.issue_invoice(zo))
+    number = stack.erp.order_progress([zo])[zo].invoices[0]
+    with stack.shop_api() as api:
+        def printouts() -> list:
+            meta = {m["key"]: m["value"] for m in api.get(f"/orders/{order['id']}").json()["meta_data"]}
+            return meta.get("_shopsync_invoices") or []
+        [entry] = wait_until(printouts, timeout=90, message="the printout on the shop order")
+    shopper = Shopper(stack.shop.url)
+    try:
+        shopper.login("faktura-klient@example.pl", PASSWORD)
+        page = shopper.http.get("/my-account/orders/", follow_redirects=True).text
+        assert f"Download invoice {number}" in html.unescape(page), "the action in My Account > Orders"
+        link = html.unescape(re.search(r'href="([^"]*shopsync_invoice=[^"]*)"', page).group(1))
+        pdf = shopper.http.get(link)
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF") and hashlib.sha1(pdf.content).hexdigest() == entry["sha1"]
+        assert number.replace("/", "") in pdf.headers["content-disposition"].replace("/", "").replace("-", " ") or \
+            "faktura" in pdf.headers["content-disposition"]
+        other = Shopper(stack.shop.url)
+        other.login("inny-klient@example.pl", PASSWORD)
+        assert other.http.get(link).status_code == 403, "another customer"
+        assert httpx.get(stack.shop.url + link.removeprefix(stack.shop.url)).status_code == 403, "a guest"
+    finally:
+        shopper.http.close()

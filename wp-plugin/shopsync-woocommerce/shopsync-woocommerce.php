@@ -26,6 +26,7 @@ require_once SHOPSYNC_WC_DIR . 'includes/class-shopsync-settings.php';
 require_once SHOPSYNC_WC_DIR . 'includes/class-shopsync-nip.php';
 require_once SHOPSYNC_WC_DIR . 'includes/class-shopsync-prices.php';
 require_once SHOPSYNC_WC_DIR . 'includes/class-shopsync-pairing.php';
+require_once SHOPSYNC_WC_DIR . 'includes/class-shopsync-invoices.php';
 
 /**
  * Starts the plugin once WooCommerce is loaded (it does nothing without WooCommerce).
@@ -40,6 +41,7 @@ function shopsync_wc_init() {
 	Shopsync_Prices::init();
 	Shopsync_Nip::init();
 	Shopsync_Pairing::init();
+	Shopsync_Invoices::init();
 }
 add_action( 'plugins_loaded', 'shopsync_wc_init' );
 
