@@ -350,6 +350,8 @@ def test_a_shop_manager_pairs_a_customer_in_wordpress_and_a_customer_cannot(plug
     stack = plugin_stack
     url = stack.shop.url
     shared = demo_data.contractors()[0].nip10  # K0001 and K0002
+    with stack.erp.unit_of_work() as cur:  # every ERP string the plugin shows is shown as text
+        cur.execute("UPDATE HM.KH SET nazwa = ? WHERE kod = 'K0001'", "<b>X</b> sp. z o.o.")
     buyer = customer(stack, "wspolny-nip@example.pl", shared)
     pairing = wait_until(lambda: (customer_meta(stack, buyer["id"], "_shopsync_pairing") or {}).get("candidates"),
                          timeout=60, message="the candidates in the shop")
@@ -366,6 +368,7 @@ def test_a_shop_manager_pairs_a_customer_in_wordpress_and_a_customer_cannot(plug
         driver.get(f"{url}/wp-admin/user-edit.php?user_id={buyer['id']}")
         table = driver.find_element(By.ID, "shopsync-candidates")
         assert "K0001" in table.text and "K0002" in table.text, table.text
+        assert "<b>X</b> sp. z o.o." in table.text and not table.find_elements(By.TAG_NAME, "b"), "shown as text"
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", table)
         driver.save_screenshot(str(shots / "pairing-candidates.png"))
         driver.find_element(By.ID, f"shopsync-candidate-{chosen['id']}").click()
