@@ -30,6 +30,20 @@ def pytest_configure(config):
         os.environ["SHOPSYNC_SQL_TRACE"] = tempfile.mkdtemp(prefix="shopsync-sql-trace-")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that ran a server shows the end of that server's log (CI keeps no temp folders)."""
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed:
+        return
+    for value in getattr(item, "funcargs", {}).values():
+        log = getattr(value, "log", None)
+        if isinstance(log, Path) and log.name == "server.log" and log.is_file():
+            lines = log.read_text("utf-8", errors="replace").splitlines()[-120:]
+            rep.sections.append((f"server log (last {len(lines)} lines)", "\n".join(lines)))
+
+
 def pytest_sessionfinish(session, exitstatus):
     """On the controller, after every worker: each traced statement must be T-SQL, or the run fails."""
     import os

@@ -44,6 +44,21 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: fl
     raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
 
 
+def wait_for_equal(read: Callable[[], Any], expected: Any, timeout: float = 20.0, interval: float = 0.1,
+                   message: str = "value") -> Any:
+    """Poll ``read()`` until it equals ``expected``; on timeout the last value read is in the message."""
+    seen: list[Any] = [None]
+
+    def matches() -> bool:
+        seen[0] = read()
+        return seen[0] == expected
+
+    try:
+        return wait_until(matches, timeout=timeout, interval=interval, message=message)
+    except AssertionError:
+        raise AssertionError(f"timed out waiting for {message}: expected {expected!r}, last read {seen[0]!r}") from None
+
+
 class Stack:
     def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, shop_kind: str = "woocommerce",
                  shop_process: Any = None, uploads: bool = False, erp_writer: str = "sql",

@@ -13,7 +13,7 @@ from shop_client.interface import ProductChange
 from shopsync.v1 import sync_pb2, sync_pb2_grpc
 from tests.conftest import SHOP_KINDS, make_stack
 from tests.helpers.images import PNG
-from tests.helpers.stack import Stack, wait_until
+from tests.helpers.stack import Stack, wait_for_equal, wait_until
 
 
 @pytest.fixture(params=SHOP_KINDS)
@@ -44,8 +44,8 @@ def test_marker_gated_create_update_hide_with_category_and_description(stack):
         p = stack.shop_product(unmarked.code)  # one read per look (Oscar's dev server is slow)
         return p.name, p.description, p.category_path
 
-    wait_until(lambda: fields() == ("Nowa nazwa ż", "Opis z notatki ERP", ("Nowości", "Zima")), timeout=60,
-               interval=0.3, message="updated")
+    wait_for_equal(fields, ("Nowa nazwa ż", "Opis z notatki ERP", ("Nowości", "Zima")), timeout=60,
+                   interval=0.3, message="updated")
     stack.act(stack.sim.set_marker(3, False))
     wait_until(lambda: not stack.shop_product(unmarked.code).published, timeout=60, interval=0.3, message="hidden")
 
