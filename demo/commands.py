@@ -67,7 +67,8 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     settings = load_for_command(args, shop={"consumer_key": keys["shop_key"], "consumer_secret": keys["shop_secret"],
                                             "wp_user": "admin", "wp_app_password": keys["wp_app_password"]},
                                 webhooks={"secret": keys["webhook_secret"], "enabled": True},
-                                erp={"writer": "webapi", "webapi_app_key": keys["webapi_app_key"]},
+                                erp={"writer": "webapi", "webapi_app_key": keys["webapi_app_key"],
+                                     "webapi_department": "Sklep internetowy"},
                                 orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA"},
                                 console={"password_hash": hash_password(keys["console_password"])})
     erp_db = settings.path(settings.erp.database)

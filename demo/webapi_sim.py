@@ -15,10 +15,15 @@ acting; {"locked": n} refuses as a document locked by another user (500 ApiError
 client that timed out must not write it twice). POST /_sim/expire-sessions ends
 every session. GET /_sim/stats counts calls.
 
+From the reference: ApiError is {"Message"}; OrdersIssue/New refuses a document
+without Series, Department, PriceKind or SalePriceType (400, nothing written); a
+position's Value is the value of the line; an Id that matches no contractor, or
+neither Id nor Code, issues the order to a one-time contractor (no error).
+
 GUESSES (not in the public description, to be checked on a real WebAPI; also in
-docs/symfonia.md): the session token is answered as a JSON string; ApiError is
-{"Message", "Details"}; a locked document is a 500; `Value` of a position is its unit
-price; Description lands in ZO.opis and Note is appended to it; a delivery address is
+docs/symfonia.md): the session token is answered as a JSON string; a locked document
+is a 500; Id2External is kept in ZO.kod_obcy; a one-time contractor is an HM.KH row
+coded !INCYDENTALNY; Description lands in ZO.opis and Note is appended to it; a delivery address is
 named by HM.AD.nazwaAdr in DeliveryAddressCode; VAT is worked out per position.
 """
 
@@ -50,6 +55,9 @@ from .erp import ErpSimulator
 
 log = logging.getLogger("shopsync.demo.webapi_sim")
 CENT = Decimal("0.01")
+ONE_TIME_CODE = "!INCYDENTALNY"
+# SalePriceType (reference §5): 1-4 PriceA-D, 16-31 PriceE-T; 0 Undefined is not a price.
+SALE_PRICE_TYPES = {*range(1, 5), *range(16, 32)}
 
 
 class ApiError(Exception):
@@ -199,9 +207,9 @@ class WebApiSim:
                 return self._json(start_response, 200, self.invoice_pdfs(self._order_id(query)))
             raise ApiError(404, f"Nie znaleziono zasobu {path}")
         except ApiError as exc:
-            return self._json(start_response, exc.status, {"Message": exc.message, "Details": exc.details})
+            return self._json(start_response, exc.status, {"Message": exc.message})
         except ValueError as exc:
-            return self._json(start_response, 400, {"Message": f"Nieprawidłowe dane: {exc}", "Details": ""})
+            return self._json(start_response, 400, {"Message": f"Nieprawidłowe dane: {exc}"})
 
     @staticmethod
     def _json(start_response: Callable[..., Any], status: int, payload: Any) -> list[bytes]:
@@ -244,17 +252,27 @@ class WebApiSim:
 
     # -- documents ---------------------------------------------------------------
     def _contractor_id(self, cur: pyodbc.Cursor, who: Any, role: str) -> int:
+        """The reference's rule: an Id that matches no contractor, or neither Id nor Code, issues the
+        document to a one-time contractor (no error). GUESS: an unknown Code is refused (not stated)."""
         if not isinstance(who, dict):
-            raise ApiError(400, f"Brak kontrahenta ({role})")
+            return self._one_time_contractor(cur, {})
         if who.get("Id"):
             row = cur.execute("SELECT id FROM HM.KH WHERE id = ?", int(who["Id"])).fetchone()
-        elif who.get("Code"):
-            row = cur.execute("SELECT id FROM HM.KH WHERE kod = ?", str(who["Code"])).fetchone()
-        else:
-            raise ApiError(400, f"Kontrahent ({role}): podaj Id lub Code")
+            return int(row[0]) if row else self._one_time_contractor(cur, who)
+        if not who.get("Code"):
+            return self._one_time_contractor(cur, who)
+        row = cur.execute("SELECT id FROM HM.KH WHERE kod = ?", str(who["Code"])).fetchone()
         if row is None:
-            raise ApiError(400, f"Nie znaleziono kontrahenta ({role}) {who.get('Id') or who.get('Code')}")
+            raise ApiError(400, f"Nie znaleziono kontrahenta ({role}) o kodzie {who.get('Code')!r}")
         return int(row[0])
+
+    def _one_time_contractor(self, cur: pyodbc.Cursor, who: dict[str, Any]) -> int:
+        """A one-time contractor (kontrahent incydentalny). GUESS: kept as an HM.KH row coded !INCYDENTALNY,
+        named from Data.Name when given."""
+        data = who.get("Data") if isinstance(who.get("Data"), dict) else {}
+        return int(self.dialect.insert(cur, "HM.KH", {
+            "kod": ONE_TIME_CODE, "nazwa": str(data.get("Name") or "Kontrahent incydentalny")[:150],
+            "nip": data.get("NIP"), "aktywny": 0, "modifiedDate": dt.datetime.now().replace(microsecond=0)}))
 
     def _next_number(self, cur: pyodbc.Cursor, typ: str, series: str, year: int) -> int:
         row = cur.execute("SELECT ostatni FROM HM.WebApiSeries WHERE typ = ? AND seria = ? AND rok = ?",
@@ -272,6 +290,16 @@ class WebApiSim:
         if typ not in ("ZMO", "ZWO"):
             raise ApiError(400, f"Nieznany typ dokumentu {typ}")
         series = str(body.get("Series") or "")
+        # Req in the model; GUESS: PaymentFormId (Req too) is filled from the contractor's form when absent.
+        missing = [f for f in ("Series", "Department", "PriceKind", "SalePriceType") if body.get(f) in (None, "")]
+        if missing:
+            raise ApiError(400, "Pole jest wymagane: " + ", ".join(missing))
+        try:
+            price_type = int(body["SalePriceType"])
+        except (TypeError, ValueError):
+            price_type = -1
+        if price_type not in SALE_PRICE_TYPES:
+            raise ApiError(400, f"Nieznany typ ceny SalePriceType {body['SalePriceType']!r}")
         if body.get("NumberInSeries") not in (None, 0):
             raise ApiError(400, "Ręczna numeracja jest wyłączona dla tej serii")  # the sim numbers itself
         buyer = self._contractor_id(cur, body.get("Buyer"), "Buyer")
@@ -308,9 +336,10 @@ class WebApiSim:
             qty = _dec(pos.get("Quantity"), f"Positions[{no}].Quantity")
             if qty <= 0:
                 raise ApiError(400, f"Pozycja {no}: ilość musi być większa od zera")
-            price = _dec(pos.get("Value") or 0, f"Positions[{no}].Value")
+            # Value is the value of the position (reference §4, [wartosc]), in the document's PriceKind.
+            value = _grosz(_dec(pos.get("Value") or 0, f"Positions[{no}].Value"))
+            price = (value / qty).quantize(Decimal("0.0001"))
             vat_rate = Decimal(int(item[3] or 0))
-            value = _grosz(qty * price)
             if kind == 1:  # priced gross: the net is what is left of the gross after VAT
                 vat = _grosz(value * vat_rate / (100 + vat_rate))
                 net, gross = value - vat, value
@@ -332,7 +361,9 @@ class WebApiSim:
         zo = self.dialect.insert(cur, "HM.ZO", {
             "kod": document, "seria": series, "typ_dk": typ, "data": issue_date, "khid": buyer, "khadid": address,
             "odid": recipient, "magazyn": 1, "waluta": currency, "kurs": rate, "netto": net_pln, "vat": vat_pln,
-            "bufor": 0, "anulowany": 0, "opis": description[:500], "kod_obcy": None, "guid": str(uuid.uuid4()),
+            "bufor": 0, "anulowany": 0, "opis": description[:500],
+            # GUESS: where Handel keeps Id2External is not public; the sim keeps it in kod_obcy.
+            "kod_obcy": (str(body["Id2External"])[:40] if body.get("Id2External") else None), "guid": str(uuid.uuid4()),
             "modifiedDate": now})
         out_positions = []
         for lp, (pid, code_, unit, qty, price, net, vat, gross, rate_) in enumerate(lines, start=1):

@@ -93,6 +93,10 @@ class ErpSettings:
     webapi_app_key: str = ""
     webapi_device: str = "shopsync"
     webapi_timeout_seconds: float = 30.0
+    # Required by OrdersIssue/New (OrderIssue.Department, SalePriceType): the department (dział) the
+    # shop's orders belong to, and the sale price type they are priced in (1-4 PriceA-D, 16-31 PriceE-T).
+    webapi_department: str = ""
+    webapi_sale_price_type: int = 1
 
 
 @dataclass(frozen=True)
@@ -461,6 +465,12 @@ def validate(settings: Settings) -> None:
     if settings.erp.writer == "webapi" and not settings.erp.webapi_app_key:
         raise SettingsError("erp.webapi_app_key: the WebAPI writer needs the application key registered in "
                             "Symfonia WebAPI's configuration")
+    if settings.erp.writer == "webapi" and not settings.erp.webapi_department.strip():
+        raise SettingsError("erp.webapi_department: Symfonia requires the department (dział) of every order "
+                            "issued through the WebAPI; write the department the shop's orders belong to")
+    if settings.erp.writer == "webapi" and settings.erp.webapi_sale_price_type not in (*range(1, 5), *range(16, 32)):
+        raise SettingsError(f"erp.webapi_sale_price_type must be 1-4 (PriceA-D) or 16-31 (PriceE-T), "
+                            f"got {settings.erp.webapi_sale_price_type!r}")
     if settings.erp.writer == "webapi" and not settings.erp.webapi_url.startswith(("http://", "https://")):
         raise SettingsError(f"erp.webapi_url must start with http:// or https://, got {settings.erp.webapi_url!r}")
     for method, form in settings.orders.payment_forms.items():

@@ -22,12 +22,12 @@ import hashlib
 import logging
 import threading
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Sequence
 
 import httpx
 
-from .errors import ErpConfigError, ErpPermanent, ErpRetryable
+from .errors import ErpConfigError, ErpNotFound, ErpPermanent, ErpRetryable
 from .gateway import ErpGateway
 from .records import (Contractor, ContractorDraft, Image, InvoicePrintout, OrderDraft, OrderProgress, OrderRecord,
                       PriceList, Product, ProductDraft)
@@ -35,6 +35,7 @@ from .records import (Contractor, ContractorDraft, Image, InvoicePrintout, Order
 log = logging.getLogger(__name__)
 
 PRICE_KIND_GROSS, PRICE_KIND_NET = 1, 2  # enumPriceKind
+CENT = Decimal("0.01")
 RESERVATION_BY_QUANTITY = 1  # enumDocumentReservationType
 
 
@@ -61,7 +62,8 @@ class MemoryHolds:
 
 
 def _api_message(resp: httpx.Response) -> str:
-    """The ApiError's text. GUESS: the body's field names (Message, Details); any JSON or text is shown."""
+    """The ApiError's text: its Message (the reference's model; a Details some versions may add is shown
+    too); any other JSON or text is shown as it is."""
     try:
         body = resp.json()
     except ValueError:
@@ -166,10 +168,13 @@ class WebApiErp:
     """The ERP with orders written through Symfonia WebAPI (its WebAPI side) and everything else on its
     SQL side (ErpGateway), until the WebAPI side stands on its own. Not a subclass: each side is whole."""
 
-    def __init__(self, sql: ErpGateway, webapi: WebApiClient, *, order_series: str = "sklep") -> None:
+    def __init__(self, sql: ErpGateway, webapi: WebApiClient, *, order_series: str = "sklep", department: str = "",
+                 sale_price_type: int = 1) -> None:
         self.sql = sql
         self.webapi = webapi
         self.order_series = order_series
+        self.department = department  # OrderIssue.Department (Req)
+        self.sale_price_type = sale_price_type  # OrderIssue.SalePriceType (Req)
         self.max_code_length = sql.max_code_length
         # A request the ERP is still working on may yet be applied; sending it again now could make two.
         self.holds: Any = MemoryHolds()
@@ -178,7 +183,8 @@ class WebApiErp:
     def from_settings(cls, settings: Any) -> "WebApiErp":
         e = settings.erp
         client = WebApiClient(e.webapi_url, e.webapi_app_key, e.webapi_device, e.webapi_timeout_seconds)
-        return cls(ErpGateway.from_settings(settings), client, order_series=e.order_series)
+        return cls(ErpGateway.from_settings(settings), client, order_series=e.order_series,
+                   department=e.webapi_department, sale_price_type=e.webapi_sale_price_type)
 
     def use_holds(self, holds: Any) -> None:
         self.holds = holds
@@ -327,15 +333,20 @@ class WebApiErp:
             # GUESS: a delivery address is named by its code (HM.AD.nazwaAdr) of the recipient.
             recipient["DeliveryAddressCode"] = address_label
         body: dict[str, Any] = {
-            "TypeCode": "ZMO", "Series": self.order_series, "NumberInSeries": None,
+            "TypeCode": "ZMO", "Series": self.order_series, "NumberInSeries": None, "Department": self.department,
             "IssueDate": date, "SaleDate": date,
             "Buyer": buyer, "Recipient": recipient,
             "Currency": order.currency, "CurrencyRate": _num(order.rate),
             "PriceKind": PRICE_KIND_GROSS if order.prices_gross else PRICE_KIND_NET,
+            "SalePriceType": self.sale_price_type,
             "ReservationType": RESERVATION_BY_QUANTITY,
+            # The shop's number in the field meant for it (found again by it); the description keeps the text.
+            "Id2External": order.shop_number,
             "Description": order.note, "Note": order.customer_note,
-            # GUESS: Value is the unit price (the answer's PriceValue), in the order currency.
-            "Positions": [{"Code": codes[ln.product_id][0], "Quantity": _num(ln.quantity), "Value": _num(ln.price),
+            # Value is "the value of the position" ([wartosc]): quantity x unit price, to the grosz, in the
+            # document's PriceKind and currency (the reference; [PHP] sends the line's total_gross).
+            "Positions": [{"Code": codes[ln.product_id][0], "Quantity": _num(ln.quantity),
+                           "Value": _num((ln.quantity * ln.price).quantize(CENT, rounding=ROUND_HALF_UP)),
                            "UnitOfMeasurement": codes[ln.product_id][1]} for ln in order.lines],
         }
         if order.payment_form is not None:
@@ -352,6 +363,16 @@ class WebApiErp:
         if wait > 0:
             raise ErpRetryable(f"order {order.shop_number}: the WebAPI did not answer its last request; not sent "
                                f"again for {wait:.0f} s more, until the ERP has either written it or dropped it")
+        if not self.department.strip():
+            raise ErpConfigError("erp.webapi_department is not set: Symfonia requires the department (dział) of "
+                                 "every order issued through the WebAPI")
+        try:
+            # An Id the ERP does not know silently becomes a one-time contractor: never send one.
+            self.sql.get_contractor(order.contractor_id)
+        except ErpNotFound:
+            raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} is no longer in "
+                               "the ERP (deleted or merged?); pair the customer again, then retry this dead "
+                               "letter") from None
         codes = self.sql.product_codes([ln.product_id for ln in order.lines])
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:

@@ -48,4 +48,5 @@ class WebApiSimProcess:
 
     def settings(self) -> dict[str, Any]:
         return {"writer": "webapi", "webapi_url": self.url, "webapi_app_key": self.APP_KEY,
-                "webapi_timeout_seconds": 2}
+                "webapi_timeout_seconds": 2,
+                "webapi_department": "Sklep internetowy"}

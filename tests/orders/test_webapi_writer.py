@@ -3,9 +3,11 @@ sessions, errors as the project's kinds, and exactly one order whatever the tran
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from decimal import Decimal
 
+import httpx
 import pytest
 from shopsync.demo.erp import init_sqlite_demo
 from shopsync.server.erp.dialects import make_dialect
@@ -31,7 +33,7 @@ def sim(tmp_path):
 def erp(sim):
     dialect = make_dialect("sqlite", database=sim.db)
     gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
-                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=1.0))
+                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=1.0), department="Sklep internetowy")
     yield gw
     gw.close()
 
@@ -171,7 +173,8 @@ def test_an_unanswered_order_is_held_across_a_restart(sim, tmp_path):
     def writer():
         store = QueueStore.from_url(f"sqlite:///{tmp_path / 'queue.db'}")
         dialect = make_dialect("sqlite", database=sim.db)
-        gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect), WebApiClient(sim.url, sim.APP_KEY, "t", 1.0))
+        gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect), WebApiClient(sim.url, sim.APP_KEY, "t", 1.0),
+                       department="Sklep internetowy")
         gw.use_holds(Holds(Cursors(store)))
         return gw, store
 
@@ -189,3 +192,50 @@ def test_an_unanswered_order_is_held_across_a_restart(sim, tmp_path):
     finally:
         again.close()
         store.close()
+
+
+def _post_order(sim, body: dict) -> httpx.Response:
+    token = httpx.get(f"{sim.url}/Sessions/OpenNewSession", params={"deviceName": "t"},
+                      headers={"Authorization": f"Application {sim.APP_KEY}"}, timeout=10).json()
+    return httpx.post(f"{sim.url}/OrdersIssue/New", params={"issue": "true"}, json=body,
+                      headers={"Authorization": f"Session {token}"}, timeout=10)
+
+
+def _body(erp, number: str, **changes) -> dict:
+    codes = erp.sql.product_codes([1])
+    body = erp.order_body(draft(number), codes, None)
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+def test_the_simulator_refuses_an_order_without_department_and_writes_nothing(erp, sim):
+    r = _post_order(sim, _body(erp, "790", Department=...))
+    assert r.status_code == 400 and r.json() == {"Message": "Pole jest wymagane: Department"}
+    r = _post_order(sim, _body(erp, "791", SalePriceType=0))
+    assert r.status_code == 400 and "SalePriceType" in r.json()["Message"]
+    assert erp.sql.count_orders() == (0, 0, 0)
+
+
+def test_an_unknown_buyer_id_is_a_one_time_contractor_in_the_erp_and_the_sync_never_sends_one(erp, sim):
+    r = _post_order(sim, _body(erp, "792", Buyer={"Id": 99999}, Recipient={"Id": 99999}))
+    assert r.status_code == 200, r.text
+    with erp.sql.unit_of_work() as cur:
+        code = cur.execute("SELECT kh.kod FROM HM.ZO zo JOIN HM.KH kh ON kh.id = zo.khid WHERE zo.id = ?",
+                           r.json()["Id"]).fetchone()[0]
+    assert code == "!INCYDENTALNY", "the WebAPI's rule: an Id it does not know is a one-time contractor"
+    sent = sim.calls("POST /OrdersIssue/New")
+    lost = dataclasses.replace(draft("793"), contractor_id=99999)
+    with pytest.raises(ErpPermanent, match="contractor id 99999 is no longer in the ERP"):
+        erp.create_order(lost)
+    assert sim.calls("POST /OrdersIssue/New") == sent and erp.find_order_by_shop_number("793") is None
+
+
+def test_an_order_carries_department_price_type_the_shop_number_and_line_values(erp, sim):
+    body = erp.order_body(draft("794", qty=3, price="12.35"), erp.sql.product_codes([1]), None)
+    assert body["Department"] == "Sklep internetowy" and body["SalePriceType"] == 1
+    assert body["Id2External"] == "794" and body["Positions"][0]["Value"] == 37.05
+    zo, _ = erp.create_order(draft("794", qty=3, price="12.35"))
+    with erp.sql.unit_of_work() as cur:
+        assert cur.execute("SELECT kod_obcy FROM HM.ZO WHERE id = ?", zo).fetchone()[0] == "794"
+    record = erp.get_order(zo)
+    assert record.net + record.vat == D("37.05")
