@@ -116,12 +116,13 @@ def _grosz(value: Decimal) -> Decimal:
 class WebApiSim:
     """The WSGI application."""
 
-    def __init__(self, db: Path, app_key: str, *, session_ttl: float = 1200.0) -> None:
+    def __init__(self, db: Path, app_key: str, *, session_ttl: float = 1200.0, seats: int = 5) -> None:
         self.dialect = make_dialect("sqlite", database=db)
         self.conn_str = self.dialect.connection_string()
         self.app_key = app_key
         self.session_ttl = session_ttl
         self.sessions: dict[str, float] = {}  # token -> last use
+        self.seats = seats  # the licence's sessions at once
         self.faults = SimFaults()
         self.lock = threading.Lock()  # one writer at a time, as the ERP serialises a series' counter
         self.calls: dict[str, int] = {}
@@ -185,6 +186,9 @@ class WebApiSim:
                 return self._json(start_response, 200, self.open_session(environ, query))
             self.need_session(environ)
             body = json.loads(raw) if raw else None
+            if route == "GET /Sessions/CloseSession":
+                self.sessions.pop(_bare(environ.get("HTTP_AUTHORIZATION", "").partition(" ")[2]), None)
+                return self._json(start_response, 200, None)
             if route == "GET /Sessions/SessionInformation":
                 return self._json(start_response, 200, {"DeviceName": "", "Active": True})
             if route == "POST /OrdersIssue/New":
@@ -231,24 +235,33 @@ class WebApiSim:
         raise ApiError(404, f"no such admin path {path}")
 
     # -- sessions ----------------------------------------------------------------
-    def open_session(self, environ: dict[str, Any], query: dict[str, str]) -> str:
+    def open_session(self, environ: dict[str, Any], query: dict[str, str]) -> Any:
+        """The token as a JSON string; over the seat limit a JSON object instead (reference §1: the status
+        and text are unknown; GUESS: 200 with a Message)."""
         scheme, _, key = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme != "Application" or not secrets.compare_digest(key.strip(), self.app_key):
+        if scheme != "Application" or not secrets.compare_digest(_bare(key), self.app_key):
             raise ApiError(401, "Aplikacja nie jest zarejestrowana w konfiguracji WebAPI")
         if not query.get("deviceName"):
             raise ApiError(400, "Brak parametru deviceName")
+        now = time.monotonic()
+        for token, last in list(self.sessions.items()):
+            if now - last > self.session_ttl:
+                del self.sessions[token]
+        if len(self.sessions) >= self.seats:
+            return {"Message": f"Przekroczono limit użytkowników ({self.seats})"}
         token = str(uuid.uuid4())
-        self.sessions[token] = time.monotonic()
+        self.sessions[token] = now
         return token
 
     def need_session(self, environ: dict[str, Any]) -> None:
         scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        token = _bare(token)
         now = time.monotonic()
-        last = self.sessions.get(token.strip()) if scheme == "Session" else None
+        last = self.sessions.get(token) if scheme == "Session" else None
         if last is None or now - last > self.session_ttl:
-            self.sessions.pop(token.strip(), None)
-            raise ApiError(401, "Sesja wygasła lub nie istnieje")
-        self.sessions[token.strip()] = now
+            self.sessions.pop(token, None)
+            raise ApiError(401, "Nieprawidłowy klucz lub sesja wygasła.")
+        self.sessions[token] = now
 
     # -- documents ---------------------------------------------------------------
     def _contractor_id(self, cur: pyodbc.Cursor, who: Any, role: str) -> int:
@@ -456,12 +469,19 @@ class WebApiSim:
         raise ApiError(400, "Podaj id, code lub nip")
 
 
+def _bare(key: str) -> str:
+    """A key or token as sent: bare or inside literal braces (both seen in working clients)."""
+    key = key.strip()
+    return key[1:-1].strip() if key.startswith("{") and key.endswith("}") else key
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--db", default="var/demo/erp.db", help="the demo company database (SQLite)")
     p.add_argument("--app-key", required=True, help="the application key sessions are opened with")
     p.add_argument("--session-ttl", type=float, default=1200.0, help="seconds an idle session lives")
+    p.add_argument("--seats", type=int, default=5, help="sessions the licence allows at once")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -469,7 +489,7 @@ def serve(args: argparse.Namespace) -> int:
     if not db.exists():
         print(f"shopsync: {db}: no demo company database (create it: shopsync erp init-demo {db})")
         return 2
-    app = WebApiSim(db, args.app_key, session_ttl=args.session_ttl)
+    app = WebApiSim(db, args.app_key, session_ttl=args.session_ttl, seats=args.seats)
     print(f"Symfonia WebAPI simulator listening on http://{args.host}:{args.port}/api (company {db})", flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=8, ident="symfonia-webapi-sim", _quiet=True)
     return 0

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 PRICE_KIND_GROSS, PRICE_KIND_NET = 1, 2  # enumPriceKind
 CENT = Decimal("0.01")
+# Reference §1: what an expired or unknown session answers (a client tests the text, not only the 401).
+SESSION_EXPIRED = "sesja wygasła"
 RESERVATION_BY_QUANTITY = 1  # enumDocumentReservationType
 
 
@@ -95,6 +97,17 @@ class WebApiClient:
         self.sessions_opened = 0
 
     def close(self) -> None:
+        """Close the session (seats are limited: one left open holds a seat until it expires), then the pool."""
+        with self._lock:
+            token, self._token = self._token, ""
+        if token:
+            try:
+                self._http.get("/Sessions/CloseSession", headers={"Authorization": f"Session {token}"},
+                               timeout=min(self.timeout, 5.0))
+                log.info("closed the Symfonia WebAPI session of device %s", self.device)
+            except httpx.HTTPError as exc:
+                log.info("could not close the Symfonia WebAPI session (%s); it ends when it expires",
+                         type(exc).__name__)
         self._http.close()
 
     def _open_session(self) -> str:
@@ -115,7 +128,14 @@ class WebApiClient:
             body = resp.json()
         except ValueError:
             body = resp.text.strip()
-        token = body.get("Token") or body.get("token") if isinstance(body, dict) else body
+        if isinstance(body, dict):
+            # Reference §1: over the licence's session limit the answer is an object, not a token.
+            raise ErpRetryable(f"Symfonia WebAPI has no free session seat (the licence's session limit is "
+                               f"reached: {_api_message(resp)}); sessions other programs left open end when "
+                               "they expire, or close them in the WebAPI's configurator; trying again later")
+        token = body.strip().strip('"').strip() if isinstance(body, str) else body
+        if isinstance(token, str) and token.startswith("{") and token.endswith("}"):
+            token = token[1:-1].strip()
         if not isinstance(token, str) or not token:
             raise ErpRetryable(f"Symfonia WebAPI answered OpenNewSession without a token: {str(body)[:100]}")
         self.sessions_opened += 1
@@ -149,7 +169,8 @@ class WebApiClient:
             except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 raise WebApiSentUnknown(f"Symfonia WebAPI did not answer {method} {path} "
                                         f"({type(exc).__name__})") from None
-            if resp.status_code == 401 and attempt == 1:
+            expired = resp.status_code == 401 or (resp.status_code >= 400 and SESSION_EXPIRED in resp.text)
+            if expired and attempt == 1:
                 token = self._session(stale=token)  # the session expired: a new one, the call once more
                 continue
             if resp.status_code >= 500 or resp.status_code == 401:

@@ -239,3 +239,39 @@ def test_an_order_carries_department_price_type_the_shop_number_and_line_values(
         assert cur.execute("SELECT kod_obcy FROM HM.ZO WHERE id = ?", zo).fetchone()[0] == "794"
     record = erp.get_order(zo)
     assert record.net + record.vat == D("37.05")
+
+
+def test_a_full_licence_is_a_retryable_error_that_names_it_and_a_closed_session_frees_the_seat(tmp_path):
+    db = init_sqlite_demo(tmp_path / "erp.db", product_count=5)
+    sim = WebApiSimProcess(tmp_path, db, seats=1).start()
+    try:
+        first, second = (WebApiClient(sim.url, sim.APP_KEY, name, timeout=2.0) for name in ("first", "second"))
+        assert first.call("GET", "/Contractors", params={"id": 1})["Id"] == 1
+        with pytest.raises(ErpRetryable, match="no free session seat .*Przekroczono limit"):
+            second.call("GET", "/Contractors", params={"id": 1})
+        first.close()  # CloseSession: the seat is free again
+        assert second.call("GET", "/Contractors", params={"id": 1})["Id"] == 1
+        second.close()
+        assert sim.calls("GET /Sessions/CloseSession") == 2
+    finally:
+        sim.stop()
+
+
+def test_keys_and_tokens_are_taken_bare_or_in_braces_and_the_expiry_text_reopens(sim):
+    opened = httpx.get(f"{sim.url}/Sessions/OpenNewSession", params={"deviceName": "t"},
+                       headers={"Authorization": f"Application {{{sim.APP_KEY}}}"}, timeout=10)
+    assert opened.status_code == 200 and opened.text.startswith('"'), "the token is a quoted JSON string"
+    token = opened.json()
+    for sent in (token, f"{{{token}}}"):
+        r = httpx.get(f"{sim.url}/Contractors", params={"id": 1}, headers={"Authorization": f"Session {sent}"},
+                      timeout=10)
+        assert r.status_code == 200
+    sim.admin("POST", "expire-sessions")
+    r = httpx.get(f"{sim.url}/Contractors", params={"id": 1}, headers={"Authorization": f"Session {token}"},
+                  timeout=10)
+    assert r.status_code == 401 and r.json()["Message"] == "Nieprawidłowy klucz lub sesja wygasła."
+    client = WebApiClient(sim.url, sim.APP_KEY, "t", timeout=2.0)
+    client.call("GET", "/Contractors", params={"id": 1})
+    sim.admin("POST", "expire-sessions")
+    assert client.call("GET", "/Contractors", params={"id": 1})["Id"] == 1 and client.sessions_opened == 2
+    client.close()
