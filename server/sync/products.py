@@ -75,6 +75,8 @@ class ProductExport:
         for i, s in enumerate(batch):
             b = bindings.get(s.erp_id)
             if b is not None and b.state_time >= s.read_at:
+                log.debug("product %s: snapshot read %d is older than what was sent (%d): skipped", s.erp_id,
+                          s.read_at, b.state_time)
                 outcomes[i] = Outcome.done()  # stale: newer data was already sent
                 continue
             if b is not None and CONFLICT in b.state:
@@ -97,6 +99,11 @@ class ProductExport:
                     change = ProductChange(change.sku, {**change.fields, "image": image}, None)
             plans.append((i, s, fields, b, sku, change))
         changes = [p[5] for p in plans if p[5] is not None]
+        for _, s, fields, b, sku, change in plans:
+            if change is not None:
+                log.debug("product %s (%s) -> shop %s: %s (read %d, last sent %s)", s.erp_id, sku,
+                          change.shop_id or "new", ", ".join(sorted(change.fields)), s.read_at,
+                          b.state_time if b else "never")
         try:
             results = iter(ctx.shop.upsert_products(changes) if changes else [])
         except ShopError as exc:
