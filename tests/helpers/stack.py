@@ -70,7 +70,9 @@ class Stack:
         if erp_writer == "webapi":  # Symfonia WebAPI (the local simulator over the same company)
             from tests.helpers.webapi import WebApiSimProcess
 
-            self.webapi = WebApiSimProcess(tmp, self.erp_db).start()
+            # A server killed in a test leaves its session open, holding a seat until it expires (as on a real
+            # WebAPI): room for the kills of the reliability tests; the seat limit has its own test.
+            self.webapi = WebApiSimProcess(tmp, self.erp_db, seats=50).start()
         dialect = make_dialect("sqlite", database=self.erp_db)
         self.erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
         self.shop_kind = shop_kind
