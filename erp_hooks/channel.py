@@ -35,6 +35,18 @@ class UsageError(Exception):
     pass
 
 
+def take_config(args: list[str]) -> str | None:
+    """Remove `--config PATH` from `args` (in place); the path, or None when not given."""
+    if "--config" not in args:
+        return None
+    i = args.index("--config")
+    if i + 1 >= len(args):
+        raise UsageError("--config needs a file path")
+    config = args[i + 1]
+    del args[i:i + 2]
+    return config
+
+
 def load_hook_settings(config: str | None) -> dict[str, Any]:
     """The few server settings a hook needs, from the TOML file and the environment."""
     path = config or os.environ.get("SHOPSYNC_CONFIG")

@@ -20,7 +20,8 @@ import time
 import uuid
 
 
-from erp_hooks.channel import EVENT_KINDS, KNOWN_KEYS, HelpAsked, Sender, UsageError, load_hook_settings
+from erp_hooks.channel import (EVENT_KINDS, KNOWN_KEYS, HelpAsked, Sender, UsageError, load_hook_settings,
+                               take_config)
 from erp_hooks.spool import Spool, SpoolLocked
 
 __all__ = ["EVENT_KINDS", "KNOWN_KEYS", "main"]
@@ -41,13 +42,7 @@ def _fail(code: int, message: str) -> int:
 
 def parse_args(argv: list[str]) -> tuple[str, int, str | None]:
     args = list(argv)
-    config = None
-    if "--config" in args:
-        i = args.index("--config")
-        if i + 1 >= len(args):
-            raise UsageError("--config needs a file path")
-        config = args[i + 1]
-        del args[i:i + 2]
+    config = take_config(args)
     if args in (["-h"], ["--help"]):
         raise HelpAsked()
     if args[:1] == ["flush"]:

@@ -27,7 +27,7 @@ from typing import Any
 
 import grpc
 
-from erp_hooks.channel import HelpAsked, Sender, UsageError, load_hook_settings
+from erp_hooks.channel import HelpAsked, Sender, UsageError, load_hook_settings, take_config
 from erp_hooks.spool import Spool, SpoolLocked
 from shopsync.v1 import erp_events_pb2
 
@@ -71,13 +71,7 @@ def parse(argv: list[str]) -> tuple[str, int, str, str | None, bool]:
         raise HelpAsked()
     dialog = "--dialog" in args
     args = [a for a in args if a != "--dialog"]
-    config = None
-    if "--config" in args:
-        i = args.index("--config")
-        if i + 1 >= len(args):
-            raise UsageError("--config needs a file path")
-        config = args[i + 1]
-        del args[i:i + 2]
+    config = take_config(args)
     wanted = {"show": (2, 3), "set": (3, 3), "delete": (2, 2)}
     if not args or args[0] not in wanted or not wanted[args[0]][0] <= len(args) <= wanted[args[0]][1]:
         raise UsageError(USAGE)
