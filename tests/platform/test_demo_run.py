@@ -21,8 +21,16 @@ def test_run_demo_writes_the_seeded_orders_through_the_webapi(tmp_path):
         proc = subprocess.Popen([bin_path("shopsync"), "--config", "shopsync.toml", "run-demo"], cwd=tmp_path,
                                 env=env_with(), stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: "written through the WebAPI as ZMO 1/sklep/" in log.read_text(), timeout=60,
-                   message="a seeded order written through the demo WebAPI")
+        try:
+            wait_until(lambda: "written through the WebAPI as ZMO 1/sklep/" in log.read_text() or proc.poll() is not None,
+                       timeout=120, message="a seeded order written through the demo WebAPI")
+            assert proc.poll() is None, f"run-demo ended with exit code {proc.returncode}"
+        except AssertionError as exc:  # say what the demo was doing: its log, its WebAPI's and its shop's
+            tails = "\n".join(f"--- {p.name} (last 60 lines)\n" + "\n".join(p.read_text(errors="replace")
+                                                                           .splitlines()[-60:])
+                              for p in (log, tmp_path / "var/demo/webapi.log", tmp_path / "var/demo/shop.log")
+                              if p.exists())
+            raise AssertionError(f"{exc}\n{tails}") from None
         text = log.read_text()
         assert f"erp_webapi             http://127.0.0.1:{api_port}/api" in text
         assert "Traceback" not in text
