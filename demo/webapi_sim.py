@@ -52,6 +52,7 @@ from shopsync.server.erp.errors import ErpPermanent
 from shopsync.server.erp.gateway import PO_ORDER_SALE, ZO_BAZA
 
 from .erp import ErpSimulator
+from .webapi_tracking import DELETE, INSERT_OR_UPDATE, ChangeLog, parse_local
 
 log = logging.getLogger("shopsync.demo.webapi_sim")
 CENT = Decimal("0.01")
@@ -116,7 +117,8 @@ def _grosz(value: Decimal) -> Decimal:
 class WebApiSim:
     """The WSGI application."""
 
-    def __init__(self, db: Path, app_key: str, *, session_ttl: float = 1200.0, seats: int = 5) -> None:
+    def __init__(self, db: Path, app_key: str, *, session_ttl: float = 1200.0, seats: int = 5,
+                 tracking: bool = True) -> None:
         self.dialect = make_dialect("sqlite", database=db)
         self.conn_str = self.dialect.connection_string()
         self.app_key = app_key
@@ -128,6 +130,18 @@ class WebApiSim:
         self.calls: dict[str, int] = {}
         self._conn: pyodbc.Connection | None = None
         self._ensure_tables()
+        # Change tracking ("Synchronizacja" in the configurator): on unless the site left it off.
+        self.changes = ChangeLog(self.transaction) if tracking else None
+        if self.changes is not None:
+            self.changes.track()  # the log starts when tracking is switched on
+
+    def track_forever(self, interval: float, stop: threading.Event) -> None:
+        """Keep the change log current, as the ERP logs a change when it is saved."""
+        while self.changes is not None and not stop.wait(interval):
+            try:
+                self.changes.track()
+            except pyodbc.Error as exc:  # a busy company database: the next look catches up
+                log.debug("change tracking skipped a look: %s", exc)
 
     # -- database --------------------------------------------------------------
     def conn(self) -> pyodbc.Connection:
@@ -203,6 +217,11 @@ class WebApiSim:
                 return self._json(start_response, 200, self.transaction(lambda cur: self.order_by_number(cur, number)))
             if route == "GET /Contractors":
                 return self._json(start_response, 200, self.transaction(lambda cur: self.contractor(cur, query)))
+            if route in ("GET /Products/IncrementalSync", "GET /Contractors/IncrementalSync",
+                         "GET /PriceLists/IncrementalSync", "GET /Orders/IncrementalSync"):
+                return self._json(start_response, 200, self.incremental_sync(path[5:].split("/")[0], query))
+            if route == "GET /InventoryStates/Changes":
+                return self._json(start_response, 200, self.inventory_changes(query))
             if route == "PUT /OrdersIssue/FV":
                 return self._json(start_response, 200, self.issue_invoice(query))
             if route == "GET /Orders/FV":
@@ -469,6 +488,74 @@ class WebApiSim:
         raise ApiError(400, "Podaj id, code lub nip")
 
 
+    # -- change feeds (reference §6) ------------------------------------------------------
+    def _since(self, entity: str, raw: str | None, name: str) -> list[tuple[int, str, bool]]:
+        if not raw:
+            raise ApiError(400, f"Parametr {name} jest wymagany")
+        try:
+            since = parse_local(raw)
+        except ValueError:
+            raise ApiError(400, f"Nieprawidłowa data {raw!r} (oczekiwano np. 2025-09-29T16:00:00)") from None
+        if self.changes is None:  # GUESS: with tracking off the feeds are empty (nothing is logged)
+            return []
+        self.changes.track()
+        return self.transaction(lambda cur: self.changes.since(cur, entity, since))  # type: ignore[union-attr]
+
+    def incremental_sync(self, entity: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        """IncrementalSyncListElement[]: {Id, ModifyType, ModifiedAt, Object}. The Object is the record as
+        its GET gives it, in part (GUESS: the fields the demo company has; null for a deleted record)."""
+        changed = self._since(entity, query.get("dateFrom"), "dateFrom")
+        objects = self.transaction(lambda cur: self._objects(cur, entity, [i for i, _, gone in changed if not gone]))
+        return [{"Id": rid, "ModifyType": DELETE if gone else INSERT_OR_UPDATE, "ModifiedAt": at,
+                 "Object": None if gone else objects.get(rid)} for rid, at, gone in changed]
+
+    def _objects(self, cur: pyodbc.Cursor, entity: str, ids: list[int]) -> dict[int, dict[str, Any]]:
+        out: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            if entity == "Products":
+                for r in cur.execute("SELECT t.id, t.kod, t.nazwa, t.kodpaskowy, t.aktywny, t.znacznik, t.jm, "
+                                     f"n.opis FROM HM.TW t LEFT JOIN HM.NT n ON n.super = t.id AND n.baza = 1 "
+                                     f"WHERE t.id IN ({marks})", *chunk).fetchall():
+                    out[int(r[0])] = {"Id": int(r[0]), "Code": r[1], "Name": r[2], "Barcode": r[3] or "",
+                                      "Active": bool(r[4]), "Marker": int(r[5] or 0), "Note": r[7],
+                                      "UnitsOfMeasurement": {"RecordUM": r[6] or "szt."}}
+            elif entity == "Contractors":
+                for r in cur.execute(f"SELECT id, kod, nazwa, nip, aktywny FROM HM.KH WHERE id IN ({marks})",
+                                     *chunk).fetchall():
+                    out[int(r[0])] = {"Id": int(r[0]), "Code": r[1], "Name": r[2], "NIP": r[3] or "",
+                                      "Active": bool(r[4])}
+            elif entity == "PriceLists":
+                for r in cur.execute(f"SELECT id, kod, aktywny, kontrah FROM HM.CK WHERE id IN ({marks})",
+                                     *chunk).fetchall():
+                    out[int(r[0])] = {"Id": int(r[0]), "Code": r[1], "Active": bool(r[2]),
+                                      "ForAllContractors": not bool(r[3])}
+            elif entity == "Orders":
+                for r in cur.execute(f"SELECT id, kod, bufor, anulowany FROM HM.ZO WHERE id IN ({marks})",
+                                     *chunk).fetchall():
+                    out[int(r[0])] = {"Id": int(r[0]), "DocumentNumber": r[1] or "", "Buffer": bool(r[2]),
+                                      "Canceled": 1 if r[3] else 0}
+        return out
+
+    def inventory_changes(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """InventoryState[] of the stock rows that changed at or after `date` (states, not deltas)."""
+        changed = [rid for rid, _, gone in self._since("InventoryStates", query.get("date"), "date") if not gone]
+
+        def read(cur: pyodbc.Cursor) -> list[dict[str, Any]]:
+            out = []
+            for start in range(0, len(changed), 500):
+                chunk = changed[start:start + 500]
+                out += [{"ProductId": int(r[0]), "WarehouseId": int(r[1]), "AmountInStore": float(r[2] or 0),
+                         "AmountToSale": float(r[3] or 0)}
+                        for r in cur.execute(f"SELECT idtw, magazyn, stan, stanHandl FROM HM.SM WHERE id IN "
+                                             f"({', '.join('?' * len(chunk))}) ORDER BY idtw, magazyn",
+                                             *chunk).fetchall()]
+            return out
+
+        return self.transaction(read)
+
+
 def _bare(key: str) -> str:
     """A key or token as sent: bare or inside literal braces (both seen in working clients)."""
     key = key.strip()
@@ -482,6 +569,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--app-key", required=True, help="the application key sessions are opened with")
     p.add_argument("--session-ttl", type=float, default=1200.0, help="seconds an idle session lives")
     p.add_argument("--seats", type=int, default=5, help="sessions the licence allows at once")
+    p.add_argument("--no-tracking", action="store_true",
+                   help="change tracking off (the configurator's Synchronizacja options unticked)")
+    p.add_argument("--tracking-interval", type=float, default=0.25,
+                   help="seconds between looks at the company for changes (the feeds' log)")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -489,9 +580,18 @@ def serve(args: argparse.Namespace) -> int:
     if not db.exists():
         print(f"shopsync: {db}: no demo company database (create it: shopsync erp init-demo {db})")
         return 2
-    app = WebApiSim(db, args.app_key, session_ttl=args.session_ttl, seats=args.seats)
-    print(f"Symfonia WebAPI simulator listening on http://{args.host}:{args.port}/api (company {db})", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=8, ident="symfonia-webapi-sim", _quiet=True)
+    app = WebApiSim(db, args.app_key, session_ttl=args.session_ttl, seats=args.seats,
+                    tracking=not args.no_tracking)
+    stop = threading.Event()
+    if app.changes is not None:
+        threading.Thread(target=app.track_forever, args=(args.tracking_interval, stop), daemon=True,
+                         name="change-tracking").start()
+    print(f"Symfonia WebAPI simulator listening on http://{args.host}:{args.port}/api (company {db}; change "
+          f"tracking {'off' if app.changes is None else 'on'})", flush=True)
+    try:
+        waitress.serve(app, host=args.host, port=args.port, threads=8, ident="symfonia-webapi-sim", _quiet=True)
+    finally:
+        stop.set()
     return 0
 
 

@@ -41,6 +41,7 @@ class Activity:
         self.reach: dict[str, Reachability] = {}
         self.passes: dict[str, PassRun] = {}
         self.last_poll = 0.0
+        self.last_feed_read = 0.0  # the ERP's change feeds last read whole (0: never)
         self._settled: deque[tuple[float, str, str]] = deque()  # (when, entity, outcome), the last hour
 
     # -- hooks -----------------------------------------------------------------------------
@@ -124,3 +125,6 @@ class Activity:
 
     def polled(self) -> None:
         self.last_poll = self.clock()
+
+    def feeds_read(self) -> None:
+        self.last_feed_read = self.clock()

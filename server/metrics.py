@@ -30,6 +30,9 @@ class Metrics:
                                buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
         self.call_errors = Counter("shopsync_call_errors", "Calls to the shop and the ERP that failed, by side, "
                                    "call and error", ["side", "call", "error"], registry=self.registry)
+        self.feed_changes = Counter("shopsync_erp_feed_changes", "Changes the ERP's change feeds reported, by feed "
+                                    "and result (queued: content changed; unchanged: nothing to send)",
+                                    ["feed", "result"], registry=self.registry)
         self.registry.register(_StateCollector(store, activity))
 
 
@@ -55,6 +58,11 @@ class _StateCollector:
         now = self.activity.clock()
         lag.add_metric([], round(now - (self.activity.last_poll or self.activity.started), 3))
         yield lag
+        if self.activity.last_feed_read:
+            feed_lag = GaugeMetricFamily("shopsync_erp_feed_lag_seconds", "Seconds since the ERP's change feeds "
+                                         "were last read whole (present once they have been)")
+            feed_lag.add_metric([], round(now - self.activity.last_feed_read, 3))
+            yield feed_lag
         up = GaugeMetricFamily("shopsync_reachable", "1 when the side answered when last asked", labels=["side"])
         for side, r in self.activity.reachability().items():
             if r.ok is not None:

@@ -25,7 +25,7 @@ from .erp.webapi import make_erp
 from .queue.cursors import Holds
 from .queue.store import Backoff, Message, QueueStore
 from .settings import Settings, SettingsError, redact_url
-from .sync import catchup, customers, orders, reconcile
+from .sync import catchup, customers, feeds, orders, reconcile
 from .sync.context import SyncContext
 from .sync.dispatch import run_batch
 from .sync.orders import WAIT_RECHECK_SECONDS
@@ -172,8 +172,9 @@ class QueueWorker(threading.Thread):
 class Clock(threading.Thread):
     """Runs the periodic passes; each task's errors are logged and retried next time."""
 
-    def __init__(self, runtime: "Runtime", tasks: list[tuple[str, float, Callable[[], Any]]]) -> None:
-        super().__init__(name="clock", daemon=True)
+    def __init__(self, runtime: "Runtime", tasks: list[tuple[str, float, Callable[[], Any]]],
+                 name: str = "clock") -> None:
+        super().__init__(name=name, daemon=True)
         self.rt = runtime
         self.tasks = tasks
         self.next_run = {name: time.monotonic() + 1.0 for name, _, _ in tasks}
@@ -329,6 +330,12 @@ class Runtime:
             Monitor(self),
             Alerts(self),
         ]
+        if s.erp.writer == "webapi" and s.erp.feed_interval_seconds > 0:
+            # A thread of their own: a long catch-up or reconciliation pass must not hold the feeds back.
+            self._threads.append(Clock(self, [("erp feeds", s.erp.feed_interval_seconds, self.read_feeds)],
+                                       name="erp-feeds"))
+            log.info("the ERP's change feeds are read every %g s (overlap %g s)", s.erp.feed_interval_seconds,
+                     s.erp.feed_overlap_seconds)
         for t in self._threads:
             t.start()
 
@@ -344,6 +351,15 @@ class Runtime:
         except Exception as exc:
             self.activity.pass_failed(name, f"{type(exc).__name__}: {exc}")
             raise
+
+    def read_feeds(self) -> feeds.FeedReport:
+        report = feeds.read_feeds(self.ctx, self.ctx.erp, overlap_seconds=self.settings.erp.feed_overlap_seconds)
+        for feed, read in report.read.items():
+            queued = report.queued.get(feed, 0)
+            self.metrics.feed_changes.labels(feed, "queued").inc(queued)
+            self.metrics.feed_changes.labels(feed, "unchanged").inc(read - queued)
+        self.activity.feeds_read()
+        return report
 
     def poll_orders(self) -> int:
         count = orders.poll_orders(self.ctx)

@@ -97,6 +97,11 @@ class ErpSettings:
     # shop's orders belong to, and the sale price type they are priced in (1-4 PriceA-D, 16-31 PriceE-T).
     webapi_department: str = ""
     webapi_sale_price_type: int = 1
+    # The WebAPI's change feeds (writer = "webapi", with change tracking switched on in its configurator):
+    # read this often (0: not read; the hooks alone then), each read starting this much before the last
+    # change seen (workstation clocks differ). What changed is queued only if its content did.
+    feed_interval_seconds: float = 10.0
+    feed_overlap_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -408,6 +413,8 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("queue", "batch_size", 1, 100), ("queue", "pause_recheck_seconds", 0.05, 3600),
     ("erp", "lock_timeout_seconds", 1, 3600), ("erp", "max_code_length", 1, 1000),
     ("erp", "webapi_timeout_seconds", 0.1, 3600),
+    ("erp", "feed_interval_seconds", 0, 86400),
+    ("erp", "feed_overlap_seconds", 0, 86400),
     ("shop", "timeout_seconds", 0.1, 3600), ("shop", "probe_interval_seconds", 0.05, 3600),
     ("shop", "concurrency", 1, 16),
     ("webhooks", "max_body_bytes", 1024, 2**31 - 1),

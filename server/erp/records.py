@@ -227,3 +227,24 @@ class InvoicePrintout:
     sha1: str
     created: str
     pdf: bytes
+
+
+@dataclass(frozen=True)
+class FeedChange:
+    """One element of a WebAPI change feed ({Products,Contractors,PriceLists,Orders}/IncrementalSync):
+    the record's id, when the ERP logged the change (its local time, no offset, as sent), whether it was
+    deleted, and a digest of the record as sent (to tell a real change from a card saved unedited)."""
+
+    id: int
+    modified_at: str
+    deleted: bool
+    digest: str
+
+
+@dataclass(frozen=True)
+class StockState:
+    """One state of InventoryStates/Changes: a product's stock in one warehouse."""
+
+    product_id: int
+    warehouse_id: int
+    to_sale: Decimal  # AmountToSale: commercial stock, after reservations

@@ -18,7 +18,10 @@ lookup, never by sending it again blindly.
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import functools
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -26,11 +29,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Sequence
 
 import httpx
+import pydantic
 
 from .errors import ErpConfigError, ErpNotFound, ErpPermanent, ErpRetryable
 from .gateway import ErpGateway
-from .records import (Contractor, ContractorDraft, Image, InvoicePrintout, OrderDraft, OrderProgress, OrderRecord,
-                      PriceList, Product, ProductDraft)
+from .records import (Contractor, ContractorDraft, FeedChange, Image, InvoicePrintout, OrderDraft, OrderProgress,
+                      OrderRecord, PriceList, Product, ProductDraft, StockState)
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +183,40 @@ class WebApiClient:
                 raise ErpPermanent(f"Symfonia WebAPI refused {method} {path}: {_api_message(resp)}")
             return resp.json() if resp.content else None
         raise AssertionError("unreachable")
+
+
+CHANGE_FEEDS = ("Products", "Contractors", "PriceLists", "Orders")
+MODIFY_DELETE = 2  # enumIncrementalSyncModifyType: 1 InsertOrUpdate, 2 Delete
+
+
+def _local(moment: dt.datetime) -> str:
+    """A feed's date parameter: ISO 8601 in the ERP's local time, no offset (reference §6)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _naive_local(moment: dt.datetime) -> dt.datetime:
+    """ModifiedAt in local time without an offset (reference §6: its zone is undocumented; one sent with an
+    offset is turned into our local time, the office's)."""
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def _first_error(exc: "pydantic.ValidationError") -> str:
+    e = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+
+
+@functools.cache
+def _changes_adapter() -> "pydantic.TypeAdapter[Any]":
+    from SymfWebAPI.WebAPI.Interface.Common.ViewModels import IncrementalSyncListElement
+
+    return pydantic.TypeAdapter(list[IncrementalSyncListElement])
+
+
+@functools.cache
+def _states_adapter() -> "pydantic.TypeAdapter[Any]":
+    from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryState
+
+    return pydantic.TypeAdapter(list[InventoryState])
 
 
 def _num(value: Decimal) -> float | int:
@@ -345,6 +383,32 @@ class WebApiErp:
         self.webapi.ping()
 
     # -- the WebAPI side ----------------------------------------------------------------------------------
+    def feed_changes(self, feed: str, since: dt.datetime) -> list[FeedChange]:
+        """`GET /api/{feed}/IncrementalSync?dateFrom=` (feed: Products, Contractors, PriceLists, Orders): what
+        the ERP logged as changed at or after `since` (its local time)."""
+        if feed not in CHANGE_FEEDS:
+            raise ValueError(f"no change feed {feed!r}")
+        answer = self.webapi.call("GET", f"/{feed}/IncrementalSync", params={"dateFrom": _local(since)})
+        try:
+            elements = _changes_adapter().validate_python(answer or [])
+        except pydantic.ValidationError as exc:
+            raise ErpRetryable(f"Symfonia WebAPI {feed}/IncrementalSync answered what its model does not "
+                               f"describe ({exc.error_count()} problems, first: {_first_error(exc)})") from None
+        return [FeedChange(id=int(e.Id), modified_at=_naive_local(e.ModifiedAt).isoformat(timespec="milliseconds"),
+                           deleted=e.ModifyType.value == MODIFY_DELETE,
+                           digest=hashlib.sha1(json.dumps(e.Object, sort_keys=True, default=str).encode())
+                           .hexdigest()) for e in elements]
+
+    def stock_changes(self, since: dt.datetime) -> list[StockState]:
+        """`GET /api/InventoryStates/Changes?date=`: the states (not deltas) that changed at or after `since`."""
+        answer = self.webapi.call("GET", "/InventoryStates/Changes", params={"date": _local(since)})
+        try:
+            states = _states_adapter().validate_python(answer or [])
+        except pydantic.ValidationError as exc:
+            raise ErpRetryable(f"Symfonia WebAPI InventoryStates/Changes answered what its model does not "
+                               f"describe ({exc.error_count()} problems, first: {_first_error(exc)})") from None
+        return [StockState(int(s.ProductId), int(s.WarehouseId), Decimal(str(s.AmountToSale))) for s in states]
+
     def order_body(self, order: OrderDraft, codes: dict[int, tuple[str, str, int]],
                    address_label: str | None) -> dict[str, Any]:
         date = (order.date.isoformat() if order.date else None)

@@ -7,6 +7,11 @@
     order_polled    shop order id        -                    {"modified", "status"} as last polled
     price_list      HM.CK.id             -                    the list as last seen
     guest           hash of an e-mail    HM.KH.id             {"email"}: a guest's contractor
+    feed_product    HM.TW.id             -                    {"digest", "deleted", "modified_at"}: the record
+    feed_contractor HM.KH.id             -                      as the ERP's change feed last showed it
+    feed_price_list HM.CK.id             -                      (sync/feeds.py)
+    feed_order      HM.ZO.id             -
+    feed_stock      HM.TW.id             -                    {"warehouses": {id: AmountToSale}} as last shown
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ class Kind(str, enum.Enum):
     ORDER_POLLED = "order_polled"
     PRICE_LIST = "price_list"
     GUEST = "guest"
+    FEED_PRODUCT = "feed_product"
+    FEED_CONTRACTOR = "feed_contractor"
+    FEED_PRICE_LIST = "feed_price_list"
+    FEED_ORDER = "feed_order"
+    FEED_STOCK = "feed_stock"
 
     def __str__(self) -> str:
         return self.value

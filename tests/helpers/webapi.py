@@ -51,4 +51,6 @@ class WebApiSimProcess:
     def settings(self) -> dict[str, Any]:
         return {"writer": "webapi", "webapi_url": self.url, "webapi_app_key": self.APP_KEY,
                 "webapi_timeout_seconds": 2,
-                "webapi_department": "Sklep internetowy"}
+                "webapi_department": "Sklep internetowy",
+                # The change feeds are read only where a test turns them on (tests/products/test_erp_feeds.py).
+                "feed_interval_seconds": 0}

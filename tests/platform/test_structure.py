@@ -127,7 +127,7 @@ ENTITIES = {
     "customer": {"customers"},
     "order": {"orders", "order_pricing"},
 }
-CROSSING = {"fanout", "catchup", "dispatch"}  # know that one ERP event or pass touches several entities
+CROSSING = {"fanout", "catchup", "dispatch", "feeds"}  # know that one ERP event or pass touches several entities
 BASE = {"messages", "outcome", "context", "addresses", "exchange_rates", "events"}
 
 
