@@ -8,11 +8,12 @@ stock through the demo database's triggers, as in Symfonia), nothing written whe
 request is refused (unknown product code or contractor, missing currency rate -> 400
 ApiError). Sessions are opened with the application key and expire when idle.
 
-Faults for tests (POST /_sim/faults, JSON): {"slow": seconds, "count": n} answers
+Faults for tests (POST /_sim/faults, JSON; for /Orders... calls unless "path" names another
+prefix, e.g. "/Contractors/Create"): {"slow": seconds, "count": n} answers
 late; {"status": 500, "count": n} fails; {"drop": n} cuts the connection without
 acting; {"locked": n} refuses as a document locked by another user (500 ApiError);
-{"slow_after_write": seconds, "count": n} writes the order, then answers late (a
-client that timed out must not write it twice). POST /_sim/expire-sessions ends
+{"slow_after_write": seconds, "count": n} writes the order or contractor, then answers
+late (a client that timed out must not write it twice). POST /_sim/expire-sessions ends
 every session. GET /_sim/stats counts calls.
 
 From the reference: ApiError is {"Message"}; OrdersIssue/New refuses a document
@@ -80,10 +81,13 @@ class SimFaults:
             self.drop = int(cfg.get("drop", 0))
             self.slow_after_write = float(cfg.get("slow_after_write", 0))
             self.count = int(cfg.get("count", 1))
+            self.path = str(cfg.get("path", "/Orders"))  # the calls it applies to (by path prefix)
 
-    def take(self) -> dict[str, Any]:
+    def take(self, path: str) -> dict[str, Any]:
         """The fault for this call (each kind spends its count)."""
         with self.lock:
+            if not path.startswith(self.path):
+                return {}
             if self.drop:
                 self.drop -= 1
                 return {"drop": True}
@@ -182,7 +186,7 @@ class WebApiSim:
                 raise ApiError(404, f"Nie znaleziono zasobu {path}")
             route = f"{method} {path[4:]}"
             self.calls[route] = self.calls.get(route, 0) + 1
-            fault = self.faults.take() if path[4:].startswith("/Orders") else {}  # orders: issue and read
+            fault = self.faults.take(path[4:])  # orders (issue and read) unless the fault names other calls
             if fault.get("drop"):
                 start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "500")])
                 return [b'{"Id": ']
@@ -217,6 +221,17 @@ class WebApiSim:
                 return self._json(start_response, 200, self.transaction(lambda cur: self.order_by_number(cur, number)))
             if route == "GET /Contractors":
                 return self._json(start_response, 200, self.transaction(lambda cur: self.contractor(cur, query)))
+            if route == "POST /Contractors/Create":
+                answer = self.transaction(lambda cur: self.create_contractor(cur, body))
+                if fault.get("slow_after_write"):
+                    time.sleep(fault["slow_after_write"])
+                return self._json(start_response, 200, answer)
+            if route == "GET /ContractorDeliveryAddresses":
+                return self._json(start_response, 200,
+                                  self.transaction(lambda cur: self.delivery_addresses(cur, query)))
+            if route == "POST /ContractorDeliveryAddresses/Create":
+                return self._json(start_response, 200,
+                                  self.transaction(lambda cur: self.create_delivery_address(cur, query, body)))
             if route in ("GET /Products/IncrementalSync", "GET /Contractors/IncrementalSync",
                          "GET /PriceLists/IncrementalSync", "GET /Orders/IncrementalSync"):
                 return self._json(start_response, 200, self.incremental_sync(path[5:].split("/")[0], query))
@@ -478,15 +493,105 @@ class WebApiSim:
         return {"Id": int(row[0]), "DocumentNumber": row[1], "Canceled": bool(row[2]), "Buffer": bool(row[3]),
                 "OrderStatus": {"DocumentStatus": status, "Buffer": bool(row[3])}}
 
-    def contractor(self, cur: pyodbc.Cursor, query: dict[str, str]) -> dict[str, Any]:
-        for key, column in (("id", "id"), ("code", "kod"), ("nip", "nip")):
-            if query.get(key):
-                row = cur.execute(f"SELECT id, kod, nazwa, nip FROM HM.KH WHERE {column} = ?", query[key]).fetchone()
-                if row is None:
-                    raise ApiError(400, f"Nie znaleziono kontrahenta {query[key]!r}")
-                return {"Id": int(row[0]), "Code": row[1], "Name": row[2], "NIP": row[3]}
-        raise ApiError(400, "Podaj id, code lub nip")
+    _KH = "id, kod, nazwa, nip, ulica, dom, lokal, kodpocz, miejscowosc, email, tel1, aktywny, pesel, regon"
 
+    def _contractor_view(self, r: Any) -> dict[str, Any]:
+        """A Contractor as the API shows it (the fields the demo company has; GUESS: the rest left out)."""
+        nip = r[3] or ""
+        return {"Id": int(r[0]), "Code": r[1], "Name": r[2], "NIP": nip, "Active": bool(r[11]),
+                "Pesel": r[12] or "", "Regon": r[13] or "", "Type": 0 if nip else 2,
+                "Contact": {"Email": r[9] or "", "Phone1": r[10] or ""},
+                "DefaultAddress": {"Street": r[4], "HouseNo": r[5], "ApartmentNo": r[6], "PostCode": r[7],
+                                   "City": r[8], "Country": "PL", "Province": ""}}
+
+    def contractor(self, cur: pyodbc.Cursor, query: dict[str, str]) -> Any:
+        """GET Contractors: id / code -> one Contractor (404 when none, as the reference declares); nip / pesel
+        -> a list. GUESS: the NIP is matched without separators and a PL prefix."""
+        for key, column in (("id", "id"), ("code", "kod")):
+            if query.get(key):
+                row = cur.execute(f"SELECT {self._KH} FROM HM.KH WHERE {column} = ?", query[key]).fetchone()
+                if row is None:
+                    raise ApiError(404, f"Nie znaleziono kontrahenta {query[key]!r}")
+                return self._contractor_view(row)
+        if query.get("nip"):
+            want = _digits(query["nip"])
+            return [self._contractor_view(r) for r in cur.execute(
+                f"SELECT {self._KH} FROM HM.KH WHERE nip IS NOT NULL ORDER BY id").fetchall() if _digits(r[3]) == want]
+        if query.get("pesel"):
+            return [self._contractor_view(r) for r in cur.execute(
+                f"SELECT {self._KH} FROM HM.KH WHERE pesel = ? ORDER BY id", query["pesel"]).fetchall()]
+        raise ApiError(400, "Podaj id, code, nip lub pesel")
+
+    def create_contractor(self, cur: pyodbc.Cursor, body: Any) -> dict[str, Any]:
+        """POST Contractors/Create: a new contractor with its default address and contact, and the delivery
+        addresses it carries. GUESS: Code and Name are required and a Code in use is refused (400)."""
+        if not isinstance(body, dict):
+            raise ApiError(400, "Brak danych kontrahenta (Contractor)")
+        code, name = str(body.get("Code") or "").strip(), str(body.get("Name") or "").strip()
+        if not code:
+            raise ApiError(400, "Pole Code jest wymagane")
+        if not name:
+            raise ApiError(400, "Pole Name jest wymagane")
+        if len(code) > 40:
+            raise ApiError(400, f"Kod kontrahenta {code!r} jest za długi (najwyżej 40 znaków)")
+        if cur.execute("SELECT id FROM HM.KH WHERE kod = ?", code).fetchone():
+            raise ApiError(400, f"Kontrahent o kodzie {code!r} już istnieje")
+        address = body.get("DefaultAddress") if isinstance(body.get("DefaultAddress"), dict) else {}
+        contact = body.get("Contact") if isinstance(body.get("Contact"), dict) else {}
+        kid = int(self.dialect.insert(cur, "HM.KH", {
+            "kod": code, "nazwa": name[:150], "nip": (body.get("NIP") or "")[:20], "pesel": body.get("Pesel") or None,
+            "ulica": (address.get("Street") or "")[:60], "dom": (address.get("HouseNo") or "")[:10],
+            "lokal": (address.get("ApartmentNo") or "")[:10], "kodpocz": (address.get("PostCode") or "")[:10],
+            "miejscowosc": (address.get("City") or "")[:60], "email": (contact.get("Email") or "")[:100],
+            "tel1": (contact.get("Phone1") or "")[:30], "znacznik": int(body.get("Marker") or 0),
+            "aktywny": 0 if body.get("Active") is False else 1,
+            "modifiedDate": dt.datetime.now().replace(microsecond=0)}))
+        for a in body.get("DeliveryAddresses") or []:
+            self._add_delivery_address(cur, kid, a)
+        row = cur.execute(f"SELECT {self._KH} FROM HM.KH WHERE id = ?", kid).fetchone()
+        return {**self._contractor_view(row), "DeliveryAddresses": self._delivery_addresses(cur, kid)}
+
+    def _contractor_of(self, cur: pyodbc.Cursor, query: dict[str, str]) -> int:
+        if query.get("contractorId"):
+            row = cur.execute("SELECT id FROM HM.KH WHERE id = ?", query["contractorId"]).fetchone()
+        elif query.get("contractorCode"):
+            row = cur.execute("SELECT id FROM HM.KH WHERE kod = ?", query["contractorCode"]).fetchone()
+        else:
+            raise ApiError(400, "Podaj contractorId lub contractorCode")
+        if row is None:
+            raise ApiError(404, "Nie znaleziono kontrahenta")
+        return int(row[0])
+
+    def _delivery_addresses(self, cur: pyodbc.Cursor, kid: int) -> list[dict[str, Any]]:
+        return [{"Id": int(r[0]), "Code": r[1] or "", "Street": r[2], "HouseNo": r[3], "ApartmentNo": r[4],
+                 "PostCode": r[5], "City": r[6], "Country": r[7] or "PL", "Province": "",
+                 "FullAddress": f"{r[2] or ''} {r[3] or ''}{'/' + r[4] if r[4] else ''}, {r[5] or ''} {r[6] or ''}"}
+                for r in cur.execute("SELECT id, nazwaAdr, ulica, dom, lokal, kodpocz, miejscowosc, idKraju "
+                                     "FROM HM.AD WHERE idkh = ? ORDER BY id", kid).fetchall()]
+
+    def _add_delivery_address(self, cur: pyodbc.Cursor, kid: int, a: Any) -> None:
+        if not isinstance(a, dict) or not str(a.get("Code") or "").strip():
+            raise ApiError(400, "Adres dostawy: pole Code jest wymagane")
+        code = str(a["Code"]).strip()
+        if len(code) > 40:
+            raise ApiError(400, f"Adres dostawy: kod {code!r} jest za długi (najwyżej 40 znaków)")
+        if cur.execute("SELECT id FROM HM.AD WHERE idkh = ? AND nazwaAdr = ?", kid, code).fetchone():
+            raise ApiError(400, f"Kontrahent ma już adres dostawy {code!r}")
+        self.dialect.insert(cur, "HM.AD", {
+            "idkh": kid, "nazwaAdr": code, "nazwa": None, "ulica": (a.get("Street") or "")[:60],
+            "dom": (a.get("HouseNo") or "")[:10], "lokal": (a.get("ApartmentNo") or "")[:10],
+            "kodpocz": (a.get("PostCode") or "")[:10], "miejscowosc": (a.get("City") or "")[:60],
+            "idKraju": (a.get("Country") or "PL")[:3]})
+
+    def delivery_addresses(self, cur: pyodbc.Cursor, query: dict[str, str]) -> list[dict[str, Any]]:
+        return self._delivery_addresses(cur, self._contractor_of(cur, query))
+
+    def create_delivery_address(self, cur: pyodbc.Cursor, query: dict[str, str], body: Any) -> list[dict[str, Any]]:
+        """POST ContractorDeliveryAddresses/Create: the contractor's addresses after adding this one."""
+        kid = self._contractor_of(cur, query)
+        self._add_delivery_address(cur, kid, body)
+        cur.execute("UPDATE HM.KH SET modifiedDate = ? WHERE id = ?", dt.datetime.now().replace(microsecond=0), kid)
+        return self._delivery_addresses(cur, kid)
 
     # -- change feeds (reference §6) ------------------------------------------------------
     def _since(self, entity: str, raw: str | None, name: str) -> list[tuple[int, str, bool]]:
@@ -554,6 +659,11 @@ class WebApiSim:
             return out
 
         return self.transaction(read)
+
+
+def _digits(nip: Any) -> str:
+    text = str(nip or "").upper().replace("PL", "")
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def _bare(key: str) -> str:

@@ -33,7 +33,8 @@ import pydantic
 
 from .errors import ErpConfigError, ErpNotFound, ErpPermanent, ErpRetryable
 from .gateway import ErpGateway
-from .records import (Contractor, ContractorDraft, FeedChange, Image, InvoicePrintout, OrderDraft, OrderProgress,
+from ..nip import normalize_nip
+from .records import (AddressDraft, Contractor, ContractorDraft, FeedChange, Image, InvoicePrintout, OrderDraft, OrderProgress,
                       OrderRecord, PriceList, Product, ProductDraft, StockState)
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,8 @@ class WebApiClient:
                 continue
             if resp.status_code >= 500 or resp.status_code == 401:
                 raise ErpRetryable(f"Symfonia WebAPI {method} {path}: {resp.status_code} {_api_message(resp)}")
+            if resp.status_code == 404:  # declared for Contractors, Products, Sales...: the record is not there
+                raise ErpNotFound(f"Symfonia WebAPI {method} {path}: not found ({_api_message(resp)})")
             if resp.status_code >= 400:
                 raise ErpPermanent(f"Symfonia WebAPI refused {method} {path}: {_api_message(resp)}")
             return resp.json() if resp.content else None
@@ -186,6 +189,7 @@ class WebApiClient:
 
 
 CHANGE_FEEDS = ("Products", "Contractors", "PriceLists", "Orders")
+CONTRACTOR_FIRM, CONTRACTOR_PERSON = 0, 2  # enumContractorType (1 PersonFirm)
 MODIFY_DELETE = 2  # enumIncrementalSyncModifyType: 1 InsertOrUpdate, 2 Delete
 
 
@@ -217,6 +221,44 @@ def _states_adapter() -> "pydantic.TypeAdapter[Any]":
     from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryState
 
     return pydantic.TypeAdapter(list[InventoryState])
+
+
+def contractor_body(d: ContractorDraft, code: str) -> dict[str, Any]:
+    """A Contractor for Contractors/Create: what [PHP] sends (Active, Code, Name, Vies, VATTaxPayer, NIP,
+    PriceNegotiation, Type, Note, Contact, DefaultAddress), from the shop's billing data."""
+    company = bool(d.nip)
+    return {
+        "Active": True, "Code": code, "Name": d.name[:150], "NIP": d.nip or None, "Vies": False,
+        "VATTaxPayer": company, "PriceNegotiation": False,
+        "Type": CONTRACTOR_FIRM if company else CONTRACTOR_PERSON,
+        "Note": "Założony przez shopsync z pierwszego zamówienia w sklepie",
+        "Contact": {"Email": d.email[:100], "Phone1": d.phone[:30]},
+        "DefaultAddress": {"Street": d.street[:60] or None, "HouseNo": d.house[:10] or None,
+                           "ApartmentNo": d.flat[:10] or None, "PostCode": d.postcode[:10] or None,
+                           "City": d.city[:60] or None, "Country": d.country[:3] or "PL"},
+    }
+
+
+def delivery_address_body(a: AddressDraft, code: str) -> dict[str, Any]:
+    """A ContractorDeliveryAddress. GUESS: the model has no recipient name; the name leads FullAddress."""
+    return {"Code": code, "Street": a.street[:60] or None, "HouseNo": a.house[:10] or None,
+            "ApartmentNo": a.flat[:10] or None, "PostCode": a.postcode[:10] or None, "City": a.city[:60] or None,
+            "Country": a.country[:3] or "PL", "Province": "",
+            "FullAddress": ", ".join(x for x in (a.name, f"{a.street} {a.house}{'/' + a.flat if a.flat else ''}".strip(),
+                                                 f"{a.postcode} {a.city}".strip()) if x)}
+
+
+def _contractor(k: Any) -> Contractor:
+    """A Contractor answer as the sync's record (price groups are not in the WebAPI's model: none)."""
+    if not isinstance(k, dict) or not k.get("Id"):
+        raise ErpRetryable(f"Symfonia WebAPI answered a contractor without an id: {str(k)[:100]}")
+    address = k.get("DefaultAddress") or {}
+    contact = k.get("Contact") or {}
+    return Contractor(id=int(k["Id"]), code=k.get("Code") or "", name=k.get("Name") or "", nip=k.get("NIP") or "",
+                      street=address.get("Street") or "", house=address.get("HouseNo") or "",
+                      flat=address.get("ApartmentNo") or "", postcode=address.get("PostCode") or "",
+                      city=address.get("City") or "", email=contact.get("Email") or "",
+                      phone=contact.get("Phone1") or "", price_group=None)
 
 
 def _num(value: Decimal) -> float | int:
@@ -272,10 +314,19 @@ class WebApiErp:
         return self.sql.get_image(product_id)
 
     def get_contractor(self, contractor_id: int) -> Contractor:
-        return self.sql.get_contractor(contractor_id)
+        """`GET /api/Contractors?id=` (404: ErpNotFound)."""
+        return _contractor(self.webapi.call("GET", "/Contractors", params={"id": int(contractor_id)}))
 
     def find_contractors_by_nip(self, nip10: str) -> list[Contractor]:
-        return self.sql.find_contractors_by_nip(nip10)
+        """Active contractors with this NIP: `GET /api/Contractors?nip=` (a list), kept only where the NIP,
+        however typed on the card, is the same ten digits. GUESS: the ERP finds a NIP typed with dashes or a PL
+        prefix when asked for the digits (not stated; the simulator does)."""
+        nip10 = normalize_nip(nip10)
+        found = self.webapi.call("GET", "/Contractors", params={"nip": nip10}) or []
+        if isinstance(found, dict):
+            found = [found]
+        return [_contractor(k) for k in found
+                if normalize_nip(k.get("NIP")) == nip10 and k.get("Active", True) is not False]
 
     def search_contractors(self, text: str, limit: int = 20) -> list[Contractor]:
         return self.sql.search_contractors(text, limit)
@@ -325,8 +376,61 @@ class WebApiErp:
     def cancel_order(self, order_id: int) -> bool:
         return self.sql.cancel_order(order_id)
 
+    def find_contractor_by_code(self, code: str) -> int | None:
+        """`GET /api/Contractors?code=`: the id of the contractor with this code, or None."""
+        try:
+            return int(self.webapi.call("GET", "/Contractors", params={"code": code})["Id"])
+        except ErpNotFound:
+            return None
+
     def create_contractor(self, draft: ContractorDraft) -> int:
-        return self.sql.create_contractor(draft)
+        """`POST /api/Contractors/Create` with the default address and the contact; returns the new id.
+
+        Idempotent by code (the sync makes it from the shop's customer or order): a contractor with the code
+        is the one an earlier attempt created, and is returned as it is (ERP data win); a request that went
+        unanswered is held, then found by its code, never sent twice blindly."""
+        code = draft.code[: self.max_code_length]
+        if not draft.name.strip():
+            raise ErpPermanent("contractor name: must not be empty")
+        existing = self.find_contractor_by_code(code)
+        if existing is not None:
+            return existing
+        wait = self.holds.remaining(f"webapi.contractor.{code}")
+        if wait > 0:
+            raise ErpRetryable(f"contractor {code}: the WebAPI did not answer its last request; not sent again for "
+                               f"{wait:.0f} s more, until the ERP has either written it or dropped it")
+        sent = time.monotonic()
+        try:
+            answer = self.webapi.call("POST", "/Contractors/Create", body=contractor_body(draft, code))
+        except WebApiSentUnknown as exc:
+            self.holds.hold(f"webapi.contractor.{code}", 3 * self.webapi.timeout - (time.monotonic() - sent))
+            found = self.find_contractor_by_code(code)
+            if found is not None:
+                return found
+            raise WebApiSentUnknown(f"{exc}; contractor {code} is not in the ERP (yet): looked up again before the "
+                                    "next attempt") from None
+        if not isinstance(answer, dict) or not answer.get("Id"):
+            raise ErpRetryable(f"contractor {code}: the WebAPI answered Contractors/Create without an id")
+        log.info("contractor %s created through the WebAPI (id %s)", code, answer["Id"])
+        return int(answer["Id"])
+
+    def delivery_address_for(self, order: OrderDraft) -> None:
+        """The order's delivery address on its contractor, created once (`ContractorDeliveryAddresses`, found by
+        its Code, which the order names in Recipient.DeliveryAddressCode)."""
+        if order.delivery is None:
+            return
+        label = order.delivery.label[:40]
+        params = {"contractorId": order.contractor_id}
+        if any(a.get("Code") == label for a in self.webapi.call("GET", "/ContractorDeliveryAddresses",
+                                                                  params=params) or []):
+            return
+        try:
+            self.webapi.call("POST", "/ContractorDeliveryAddresses/Create", params=params,
+                             body=delivery_address_body(order.delivery, label))
+        except WebApiSentUnknown:
+            # Asked again on the next attempt: an address made meanwhile is found by its Code.
+            raise
+        log.info("order %s: delivery address %r created through the WebAPI", order.shop_number, label)
 
     def create_products(self, drafts: Sequence[ProductDraft]) -> dict[str, int]:
         return self.sql.create_products(drafts)
@@ -453,7 +557,7 @@ class WebApiErp:
                                  "every order issued through the WebAPI")
         try:
             # An Id the ERP does not know silently becomes a one-time contractor: never send one.
-            self.sql.get_contractor(order.contractor_id)
+            self.get_contractor(order.contractor_id)
         except ErpNotFound:
             raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} is no longer in "
                                "the ERP (deleted or merged?); pair the customer again, then retry this dead "
@@ -462,8 +566,7 @@ class WebApiErp:
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
                 raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in HM.TW")
-        # No address call in the public description: the delivery address is written over SQL (once).
-        self.sql.delivery_address_for(order)
+        self.delivery_address_for(order)
         label = order.delivery.label[:40] if order.delivery is not None else None
         body = self.order_body(order, codes, label)
         sent = time.monotonic()

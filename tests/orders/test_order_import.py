@@ -61,6 +61,11 @@ def test_order_becomes_one_zmo_with_reservations_and_stock_flows_back(order_stac
     assert [(pid, q) for pid, q, _ in record.reservations] == [(1, 2), (2, 1)]
     contractor = stack.erp.get_contractor(record.contractor_id)
     assert contractor.name == "Ewa Wiśniewska" and contractor.city == "Kraków"
+    if stack.erp_writer == "webapi":  # the contractor and its delivery address made by the ERP's own calls
+        assert stack.webapi.calls("POST /Contractors/Create") == 1
+        assert stack.webapi.calls("POST /ContractorDeliveryAddresses/Create") == 1
+        with stack.erp.unit_of_work() as cur:  # Id2External: the simulator keeps it in kod_obcy (GUESS)
+            assert cur.execute("SELECT kod_obcy FROM HM.ZO WHERE id = ?", zo).fetchone()[0] == order["number"]
     after = stack.erp.commercial_stock([1, 2])
     assert after[1] == before[1] - 2 and after[2] == before[2] - 1
     wait_until(lambda: stack.shop_product(codes[0]).stock == after[1], message="stock back in the shop")
@@ -83,6 +88,9 @@ def test_same_order_three_times_is_one_zo(local_order_stack):
     wait_until(local_stack.queues_empty, message="drained")
     zo, zp, rz = local_stack.erp.count_orders()
     assert (zo, zp, rz) == (1, 1, 1)
+    if local_stack.erp_writer == "webapi":
+        assert local_stack.webapi.calls("POST /OrdersIssue/New") == 1
+        assert local_stack.webapi.calls("POST /Contractors/Create") == 1
 
 
 def test_different_orders_sharing_a_delivery_id_are_both_imported(local_stack):

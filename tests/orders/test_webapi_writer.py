@@ -13,7 +13,7 @@ from shopsync.demo.erp import init_sqlite_demo
 from shopsync.server.erp.dialects import make_dialect
 from shopsync.server.erp.errors import ErpConfigError, ErpPermanent, ErpRetryable
 from shopsync.server.erp.gateway import ErpGateway
-from shopsync.server.erp.records import AddressDraft, OrderDraft, OrderLineDraft
+from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
 from shopsync.server.erp.webapi import WebApiClient, WebApiErp, WebApiSentUnknown
 
 from tests.helpers.webapi import WebApiSimProcess
@@ -275,3 +275,54 @@ def test_keys_and_tokens_are_taken_bare_or_in_braces_and_the_expiry_text_reopens
     sim.admin("POST", "expire-sessions")
     assert client.call("GET", "/Contractors", params={"id": 1})["Id"] == 1 and client.sessions_opened == 2
     client.close()
+
+
+# -- contractors and delivery addresses through the WebAPI -------------------------------------------------
+def contractor_draft(code: str = "WWW-501", nip: str = "") -> ContractorDraft:
+    return ContractorDraft(code=code, name="Jan Nowak", nip=nip, street="Długa", house="5", flat="2",
+                           postcode="31-100", city="Kraków", email="jan@example.com", phone="600100200")
+
+
+def test_a_contractor_is_created_through_the_api_once_by_its_code(erp, sim):
+    kid = erp.create_contractor(contractor_draft(nip="5260250274"))
+    k = erp.get_contractor(kid)
+    assert (k.code, k.name, k.nip, k.street, k.house, k.flat, k.postcode, k.city, k.email, k.phone) == (
+        "WWW-501", "Jan Nowak", "5260250274", "Długa", "5", "2", "31-100", "Kraków", "jan@example.com", "600100200")
+    assert erp.create_contractor(contractor_draft(nip="5260250274")) == kid, "found by its code, not made twice"
+    assert sim.calls("POST /Contractors/Create") == 1
+    assert [c.id for c in erp.find_contractors_by_nip("PL 526-025-02-74")] == [kid]
+
+
+def test_a_contractor_request_timed_out_after_the_erp_wrote_it_is_one_contractor(erp, sim):
+    sim.faults(slow_after_write=3, path="/Contractors/Create")
+    kid = erp.create_contractor(contractor_draft("WWW-502"))  # times out after 1 s; found by its code
+    assert erp.create_contractor(contractor_draft("WWW-502")) == kid
+    assert sim.calls("POST /Contractors/Create") == 1
+    with erp.sql.unit_of_work() as cur:
+        assert cur.execute("SELECT COUNT(*) FROM HM.KH WHERE kod = 'WWW-502'").fetchone()[0] == 1
+
+
+def test_a_contractor_the_api_refuses_is_permanent_with_its_message(erp, sim):
+    with pytest.raises(ErpPermanent, match="Name jest wymagane"):
+        erp.webapi.call("POST", "/Contractors/Create", body={"Code": "WWW-503", "Name": ""})
+    with pytest.raises(ErpPermanent, match="name: must not be empty"):
+        erp.create_contractor(dataclasses.replace(contractor_draft("WWW-503"), name=" "))
+    assert sim.calls("POST /Contractors/Create") == 1
+
+
+def test_an_unknown_contractor_id_is_not_found(erp, sim):
+    from shopsync.server.erp.errors import ErpNotFound
+
+    with pytest.raises(ErpNotFound):
+        erp.get_contractor(99999)
+
+
+def test_the_delivery_address_is_created_once_and_the_order_names_it(erp, sim):
+    zo, _ = erp.create_order(draft("760"))
+    zo2, _ = erp.create_order(dataclasses.replace(draft("760"), shop_number="761"))
+    assert sim.calls("POST /ContractorDeliveryAddresses/Create") == 1  # "Dostawa 760", then found by its Code
+    addresses = erp.webapi.call("GET", "/ContractorDeliveryAddresses", params={"contractorId": 1})
+    assert [a["Code"] for a in addresses].count("Dostawa 760") == 1
+    with erp.sql.unit_of_work() as cur:
+        ad = cur.execute("SELECT khadid FROM HM.ZO WHERE id = ?", zo).fetchone()[0]
+        assert cur.execute("SELECT nazwaAdr FROM HM.AD WHERE id = ?", ad).fetchone()[0] == "Dostawa 760"
