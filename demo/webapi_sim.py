@@ -426,7 +426,7 @@ class WebApiSim:
                     "iloscrl": 0, "data": now, "termin": now + dt.timedelta(days=14)})
             out_positions.append({"Id": pos_id, "No": lp, "ProductId": pid, "ProductCode": code_,
                                   "Quantity": float(qty), "PriceValue": float(price), "NetValue": float(net),
-                                  "GrossValue": float(gross), "VatRate": str(rate_)})
+                                  "GrossValue": float(gross), "VatRate": {"Id": None, "Code": str(rate_)}})
         net_total = sum((ln[5] for ln in lines), Decimal(0))
         gross_total = sum((ln[7] for ln in lines), Decimal(0))
         return {"Id": zo, "DocumentNumber": document, "NumberInSeries": number, "Series": series, "Buffer": False,

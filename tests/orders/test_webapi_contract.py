@@ -1,0 +1,153 @@
+"""The contract test: every request our WebAPI client makes, and every answer the simulator gives it,
+checked against Symfonia WebAPI's own models (SymfWebAPI, generated from the real API).
+
+Real pieces: the simulator process over the demo company, our client over HTTP; the requests and
+answers are recorded on the wire (httpx event hooks) while the sync's own calls run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import types
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from SymfWebAPI.WebAPI.Interface.Common.ViewModels import PDF, IncrementalSyncListElement
+from SymfWebAPI.WebAPI.Interface.Contractors.ViewModels import Contractor, ContractorDeliveryAddress
+from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryState
+from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderFV, OrderIssue
+from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
+from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
+from shopsync.server.erp.dialects import make_dialect
+from shopsync.server.erp.gateway import ErpGateway
+from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
+from shopsync.server.erp.webapi import CHANGE_FEEDS, WebApiClient, WebApiErp
+
+from tests.helpers.contract import problems
+from tests.helpers.webapi import WebApiSimProcess
+
+D = Decimal
+NO_BODY = None
+# (method, path) -> (the request body's model, the answer's model, or a function of the query giving it);
+# str: a JSON string (the session token).
+CONTRACT: dict[tuple[str, str], tuple[Any, Any]] = {
+    ("GET", "/api/Sessions/OpenNewSession"): (NO_BODY, str),
+    ("GET", "/api/Sessions/CloseSession"): (NO_BODY, NO_BODY),
+    ("POST", "/api/OrdersIssue/New"): (OrderIssue, Order),
+    ("GET", "/api/Contractors"): (NO_BODY, lambda query: list[Contractor] if "nip" in query else Contractor),
+    ("POST", "/api/Contractors/Create"): (Contractor, Contractor),
+    ("GET", "/api/ContractorDeliveryAddresses"): (NO_BODY, list[ContractorDeliveryAddress]),
+    ("POST", "/api/ContractorDeliveryAddresses/Create"): (ContractorDeliveryAddress, list[ContractorDeliveryAddress]),
+    ("GET", "/api/InventoryStates/Changes"): (NO_BODY, list[InventoryState]),
+    ("PUT", "/api/OrdersIssue/FV"): (NO_BODY, list[OrderFV]),
+    ("GET", "/api/Orders/FV"): (NO_BODY, list[OrderFV]),
+    ("GET", "/api/Orders/InvoicesPDF"): (NO_BODY, list[PDF]),
+    **{("GET", f"/api/{feed}/IncrementalSync"): (NO_BODY, list[IncrementalSyncListElement]) for feed in CHANGE_FEEDS},
+}
+# What a feed's Object is (the element's Object is Any in the model).
+FEED_OBJECTS = {"/api/Products/IncrementalSync": Product, "/api/Contractors/IncrementalSync": Contractor,
+                "/api/Orders/IncrementalSync": Order}
+# OrderIssue's fields the reference marks required ([J] "Pole jest wymagane"): the sync always sends them.
+REQUIRED_ORDER_FIELDS = ("TypeCode", "Series", "Department", "PriceKind", "SalePriceType", "Positions", "Buyer")
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    db = init_sqlite_demo(tmp_path / "erp.db", product_count=10)
+    sim = WebApiSimProcess(tmp_path, db).start()
+    dialect = make_dialect("sqlite", database=db)
+    erp = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
+                    WebApiClient(sim.url, sim.APP_KEY, "contract", timeout=5.0), department="Sklep internetowy")
+    calls: list[dict[str, Any]] = []
+
+    def on_response(response: Any) -> None:
+        response.read()
+        request = response.request
+        calls.append({"method": request.method, "path": request.url.path, "query": dict(request.url.params),
+                      "body": json.loads(request.content) if request.content else NO_BODY,
+                      "status": response.status_code, "answer": response.json() if response.content else NO_BODY})
+
+    erp.webapi._http.event_hooks["response"].append(on_response)
+    yield erp, sim, calls
+    erp.close()
+    sim.stop()
+
+
+def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
+    """What the sync asks of the WebAPI in a day: a first order (contractor, delivery address, ZMO), its
+    invoice and printout, the change feeds after a goods receipt, a card save and the order."""
+    since = dt.datetime.now() - dt.timedelta(seconds=30)
+    kid = erp.create_contractor(ContractorDraft(code="WWW-900", name="Anna Kowalska", nip="5260250274",
+                                                street="Długa", house="5", postcode="31-100", city="Kraków",
+                                                email="anna@example.com", phone="600100200"))
+    erp.find_contractors_by_nip("5260250274")
+    zo, _ = erp.create_order(OrderDraft(
+        shop_number="900", contractor_id=kid, currency="PLN", rate=D(1),
+        delivery=AddressDraft(label="Dostawa 900", name="Anna Kowalska", street="Polna", house="7",
+                              postcode="32-020", city="Wieliczka"),
+        lines=[OrderLineDraft(product_id=1, quantity=D(2), price=D("12.30"))], note="Zamówienie ze sklepu nr 900",
+        prices_gross=True, payment_form=1, customer_note="po 16", expected_gross=D("24.60")))
+    erp.issue_invoice(zo)
+    erp.invoice_printouts(zo)
+    act = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
+    act.approve_pz(2, 5)
+    act.save_item(3, name="Nowa nazwa")
+    act.close()
+    for feed in CHANGE_FEEDS:
+        erp.feed_changes(feed, since)
+    erp.stock_changes(since)
+
+
+def test_every_request_and_answer_fits_the_webapis_own_models(recorded):
+    erp, sim, calls = recorded
+    run_the_sync_calls(erp, sim)
+    erp.webapi.close()  # CloseSession
+    seen = {(c["method"], c["path"]) for c in calls}
+    assert seen == set(CONTRACT), f"calls outside the contract table: {seen - set(CONTRACT)}; " \
+                                  f"not exercised: {set(CONTRACT) - seen}"
+    faults = []
+    for c in calls:
+        request_shape, answer_shape = CONTRACT[(c["method"], c["path"])]
+        where = f"{c['method']} {c['path']}"
+        if c["status"] != 200:  # a lookup that finds nothing: 404 with the one error model, ApiError {Message}
+            assert c["status"] == 404 and c["method"] == "GET" and set(c["answer"]) == {"Message"}, \
+                f"{where}: {c['status']} {c['answer']}"
+            continue
+        if request_shape is NO_BODY:
+            assert c["body"] is NO_BODY, f"{where} sends a body the API does not take"
+        else:
+            faults += [f"{where} request: {p}" for p in problems(request_shape, c["body"])]
+        if isinstance(answer_shape, types.FunctionType):
+            answer_shape = answer_shape(c["query"])
+        if answer_shape is not NO_BODY:
+            faults += [f"{where} answer: {p}" for p in problems(answer_shape, c["answer"])]
+        if c["path"] in FEED_OBJECTS:
+            for element in c["answer"]:
+                if element["Object"] is not None:
+                    faults += [f"{where} Object: {p}" for p in problems(FEED_OBJECTS[c["path"]], element["Object"])]
+    assert not faults, "\n".join(faults)
+
+
+def test_orders_carry_every_field_the_reference_marks_required(recorded):
+    erp, sim, calls = recorded
+    run_the_sync_calls(erp, sim)
+    order = next(c["body"] for c in calls if c["path"] == "/api/OrdersIssue/New")
+    missing = [f for f in REQUIRED_ORDER_FIELDS if order.get(f) in (None, "", [])]
+    assert not missing, f"OrdersIssue/New sent without {missing}"
+    assert order["Buyer"]["Id"] and order["Id2External"] == "900"
+    # the feeds asked in the ERP's local time, without an offset (reference §6)
+    for c in calls:
+        if c["path"].endswith(("/IncrementalSync", "/Changes")):
+            stamp = c["query"].get("dateFrom") or c["query"].get("date")
+            assert dt.datetime.fromisoformat(stamp).tzinfo is None, stamp
+
+
+def test_the_contract_check_catches_an_invented_field_and_a_wrong_type():
+    """The checker itself: a field the model lacks and a value of the wrong type are both reported."""
+    assert problems(Contractor, {"Code": "A", "Name": "B", "Nazwisko": "x"}) == ["Nazwisko: not a field of "
+                                                                                  "Contractors_ViewModels_Contractor"]
+    assert problems(list[InventoryState], [{"ProductId": 1, "Quantity": 2}]) == ["[0].Quantity: not a field of InventoryState"]
+    assert any("AmountToSale" in p for p in problems(list[InventoryState], [{"ProductId": 1, "AmountToSale": "x"}]))
+    assert problems(OrderIssue, {"Buyer": {"Id": 1, "Kod": "x"}}) == ["Buyer.Kod: not a field of OrderIssueContractor"]
