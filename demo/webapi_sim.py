@@ -52,12 +52,26 @@ from shopsync.server.erp.dialects import make_dialect
 from shopsync.server.erp.errors import ErpPermanent
 from shopsync.server.erp.gateway import PO_ORDER_SALE, ZO_BAZA
 
+from . import data as demo_data
 from .erp import ErpSimulator
 from .webapi_tracking import DELETE, INSERT_OR_UPDATE, ChangeLog, parse_local
 
 log = logging.getLogger("shopsync.demo.webapi_sim")
 CENT = Decimal("0.01")
 ONE_TIME_CODE = "!INCYDENTALNY"
+SERVICES = {code for code, _ in demo_data.SERVICES}  # the demo company's service items (ProductType 1)
+# The demo company's dictionaries (Departments, Orders/DocumentSeries, PaymentForms, Warehouses, Currencies).
+DEPARTMENTS = [{"Id": 1, "Name": "Sklep internetowy", "Code": "SKLEP"}, {"Id": 2, "Name": "Centrala", "Code": "CEN"}]
+DOCUMENT_TYPES = [{"Id": 86, "Code": "ZMO", "Name": "Zamówienie od odbiorcy"},
+                  {"Id": 103, "Code": "ZWO", "Name": "Zamówienie wewnętrzne od odbiorcy"}]
+SERIES = {"ZMO": ["sklep", "hurt"], "ZWO": ["sklep"]}
+PAYMENT_FORMS = [{"Id": 1, "Name": "Gotówka", "Days": 0, "Type": 0, "Active": True, "Client": 1},
+                 {"Id": 2, "Name": "Karta", "Days": 0, "Type": 0, "Active": True, "Client": 1},
+                 {"Id": 3, "Name": "Przelew", "Days": 14, "Type": 1, "Active": True, "Client": 1},
+                 {"Id": 4, "Name": "Pobranie", "Days": 7, "Type": 0, "Active": False, "Client": 1}]
+WAREHOUSES = [{"Id": 1, "Name": "Magazyn główny", "Code": "MAG"}, {"Id": 2, "Name": "Magazyn zewnętrzny", "Code": "ZEW"}]
+CURRENCIES = [{"Id": n, "Shortcut": c, "Name": c, "Active": True}
+              for n, c in enumerate(("PLN", "EUR", "USD", "GBP", "CZK"), start=1)]
 # SalePriceType (reference §5): 1-4 PriceA-D, 16-31 PriceE-T; 0 Undefined is not a price.
 SALE_PRICE_TYPES = {*range(1, 5), *range(16, 32)}
 
@@ -235,6 +249,18 @@ class WebApiSim:
             if route in ("GET /Products/IncrementalSync", "GET /Contractors/IncrementalSync",
                          "GET /PriceLists/IncrementalSync", "GET /Orders/IncrementalSync"):
                 return self._json(start_response, 200, self.incremental_sync(path[5:].split("/")[0], query))
+            dictionaries = {"GET /Departments": DEPARTMENTS, "GET /Orders/ZMODocumentTypes": DOCUMENT_TYPES[:1],
+                            "GET /PaymentForms": PAYMENT_FORMS, "GET /Warehouses": WAREHOUSES,
+                            "GET /Currencies": CURRENCIES}
+            if route in dictionaries:
+                return self._json(start_response, 200, dictionaries[route])
+            if route == "GET /Orders/DocumentSeries":
+                typ = next((t["Code"] for t in DOCUMENT_TYPES if str(t["Id"]) == query.get("documentTypeId")), None)
+                if typ is None:
+                    raise ApiError(400, f"Nieznany typ dokumentu {query.get('documentTypeId')!r}")
+                return self._json(start_response, 200, [{"Id": n, "Code": c} for n, c in enumerate(SERIES[typ], 1)])
+            if route == "GET /Products":
+                return self._json(start_response, 200, self.transaction(lambda cur: self.product(cur, query)))
             if route == "GET /InventoryStates/Changes":
                 return self._json(start_response, 200, self.inventory_changes(query))
             if route == "PUT /OrdersIssue/FV":
@@ -341,6 +367,14 @@ class WebApiSim:
         missing = [f for f in ("Series", "Department", "PriceKind", "SalePriceType") if body.get(f) in (None, "")]
         if missing:
             raise ApiError(400, "Pole jest wymagane: " + ", ".join(missing))
+        # GUESS (reference §7.4: invalid references are presumably a 400, texts unknown): the company's own
+        # dictionaries decide; nothing is written.
+        if series not in SERIES[typ]:
+            raise ApiError(400, f"Nieznana seria {series!r} dokumentu {typ}")
+        if str(body["Department"]) not in {v for d in DEPARTMENTS for v in (d["Name"], d["Code"])}:
+            raise ApiError(400, f"Nieznany dział {body['Department']!r}")
+        if body.get("PaymentFormId") not in (None, 0) and body["PaymentFormId"] not in {f["Id"] for f in PAYMENT_FORMS}:
+            raise ApiError(400, f"Nieznana forma płatności {body['PaymentFormId']!r}")
         try:
             price_type = int(body["SalePriceType"])
         except (TypeError, ValueError):
@@ -592,6 +626,21 @@ class WebApiSim:
         self._add_delivery_address(cur, kid, body)
         cur.execute("UPDATE HM.KH SET modifiedDate = ? WHERE id = ?", dt.datetime.now().replace(microsecond=0), kid)
         return self._delivery_addresses(cur, kid)
+
+    def product(self, cur: pyodbc.Cursor, query: dict[str, str]) -> dict[str, Any]:
+        """GET Products?id= / ?code=: one Product (404 when none). GUESS: the demo company's fields only."""
+        for key, column in (("id", "t.id"), ("code", "t.kod")):
+            if query.get(key):
+                r = cur.execute("SELECT t.id, t.kod, t.nazwa, t.kodpaskowy, t.aktywny, t.znacznik, t.jm, t.vatsp, "
+                                f"n.opis FROM HM.TW t LEFT JOIN HM.NT n ON n.super = t.id AND n.baza = 1 "
+                                f"WHERE {column} = ?", query[key]).fetchone()
+                if r is None:
+                    raise ApiError(404, f"Nie znaleziono towaru {query[key]!r}")
+                return {"Id": int(r[0]), "Code": r[1], "Name": r[2], "Barcode": r[3] or "", "Active": bool(r[4]),
+                        "Marker": int(r[5] or 0), "Type": 1 if str(r[1]).upper() in SERVICES else 0, "Note": r[8],
+                        "UnitsOfMeasurement": {"RecordUM": r[6] or "szt."},
+                        "VatRate": {"Id": None, "Code": str(int(r[7] or 0))}}
+        raise ApiError(400, "Podaj id lub code")
 
     # -- change feeds (reference §6) ------------------------------------------------------
     def _since(self, entity: str, raw: str | None, name: str) -> list[tuple[int, str, bool]]:

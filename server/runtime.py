@@ -223,6 +223,12 @@ class Monitor(threading.Thread):
                 self.rt.activity.reached(side, True)
             except Exception as exc:  # noqa: BLE001 - whatever it is, the side did not answer
                 self.rt.activity.reached(side, False, f"{type(exc).__name__}: {exc}")
+        settings_ok = getattr(getattr(self.rt.ctx.erp, "target", self.rt.ctx.erp), "settings_ok", None)
+        if settings_ok is not None:  # the WebAPI's dictionaries against our settings (logged when they change)
+            try:
+                settings_ok()
+            except (ErpRetryable, ErpConfigError) as exc:
+                log.debug("the ERP's settings are checked when the WebAPI answers: %s", exc)
 
 
 class Runtime:

@@ -2,6 +2,7 @@
 
     shopsync run-demo                      demo ERP + local shop + server (what `make run` runs)
     shopsync serve                         the sync server, in the foreground
+    shopsync check-erp                     the settings against the ERP company, every problem listed
     shopsync demo-shop [--port P ...]      the local WooCommerce-compatible shop
     shopsync erp init-demo PATH            a demo Symfonia company database (SQLite)
     shopsync erp ACTION ...                act as a Symfonia user, then run the hook

@@ -44,6 +44,7 @@ CENT = Decimal("0.01")
 # Reference §1: what an expired or unknown session answers (a client tests the text, not only the 401).
 SESSION_EXPIRED = "sesja wygasła"
 RESERVATION_BY_QUANTITY = 1  # enumDocumentReservationType
+SETTINGS_RECHECK_SECONDS = 30.0  # while the settings do not fit, they are checked again this often
 
 
 class WebApiSentUnknown(ErpRetryable):
@@ -204,6 +205,11 @@ def _naive_local(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
+def _listing(values: Any) -> str:
+    items = [str(v) for v in values]
+    return ", ".join(items) if items else "none"
+
+
 def _first_error(exc: "pydantic.ValidationError") -> str:
     e = exc.errors()[0]
     return f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
@@ -279,13 +285,40 @@ class WebApiErp:
         self.max_code_length = sql.max_code_length
         # A request the ERP is still working on may yet be applied; sending it again now could make two.
         self.holds: Any = MemoryHolds()
+        # The site's settings, checked against the company's dictionaries before orders are sent (None: the
+        # caller checks nothing, as in tests of single calls); the last check's problems and its time.
+        self.settings: Any = None
+        self.settings_problems: list[str] | None = None
+        self._checked_at = 0.0
+        self._check_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebApiErp":
         e = settings.erp
         client = WebApiClient(e.webapi_url, e.webapi_app_key, e.webapi_device, e.webapi_timeout_seconds)
-        return cls(ErpGateway.from_settings(settings), client, order_series=e.order_series,
-                   department=e.webapi_department, sale_price_type=e.webapi_sale_price_type)
+        erp = cls(ErpGateway.from_settings(settings), client, order_series=e.order_series,
+                  department=e.webapi_department, sale_price_type=e.webapi_sale_price_type)
+        erp.settings = settings
+        return erp
+
+    def settings_ok(self, max_age: float = SETTINGS_RECHECK_SECONDS) -> list[str]:
+        """The problems of the last settings check, checking again when it is older than `max_age` seconds
+        (only while there were problems, or never a check: a good check stands). Logged when they change."""
+        if self.settings is None:
+            return []
+        with self._check_lock:
+            stale = self.settings_problems is None or (self.settings_problems and
+                                                       time.monotonic() - self._checked_at > max_age)
+            if stale:
+                problems = self.check_settings(self.settings)
+                if problems != self.settings_problems:
+                    if problems:
+                        log.error("the ERP's settings do not fit the company (orders wait until they do):\n  %s",
+                                  "\n  ".join(problems))
+                    elif self.settings_problems:
+                        log.info("the ERP's settings fit the company now: orders flow")
+                self.settings_problems, self._checked_at = problems, time.monotonic()
+            return list(self.settings_problems or [])
 
     def use_holds(self, holds: Any) -> None:
         self.holds = holds
@@ -487,6 +520,61 @@ class WebApiErp:
         self.webapi.ping()
 
     # -- the WebAPI side ----------------------------------------------------------------------------------
+    def check_settings(self, settings: Any) -> list[str]:
+        """Every setting an order needs, checked against the WebAPI's own dictionaries; all problems at once,
+        each naming the setting and what the ERP has instead (empty: all good).
+
+        Departments, the ZMO series (Orders/ZMODocumentTypes -> Orders/DocumentSeries), PaymentForms,
+        Warehouses, Currencies, and the shipping and fee items (Products?code=). The sale price type has no
+        dictionary: its range is checked with the settings."""
+        e, o = settings.erp, settings.orders
+        problems: list[str] = []
+
+        def dictionary(path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+            answer = self.webapi.call("GET", path, params=params)
+            return [x for x in (answer or []) if isinstance(x, dict)]
+
+        departments = dictionary("/Departments")
+        if not any(self.department in (d.get("Name"), d.get("Code")) for d in departments):
+            problems.append(f"erp.webapi_department = {self.department!r} is not a department of the company "
+                            f"(it has: {_listing(d.get('Name') for d in departments)})")
+        series: list[str] = []
+        for t in dictionary("/Orders/ZMODocumentTypes"):
+            series += [str(x.get("Code")) for x in dictionary("/Orders/DocumentSeries",
+                                                                  {"documentTypeId": t.get("Id")})]
+        if self.order_series not in series:
+            problems.append(f"erp.order_series = {self.order_series!r} is not a series of customer orders (ZMO) "
+                            f"(the company has: {_listing(series)})")
+        forms = {f.get("Id"): f for f in dictionary("/PaymentForms")}
+        form_names = _listing(f"{i} {f.get('Name')}" for i, f in forms.items())
+        for method, form in sorted(o.payment_forms.items()):
+            if form not in forms:
+                problems.append(f"orders.payment_forms.{method} = {form}: no such payment form (the company has: "
+                                f"{form_names})")
+            elif forms[form].get("Active") is False:
+                problems.append(f"orders.payment_forms.{method} = {form}: payment form {forms[form].get('Name')!r} "
+                                "is inactive in the company")
+        warehouses = {w.get("Id") for w in dictionary("/Warehouses")}
+        for name, ids in (("erp.warehouses", list(e.warehouses)), ("erp.order_warehouse", [e.order_warehouse])):
+            unknown = [w for w in ids if w not in warehouses]
+            if unknown:
+                problems.append(f"{name}: no warehouse {_listing(unknown)} in the company (it has: "
+                                f"{_listing(sorted(warehouses))})")
+        currencies = {str(c.get("Shortcut")).upper() for c in dictionary("/Currencies") if c.get("Active", True)}
+        unknown_currencies = sorted(c for c in o.fixed_rates if c.upper() not in currencies)
+        if unknown_currencies:
+            problems.append(f"orders.fixed_rates: {_listing(unknown_currencies)} not a currency of the company "
+                            f"(it has: {_listing(sorted(currencies))})")
+        for name, code in (("orders.shipping_code", o.shipping_code), ("orders.fee_code", o.fee_code)):
+            if not code:
+                continue
+            try:
+                self.webapi.call("GET", "/Products", params={"code": code})
+            except ErpNotFound:
+                problems.append(f"{name} = {code!r}: no item with this code in the company (make it a service "
+                                "item in Symfonia, or set the code of the one that exists)")
+        return problems
+
     def feed_changes(self, feed: str, since: dt.datetime) -> list[FeedChange]:
         """`GET /api/{feed}/IncrementalSync?dateFrom=` (feed: Products, Contractors, PriceLists, Orders): what
         the ERP logged as changed at or after `since` (its local time)."""
@@ -555,6 +643,9 @@ class WebApiErp:
         if not self.department.strip():
             raise ErpConfigError("erp.webapi_department is not set: Symfonia requires the department (dział) of "
                                  "every order issued through the WebAPI")
+        problems = self.settings_ok()
+        if problems:
+            raise ErpConfigError("the settings do not fit the ERP company: " + "; ".join(problems))
         try:
             # An Id the ERP does not know silently becomes a one-time contractor: never send one.
             self.get_contractor(order.contractor_id)
