@@ -3,7 +3,7 @@
 Prints a table and writes bench/results.json as a list of
 {name, value, unit, reference_name, reference_value, ratio, aim, met}.
 
-    python bench/run_all.py [--only hook,enqueue,catchup,latency,import] [--quick]
+    python bench/run_all.py [--only hook,enqueue,catchup,latency,writers,feeds,import] [--quick]
 
 Everything runs on loopback: the demo ERP (SQLite ODBC), the local shop, `shopsync serve`;
 `realwoo` runs against a real WooCommerce 7.9.0 (bench/real_woocommerce.py).
@@ -466,7 +466,8 @@ def bench_writers(tmp: Path, count: int) -> None:
         sim = None
         if writer == "webapi":
             sim = WebApiSimProcess(tmp, db).start()
-            erp: Any = WebApiErp(dialect.connection_string(), dialect, webapi=WebApiClient(sim.url, sim.APP_KEY))
+            erp: Any = WebApiErp(ErpGateway(dialect.connection_string(), dialect), WebApiClient(sim.url, sim.APP_KEY),
+                                 department="Sklep internetowy")
         else:
             erp = ErpGateway(dialect.connection_string(), dialect)
         orders = drafts(writer)
@@ -485,7 +486,10 @@ def bench_writers(tmp: Path, count: int) -> None:
             for o in orders:
                 erp.create_order(o)
         rates[writer] = count / (time.perf_counter() - started)
-        assert erp.count_orders()[0] == count
+        counter = erp.sql if writer == "webapi" else erp
+        assert counter.count_orders()[0] == count
+        if writer == "webapi":
+            sessions = erp.webapi.sessions_opened
         erp.close()
         if sim is not None:
             sim.stop()
@@ -494,6 +498,41 @@ def bench_writers(tmp: Path, count: int) -> None:
     record(f"orders written through the WebAPI writer (local simulator, {count} orders)", rates["webapi"],
            "orders/s", "bare SQL inserts of the same rows", rates["floor"],
            aim="aim: >= 20 orders/s (a busy shop's peak hour is far below)", met=rates["webapi"] >= 20)
+    record(f"WebAPI sessions opened for {count} orders", sessions, "sessions", aim="aim: 1 (seats are limited)",
+           met=sessions == 1)
+
+
+def bench_feeds(tmp: Path, samples: int, interval: float) -> None:
+    """A goods receipt in the ERP -> the shop's stock: by the WebAPI's change feed alone (no hook runs), next
+    to the same change announced by its hook. The feed is read every `interval` seconds."""
+    stack = Stack(tmp, products=50, erp_writer="webapi", erp={"feed_interval_seconds": interval,
+                                                                "feed_overlap_seconds": 60}).start_server()
+    try:
+        codes = {pid: stack.erp.get_product(pid).code for pid in stack.erp.marked_product_ids(limit=samples)}
+        for pid in codes:  # in the shop first (by their hooks), so the receipts only move stock
+            stack.act(stack.sim.save_item(pid))
+        wait_until(lambda: all(stack.shop_product(c) for c in codes.values()), timeout=120, message="products")
+        wait_until(stack.queues_empty, timeout=60, message="drained")
+        took: dict[str, list[float]] = {"feed": [], "hook": []}
+        for way in ("feed", "hook"):
+            for pid, code in codes.items():
+                time.sleep(random.uniform(0, interval))  # a change lands anywhere between two reads
+                want = stack.erp.commercial_stock([pid])[pid] + 5
+                started = time.perf_counter()
+                result = stack.sim.approve_pz(pid, 5)
+                if way == "hook":
+                    stack.act(result)
+                wait_until(lambda: stack.shop_product(code).stock == want, timeout=interval * 3 + 30,
+                           interval=0.05, message=f"stock of {code} by {way}")
+                took[way].append(time.perf_counter() - started)
+        p95 = pct(took["feed"], 95)
+        record(f"ERP goods receipt -> shop stock by the change feed alone (read every {interval:g} s), p95 of "
+               f"{samples}", p95, "s", "the same by its hook, p95", pct(took["hook"], 95),
+               aim=f"aim: p95 < interval + 2 s = {interval + 2:g} s", met=p95 < interval + 2)
+        record("... by the change feed alone, p50", statistics.median(took["feed"]), "s", "by its hook, p50",
+               statistics.median(took["hook"]))
+    finally:
+        stack.close()
 
 
 def _seed_local_shop(stack: Stack, count: int, prefix: str, stock: int) -> None:
@@ -529,8 +568,8 @@ def _hwm_kb(pid: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,writers,import,reconcile,"
-                        "realwoo,console")
+    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,writers,feeds,import,"
+                        "reconcile,realwoo,console")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -546,7 +585,8 @@ def main() -> int:
         ("import", lambda d: (bench_import(d, 1000 if q else 10_000),
                               None if q else bench_import(Path(tempfile.mkdtemp(dir=d)), 100_000))),
         ("orders", lambda d: bench_order_latency(d, 6 if q else 20)),
-        ("writers", lambda d: bench_writers(d, 50 if q else 300)),
+        ("writers", lambda d: bench_writers(d, 50 if q else 1000)),
+        ("feeds", lambda d: bench_feeds(d, 4 if q else 12, 2.0 if q else 10.0)),
         ("reconcile", lambda d: bench_reconcile(d, 1000 if q else 10_000, 0.01)),
         ("realwoo", lambda d: bench_real_woocommerce(d, 100 if q else 1000, 10, record, reference_put)),
         ("console", lambda d: bench_console(d, record, q)),
