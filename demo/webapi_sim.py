@@ -226,13 +226,15 @@ class WebApiSim:
             if route == "POST /OrdersIssue/New":
                 if not isinstance(body, dict):
                     raise ApiError(400, "Brak danych zamówienia (OrderIssue)")
-                answer = self.transaction(lambda cur: self.issue_order(cur, body))
+                answer = self.transaction(lambda cur: self.issue_order(cur, body, query.get("issue", "true")))
                 if fault.get("slow_after_write"):
                     time.sleep(fault["slow_after_write"])
                 return self._json(start_response, 200, answer)
             if route == "GET /Orders":
-                number = query.get("number", "")
-                return self._json(start_response, 200, self.transaction(lambda cur: self.order_by_number(cur, number)))
+                return self._json(start_response, 200, self.transaction(lambda cur: self.order(cur, query)))
+            if route == "DELETE /OrdersIssue/Delete":
+                self.transaction(lambda cur: self.delete_order(cur, query))
+                return self._json(start_response, 200, None)
             if route == "GET /Contractors":
                 return self._json(start_response, 200, self.transaction(lambda cur: self.contractor(cur, query)))
             if route == "POST /Contractors/Create":
@@ -358,7 +360,9 @@ class WebApiSim:
                     typ, series, year)
         return int(row[0]) + 1
 
-    def issue_order(self, cur: pyodbc.Cursor, body: dict[str, Any]) -> dict[str, Any]:
+    def issue_order(self, cur: pyodbc.Cursor, body: dict[str, Any], issue: str = "true") -> dict[str, Any]:
+        """OrdersIssue/New. `issue=false` leaves the order in the buffer, unnumbered (GUESS, reference §7.6)."""
+        buffered = issue.strip().lower() == "false"
         typ = str(body.get("TypeCode") or "ZMO")
         if typ not in ("ZMO", "ZWO"):
             raise ApiError(400, f"Nieznany typ dokumentu {typ}")
@@ -432,8 +436,8 @@ class WebApiSim:
         now = dt.datetime.now().replace(microsecond=0)
         issue_date = str(body.get("IssueDate") or now.date().isoformat())[:10]
         year = int(issue_date[:4])
-        number = self._next_number(cur, typ, series, year)
-        document = f"{typ} {number}/{series}/{year}" if series else f"{typ} {number}/{year}"
+        number = 0 if buffered else self._next_number(cur, typ, series, year)
+        document = "" if buffered else f"{typ} {number}/{series}/{year}" if series else f"{typ} {number}/{year}"
         description = str(body.get("Description") or "")
         if body.get("Note"):
             description += f"\nUwagi klienta: {body['Note']}"
@@ -442,7 +446,7 @@ class WebApiSim:
         zo = self.dialect.insert(cur, "HM.ZO", {
             "kod": document, "seria": series, "typ_dk": typ, "data": issue_date, "khid": buyer, "khadid": address,
             "odid": recipient, "magazyn": 1, "waluta": currency, "kurs": rate, "netto": net_pln, "vat": vat_pln,
-            "bufor": 0, "anulowany": 0, "opis": description[:500],
+            "bufor": 1 if buffered else 0, "anulowany": 0, "opis": description[:500],
             # GUESS: where Handel keeps Id2External is not public; the sim keeps it in kod_obcy.
             "kod_obcy": (str(body["Id2External"])[:40] if body.get("Id2External") else None), "guid": str(uuid.uuid4()),
             "modifiedDate": now})
@@ -463,8 +467,8 @@ class WebApiSim:
                                   "GrossValue": float(gross), "VatRate": {"Id": None, "Code": str(rate_)}})
         net_total = sum((ln[5] for ln in lines), Decimal(0))
         gross_total = sum((ln[7] for ln in lines), Decimal(0))
-        return {"Id": zo, "DocumentNumber": document, "NumberInSeries": number, "Series": series, "Buffer": False,
-                "Active": True, "Canceled": False, "Settled": False, "NetValue": float(net_total),
+        return {"Id": zo, "DocumentNumber": document, "NumberInSeries": number, "Series": series, "Buffer": buffered,
+                "Active": True, "Canceled": 0, "Settled": False, "NetValue": float(net_total),
                 "GrossValue": float(gross_total), "NetValuePLN": float(net_pln), "VatValuePLN": float(vat_pln),
                 "Currency": currency, "CurrencyRate": float(rate), "BuyerId": buyer, "RecipientId": recipient,
                 "Positions": out_positions}
@@ -516,16 +520,29 @@ class WebApiSim:
                         "ContentFile_Base64": base64.b64encode(pdf).decode()})
         return out
 
-    def order_by_number(self, cur: pyodbc.Cursor, number: str) -> dict[str, Any]:
-        row = cur.execute("SELECT id, kod, anulowany, bufor, netto, vat FROM HM.ZO WHERE kod = ?", number).fetchone()
+    def order(self, cur: pyodbc.Cursor, query: dict[str, str]) -> dict[str, Any]:
+        """GET Orders?id= / ?number=: the Order (404 when none). GUESS: a cancelled order is Canceled 1
+        (Standard) and not Active; a live one Canceled 0 (reference §7.9 leaves 0's meaning open)."""
+        column, value = ("id", query["id"]) if query.get("id") else ("kod", query.get("number", ""))
+        row = cur.execute(f"SELECT id, kod, anulowany, bufor, netto, vat, seria, khid, odid, waluta, kurs FROM HM.ZO "
+                          f"WHERE {column} = ?", value).fetchone()
         if row is None:
-            raise ApiError(400, f"Nie znaleziono zamówienia {number!r}")
-        reserved = cur.execute("SELECT SUM(iloscrz), SUM(iloscrl) FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ?",
-                               int(row[0]), ZO_BAZA).fetchone()
-        total, done = Decimal(str(reserved[0] or 0)), Decimal(str(reserved[1] or 0))
-        status = 32 if row[2] else 16 if total and done >= total else 8 if done else 4
-        return {"Id": int(row[0]), "DocumentNumber": row[1], "Canceled": bool(row[2]), "Buffer": bool(row[3]),
-                "OrderStatus": {"DocumentStatus": status, "Buffer": bool(row[3])}}
+            raise ApiError(404, f"Nie znaleziono zamówienia {value!r}")
+        net, vat = Decimal(str(row[4] or 0)), Decimal(str(row[5] or 0))
+        return {"Id": int(row[0]), "DocumentNumber": row[1] or "", "Active": not row[2],
+                "Canceled": 1 if row[2] else 0, "Buffer": bool(row[3]), "TypeCode": "ZMO", "Series": row[6] or "",
+                "BuyerId": row[7], "RecipientId": row[8], "Currency": row[9] or "PLN",
+                "CurrencyRate": float(row[10] or 1), "NetValuePLN": float(net), "VatValuePLN": float(vat)}
+
+    def delete_order(self, cur: pyodbc.Cursor, query: dict[str, str]) -> None:
+        """DELETE OrdersIssue/Delete?id=: a buffered order goes, with its reservations. GUESS (reference §7.3
+        leaves it open): an issued one is refused (400), as Handel keeps issued documents."""
+        order = self.order(cur, query)
+        if not order["Buffer"]:
+            raise ApiError(400, f"Dokument {order['DocumentNumber']} jest zatwierdzony; nie można go usunąć")
+        cur.execute("DELETE FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ?", order["Id"], ZO_BAZA)
+        cur.execute("DELETE FROM HM.ZP WHERE super = ?", order["Id"])
+        cur.execute("DELETE FROM HM.ZO WHERE id = ?", order["Id"])
 
     _KH = "id, kod, nazwa, nip, ulica, dom, lokal, kodpocz, miejscowosc, email, tel1, aktywny, pesel, regon"
 

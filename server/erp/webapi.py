@@ -191,6 +191,7 @@ class WebApiClient:
 
 CHANGE_FEEDS = ("Products", "Contractors", "PriceLists", "Orders")
 CONTRACTOR_FIRM, CONTRACTOR_PERSON = 0, 2  # enumContractorType (1 PersonFirm)
+CANCELLED = (1, 2, 3)  # enumCancelationType Standard, ImportedFromArchive, CanceledReceipt (0 Other: GUESS live)
 MODIFY_DELETE = 2  # enumIncrementalSyncModifyType: 1 InsertOrUpdate, 2 Delete
 
 
@@ -407,7 +408,22 @@ class WebApiErp:
         return self.sql.price_list_codes_for_contractors(ids)
 
     def cancel_order(self, order_id: int) -> bool:
-        return self.sql.cancel_order(order_id)
+        """Cancel an ERP order as far as the WebAPI allows: a buffered order is deleted
+        (`DELETE /api/OrdersIssue/Delete?id=`, its reservations with it); the WebAPI has no call that cancels an
+        issued one, so that is a person's work, said precisely (ErpPermanent: a dead letter). False when the
+        order is cancelled already."""
+        order = self.webapi.call("GET", "/Orders", params={"id": int(order_id)})
+        number = order.get("DocumentNumber") or f"id {order_id}"
+        if order.get("Canceled") in CANCELLED or order.get("Active") is False:
+            return False
+        if order.get("Buffer"):
+            self.webapi.call("DELETE", "/OrdersIssue/Delete", params={"id": int(order_id)})
+            log.info("ERP order %s was in the buffer: deleted through the WebAPI", number)
+            return True
+        raise ErpPermanent(f"ERP order {number} is issued, and Symfonia's WebAPI cannot cancel an issued order: in "
+                           f"Symfonia open Customer orders (Zamówienia od odbiorców), find {number} and cancel it "
+                           "(Anuluj), which releases its reservations (the shop's stock follows); then retry this "
+                           "dead letter, which finds the order cancelled and does nothing more")
 
     def find_contractor_by_code(self, code: str) -> int | None:
         """`GET /api/Contractors?code=`: the id of the contractor with this code, or None."""

@@ -176,3 +176,36 @@ def test_an_order_cancelled_in_the_shop_after_the_erp_realised_it_is_for_a_perso
                           message="reported for a person")
     assert "already realised" in dead[0].reason and "a person" in dead[0].reason
     assert stack.erp.order_progress([zo])[zo].state == "realised", "the ERP order is left as it is"
+
+
+def test_with_the_webapi_an_issued_order_cancelled_in_the_shop_is_for_a_person_then_settles(tmp_path):
+    """The WebAPI cannot cancel an issued order: the dead letter says exactly what to do in Symfonia, nothing is
+    written to the company database; once a person has cancelled it, retrying the dead letter settles it."""
+    from shopsync.v1 import queue_pb2, queue_pb2_grpc
+
+    stack = Stack(tmp_path, products=30, erp_writer="webapi", orders={"poll_interval_seconds": 1}).start_server()
+    try:
+        stack.register_webhooks()
+        shop_id, zo = placed_order(stack)
+        number = stack.erp.get_order(zo).code
+        reserved = stack.erp.commercial_stock([1])[1]
+        with stack.shop.api() as api:
+            api.put(f"/orders/{shop_id}", json={"status": "cancelled"}).raise_for_status()
+        with stack.channel() as ch:
+            stub = queue_pb2_grpc.QueueServiceStub(ch)
+            dead = wait_until(lambda: stub.ListDeadLetters(queue_pb2.ListDeadLettersRequest(),
+                                                           metadata=stack.metadata).dead_letters, timeout=30,
+                              message="reported for a person")
+            assert f"{number} is issued" in dead[0].reason and "Anuluj" in dead[0].reason
+            assert stack.erp.order_progress([zo])[zo].state == "new", "the ERP order is left as it is"
+            assert stack.erp.commercial_stock([1])[1] == reserved
+            stack.act(stack.sim.cancel_order(zo))  # the person cancels it in Symfonia
+            stub.RetryDeadLetter(queue_pb2.RetryDeadLetterRequest(id=dead[0].id), metadata=stack.metadata)
+            wait_until(stack.queues_empty, timeout=30, message="settled")
+            assert not stub.ListDeadLetters(queue_pb2.ListDeadLettersRequest(), metadata=stack.metadata).dead_letters
+        assert stack.erp.commercial_stock([1])[1] == reserved + 2
+        wait_until(lambda: stack.shop_product(stack.erp.get_product(1).code).stock ==
+                   stack.erp.commercial_stock([1])[1], timeout=30, message="the shop's stock follows")
+        assert shop_status(stack, shop_id) == "cancelled"
+    finally:
+        stack.close()

@@ -326,3 +326,32 @@ def test_the_delivery_address_is_created_once_and_the_order_names_it(erp, sim):
     with erp.sql.unit_of_work() as cur:
         ad = cur.execute("SELECT khadid FROM HM.ZO WHERE id = ?", zo).fetchone()[0]
         assert cur.execute("SELECT nazwaAdr FROM HM.AD WHERE id = ?", ad).fetchone()[0] == "Dostawa 760"
+
+
+# -- cancelling, as far as the WebAPI allows ---------------------------------------------------------------
+def test_an_issued_order_is_not_cancelled_by_the_sync_but_a_person_is_told_exactly_what_to_do(erp, sim):
+    zo, _ = erp.create_order(draft("770"))
+    before = erp.commercial_stock([1])[1]
+    number = erp.get_order(zo).code
+    with pytest.raises(ErpPermanent, match=f"{number} is issued.*Zamówienia od odbiorców.*Anuluj") as info:
+        erp.cancel_order(zo)
+    assert "retry this dead letter" in str(info.value)
+    assert erp.order_progress([zo])[zo].state == "new" and erp.commercial_stock([1])[1] == before, "left as it is"
+    assert sim.calls("DELETE /OrdersIssue/Delete") == 0
+    from shopsync.demo.erp import ErpSimulator  # a person cancels it in Symfonia
+
+    person = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
+    person.cancel_order(zo)
+    person.close()
+    assert erp.cancel_order(zo) is False, "cancelled already: nothing more to do"
+
+
+def test_a_buffered_order_is_deleted_with_its_reservations(erp, sim):
+    before = erp.commercial_stock([1])[1]
+    body = erp.order_body(draft("771"), erp.sql.product_codes([1]), None)
+    answer = erp.webapi.call("POST", "/OrdersIssue/New", params={"issue": "false"}, body=body)
+    assert answer["Buffer"] is True and answer["DocumentNumber"] == ""
+    assert erp.commercial_stock([1])[1] == before - 2
+    assert erp.cancel_order(int(answer["Id"])) is True
+    assert erp.commercial_stock([1])[1] == before and erp.sql.count_orders() == (0, 0, 0)
+    assert sim.calls("DELETE /OrdersIssue/Delete") == 1
