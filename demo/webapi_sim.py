@@ -50,7 +50,7 @@ import waitress
 
 from shopsync.server.erp.dialects import make_dialect
 from shopsync.server.erp.errors import ErpPermanent
-from shopsync.server.erp.gateway import PO_ORDER_SALE, ZO_BAZA
+from shopsync.server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
 
 from . import data as demo_data
 from .erp import ErpSimulator
@@ -269,6 +269,15 @@ class WebApiSim:
                 return self._json(start_response, 200, self.issue_invoice(query))
             if route == "GET /Orders/FV":
                 return self._json(start_response, 200, self.invoices(self._order_id(query)))
+            if route == "GET /Orders/WZ":
+                return self._json(start_response, 200, self.warehouse_issues(self._order_id(query)))
+            if route == "GET /Orders/Status":
+                return self._json(start_response, 200,
+                                  self.transaction(lambda cur: self.order_status(cur, self._order_id(query))))
+            if route in ("GET /InventoryStates/ByProduct", "GET /InventoryStates/ByWarehouse"):
+                column = "idtw" if route.endswith("ByProduct") else "magazyn"
+                return self._json(start_response, 200,
+                                  self.transaction(lambda cur: self.inventory_states(cur, column, query.get("id", ""))))
             if route == "GET /Orders/InvoicesPDF":
                 return self._json(start_response, 200, self.invoice_pdfs(self._order_id(query)))
             raise ApiError(404, f"Nie znaleziono zasobu {path}")
@@ -488,12 +497,49 @@ class WebApiSim:
         return int(row[0])
 
     def invoices(self, order_id: int) -> list[dict[str, Any]]:
-        """OrderFV[]: the sale invoices issued from an order (HM.PO links), oldest first."""
+        """OrderFV[]: the sale invoices issued from an order (HM.PO links), oldest first; drafts and cancelled
+        ones are not issued documents."""
         rows = self.conn().cursor().execute(
             "SELECT dk.id, dk.kod, dk.khid, dk.khid, dk.data FROM HM.PO po JOIN HM.DK dk ON dk.id = po.id2 "
-            "WHERE po.id1 = ? AND po.typ = ? ORDER BY dk.id", order_id, PO_ORDER_SALE).fetchall()
+            "WHERE po.id1 = ? AND po.typ = ? AND dk.anulowany = 0 AND dk.bufor = 0 ORDER BY dk.id", order_id,
+            PO_ORDER_SALE).fetchall()
         return [{"Id": int(r[0]), "DocumentNumber": r[1], "BuyerId": r[2], "RecipientId": r[3] or r[2],
                  "IssueDate": str(r[4]), "SaleDate": str(r[4])} for r in rows]
+
+    def warehouse_issues(self, order_id: int) -> list[dict[str, Any]]:
+        """OrderWZ[]: the warehouse issues that realised an order (HM.PO links), oldest first."""
+        rows = self.conn().cursor().execute(
+            "SELECT mg.id, mg.kod, mg.data, mg.khid FROM HM.PO po JOIN HM.MG mg ON mg.id = po.id2 "
+            "WHERE po.id1 = ? AND po.typ = ? AND mg.anulowany = 0 AND mg.bufor = 0 ORDER BY mg.id", order_id,
+            PO_ORDER_WAREHOUSE).fetchall()
+        return [{"Id": int(r[0]), "DocumentNumber": r[1] or "", "IssueDate": str(r[2]), "OperationDate": str(r[2]),
+                 "RecipientId": r[3]} for r in rows]
+
+    def order_status(self, cur: pyodbc.Cursor, order_id: int) -> dict[str, Any]:
+        """OrderStatus: DocumentStatus 4 New, 8 Partial, 16 Realized (its reservations realised), 32 Closed
+        (GUESS: a cancelled order is closed), RDFStatus 0 NoInvoice / 2 InvoicePrinted."""
+        row = cur.execute("SELECT id, kod, anulowany, bufor FROM HM.ZO WHERE id = ?", order_id).fetchone()
+        if row is None:
+            raise ApiError(404, f"Nie znaleziono zamówienia {order_id}")
+        reserved = cur.execute("SELECT SUM(iloscrz), SUM(iloscrl) FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ?",
+                               order_id, ZO_BAZA).fetchone()
+        total, done = Decimal(str(reserved[0] or 0)), Decimal(str(reserved[1] or 0))
+        status = 32 if row[2] else 16 if total and done >= total else 8 if done else 4
+        invoiced = bool(self.invoices(order_id))
+        return {"Id": int(row[0]), "DocumentNumber": row[1] or "", "Buffer": bool(row[3]), "DocumentStatus": status,
+                "DocumentStatusText": {4: "Nowe", 8: "Częściowo zrealizowane", 16: "Zrealizowane",
+                                       32: "Zamknięte"}[status],
+                "RDFStatus": 2 if invoiced else 0, "WarehouseSettled": 1 if status == 16 else 0,
+                "PaymentSettled": 0, "ManualSettled": 0}
+
+    def inventory_states(self, cur: pyodbc.Cursor, column: str, key: str) -> list[dict[str, Any]]:
+        """InventoryState[] of one product (ByProduct) or one warehouse (ByWarehouse)."""
+        if not key.isdigit():
+            raise ApiError(400, f"Nieprawidłowy identyfikator {key!r}")
+        return [{"ProductId": int(r[0]), "WarehouseId": int(r[1]), "AmountInStore": float(r[2] or 0),
+                 "AmountToSale": float(r[3] or 0)}
+                for r in cur.execute(f"SELECT idtw, magazyn, stan, stanHandl FROM HM.SM WHERE {column} = ? "
+                                     "ORDER BY idtw, magazyn", int(key)).fetchall()]
 
     def issue_invoice(self, query: dict[str, str]) -> list[dict[str, Any]]:
         """PUT OrdersIssue/FV: an invoice from the order, numbered in its series. GUESS: an order already invoiced

@@ -32,9 +32,10 @@ import httpx
 import pydantic
 
 from .errors import ErpConfigError, ErpNotFound, ErpPermanent, ErpRetryable
-from .gateway import ErpGateway
+from .gateway import ErpGateway, money
 from ..nip import normalize_nip
-from .records import (AddressDraft, Contractor, ContractorDraft, FeedChange, Image, InvoicePrintout, OrderDraft, OrderProgress,
+from .records import (ORDER_CANCELLED, ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor,
+                      ContractorDraft, FeedChange, Image, InvoicePrintout, OrderDraft, OrderProgress,
                       OrderRecord, PriceList, Product, ProductDraft, StockState)
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,8 @@ class WebApiClient:
 CHANGE_FEEDS = ("Products", "Contractors", "PriceLists", "Orders")
 CONTRACTOR_FIRM, CONTRACTOR_PERSON = 0, 2  # enumContractorType (1 PersonFirm)
 CANCELLED = (1, 2, 3)  # enumCancelationType Standard, ImportedFromArchive, CanceledReceipt (0 Other: GUESS live)
+DOCUMENT_PARTIAL, DOCUMENT_REALIZED, DOCUMENT_CLOSED = 8, 16, 32  # enumDocumentStatus (4 New, 0 Other)
+BY_PRODUCT_UP_TO = 20  # products per warehouse asked one by one; more: the whole warehouse at once
 MODIFY_DELETE = 2  # enumIncrementalSyncModifyType: 1 InsertOrUpdate, 2 Delete
 
 
@@ -284,6 +287,7 @@ class WebApiErp:
         self.department = department  # OrderIssue.Department (Req)
         self.sale_price_type = sale_price_type  # OrderIssue.SalePriceType (Req)
         self.max_code_length = sql.max_code_length
+        self.warehouses = tuple(sql.warehouses)  # erp.warehouses: whose commercial stock is summed
         # A request the ERP is still working on may yet be applied; sending it again now could make two.
         self.holds: Any = MemoryHolds()
         # The site's settings, checked against the company's dictionaries before orders are sent (None: the
@@ -333,7 +337,28 @@ class WebApiErp:
         return self.sql.get_products(ids)
 
     def commercial_stock(self, ids: Sequence[int]) -> dict[int, Decimal]:
-        return self.sql.commercial_stock(ids)
+        """Commercial stock (`AmountToSale`) summed over erp.warehouses: `InventoryStates/ByProduct?id=` for a
+        few products, `InventoryStates/ByWarehouse?id=` (every product at once) for many; 0 when none."""
+        ids = sorted({int(i) for i in ids})
+        out = {i: Decimal(0) for i in ids}
+        if len(ids) <= len(self.warehouses) * BY_PRODUCT_UP_TO:
+            states = [st for pid in ids for st in self._states("ByProduct", pid)]
+        else:
+            states = [st for w in self.warehouses for st in self._states("ByWarehouse", w)]
+        chosen = set(self.warehouses)
+        for st in states:
+            if st.product_id in out and st.warehouse_id in chosen:
+                out[st.product_id] += st.to_sale
+        return {pid: money(q) for pid, q in out.items()}
+
+    def _states(self, by: str, key: int) -> list[StockState]:
+        answer = self.webapi.call("GET", f"/InventoryStates/{by}", params={"id": key})
+        try:
+            states = _states_adapter().validate_python(answer or [])
+        except pydantic.ValidationError as exc:
+            raise ErpRetryable(f"Symfonia WebAPI InventoryStates/{by} answered what its model does not describe "
+                               f"({_first_error(exc)})") from None
+        return [StockState(int(x.ProductId), int(x.WarehouseId), Decimal(str(x.AmountToSale))) for x in states]
 
     def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
         return self.sql.marked_product_ids(after_id, limit)
@@ -378,7 +403,29 @@ class WebApiErp:
         return self.sql.get_order(order_id)
 
     def order_progress(self, order_ids: Sequence[int]) -> dict[int, OrderProgress]:
-        return self.sql.order_progress(order_ids)
+        """Where each order stands, from the WebAPI: cancelled (`Orders?id=`, Canceled), realised in part or in
+        full (`Orders/Status`, DocumentStatus 8 Partial / 16 Realized), its invoices (`Orders/FV`) and warehouse
+        issues (`Orders/WZ`). An order the ERP no longer has is left out."""
+        out: dict[int, OrderProgress] = {}
+        for zo in sorted({int(i) for i in order_ids}):
+            try:
+                order = self.webapi.call("GET", "/Orders", params={"id": zo})
+            except ErpNotFound:
+                continue
+            number = str(order.get("DocumentNumber") or "")
+            invoices = tuple(str(f.get("DocumentNumber") or "") for f in
+                             self.webapi.call("GET", "/Orders/FV", params={"orderId": zo}) or [])
+            issues = tuple(str(w.get("DocumentNumber") or "") for w in
+                           self.webapi.call("GET", "/Orders/WZ", params={"orderId": zo}) or [])
+            if order.get("Canceled") in CANCELLED or order.get("Active") is False:
+                state = ORDER_CANCELLED
+            else:
+                status = int((self.webapi.call("GET", "/Orders/Status", params={"orderId": zo}) or {})
+                             .get("DocumentStatus") or 0)
+                state = {DOCUMENT_PARTIAL: ORDER_PARTIAL, DOCUMENT_REALIZED: ORDER_REALISED,
+                         DOCUMENT_CLOSED: ORDER_REALISED}.get(status, ORDER_NEW)
+            out[zo] = OrderProgress(zo, number, state, invoices, issues)
+        return out
 
     def order_products(self, order_id: int) -> list[int]:
         return self.sql.order_products(order_id)

@@ -29,15 +29,18 @@ def test_an_erp_setting_pauses_orders_with_one_line_and_they_flow_once_it_is_set
     writer = "webapi" if wrong == "webapi_app_key" else "sql"
     stack = Stack(tmp_path, products=20, erp_writer=writer, queue={"pause_recheck_seconds": 0.2})
     good = {"orders": dict(stack.sections["orders"]), "erp": dict(stack.sections["erp"])}
-    if wrong == "shipping_code":
-        stack.sections["orders"]["shipping_code"] = ""
-    else:
-        stack.sections["erp"]["webapi_app_key"] = "zly-klucz-aplikacji"
-    stack.write_config()
     stack.start_server()
     stack.register_webhooks()
     try:
+        # The product reaches the shop first: with a wrong WebAPI key nothing is read from the ERP at all.
         [code] = sync_products(stack, [pid for pid in range(1, 21) if stack.erp.get_product(pid).marked][:1])
+        stack.stop_server()
+        if wrong == "shipping_code":
+            stack.sections["orders"]["shipping_code"] = ""
+        else:
+            stack.sections["erp"]["webapi_app_key"] = "zly-klucz-aplikacji"
+        stack.write_config()
+        stack.start_server()
         with stack.shop_api() as api:
             placed = api.post("/orders", json={
                 "status": "processing", "billing": {"first_name": "Ewa", "last_name": "Nowak", "email": "e@x.pl",

@@ -17,13 +17,16 @@ import pytest
 from SymfWebAPI.WebAPI.Interface.Common.ViewModels import PDF, IncrementalSyncListElement
 from SymfWebAPI.WebAPI.Interface.Contractors.ViewModels import Contractor, ContractorDeliveryAddress
 from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryState
-from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderFV, OrderIssue
+from SymfWebAPI.WebAPI.Interface.Common.ViewModels import Currency, Department, DocumentSeries, DocumentType, \
+    PaymentForm, Warehouse
+from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderFV, OrderIssue, OrderStatus, OrderWZ
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
 from shopsync.server.erp.dialects import make_dialect
 from shopsync.server.erp.gateway import ErpGateway
 from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
 from shopsync.server.erp.webapi import CHANGE_FEEDS, WebApiClient, WebApiErp
+from shopsync.server.settings import Settings
 
 from tests.helpers.contract import problems
 from tests.helpers.webapi import WebApiSimProcess
@@ -41,6 +44,19 @@ CONTRACT: dict[tuple[str, str], tuple[Any, Any]] = {
     ("GET", "/api/ContractorDeliveryAddresses"): (NO_BODY, list[ContractorDeliveryAddress]),
     ("POST", "/api/ContractorDeliveryAddresses/Create"): (ContractorDeliveryAddress, list[ContractorDeliveryAddress]),
     ("GET", "/api/InventoryStates/Changes"): (NO_BODY, list[InventoryState]),
+    ("GET", "/api/InventoryStates/ByProduct"): (NO_BODY, list[InventoryState]),
+    ("GET", "/api/InventoryStates/ByWarehouse"): (NO_BODY, list[InventoryState]),
+    ("GET", "/api/Orders"): (NO_BODY, Order),
+    ("GET", "/api/Orders/Status"): (NO_BODY, OrderStatus),
+    ("GET", "/api/Orders/WZ"): (NO_BODY, list[OrderWZ]),
+    ("DELETE", "/api/OrdersIssue/Delete"): (NO_BODY, NO_BODY),
+    ("GET", "/api/Departments"): (NO_BODY, list[Department]),
+    ("GET", "/api/Orders/ZMODocumentTypes"): (NO_BODY, list[DocumentType]),
+    ("GET", "/api/Orders/DocumentSeries"): (NO_BODY, list[DocumentSeries]),
+    ("GET", "/api/PaymentForms"): (NO_BODY, list[PaymentForm]),
+    ("GET", "/api/Warehouses"): (NO_BODY, list[Warehouse]),
+    ("GET", "/api/Currencies"): (NO_BODY, list[Currency]),
+    ("GET", "/api/Products"): (NO_BODY, Product),
     ("PUT", "/api/OrdersIssue/FV"): (NO_BODY, list[OrderFV]),
     ("GET", "/api/Orders/FV"): (NO_BODY, list[OrderFV]),
     ("GET", "/api/Orders/InvoicesPDF"): (NO_BODY, list[PDF]),
@@ -91,6 +107,18 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
         prices_gross=True, payment_form=1, customer_note="po 16", expected_gross=D("24.60")))
     erp.issue_invoice(zo)
     erp.invoice_printouts(zo)
+    erp.order_progress([zo])
+    erp.commercial_stock([1, 2])  # a few: product by product
+    erp.commercial_stock(range(1, 41))  # many: the warehouse at once
+    buffered = erp.webapi.call("POST", "/OrdersIssue/New", params={"issue": "false"},
+                               body=erp.order_body(OrderDraft(shop_number="901", contractor_id=kid, currency="PLN",
+                                                              rate=D(1), delivery=None, lines=[OrderLineDraft(
+                                                                  product_id=1, quantity=D(1), price=D(10))]),
+                                                   erp.sql.product_codes([1]), None))
+    erp.cancel_order(int(buffered["Id"]))
+    settings = Settings().replace(orders={"payment_forms": {"bacs": 3}, "fixed_rates": {"EUR": 4.25},
+                                          "shipping_code": "TRANSPORT"})
+    assert erp.check_settings(settings) == []
     act = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
     act.approve_pz(2, 5)
     act.save_item(3, name="Nowa nazwa")
