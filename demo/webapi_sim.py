@@ -691,19 +691,73 @@ class WebApiSim:
         return self._delivery_addresses(cur, kid)
 
     def product(self, cur: pyodbc.Cursor, query: dict[str, str]) -> dict[str, Any]:
-        """GET Products?id= / ?code=: one Product (404 when none). GUESS: the demo company's fields only."""
-        for key, column in (("id", "t.id"), ("code", "t.kod")):
+        """GET Products?id= / ?code=: one Product (404 when none)."""
+        for key, column in (("id", "id"), ("code", "kod")):
             if query.get(key):
-                r = cur.execute("SELECT t.id, t.kod, t.nazwa, t.kodpaskowy, t.aktywny, t.znacznik, t.jm, t.vatsp, "
-                                f"n.opis FROM HM.TW t LEFT JOIN HM.NT n ON n.super = t.id AND n.baza = 1 "
-                                f"WHERE {column} = ?", query[key]).fetchone()
-                if r is None:
+                row = cur.execute(f"SELECT id FROM HM.TW WHERE {column} = ?", query[key]).fetchone()
+                if row is None:
                     raise ApiError(404, f"Nie znaleziono towaru {query[key]!r}")
-                return {"Id": int(r[0]), "Code": r[1], "Name": r[2], "Barcode": r[3] or "", "Active": bool(r[4]),
-                        "Marker": int(r[5] or 0), "Type": 1 if str(r[1]).upper() in SERVICES else 0, "Note": r[8],
-                        "UnitsOfMeasurement": {"RecordUM": r[6] or "szt."},
-                        "VatRate": {"Id": None, "Code": str(int(r[7] or 0))}}
+                return self.products(cur, [int(row[0])])[int(row[0])]
         raise ApiError(400, "Podaj id lub code")
+
+    def products(self, cur: pyodbc.Cursor, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Products as the API shows them (the fields the demo company has). GUESSES: the catalog's FullPath
+        joins the group names with a backslash; the card's sale price of type 1 (PriceA) is the demo's base
+        price list (DETAL), net; a product feature is a Dimension coded by its name; the note is plain text."""
+        paths = self._catalog_paths(cur)
+        features = [c[0] for c in cur.execute("SELECT * FROM SSCommon.ProductClassification WHERE 0 = 1")
+                    .description[1:]] if self._has_features(cur) else []
+        out: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            prices = dict(cur.execute(f"SELECT p.idpoz, p.cena FROM HM.CP p JOIN HM.CK k ON k.id = p.idck WHERE "
+                                      f"k.kod = 'DETAL' AND p.idpoz IN ({marks})", *chunk).fetchall())
+            notes = dict(cur.execute(f"SELECT super, opis FROM HM.NT WHERE baza = 1 AND super IN ({marks}) "
+                                     "ORDER BY id", *chunk).fetchall())
+            dims: dict[int, list[dict[str, Any]]] = {}
+            if features:
+                for r in cur.execute(f"SELECT * FROM SSCommon.ProductClassification WHERE ElementId IN ({marks})",
+                                     *chunk).fetchall():
+                    dims[int(r[0])] = [{"Name": _feature_name(c), "Code": _feature_name(c), "Value": v,
+                                        "DictionaryValue": None, "Type": "Tekst"}
+                                       for c, v in zip(features, r[1:]) if v not in (None, "")]
+            for r in cur.execute("SELECT id, kod, nazwa, kodpaskowy, aktywny, znacznik, jm, vatsp, katalog "
+                                 f"FROM HM.TW WHERE id IN ({marks})", *chunk).fetchall():
+                pid = int(r[0])
+                out[pid] = {"Id": pid, "Code": r[1], "Name": r[2], "Barcode": r[3] or "", "Active": bool(r[4]),
+                            "Marker": int(r[5] or 0), "Type": 1 if str(r[1]).upper() in SERVICES else 0,
+                            "Note": notes.get(pid), "UnitsOfMeasurement": {"RecordUM": r[6] or "szt."},
+                            "VatRate": {"Id": None, "Code": str(int(r[7] or 0))},
+                            "Catalog": ({"Id": int(r[8]), "ParentId": int(paths[int(r[8])][1] or 0),
+                                         "Name": paths[int(r[8])][0][-1], "FullPath": "\\".join(paths[int(r[8])][0])}
+                                        if r[8] is not None and int(r[8]) in paths else  # no group (GUESS):
+                                        {"Id": 0, "ParentId": 0, "Name": "", "FullPath": ""}),
+                            "SalePrices": ([{"Type": 1, "Kind": 2, "Value": float(prices[pid]), "Currency": "PLN",
+                                             "PriceParameter": 2}] if pid in prices else []),
+                            "Dimensions": dims.get(pid, [])}
+        return out
+
+    @staticmethod
+    def _has_features(cur: pyodbc.Cursor) -> bool:
+        try:
+            cur.execute("SELECT * FROM SSCommon.ProductClassification WHERE 0 = 1")
+            return True
+        except pyodbc.Error:
+            return False
+
+    @staticmethod
+    def _catalog_paths(cur: pyodbc.Cursor) -> dict[int, tuple[list[str], int | None]]:
+        rows = {int(r[0]): (r[1], r[2]) for r in cur.execute("SELECT id, super, nazwa FROM HM.XT").fetchall()}
+        out: dict[int, tuple[list[str], int | None]] = {}
+        for gid, (parent, _) in rows.items():
+            path, seen, at = [], set(), gid
+            while at in rows and at not in seen:
+                seen.add(at)
+                path.append(rows[at][1])
+                at = rows[at][0]
+            out[gid] = (list(reversed(path)), parent)
+        return out
 
     # -- change feeds (reference §6) ------------------------------------------------------
     def _since(self, entity: str, raw: str | None, name: str) -> list[tuple[int, str, bool]]:
@@ -732,12 +786,7 @@ class WebApiSim:
             chunk = ids[start:start + 500]
             marks = ", ".join("?" * len(chunk))
             if entity == "Products":
-                for r in cur.execute("SELECT t.id, t.kod, t.nazwa, t.kodpaskowy, t.aktywny, t.znacznik, t.jm, "
-                                     f"n.opis FROM HM.TW t LEFT JOIN HM.NT n ON n.super = t.id AND n.baza = 1 "
-                                     f"WHERE t.id IN ({marks})", *chunk).fetchall():
-                    out[int(r[0])] = {"Id": int(r[0]), "Code": r[1], "Name": r[2], "Barcode": r[3] or "",
-                                      "Active": bool(r[4]), "Marker": int(r[5] or 0), "Note": r[7],
-                                      "UnitsOfMeasurement": {"RecordUM": r[6] or "szt."}}
+                out.update(self.products(cur, chunk))
             elif entity == "Contractors":
                 for r in cur.execute(f"SELECT id, kod, nazwa, nip, aktywny FROM HM.KH WHERE id IN ({marks})",
                                      *chunk).fetchall():
@@ -771,6 +820,11 @@ class WebApiSim:
             return out
 
         return self.transaction(read)
+
+
+def _feature_name(column: str) -> str:
+    """CDim_Sklep_Val -> Sklep (the demo company's feature columns)."""
+    return column.removeprefix("CDim_").removesuffix("_Val")
 
 
 def _digits(nip: Any) -> str:

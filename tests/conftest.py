@@ -176,6 +176,8 @@ SHOP_KINDS = [*WOOCOMMERCE_KINDS, "oscar"]
 
 
 # Orders through both ERP writers: SQL INSERTs (into the buffer) and Symfonia WebAPI (the local simulator).
+# Each end-to-end scenario in both ERP modes (SQL, and Symfonia WebAPI through its simulator), against the local
+# shop and a real WooCommerce.
 ORDER_STACKS = [pytest.param(("woocommerce", "sql"), id="local-shop-sql"),
                 pytest.param(("woocommerce", "webapi"), id="local-shop-webapi"),
                 pytest.param(("real_woocommerce", "sql"), id="real-woocommerce-sql",
@@ -201,3 +203,5 @@ def ctx(tmp_path):
     from tests.helpers.sync_context import sync_context
 
     yield from sync_context(tmp_path, orders={"fixed_rates": {"EUR": 4.25}})
+
+ERP_STACKS = ORDER_STACKS

@@ -334,7 +334,47 @@ class WebApiErp:
 
     # -- the SQL side: reads, and the writes the WebAPI description shows no call for ------------------
     def get_products(self, ids: Sequence[int]) -> dict[int, Product]:
-        return self.sql.get_products(ids)
+        """Products by id through `GET /api/Products?id=` (an id the ERP does not have is left out): the
+        marker (`Marker`, or the feature as a `Dimensions` entry), the catalog's path as the group, the note,
+        VAT, and the base price: the card's sale price of erp.webapi_sale_price_type."""
+        out: dict[int, Product] = {}
+        for pid in sorted({int(i) for i in ids}):
+            try:
+                out[pid] = self._product(self.webapi.call("GET", "/Products", params={"id": pid}))
+            except ErpNotFound:
+                continue
+        return out
+
+    def _product(self, p: Any) -> Product:
+        if not isinstance(p, dict) or not p.get("Id"):
+            raise ErpRetryable(f"Symfonia WebAPI answered a product without an id: {str(p)[:100]}")
+        marker = self.sql.marker
+        if marker.native:
+            raw: Any = p.get("Marker")
+        else:  # GUESS: a product feature comes as a Dimension coded by the feature's name
+            raw = next((d.get("Value") for d in p.get("Dimensions") or []
+                        if isinstance(d, dict) and marker.feature in (d.get("Code"), d.get("Name"))), None)
+        catalog = p.get("Catalog") or {}
+        prices = [x for x in p.get("SalePrices") or [] if isinstance(x, dict)
+                  and x.get("Type") == self.sale_price_type and x.get("Value") is not None]
+        vat = str((p.get("VatRate") or {}).get("Code") or "")
+        return Product(id=int(p["Id"]), code=p.get("Code") or "", name=p.get("Name") or "",
+                       ean=p.get("Barcode") or "", unit=(p.get("UnitsOfMeasurement") or {}).get("RecordUM") or "",
+                       vat=int(vat) if vat.isdigit() else 0,
+                       # GUESS: FullPath joins the catalog names with a backslash, root first
+                       group_path=tuple(x for x in str(catalog.get("FullPath") or "").split("\\") if x),
+                       marked=marker.is_marked(raw), note=p.get("Note") or "", active=p.get("Active") is not False,
+                       modified="", base_price=money(float(prices[0]["Value"])) if prices else None)
+
+    def find_products_by_codes(self, codes: Sequence[str]) -> dict[str, int]:
+        """Code -> id through `GET /api/Products?code=`, for the codes the ERP has."""
+        out: dict[str, int] = {}
+        for code in dict.fromkeys(codes):
+            try:
+                out[code] = int(self.webapi.call("GET", "/Products", params={"code": code})["Id"])
+            except ErpNotFound:
+                continue
+        return out
 
     def commercial_stock(self, ids: Sequence[int]) -> dict[int, Decimal]:
         """Commercial stock (`AmountToSale`) summed over erp.warehouses: `InventoryStates/ByProduct?id=` for a
@@ -363,8 +403,6 @@ class WebApiErp:
     def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
         return self.sql.marked_product_ids(after_id, limit)
 
-    def find_products_by_codes(self, codes: Sequence[str]) -> dict[str, int]:
-        return self.sql.find_products_by_codes(codes)
 
     def image_digests(self, product_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         return self.sql.image_digests(product_ids)

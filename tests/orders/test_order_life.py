@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import WOOCOMMERCE_KINDS, make_stack
+from tests.conftest import ERP_STACKS, make_stack
 from tests.helpers.stack import Stack, wait_until
 
 
-@pytest.fixture(params=WOOCOMMERCE_KINDS)
+@pytest.fixture(params=ERP_STACKS)
 def stack(request, tmp_path):
     s = make_stack(request, tmp_path, products=30,
                    orders={"poll_interval_seconds": 1}).start_server()
@@ -149,6 +149,8 @@ def test_an_order_cancelled_in_the_erp_is_never_imported_again(stack):
 
 
 def test_an_order_cancelled_in_the_shop_cancels_its_erp_order(stack):
+    if stack.erp_writer == "webapi":
+        pytest.skip("the WebAPI cannot cancel an issued order: test_with_the_webapi_an_issued_order_cancelled_...")
     shop_id, zo = placed_order(stack)
     code = stack.erp.get_product(1).code
     reserved = stack.erp.commercial_stock([1])[1]
