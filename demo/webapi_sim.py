@@ -261,6 +261,8 @@ class WebApiSim:
                 if typ is None:
                     raise ApiError(400, f"Nieznany typ dokumentu {query.get('documentTypeId')!r}")
                 return self._json(start_response, 200, [{"Id": n, "Code": c} for n, c in enumerate(SERIES[typ], 1)])
+            if route == "POST /Products/Create":
+                return self._json(start_response, 200, self.transaction(lambda cur: self.create_product(cur, body)))
             if route == "GET /Products":
                 return self._json(start_response, 200, self.transaction(lambda cur: self.product(cur, query)))
             if route == "GET /InventoryStates/Changes":
@@ -737,6 +739,55 @@ class WebApiSim:
                                              "PriceParameter": 2}] if pid in prices else []),
                             "Dimensions": dims.get(pid, [])}
         return out
+
+    def create_product(self, cur: pyodbc.Cursor, body: Any) -> dict[str, Any]:
+        """POST Products/Create: a new product card. GUESSES: Code and Name are required and a Code in use is
+        refused (400); the catalog named by FullPath is created when missing; the sale price of type 1 goes to
+        the demo's DETAL list (as it is read); a Dimension coded as a feature sets that feature."""
+        if not isinstance(body, dict):
+            raise ApiError(400, "Brak danych towaru (Product)")
+        code, name = str(body.get("Code") or "").strip(), str(body.get("Name") or "").strip()
+        if not code:
+            raise ApiError(400, "Pole Code jest wymagane")
+        if not name:
+            raise ApiError(400, "Pole Name jest wymagane")
+        if len(code) > 40:
+            raise ApiError(400, f"Kod towaru {code!r} jest za długi (najwyżej 40 znaków)")
+        if cur.execute("SELECT id FROM HM.TW WHERE kod = ?", code).fetchone():
+            raise ApiError(400, f"Towar o kodzie {code!r} już istnieje")
+        vat = str((body.get("VatRate") or {}).get("Code") or "23")
+        if not vat.isdigit():
+            raise ApiError(400, f"Nieznana stawka VAT {vat!r}")
+        group = None
+        path = [x for x in str((body.get("Catalog") or {}).get("FullPath") or "").split("\\") if x]
+        for part in path:
+            row = cur.execute("SELECT id FROM HM.XT WHERE nazwa = ? AND " +
+                              ("super IS NULL" if group is None else "super = ?"),
+                              *([part] if group is None else [part, group])).fetchone()
+            group = int(row[0]) if row else int(self.dialect.insert(cur, "HM.XT", {"super": group, "kod": part[:20],
+                                                                                    "nazwa": part[:100]}))
+        pid = int(self.dialect.insert(cur, "HM.TW", {
+            "kod": code, "nazwa": name[:100], "kodpaskowy": (body.get("Barcode") or "")[:150],
+            "jm": ((body.get("UnitsOfMeasurement") or {}).get("RecordUM") or "szt.")[:8], "vatsp": int(vat),
+            "katalog": group, "znacznik": int(body.get("Marker") or 0), "aktywny": 0 if body.get("Active") is False
+            else 1, "modifiedDate": dt.datetime.now().replace(microsecond=0)}))
+        if body.get("Note"):
+            cur.execute("INSERT INTO HM.NT (super, baza, typ, subtyp, opis) VALUES (?, 1, 0, 0, ?)", pid, body["Note"])
+        for price in body.get("SalePrices") or []:
+            if isinstance(price, dict) and price.get("Type") == 1 and price.get("Value") is not None:
+                base = cur.execute("SELECT id FROM HM.CK WHERE kod = 'DETAL'").fetchone()
+                if base:
+                    cur.execute("INSERT INTO HM.CP (idck, idpoz, bazapoz, kod, cena, waluta) VALUES (?, ?, 1, ?, ?, "
+                                "'PLN')", base[0], pid, code, _dec(price["Value"], "SalePrices.Value"))
+        if self._has_features(cur):
+            columns = {_feature_name(c[0]): c[0] for c in cur.execute(
+                "SELECT * FROM SSCommon.ProductClassification WHERE 0 = 1").description[1:]}
+            values = {columns[d["Code"]]: d.get("Value") for d in body.get("Dimensions") or []
+                      if isinstance(d, dict) and d.get("Code") in columns}
+            if values:
+                cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {', '.join(values)}) VALUES "
+                            f"(?{', ?' * len(values)})", pid, *values.values())
+        return self.products(cur, [pid])[pid]
 
     @staticmethod
     def _has_features(cur: pyodbc.Cursor) -> bool:

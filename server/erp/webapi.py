@@ -45,6 +45,8 @@ CENT = Decimal("0.01")
 # Reference §1: what an expired or unknown session answers (a client tests the text, not only the 401).
 SESSION_EXPIRED = "sesja wygasła"
 RESERVATION_BY_QUANTITY = 1  # enumDocumentReservationType
+PRODUCT_ARTICLE = 0  # enumProductType Article
+PRICE_PARAMETER_MARKUP = 2  # enumPriceParameter; [PyS]: a price update failed without it
 SETTINGS_RECHECK_SECONDS = 30.0  # while the settings do not fit, they are checked again this often
 
 
@@ -567,7 +569,53 @@ class WebApiErp:
         log.info("order %s: delivery address %r created through the WebAPI", order.shop_number, label)
 
     def create_products(self, drafts: Sequence[ProductDraft]) -> dict[str, int]:
-        return self.sql.create_products(drafts)
+        """The initial import through `POST /api/Products/Create`, one card per draft, plain text: a code the
+        ERP has already is paired as it is (ERP data win); an unanswered request is found again by its code
+        before anything is sent twice. Returns code -> id for every draft."""
+        for d in drafts:
+            if not d.code or len(d.code) > self.max_code_length:
+                raise ErpPermanent(f"product code {d.code!r}: must be 1..{self.max_code_length} characters")
+        out = self.find_products_by_codes([d.code for d in drafts])
+        for d in drafts:
+            if d.code in out:
+                continue
+            wait = self.holds.remaining(f"webapi.product.{d.code}")
+            if wait > 0:
+                raise ErpRetryable(f"product {d.code}: the WebAPI did not answer its last request; not sent again "
+                                   f"for {wait:.0f} s more")
+            sent = time.monotonic()
+            try:
+                answer = self.webapi.call("POST", "/Products/Create", body=self.product_body(d))
+            except WebApiSentUnknown:
+                self.holds.hold(f"webapi.product.{d.code}", 3 * self.webapi.timeout - (time.monotonic() - sent))
+                found = self.find_products_by_codes([d.code])
+                if d.code not in found:
+                    raise
+                answer = {"Id": found[d.code]}
+            out[d.code] = int(answer["Id"])
+        return out
+
+    def product_body(self, d: ProductDraft) -> dict[str, Any]:
+        """A Product for Products/Create: the shop's product as a card. The marker as the site agreed (Marker,
+        or the feature as a Dimension: GUESS), the catalog by its FullPath (GUESS: backslash-joined; the ERP
+        makes what is missing), the price as the card's sale price of erp.webapi_sale_price_type."""
+        marker = self.sql.marker
+        body: dict[str, Any] = {
+            "Code": d.code, "Name": d.name[:100], "Active": True, "Type": PRODUCT_ARTICLE, "Barcode": d.ean[:150],
+            "VatRate": {"Id": None, "Code": str(d.vat)}, "UnitsOfMeasurement": {"RecordUM": d.unit[:8]},
+            "Note": d.note or None,
+            "Marker": marker.number if marker.native and d.marked else 0,
+        }
+        if d.group_path:
+            body["Catalog"] = {"Id": 0, "ParentId": 0, "Name": d.group_path[-1][:100],
+                               "FullPath": "\\".join(p[:100] for p in d.group_path)}
+        if d.price is not None:
+            body["SalePrices"] = [{"Type": self.sale_price_type, "Kind": PRICE_KIND_NET, "Value": _num(d.price),
+                                   "Currency": "PLN", "PriceParameter": PRICE_PARAMETER_MARKUP}]
+        if not marker.native:
+            body["Dimensions"] = [{"Name": marker.feature, "Code": marker.feature, "Type": "Tekst",
+                                   "Value": marker.value if d.marked else "", "DictionaryValue": None}]
+        return body
 
     def put_image(self, product_id: int, filename: str, content_type: str, data: bytes, *,
                   only_if_missing: bool = False) -> bool:

@@ -24,7 +24,7 @@ from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
 from shopsync.server.erp.dialects import make_dialect
 from shopsync.server.erp.gateway import ErpGateway
-from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
+from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft, ProductDraft
 from shopsync.server.erp.webapi import CHANGE_FEEDS, WebApiClient, WebApiErp
 from shopsync.server.settings import Settings
 
@@ -57,6 +57,7 @@ CONTRACT: dict[tuple[str, str], tuple[Any, Any]] = {
     ("GET", "/api/Warehouses"): (NO_BODY, list[Warehouse]),
     ("GET", "/api/Currencies"): (NO_BODY, list[Currency]),
     ("GET", "/api/Products"): (NO_BODY, Product),
+    ("POST", "/api/Products/Create"): (Product, Product),
     ("PUT", "/api/OrdersIssue/FV"): (NO_BODY, list[OrderFV]),
     ("GET", "/api/Orders/FV"): (NO_BODY, list[OrderFV]),
     ("GET", "/api/Orders/InvoicesPDF"): (NO_BODY, list[PDF]),
@@ -116,6 +117,8 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
                                                                   product_id=1, quantity=D(1), price=D(10))]),
                                                    erp.sql.product_codes([1]), None))
     erp.cancel_order(int(buffered["Id"]))
+    erp.create_products([ProductDraft(code="SHOP-1", name="Towar ze sklepu", ean="5901234123457", vat=8,
+                                      group_path=("Sklep", "Nowe"), price=D("19.99"), note="opis")])
     settings = Settings().replace(orders={"payment_forms": {"bacs": 3}, "fixed_rates": {"EUR": 4.25},
                                           "shipping_code": "TRANSPORT"})
     assert erp.check_settings(settings) == []

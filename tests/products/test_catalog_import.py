@@ -8,11 +8,11 @@ import pytest
 
 from shop_client.interface import ProductChange
 from shopsync.v1 import sync_pb2, sync_pb2_grpc
-from tests.conftest import WOOCOMMERCE_KINDS, make_stack
+from tests.conftest import ERP_STACKS, make_stack
 from tests.helpers.stack import Stack
 
 
-@pytest.fixture(params=WOOCOMMERCE_KINDS)
+@pytest.fixture(params=ERP_STACKS)
 def stack(request, tmp_path):
     """The local shop (webhooks + polling) and a real WooCommerce (polling: its webhooks come late)."""
     s = make_stack(request, tmp_path, products=30).start_server()
@@ -52,4 +52,6 @@ def test_initial_import_creates_once_pairs_by_code_and_reports_bad_skus(stack):
     assert stack.erp.get_product(1).name == existing.name, "an existing ERP product keeps its data"
     again = import_catalog(stack)[-1]
     assert again.created == 0 and again.already_bound == 231 and again.skipped == 2
+    if stack.erp_writer == "webapi":  # each card made by the ERP's own call, once
+        assert stack.webapi.calls("POST /Products/Create") == 230
     api.close()
