@@ -23,6 +23,7 @@ from .erp.errors import ErpConfigError, ErpRetryable
 from .erp.interface import Erp
 from .erp.webapi import make_erp
 from .queue.cursors import Holds
+from .queue.images import ImageStore
 from .queue.store import Backoff, Message, QueueStore
 from .settings import Settings, SettingsError, redact_url
 from .sync import catchup, customers, feeds, orders, reconcile
@@ -278,6 +279,7 @@ class Runtime:
         self.ctx = SyncContext.open(s, self.store, Timed(erp, "erp", self.metrics), Timed(shop, "shop", self.metrics))
         # Unanswered ERP requests are remembered in the queue database, across restarts.
         erp.use_holds(Holds(self.ctx.cursors))
+        erp.use_images(ImageStore(self.store))
 
     def start(self) -> None:
         """Start the HTTP doors and, unless sync.workers is off, the workers."""

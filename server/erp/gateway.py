@@ -426,6 +426,9 @@ class ErpGateway:
     def use_holds(self, holds: Any) -> None:
         """Over SQL an order is written in one transaction: nothing is ever left unanswered to hold."""
 
+    def use_images(self, images: Any) -> None:
+        """Over SQL images are kept in the company database (HM.ShopsyncImages, the install step's table)."""
+
     def product_codes(self, ids: Sequence[int]) -> dict[int, tuple[str, str, int]]:
         """Product id -> (code, unit, VAT rate)."""
         out: dict[int, tuple[str, str, int]] = {}

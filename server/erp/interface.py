@@ -58,6 +58,9 @@ class ErpWriter(Protocol):
         """Where to remember requests sent without an answer (queue.cursors.Holds), so they are not sent
         again blindly, across restarts too."""
 
+    def use_images(self, images: Any) -> None:
+        """Where to keep products' main images when the ERP has no place for them (queue.images.ImageStore)."""
+
 
 class Erp(ErpReader, ErpWriter, Protocol):
     """The whole ERP side of the sync."""

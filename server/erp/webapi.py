@@ -72,6 +72,31 @@ class MemoryHolds:
             self._until[key] = self.clock() + seconds
 
 
+class MemoryImages:
+    """Images kept in memory (the server hands in server.queue.images.ImageStore, kept in the queue database)."""
+
+    def __init__(self) -> None:
+        self._images: dict[int, Image] = {}
+
+    def get(self, product_id: int) -> Image | None:
+        return self._images.get(int(product_id))
+
+    def digests(self, product_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        return {int(p): (self._images[int(p)].sha256, self._images[int(p)].content_type)
+                for p in product_ids if int(p) in self._images}
+
+    def put(self, product_id: int, filename: str, content_type: str, data: bytes, *,
+            only_if_missing: bool = False) -> bool:
+        if only_if_missing and int(product_id) in self._images:
+            return False
+        self._images[int(product_id)] = Image(int(product_id), filename, content_type, data,
+                                              hashlib.sha256(data).hexdigest())
+        return True
+
+    def delete(self, product_id: int) -> bool:
+        return self._images.pop(int(product_id), None) is not None
+
+
 def _api_message(resp: httpx.Response) -> str:
     """The ApiError's text: its Message (the reference's model; a Details some versions may add is shown
     too); any other JSON or text is shown as it is."""
@@ -298,6 +323,9 @@ class WebApiErp:
         self.settings_problems: list[str] | None = None
         self._checked_at = 0.0
         self._check_lock = threading.Lock()
+        # Products' main images: the sync's own store once the server hands it in (use_images); until then
+        # (single calls in tests) kept in memory.
+        self.images: Any = MemoryImages()
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebApiErp":
@@ -406,11 +434,16 @@ class WebApiErp:
         return self.sql.marked_product_ids(after_id, limit)
 
 
+    def use_images(self, images: Any) -> None:
+        """Where products' main images are kept: the sync's own store (server.queue.images.ImageStore); the
+        WebAPI has no call that stores a picture, and nothing is written to the company database."""
+        self.images = images
+
     def image_digests(self, product_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-        return self.sql.image_digests(product_ids)
+        return self.images.digests(product_ids)
 
     def get_image(self, product_id: int) -> Image | None:
-        return self.sql.get_image(product_id)
+        return self.images.get(product_id)
 
     def get_contractor(self, contractor_id: int) -> Contractor:
         """`GET /api/Contractors?id=` (404: ErpNotFound)."""
@@ -619,10 +652,16 @@ class WebApiErp:
 
     def put_image(self, product_id: int, filename: str, content_type: str, data: bytes, *,
                   only_if_missing: bool = False) -> bool:
-        return self.sql.put_image(product_id, filename, content_type, data, only_if_missing=only_if_missing)
+        """Keep the product's main image in the sync's store; the product must exist in the ERP (ErpNotFound)."""
+        try:
+            self.webapi.call("GET", "/Products", params={"id": int(product_id)})
+        except ErpNotFound:
+            raise ErpNotFound(f"product id {product_id} is not in the ERP (Symfonia WebAPI has no such product)"
+                              ) from None
+        return self.images.put(product_id, filename, content_type, data, only_if_missing=only_if_missing)
 
     def delete_image(self, product_id: int) -> bool:
-        return self.sql.delete_image(product_id)
+        return self.images.delete(product_id)
 
     def issue_invoice(self, order_id: int) -> list[str]:
         """The invoice from an ERP order, through `PUT /api/OrdersIssue/FV` (the ERP numbers it in its series),
@@ -805,7 +844,7 @@ class WebApiErp:
         codes = self.sql.product_codes([ln.product_id for ln in order.lines])
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
-                raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in HM.TW")
+                raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in the ERP")
         self.delivery_address_for(order)
         label = order.delivery.label[:40] if order.delivery is not None else None
         body = self.order_body(order, codes, label)

@@ -1,4 +1,5 @@
-"""The sync's own tables beside the queue's: bindings, customer pairings and named cursors.
+"""The sync's own tables beside the queue's: bindings, customer pairings, named cursors, and the products'
+main images when the ERP is reached through its WebAPI (nothing is written to the company database then).
 
 Kept in the queue's database, so a binding and the queue agree after a crash (one
 transaction can settle a message and record what it did).
@@ -16,9 +17,10 @@ class SyncTables:
     binding: type[peewee.Model]
     pairing: type[peewee.Model]
     cursor: type[peewee.Model]
+    image: type[peewee.Model]
 
     def all(self) -> list[type[peewee.Model]]:
-        return [self.binding, self.pairing, self.cursor]
+        return [self.binding, self.pairing, self.cursor, self.image]
 
 
 def make_sync_tables(db: peewee.Database) -> SyncTables:
@@ -62,4 +64,16 @@ def make_sync_tables(db: peewee.Database) -> SyncTables:
             database = db
             table_name = "sync_cursor"
 
-    return SyncTables(binding=BindingRow, pairing=PairingRow, cursor=CursorRow)
+    class ImageRow(peewee.Model):
+        product_id = peewee.BigIntegerField(primary_key=True)  # the ERP product (HM.TW.id)
+        filename = peewee.CharField(max_length=200)
+        content_type = peewee.CharField(max_length=100)
+        data = peewee.BlobField()
+        sha256 = peewee.CharField(max_length=64)
+        updated_at = peewee.DoubleField()
+
+        class Meta:
+            database = db
+            table_name = "sync_product_image"
+
+    return SyncTables(binding=BindingRow, pairing=PairingRow, cursor=CursorRow, image=ImageRow)

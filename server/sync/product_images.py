@@ -149,7 +149,7 @@ def set_from_erp(ctx: SyncContext, product_id: int, filename: str, content_type:
 def delete_from_erp(ctx: SyncContext, product_id: int, request_id: str) -> tuple[bool, int]:
     """A person removed the product's main image in Symfonia: remove it, and queue the change for the shop."""
     if not ctx.erp.get_products([product_id]):
-        raise ErpNotFound(f"product id {product_id} is not in HM.TW")
+        raise ErpNotFound(f"product id {product_id} is not in the ERP")
     deleted = ctx.erp.delete_image(product_id)
     return deleted, _image_changed(ctx, product_id, request_id)
 

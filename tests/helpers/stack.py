@@ -193,6 +193,20 @@ class Stack:
         stats = self.queue_stats()
         return all(q.pending == 0 and q.in_flight == 0 for q in stats.values())
 
+    def erp_image(self, product_id: int) -> Any:
+        """The product's main image where the ERP mode keeps it: the company database over SQL, the sync's own
+        store (the queue database) with the WebAPI."""
+        if self.erp_writer != "webapi":
+            return self.erp.get_image(product_id)
+        import sqlite3
+
+        from shopsync.server.erp.records import Image
+
+        with sqlite3.connect(self.tmp / "queue.db") as db:
+            row = db.execute("SELECT product_id, filename, content_type, data, sha256 FROM sync_product_image "
+                             "WHERE product_id = ?", (product_id,)).fetchone()
+        return Image(int(row[0]), row[1], row[2], bytes(row[3]), row[4]) if row else None
+
     def shop_product(self, sku: str) -> Any:
         ids = self.woo.find_product_ids_by_sku([sku])
         return self.woo.get_product(ids[sku]) if sku in ids else None

@@ -21,11 +21,18 @@ def image_hook(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, env=env_with())
 
 
-@pytest.fixture
-def stack(tmp_path):
-    s = Stack(tmp_path, products=10).start_server()
+@pytest.fixture(params=["sql", "webapi"])
+def stack(request, tmp_path):
+    """Both ERP modes: over SQL the image is kept in the company database (HM.ShopsyncImages); through the
+    WebAPI, in the sync's own store (nothing is written to the company database)."""
+    s = Stack(tmp_path, products=10, erp_writer=request.param).start_server()
     yield s
     s.close()
+
+
+def company_images(stack: Stack) -> int:
+    with stack.erp.unit_of_work() as cur:
+        return int(cur.execute("SELECT COUNT(*) FROM HM.ShopsyncImages").fetchone()[0])
 
 
 def shop_image(stack: Stack, code: str) -> bytes | None:
@@ -42,6 +49,7 @@ def test_set_show_and_delete_reach_the_shop(stack, tmp_path):
     done = image_hook(stack, "set", "5", str(photo))
     assert done.returncode == 0 and "is set" in done.stdout, done.stderr
     wait_until(lambda: shop_image(stack, code) == JPEG, message="the shop's main image is the file")
+    assert company_images(stack) == (0 if stack.erp_writer == "webapi" else 1)
     shown = image_hook(stack, "show", "5", str(tmp_path / "shown.jpg"))
     assert shown.returncode == 0, shown.stderr
     assert (tmp_path / "shown.jpg").read_bytes() == JPEG
@@ -71,7 +79,7 @@ def test_with_the_server_down_a_set_is_spooled_and_applied_when_it_is_back(stack
 
 @pytest.mark.parametrize("args, code, words", [
     (["set", "5", "README.md"], 2, "not a PNG, JPEG, GIF or WebP"),
-    (["set", "999999", "PHOTO"], 2, "not in HM.TW"),
+    (["set", "999999", "PHOTO"], 2, "product id 999999 is not in"),
     (["show", "x"], 2, "ID must be"),
     (["resize", "5"], 2, "usage"),
 ])

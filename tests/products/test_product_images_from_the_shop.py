@@ -19,7 +19,16 @@ def local_stack(tmp_path):
     s.close()
 
 
-def test_shop_image_goes_to_the_erp_when_it_has_none(local_stack):
+@pytest.fixture(params=["sql", "webapi"])
+def both_modes(request, tmp_path):
+    s = Stack(tmp_path, products=30, erp_writer=request.param).start_server()
+    s.register_webhooks()
+    yield s
+    s.close()
+
+
+def test_shop_image_goes_to_the_erp_when_it_has_none(both_modes):
+    local_stack = both_modes
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -41,7 +50,7 @@ def test_shop_image_goes_to_the_erp_when_it_has_none(local_stack):
     api = local_stack.shop_api()
     api.put(f"/products/{shop_id}", json={"images": [{"src": f"http://127.0.0.1:{host.server_port}/a.png"}]})
     api.close()
-    img = wait_until(lambda: local_stack.erp.get_image(2), message="image in the ERP")
+    img = wait_until(lambda: local_stack.erp_image(2), message="image in the ERP")
     assert img.data == PNG and img.content_type == "image/png"
     host.shutdown()
 

@@ -1,0 +1,70 @@
+"""With the WebAPI writer the sync writes nothing to the company database: every change goes through
+Symfonia's own calls, or into the sync's own store (images). Proven on the statements the server process
+really ran (the SQL gateway's trace, SHOPSYNC_SQL_TRACE), after a day's work: products and stock to the
+shop, the feeds read, a first order (new contractor, delivery address, ZMO), its cancellation in the shop,
+the shop's image, and the initial import."""
+
+from __future__ import annotations
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+from shop_client.interface import ProductChange
+from shopsync.v1 import sync_pb2, sync_pb2_grpc
+from tests.helpers.images import PNG
+from tests.helpers.stack import Stack, wait_until
+from tests.helpers.sync_steps import shop_order, sync_products
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE", "EXEC")
+
+
+class _Image(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(PNG)))
+        self.end_headers()
+        self.wfile.write(PNG)
+
+    def log_message(self, *a):
+        pass
+
+
+def test_a_days_work_through_the_webapi_writes_nothing_to_the_company_database(tmp_path):
+    stack = Stack(tmp_path, products=30, erp_writer="webapi",
+                  erp={"feed_interval_seconds": 0.5, "feed_overlap_seconds": 5}).start_server()
+    host = HTTPServer(("127.0.0.1", 0), _Image)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    try:
+        stack.register_webhooks()
+        pid = stack.server.pid
+        codes = sync_products(stack, [1, 2])
+        order = shop_order(stack, [(codes[0], 1)], email="nowa@example.pl")
+        zo = wait_until(lambda: stack.erp.find_order_by_shop_number(order["number"]), message="the ZMO")
+        assert stack.webapi.calls("POST /Contractors/Create") == 1
+        with stack.shop_api() as api:
+            api.put(f"/orders/{order['id']}", json={"status": "cancelled"}).raise_for_status()
+            shop_id = stack.shop_product(codes[1]).id
+            api.put(f"/products/{shop_id}", json={"images": [{"src": f"http://127.0.0.1:{host.server_port}/a.png"}]})
+        wait_until(lambda: stack.erp_image(2), message="the shop's image kept")
+        assert all(r.ok for r in stack.woo.upsert_products([ProductChange(sku=f"NOWY-{i}", fields={
+            "name": f"Nowy {i}", "published": True}) for i in range(3)]))
+        with stack.channel() as ch:
+            final = list(sync_pb2_grpc.SyncServiceStub(ch).ImportCatalog(sync_pb2.ImportCatalogRequest(),
+                                                                         timeout=60, metadata=stack.metadata))[-1]
+        assert final.created == 3
+        stack.sim.approve_pz(2, 4)  # no hook: the feed brings it
+        wait_until(lambda: stack.shop_product(codes[1]).stock == stack.erp.commercial_stock([2])[2],
+                   message="stock by the feed")
+        wait_until(stack.queues_empty, timeout=30, message="drained")
+        assert stack.erp.order_progress([zo])[zo].state == "new", "the issued order is a person's to cancel"
+        trace = Path(os.environ["SHOPSYNC_SQL_TRACE"]) / f"{pid}.sql"
+        ran = trace.read_text("utf-8").splitlines() if trace.exists() else []
+        writes = [s for s in ran if s.lstrip().upper().startswith(WRITES)]
+        assert not writes, "the server wrote to the company database:\n" + "\n".join(writes)
+        assert any(s.upper().startswith("SELECT") for s in ran), "the trace is read (reads still go over SQL)"
+    finally:
+        host.shutdown()
+        stack.close()
