@@ -8,7 +8,7 @@ stock through the demo database's triggers, as in Symfonia), nothing written whe
 request is refused (unknown product code or contractor, missing currency rate -> 400
 ApiError). Sessions are opened with the application key and expire when idle.
 
-Faults for tests (POST /_sim/faults, JSON; for /Orders... calls unless "path" names another
+Faults for tests (POST /_sim/faults, JSON; for /OrdersIssue... calls unless "path" names another
 prefix, e.g. "/Contractors/Create"): {"slow": seconds, "count": n} answers
 late; {"status": 500, "count": n} fails; {"drop": n} cuts the connection without
 acting; {"locked": n} refuses as a document locked by another user (500 ApiError);
@@ -95,7 +95,7 @@ class SimFaults:
             self.drop = int(cfg.get("drop", 0))
             self.slow_after_write = float(cfg.get("slow_after_write", 0))
             self.count = int(cfg.get("count", 1))
-            self.path = str(cfg.get("path", "/Orders"))  # the calls it applies to (by path prefix)
+            self.path = str(cfg.get("path", "/OrdersIssue"))  # the calls it applies to (by path prefix)
 
     def take(self, path: str) -> dict[str, Any]:
         """The fault for this call (each kind spends its count)."""
@@ -200,7 +200,7 @@ class WebApiSim:
                 raise ApiError(404, f"Nie znaleziono zasobu {path}")
             route = f"{method} {path[4:]}"
             self.calls[route] = self.calls.get(route, 0) + 1
-            fault = self.faults.take(path[4:])  # orders (issue and read) unless the fault names other calls
+            fault = self.faults.take(path[4:])  # order writes, unless the fault names other calls
             if fault.get("drop"):
                 start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "500")])
                 return [b'{"Id": ']
@@ -232,6 +232,8 @@ class WebApiSim:
                 return self._json(start_response, 200, answer)
             if route == "GET /Orders":
                 return self._json(start_response, 200, self.transaction(lambda cur: self.order(cur, query)))
+            if route == "GET /Orders/Filter":
+                return self._json(start_response, 200, self.transaction(lambda cur: self.orders_filter(cur, query)))
             if route == "DELETE /OrdersIssue/Delete":
                 self.transaction(lambda cur: self.delete_order(cur, query))
                 return self._json(start_response, 200, None)
@@ -581,6 +583,34 @@ class WebApiSim:
                 "Canceled": 1 if row[2] else 0, "Buffer": bool(row[3]), "TypeCode": "ZMO", "Series": row[6] or "",
                 "BuyerId": row[7], "RecipientId": row[8], "Currency": row[9] or "PLN",
                 "CurrencyRate": float(row[10] or 1), "NetValuePLN": float(net), "VatValuePLN": float(vat)}
+
+    def orders_filter(self, cur: pyodbc.Cursor, query: dict[str, str]) -> list[dict[str, Any]]:
+        """GET Orders/Filter?dateFrom&dateTo[&buyerId|buyerCode|recipientId|recipientCode]: OrderListElement[]
+        issued in the dates (GUESS: by IssueDate, both ends inclusive, a date-time or a date)."""
+        where, args = ["typ_dk IN ('ZMO', 'ZWO')"], []
+        for key, column, days in (("dateFrom", "data >= ?", 0), ("dateTo", "data < ?", 1)):
+            if query.get(key):
+                try:
+                    day = parse_local(query[key]).date()
+                except ValueError:
+                    raise ApiError(400, f"Nieprawidłowa data {query[key]!r}") from None
+                where.append(column)
+                args.append((day + dt.timedelta(days=days)).isoformat())
+        for key, column in (("buyerId", "khid"), ("recipientId", "odid")):
+            if query.get(key):
+                where.append(f"{column} = ?")
+                args.append(int(query[key]))
+        for key, column in (("buyerCode", "khid"), ("recipientCode", "odid")):
+            if query.get(key):
+                where.append(f"{column} = (SELECT id FROM HM.KH WHERE kod = ?)")
+                args.append(query[key])
+        rows = cur.execute(f"SELECT id, kod, anulowany, bufor, data, seria, khid, odid, netto, vat, waluta, opis, "
+                           f"kod_obcy FROM HM.ZO WHERE {' AND '.join(where)} ORDER BY id", *args).fetchall()
+        return [{"Id": int(r[0]), "DocumentNumber": r[1] or "", "Active": not r[2], "Canceled": 1 if r[2] else 0,
+                 "Buffer": bool(r[3]), "IssueDate": str(r[4])[:10] + "T00:00:00", "TypeCode": "ZMO",
+                 "Series": r[5] or "", "BuyerId": r[6], "RecipientId": r[7], "NetValuePLN": float(r[8] or 0),
+                 "VatValuePLN": float(r[9] or 0), "Currency": r[10] or "PLN", "Description": r[11] or "",
+                 "Id2External": r[12]} for r in rows]
 
     def delete_order(self, cur: pyodbc.Cursor, query: dict[str, str]) -> None:
         """DELETE OrdersIssue/Delete?id=: a buffered order goes, with its reservations. GUESS (reference §7.3

@@ -818,10 +818,23 @@ class WebApiErp:
             body["PaymentFormId"] = order.payment_form
         return body
 
+    def find_order(self, order: OrderDraft) -> int | None:
+        """The ERP order written for this shop order, found by the shop's number in `Id2External` among the
+        buyer's orders issued from the shop order's date until today (`GET /api/Orders/Filter?buyerId=`);
+        cancelled ones too (an order once imported is never imported again). GUESS: the filter's dates are
+        the orders' IssueDate, both ends inclusive."""
+        since = order.date or dt.date.today()
+        found = self.webapi.call("GET", "/Orders/Filter", params={
+            "buyerId": order.contractor_id, "dateFrom": f"{since - dt.timedelta(days=1)}T00:00:00",
+            "dateTo": f"{max(since, dt.date.today()) + dt.timedelta(days=1)}T00:00:00"}) or []
+        ours = [o for o in found if isinstance(o, dict) and o.get("Id2External") == order.shop_number]
+        ours.sort(key=lambda o: (o.get("Canceled") in CANCELLED, int(o.get("Id") or 0)))  # a live one first
+        return int(ours[0]["Id"]) if ours else None
+
     def create_order(self, order: OrderDraft) -> tuple[int, bool]:
         """One ZMO through `POST /api/OrdersIssue/New?issue=true`; (order id, created?)."""
         ErpGateway.check_order(order)
-        existing = self.sql.find_order_by_shop_number(order.shop_number)
+        existing = self.find_order(order)
         if existing is not None:
             return existing, False
         wait = self.holds.remaining(f"webapi.order.{order.shop_number}")
@@ -854,7 +867,7 @@ class WebApiErp:
         except WebApiSentUnknown as exc:
             # GUESS: three timeouts from sending is enough for the ERP to settle.
             self.holds.hold(f"webapi.order.{order.shop_number}", 3 * self.webapi.timeout - (time.monotonic() - sent))
-            found = self.sql.find_order_by_shop_number(order.shop_number)
+            found = self.find_order(order)
             if found is not None:
                 log.info("order %s: the WebAPI did not answer, but the ERP has it (ZO id %s)", order.shop_number, found)
                 return found, True

@@ -19,7 +19,7 @@ from SymfWebAPI.WebAPI.Interface.Contractors.ViewModels import Contractor, Contr
 from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryState
 from SymfWebAPI.WebAPI.Interface.Common.ViewModels import Currency, Department, DocumentSeries, DocumentType, \
     PaymentForm, Warehouse
-from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderFV, OrderIssue, OrderStatus, OrderWZ
+from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderFV, OrderIssue, OrderListElement, OrderStatus, OrderWZ
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
 from shopsync.server.erp.dialects import make_dialect
@@ -47,6 +47,7 @@ CONTRACT: dict[tuple[str, str], tuple[Any, Any]] = {
     ("GET", "/api/InventoryStates/ByProduct"): (NO_BODY, list[InventoryState]),
     ("GET", "/api/InventoryStates/ByWarehouse"): (NO_BODY, list[InventoryState]),
     ("GET", "/api/Orders"): (NO_BODY, Order),
+    ("GET", "/api/Orders/Filter"): (NO_BODY, list[OrderListElement]),
     ("GET", "/api/Orders/Status"): (NO_BODY, OrderStatus),
     ("GET", "/api/Orders/WZ"): (NO_BODY, list[OrderWZ]),
     ("DELETE", "/api/OrdersIssue/Delete"): (NO_BODY, NO_BODY),
