@@ -579,7 +579,13 @@ class WebApiSim:
         if row is None:
             raise ApiError(404, f"Nie znaleziono zamówienia {value!r}")
         net, vat = Decimal(str(row[4] or 0)), Decimal(str(row[5] or 0))
-        return {"Id": int(row[0]), "DocumentNumber": row[1] or "", "Active": not row[2],
+        positions = [{"Id": int(r[0]), "No": int(r[1]), "ProductId": int(r[2]), "ProductCode": r[3] or "",
+                      "Quantity": float(r[4]), "UnitOfMeasurement": r[5] or "szt.", "PriceValue": float(r[6] or 0),
+                      "NetValue": float(r[7] or 0), "GrossValue": float((r[7] or 0) + (r[8] or 0)),
+                      "VatRate": {"Id": None, "Code": str(int(r[9] or 0))}}
+                     for r in cur.execute("SELECT id, lp, idtw, kod, ilosc, jm, cenawal, wartNetto, wartVat, stvat "
+                                          "FROM HM.ZP WHERE super = ? ORDER BY lp", int(row[0])).fetchall()]
+        return {"Id": int(row[0]), "DocumentNumber": row[1] or "", "Active": not row[2], "Positions": positions,
                 "Canceled": 1 if row[2] else 0, "Buffer": bool(row[3]), "TypeCode": "ZMO", "Series": row[6] or "",
                 "BuyerId": row[7], "RecipientId": row[8], "Currency": row[9] or "PLN",
                 "CurrencyRate": float(row[10] or 1), "NetValuePLN": float(net), "VatValuePLN": float(vat)}

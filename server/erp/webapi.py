@@ -501,7 +501,13 @@ class WebApiErp:
         return out
 
     def order_products(self, order_id: int) -> list[int]:
-        return self.sql.order_products(order_id)
+        """The products on an order's lines (`GET /api/Orders?id=`, Positions); none when it is gone."""
+        try:
+            order = self.webapi.call("GET", "/Orders", params={"id": int(order_id)})
+        except ErpNotFound:
+            return []
+        return sorted({int(p["ProductId"]) for p in order.get("Positions") or []
+                       if isinstance(p, dict) and p.get("ProductId")})
 
     def reservation_product(self, reservation_id: int) -> int | None:
         return self.sql.reservation_product(reservation_id)
@@ -854,7 +860,8 @@ class WebApiErp:
             raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} is no longer in "
                                "the ERP (deleted or merged?); pair the customer again, then retry this dead "
                                "letter") from None
-        codes = self.sql.product_codes([ln.product_id for ln in order.lines])
+        codes = {pid: (p.code, p.unit or "szt.", p.vat)
+                 for pid, p in self.get_products([ln.product_id for ln in order.lines]).items()}
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
                 raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in the ERP")

@@ -110,6 +110,7 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
     erp.issue_invoice(zo)
     erp.invoice_printouts(zo)
     erp.order_progress([zo])
+    assert erp.order_products(zo) == [1]
     erp.commercial_stock([1, 2])  # a few: product by product
     erp.commercial_stock(range(1, 41))  # many: the warehouse at once
     buffered = erp.webapi.call("POST", "/OrdersIssue/New", params={"issue": "false"},
