@@ -67,7 +67,7 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     settings = load_for_command(args, shop={"consumer_key": keys["shop_key"], "consumer_secret": keys["shop_secret"],
                                             "wp_user": "admin", "wp_app_password": keys["wp_app_password"]},
                                 webhooks={"secret": keys["webhook_secret"], "enabled": True},
-                                erp={"writer": "webapi", "webapi_app_key": keys["webapi_app_key"],
+                                erp={"mode": "webapi", "webapi_app_key": keys["webapi_app_key"],
                                      "webapi_department": "Sklep internetowy"},
                                 orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA"},
                                 console={"password_hash": hash_password(keys["console_password"])})
@@ -253,7 +253,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from . import webapi_sim
 
     p = esub.add_parser("webapi-sim", help="run a local Symfonia WebAPI over the demo company (for the "
-                        "WebAPI writer, erp.writer = \"webapi\")")
+                        "WebAPI mode, erp.mode = \"webapi\")")
     webapi_sim.add_arguments(p)
     p.set_defaults(func=webapi_sim.serve)
 

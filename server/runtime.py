@@ -338,7 +338,7 @@ class Runtime:
             Monitor(self),
             Alerts(self),
         ]
-        if s.erp.writer == "webapi" and s.erp.feed_interval_seconds > 0:
+        if s.erp.mode == "webapi" and s.erp.feed_interval_seconds > 0:
             # A thread of their own: a long catch-up or reconciliation pass must not hold the feeds back.
             self._threads.append(Clock(self, [("erp feeds", s.erp.feed_interval_seconds, self.read_feeds)],
                                        name="erp-feeds"))

@@ -81,13 +81,15 @@ class ErpSettings:
     # Seconds to wait for a lock before giving up (retryable).
     lock_timeout_seconds: int = 5
     max_code_length: int = 40
-    # How orders are written: "sql" (INSERTs into HM.ZO/ZP/RZ; into the buffer, see order_buffer)
-    # or "webapi" (Symfonia WebAPI, POST /api/OrdersIssue/New: the ERP numbers and reserves itself).
-    writer: str = "sql"
+    # How shopsync reaches Symfonia: "sql" (the company database over ODBC: reads, and orders INSERTed into
+    # the buffer) or "webapi" (Symfonia WebAPI: every write through the ERP's own calls, products, stock and
+    # orders read through it, its change feeds read; some reads still need a read-only SQL login).
+    # (Earlier versions called this erp.writer; that name is still read.)
+    mode: str = "sql"
     # SQL writer: orders go into the ERP's buffer (bufor = 1) for a person to approve and number in
     # Symfonia. false: written as approved, with a number of our own making (ZMO <id>/<series>/<year>).
     order_buffer: bool = True
-    # Symfonia WebAPI (writer = "webapi"): its base URL, the application key registered in its
+    # Symfonia WebAPI (mode = "webapi"): its base URL, the application key registered in its
     # configuration (a secret: never logged), the device name sessions are opened for, the timeout.
     webapi_url: str = "http://127.0.0.1:9000/api"
     webapi_app_key: str = ""
@@ -97,7 +99,7 @@ class ErpSettings:
     # shop's orders belong to, and the sale price type they are priced in (1-4 PriceA-D, 16-31 PriceE-T).
     webapi_department: str = ""
     webapi_sale_price_type: int = 1
-    # The WebAPI's change feeds (writer = "webapi", with change tracking switched on in its configurator):
+    # The WebAPI's change feeds (mode = "webapi", with change tracking switched on in its configurator):
     # read this often (0: not read; the hooks alone then), each read starting this much before the last
     # change seen (workstation clocks differ). What changed is queued only if its content did.
     feed_interval_seconds: float = 10.0
@@ -169,7 +171,7 @@ class OrderSettings:
                                                                     "cancelled": "cancelled"})
     # Change a status a person set in the shop after us (default: keep theirs).
     overwrite_shop_status: bool = False
-    # Invoices issued by the sync from the ERP order through Symfonia WebAPI (erp.writer = "webapi"), once:
+    # Invoices issued by the sync from the ERP order through Symfonia WebAPI (erp.mode = "webapi"), once:
     # "never" (a person issues them in Symfonia, as usual), "paid" (the shop order is paid: processing or
     # completed) or "completed".
     invoice: str = "never"
@@ -393,16 +395,26 @@ def load_settings(path: str | os.PathLike[str] | None = None,
 def _migrate_legacy(data: dict[str, dict[str, Any]], env: Mapping[str, str]) -> list[str]:
     """Rewrite settings an earlier version read into today's (in `data`); say what was rewritten."""
     erp = data.setdefault("erp", {})
+    notices = []
+    writer = erp.pop("writer", None) if "writer" in erp else env.get("SHOPSYNC_ERP_WRITER")
+    if writer is not None:
+        mode = erp.get("mode", env.get("SHOPSYNC_ERP_MODE"))
+        if mode is not None and mode != writer:
+            raise SettingsError(f"erp.writer = {writer!r} and erp.mode = {mode!r} disagree: erp.writer is now "
+                                "erp.mode; remove erp.writer")
+        erp["mode"] = writer
+        notices.append(f"erp.writer is read as erp.mode = \"{writer}\"; write that in the settings file instead "
+                       "(erp.writer will not be read by a later version)")
     old = {k: erp.pop(k) for k in LEGACY_MARKER_KEYS if k in erp}
     old.update({k: env[f"SHOPSYNC_ERP_{k.upper()}"] for k in LEGACY_MARKER_KEYS if f"SHOPSYNC_ERP_{k.upper()}" in env})
     if not old:
-        return []
+        return notices
     if "marker" in erp or "SHOPSYNC_ERP_MARKER" in env:
         raise SettingsError("erp.marker_feature / erp.marker_value are replaced by erp.marker: remove them "
                             "(erp.marker is set)")
     erp["marker"] = f"feature:{old.get('marker_feature', 'Sklep')}={old.get('marker_value', 'TAK')}"
-    return [f"erp.marker_feature / erp.marker_value are read as erp.marker = \"{erp['marker']}\"; "
-            "write that in the settings file instead (they will not be read by a later version)"]
+    return notices + [f"erp.marker_feature / erp.marker_value are read as erp.marker = \"{erp['marker']}\"; "
+                      "write that in the settings file instead (they will not be read by a later version)"]
 
 
 # (section, key, lowest, highest): numbers outside these cannot work.
@@ -464,21 +476,21 @@ def validate(settings: Settings) -> None:
         raise SettingsError(str(exc)) from None
     if settings.orders.invoice not in ("never", "paid", "completed"):
         raise SettingsError(f"orders.invoice must be never, paid or completed, not {settings.orders.invoice!r}")
-    if settings.orders.invoice != "never" and settings.erp.writer != "webapi":
-        raise SettingsError("orders.invoice: invoices are issued through Symfonia WebAPI only; set erp.writer = "
+    if settings.orders.invoice != "never" and settings.erp.mode != "webapi":
+        raise SettingsError("orders.invoice: invoices are issued through Symfonia WebAPI only; set erp.mode = "
                             "\"webapi\" (and erp.webapi_app_key), or orders.invoice = \"never\"")
-    if settings.erp.writer not in ("sql", "webapi"):
-        raise SettingsError(f"erp.writer must be sql or webapi, not {settings.erp.writer!r}")
-    if settings.erp.writer == "webapi" and not settings.erp.webapi_app_key:
-        raise SettingsError("erp.webapi_app_key: the WebAPI writer needs the application key registered in "
+    if settings.erp.mode not in ("sql", "webapi"):
+        raise SettingsError(f"erp.mode must be sql or webapi, not {settings.erp.mode!r}")
+    if settings.erp.mode == "webapi" and not settings.erp.webapi_app_key:
+        raise SettingsError("erp.webapi_app_key: erp.mode = \"webapi\" needs the application key registered in "
                             "Symfonia WebAPI's configuration")
-    if settings.erp.writer == "webapi" and not settings.erp.webapi_department.strip():
+    if settings.erp.mode == "webapi" and not settings.erp.webapi_department.strip():
         raise SettingsError("erp.webapi_department: Symfonia requires the department (dział) of every order "
                             "issued through the WebAPI; write the department the shop's orders belong to")
-    if settings.erp.writer == "webapi" and settings.erp.webapi_sale_price_type not in (*range(1, 5), *range(16, 32)):
+    if settings.erp.mode == "webapi" and settings.erp.webapi_sale_price_type not in (*range(1, 5), *range(16, 32)):
         raise SettingsError(f"erp.webapi_sale_price_type must be 1-4 (PriceA-D) or 16-31 (PriceE-T), "
                             f"got {settings.erp.webapi_sale_price_type!r}")
-    if settings.erp.writer == "webapi" and not settings.erp.webapi_url.startswith(("http://", "https://")):
+    if settings.erp.mode == "webapi" and not settings.erp.webapi_url.startswith(("http://", "https://")):
         raise SettingsError(f"erp.webapi_url must start with http:// or https://, got {settings.erp.webapi_url!r}")
     for method, form in settings.orders.payment_forms.items():
         if isinstance(form, bool) or not isinstance(form, int) or form <= 0:

@@ -31,7 +31,7 @@ def cmd_check_erp(args: argparse.Namespace) -> int:
     finally:
         erp.close()
     if not problems:
-        through = "its WebAPI's dictionaries" if settings.erp.writer == "webapi" else "its database"
+        through = "its WebAPI's dictionaries" if settings.erp.mode == "webapi" else "its database"
         print(f"the settings fit the ERP company (checked against {through})")
         return 0
     print(f"{len(problems)} setting(s) do not fit the ERP company:")

@@ -713,8 +713,8 @@ class ErpGateway:
 
     def issue_invoice(self, order_id: int) -> list[str]:
         """Over SQL the sync never issues invoices (Symfonia numbers them; only its WebAPI can): a setting
-        check refuses orders.invoice without erp.writer = "webapi"."""
-        raise ErpConfigError("issuing invoices needs Symfonia WebAPI: set erp.writer = \"webapi\" or "
+        check refuses orders.invoice without erp.mode = "webapi"."""
+        raise ErpConfigError("issuing invoices needs Symfonia WebAPI: set erp.mode = \"webapi\" or "
                              "orders.invoice = \"never\"")
 
     def invoice_printouts(self, order_id: int) -> list[InvoicePrintout]:

@@ -1,4 +1,4 @@
-"""Orders written through Symfonia WebAPI, the ERP's own door (`erp.writer = "webapi"`).
+"""Symfonia reached through its WebAPI, the ERP's own door (`erp.mode = "webapi"`).
 
 `POST /api/OrdersIssue/New` makes the ERP number the order in its series and reserve
 each line itself (ReservationType 1). Everything else stays on SQL behind the same
@@ -895,7 +895,7 @@ class WebApiErp:
 
 
 def make_erp(settings: Any) -> ErpGateway | WebApiErp:
-    """The ERP as erp.writer says: SQL for everything, or orders through the WebAPI."""
-    if settings.erp.writer == "webapi":
+    """The ERP as erp.mode says: the company database over SQL, or Symfonia's WebAPI."""
+    if settings.erp.mode == "webapi":
         return WebApiErp.from_settings(settings)
     return ErpGateway.from_settings(settings)

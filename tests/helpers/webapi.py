@@ -49,7 +49,7 @@ class WebApiSimProcess:
         return int(self.admin("GET", "stats")["calls"].get(route, 0))
 
     def settings(self) -> dict[str, Any]:
-        return {"writer": "webapi", "webapi_url": self.url, "webapi_app_key": self.APP_KEY,
+        return {"mode": "webapi", "webapi_url": self.url, "webapi_app_key": self.APP_KEY,
                 "webapi_timeout_seconds": 2,
                 "webapi_department": "Sklep internetowy",
                 # The change feeds are read only where a test turns them on (tests/products/test_erp_feeds.py).

@@ -181,3 +181,18 @@ def test_console_password_hash_from_stdin_and_the_service_command_off_windows(tm
     service = subprocess.run([bin_path("shopsync"), "service", "install"], capture_output=True, text=True,
                              timeout=30, env=env_with())
     assert service.returncode == 2 and "Windows-only" in service.stderr and "Traceback" not in service.stderr
+
+
+def test_the_old_erp_writer_is_read_as_erp_mode_with_a_notice(tmp_path):
+    from shopsync.server.settings import SettingsError, load_settings
+
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('[erp]\nwriter = "webapi"\nwebapi_app_key = "k"\nwebapi_department = "Sklep"\n')
+    s = load_settings(cfg, env={})
+    assert s.erp.mode == "webapi" and any("erp.writer is read as erp.mode" in n for n in s.notices)
+    cfg.write_text('[erp]\nwriter = "webapi"\nmode = "sql"\n')
+    with pytest.raises(SettingsError, match="erp.writer is now erp.mode"):
+        load_settings(cfg, env={})
+    cfg.write_text('[erp]\nmode = "odbc"\n')
+    with pytest.raises(SettingsError, match="erp.mode must be sql or webapi"):
+        load_settings(cfg, env={})
