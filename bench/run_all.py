@@ -362,6 +362,42 @@ def bench_import(tmp: Path, count: int) -> None:
         stack.close()
 
 
+def bench_modes(tmp: Path, count: int) -> None:
+    """The initial import of `count` shop products, then a full catch-up over them (every product read and
+    compared with what the shop was sent), through Symfonia's WebAPI (its simulator) beside the same work over
+    SQL, in the same run."""
+    import grpc
+
+    from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+    took: dict[str, dict[str, float]] = {}
+    for mode in ("sql", "webapi"):
+        stack = Stack(tmp / mode, products=0, auth={"token": ""}, sync={"workers": False}, erp_writer=mode)
+        try:
+            _seed_local_shop(stack, count, "MOD", stock=5)
+            stack.start_server()
+            with grpc.insecure_channel(stack.address) as ch:
+                stub = sync_pb2_grpc.SyncServiceStub(ch)
+                start = time.perf_counter()
+                last = list(stub.ImportCatalog(sync_pb2.ImportCatalogRequest(), timeout=3600))[-1]
+                imported = time.perf_counter() - start
+                assert last.done and last.created == count, last
+                start = time.perf_counter()
+                final = list(stub.RunCatchUp(sync_pb2.RunCatchUpRequest(), timeout=3600))[-1]
+                caught_up = time.perf_counter() - start
+                assert final.products_checked == count, final
+            took[mode] = {"import": imported, "catchup": caught_up}
+            if mode == "webapi":
+                took[mode]["calls"] = sum(stack.webapi.admin("GET", "stats")["calls"].values())
+        finally:
+            stack.close()
+    record(f"initial import of {count} products through the WebAPI (Products/Create)", took["webapi"]["import"], "s",
+           "the same over SQL", took["sql"]["import"])
+    record(f"full catch-up of {count} products through the WebAPI", took["webapi"]["catchup"], "s",
+           "the same over SQL", took["sql"]["catchup"])
+    record(f"WebAPI calls for the import and the catch-up of {count} products", took["webapi"]["calls"], "calls")
+
+
 # -- 6. reconciliation against the shop's real state --------------------------------------------
 def bench_reconcile(tmp: Path, count: int, drift: float) -> None:
     """`count` products bound and equal; `drift` of them changed in the shop behind our back; one
@@ -568,7 +604,7 @@ def _hwm_kb(pid: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,writers,feeds,import,"
+    parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,writers,feeds,modes,import,"
                         "reconcile,realwoo,console")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
@@ -587,6 +623,7 @@ def main() -> int:
         ("orders", lambda d: bench_order_latency(d, 6 if q else 20)),
         ("writers", lambda d: bench_writers(d, 50 if q else 1000)),
         ("feeds", lambda d: bench_feeds(d, 4 if q else 12, 2.0 if q else 10.0)),
+        ("modes", lambda d: bench_modes(d, 300 if q else 10_000)),
         ("reconcile", lambda d: bench_reconcile(d, 1000 if q else 10_000, 0.01)),
         ("realwoo", lambda d: bench_real_woocommerce(d, 100 if q else 1000, 10, record, reference_put)),
         ("console", lambda d: bench_console(d, record, q)),
