@@ -50,7 +50,7 @@ import waitress
 
 from shopsync.server.erp.dialects import make_dialect
 from shopsync.server.erp.errors import ErpPermanent
-from shopsync.server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
+from shopsync.server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, TYPPD_CONTRACTOR, TYPPD_GROUP, ZO_BAZA
 
 from . import data as demo_data
 from .erp import ErpSimulator
@@ -263,6 +263,10 @@ class WebApiSim:
                 if typ is None:
                     raise ApiError(400, f"Nieznany typ dokumentu {query.get('documentTypeId')!r}")
                 return self._json(start_response, 200, [{"Id": n, "Code": c} for n, c in enumerate(SERIES[typ], 1)])
+            if route == "GET /PriceLists":
+                if query.get("id") or query.get("code"):
+                    return self._json(start_response, 200, self.transaction(lambda cur: self.price_list(cur, query)))
+                return self._json(start_response, 200, self.transaction(self.price_lists))
             if route == "POST /Products/Create":
                 return self._json(start_response, 200, self.transaction(lambda cur: self.create_product(cur, body)))
             if route == "GET /Products":
@@ -628,7 +632,7 @@ class WebApiSim:
         cur.execute("DELETE FROM HM.ZP WHERE super = ?", order["Id"])
         cur.execute("DELETE FROM HM.ZO WHERE id = ?", order["Id"])
 
-    _KH = "id, kod, nazwa, nip, ulica, dom, lokal, kodpocz, miejscowosc, email, tel1, aktywny, pesel, regon"
+    _KH = "id, kod, nazwa, nip, ulica, dom, lokal, kodpocz, miejscowosc, email, tel1, aktywny, pesel, regon, grupacen"
 
     def _contractor_view(self, r: Any) -> dict[str, Any]:
         """A Contractor as the API shows it (the fields the demo company has; GUESS: the rest left out)."""
@@ -637,7 +641,10 @@ class WebApiSim:
                 "Pesel": r[12] or "", "Regon": r[13] or "", "Type": 0 if nip else 2,
                 "Contact": {"Email": r[9] or "", "Phone1": r[10] or ""},
                 "DefaultAddress": {"Street": r[4], "HouseNo": r[5], "ApartmentNo": r[6], "PostCode": r[7],
-                                   "City": r[8], "Country": "PL", "Province": ""}}
+                                   "City": r[8], "Country": "PL", "Province": ""},
+                # GUESS: the demo's price group (grupacen) is the contractor's kind (rodzaj) in the API
+                "Kind": {"Id": int(r[14]), "Code": f"GRUPA{int(r[14])}", "Active": True} if r[14] is not None
+                else {"Id": None, "Code": "", "Active": True}}
 
     def contractor(self, cur: pyodbc.Cursor, query: dict[str, str]) -> Any:
         """GET Contractors: id / code -> one Contractor (404 when none, as the reference declares); nip / pesel
@@ -776,6 +783,38 @@ class WebApiSim:
                             "Dimensions": dims.get(pid, [])}
         return out
 
+    def price_lists(self, cur: pyodbc.Cursor) -> list[dict[str, Any]]:
+        """GET PriceLists: PriceListListElement[]."""
+        return [{"Id": int(r[0]), "Code": r[1], "Active": bool(r[2]), "DateFrom": _iso(r[3]), "DateTo": _iso(r[4]),
+                 "DepartmentId": None, "IsPriceListHistoryEnabled": False, "IsCurrencyPriceList": False,
+                 "PriceListCurrency": "PLN"}
+                for r in cur.execute("SELECT id, kod, aktywny, dataod, datado FROM HM.CK ORDER BY id").fetchall()]
+
+    def price_list(self, cur: pyodbc.Cursor, query: dict[str, str]) -> dict[str, Any]:
+        """GET PriceLists?id= / ?code=: the PriceList with its products' prices and whom it is for. GUESSES: a
+        list for chosen contractors (CK.kontrah) is not ForAllContractors; its prices come as PriceType 1
+        (PriceA), net; the demo's price groups are ContractorKinds."""
+        column, value = ("id", query["id"]) if query.get("id") else ("kod", query.get("code", ""))
+        h = cur.execute(f"SELECT id, kod, opis, aktywny, dataod, datado, kontrah FROM HM.CK WHERE {column} = ?",
+                        value).fetchone()
+        if h is None:
+            raise ApiError(404, f"Nie znaleziono cennika {value!r}")
+        products = [{"Id": int(r[0]), "Code": r[1] or "", "Name": r[2] or "",
+                     "Prices": [{"Value": float(r[3]), "Currency": r[4] or "PLN", "PriceType": 1, "PriceKind": 2,
+                                 "Type": 1}]}
+                    for r in cur.execute("SELECT p.idpoz, t.kod, t.nazwa, p.cena, p.waluta FROM HM.CP p "
+                                         "JOIN HM.TW t ON t.id = p.idpoz WHERE p.idck = ? ORDER BY p.id",
+                                         int(h[0])).fetchall()]
+        who = cur.execute("SELECT a.idpd, a.typpd, k.kod, k.nazwa FROM HM.KP a LEFT JOIN HM.KH k ON k.id = a.idpd "
+                          "AND a.typpd = ? WHERE a.idck = ? ORDER BY a.id", TYPPD_CONTRACTOR, int(h[0])).fetchall()
+        return {"Id": int(h[0]), "Code": h[1], "Description": h[2] or "", "Active": bool(h[3]),
+                "DateFrom": _iso(h[4]), "DateTo": _iso(h[5]), "ForAllContractors": not bool(h[6]), "Priority": 0,
+                "Products": products, "ProductKinds": [],
+                "Contractors": [{"Id": int(r[0]), "Code": r[2] or "", "Name": r[3] or ""}
+                                for r in who if int(r[1]) == TYPPD_CONTRACTOR],
+                "ContractorKinds": [{"Id": int(r[0]), "Code": f"GRUPA{int(r[0])}", "Name": f"Grupa cenowa {r[0]}"}
+                                    for r in who if int(r[1]) == TYPPD_GROUP]}
+
     def create_product(self, cur: pyodbc.Cursor, body: Any) -> dict[str, Any]:
         """POST Products/Create: a new product card. GUESSES: Code and Name are required and a Code in use is
         refused (400); the catalog named by FullPath is created when missing; the sale price of type 1 goes to
@@ -875,20 +914,14 @@ class WebApiSim:
             if entity == "Products":
                 out.update(self.products(cur, chunk))
             elif entity == "Contractors":
-                for r in cur.execute(f"SELECT id, kod, nazwa, nip, aktywny FROM HM.KH WHERE id IN ({marks})",
-                                     *chunk).fetchall():
-                    out[int(r[0])] = {"Id": int(r[0]), "Code": r[1], "Name": r[2], "NIP": r[3] or "",
-                                      "Active": bool(r[4])}
+                for r in cur.execute(f"SELECT {self._KH} FROM HM.KH WHERE id IN ({marks})", *chunk).fetchall():
+                    out[int(r[0])] = self._contractor_view(r)
             elif entity == "PriceLists":
-                for r in cur.execute(f"SELECT id, kod, aktywny, kontrah FROM HM.CK WHERE id IN ({marks})",
-                                     *chunk).fetchall():
-                    out[int(r[0])] = {"Id": int(r[0]), "Code": r[1], "Active": bool(r[2]),
-                                      "ForAllContractors": not bool(r[3])}
+                for pid in chunk:
+                    out[pid] = self.price_list(cur, {"id": str(pid)})
             elif entity == "Orders":
-                for r in cur.execute(f"SELECT id, kod, bufor, anulowany FROM HM.ZO WHERE id IN ({marks})",
-                                     *chunk).fetchall():
-                    out[int(r[0])] = {"Id": int(r[0]), "DocumentNumber": r[1] or "", "Buffer": bool(r[2]),
-                                      "Canceled": 1 if r[3] else 0}
+                for zo in chunk:
+                    out[zo] = self.order(cur, {"id": str(zo)})
         return out
 
     def inventory_changes(self, query: dict[str, str]) -> list[dict[str, Any]]:
@@ -907,6 +940,11 @@ class WebApiSim:
             return out
 
         return self.transaction(read)
+
+
+def _iso(value: Any) -> str | None:
+    """A database date as the API's date-time (None stays None)."""
+    return None if value in (None, "") else str(value)[:19].replace(" ", "T")
 
 
 def _feature_name(column: str) -> str:

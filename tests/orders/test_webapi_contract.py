@@ -21,6 +21,7 @@ from SymfWebAPI.WebAPI.Interface.Common.ViewModels import Currency, Department, 
     PaymentForm, Warehouse
 from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderFV, OrderIssue, OrderListElement, OrderStatus, OrderWZ
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
+from SymfWebAPI.WebAPI.Interface.Products.ViewModels.PriceLists import PriceList, PriceListListElement
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
 from shopsync.server.erp.dialects import make_dialect
 from shopsync.server.erp.gateway import ErpGateway
@@ -59,6 +60,7 @@ CONTRACT: dict[tuple[str, str], tuple[Any, Any]] = {
     ("GET", "/api/Currencies"): (NO_BODY, list[Currency]),
     ("GET", "/api/Products"): (NO_BODY, Product),
     ("POST", "/api/Products/Create"): (Product, Product),
+    ("GET", "/api/PriceLists"): (NO_BODY, lambda query: PriceList if "id" in query else list[PriceListListElement]),
     ("PUT", "/api/OrdersIssue/FV"): (NO_BODY, list[OrderFV]),
     ("GET", "/api/Orders/FV"): (NO_BODY, list[OrderFV]),
     ("GET", "/api/Orders/InvoicesPDF"): (NO_BODY, list[PDF]),
@@ -66,7 +68,7 @@ CONTRACT: dict[tuple[str, str], tuple[Any, Any]] = {
 }
 # What a feed's Object is (the element's Object is Any in the model).
 FEED_OBJECTS = {"/api/Products/IncrementalSync": Product, "/api/Contractors/IncrementalSync": Contractor,
-                "/api/Orders/IncrementalSync": Order}
+                "/api/Orders/IncrementalSync": Order, "/api/PriceLists/IncrementalSync": PriceList}
 # OrderIssue's fields the reference marks required ([J] "Pole jest wymagane"): the sync always sends them.
 REQUIRED_ORDER_FIELDS = ("TypeCode", "Series", "Department", "PriceKind", "SalePriceType", "Positions", "Buyer")
 
@@ -111,6 +113,8 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
     erp.invoice_printouts(zo)
     erp.order_progress([zo])
     assert erp.order_products(zo) == [1]
+    erp.prices_for_products([1, 2])
+    erp.price_list_codes_for_contractors([1, kid])
     erp.commercial_stock([1, 2])  # a few: product by product
     erp.commercial_stock(range(1, 41))  # many: the warehouse at once
     buffered = erp.webapi.call("POST", "/OrdersIssue/New", params={"issue": "false"},
@@ -127,6 +131,7 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
     act = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
     act.approve_pz(2, 5)
     act.save_item(3, name="Nowa nazwa")
+    act.set_price(2, 3, D("9.99"))  # a price list changed: its feed object is a PriceList
     act.close()
     for feed in CHANGE_FEEDS:
         erp.feed_changes(feed, since)

@@ -355,3 +355,21 @@ def test_a_buffered_order_is_deleted_with_its_reservations(erp, sim):
     assert erp.cancel_order(int(answer["Id"])) is True
     assert erp.commercial_stock([1])[1] == before and erp.sql.count_orders() == (0, 0, 0)
     assert sim.calls("DELETE /OrdersIssue/Delete") == 1
+
+
+# -- price lists through the WebAPI: the same answers as the company database gives ------------------------
+def test_price_lists_read_through_the_api_are_what_the_company_holds(erp, sim):
+    ids = erp.sql.price_list_ids()
+    assert ids and erp.price_list_ids() == ids
+    for i in ids:
+        assert erp.get_price_list(i) == erp.sql.get_price_list(i)
+    products = list(range(1, 21))
+    assert erp.prices_for_products(products) == erp.sql.prices_for_products(products)
+    with erp.sql.unit_of_work() as cur:
+        contractors = [int(r[0]) for r in cur.execute("SELECT id FROM HM.KH ORDER BY id").fetchall()]
+    assert any(erp.sql.price_list_codes_for_contractors(contractors).values()), "the demo has lists for some"
+    assert erp.price_list_codes_for_contractors(contractors) == erp.sql.price_list_codes_for_contractors(contractors)
+    from shopsync.server.erp.errors import ErpNotFound
+
+    with pytest.raises(ErpNotFound):
+        erp.get_price_list(9999)

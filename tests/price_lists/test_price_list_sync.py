@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import WOOCOMMERCE_KINDS, make_stack
+from tests.conftest import ERP_STACKS, make_stack
 from tests.helpers.stack import wait_until
 
 
-@pytest.fixture(params=WOOCOMMERCE_KINDS)
+@pytest.fixture(params=ERP_STACKS)
 def stack(request, tmp_path):
     s = make_stack(request, tmp_path).start_server()
     yield s
