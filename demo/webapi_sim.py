@@ -263,6 +263,11 @@ class WebApiSim:
                 if typ is None:
                     raise ApiError(400, f"Nieznany typ dokumentu {query.get('documentTypeId')!r}")
                 return self._json(start_response, 200, [{"Id": n, "Code": c} for n, c in enumerate(SERIES[typ], 1)])
+            if route in ("PATCH /Products/FilterSql", "PATCH /Products/Filter"):
+                return self._json(start_response, 200, self.transaction(lambda cur: self.products_filter(cur, body)))
+            if route == "PATCH /Contractors/FilterSql":
+                return self._json(start_response, 200,
+                                  self.transaction(lambda cur: self.contractors_filter(cur, body)))
             if route == "GET /PriceLists":
                 if query.get("id") or query.get("code"):
                     return self._json(start_response, 200, self.transaction(lambda cur: self.price_list(cur, query)))
@@ -782,6 +787,68 @@ class WebApiSim:
                                              "PriceParameter": 2}] if pid in prices else []),
                             "Dimensions": dims.get(pid, [])}
         return out
+
+    # -- filters ---------------------------------------------------------------------------
+    @staticmethod
+    def _criteria(body: Any, fields: dict[str, str]) -> tuple[list[str], list[Any]]:
+        """WHERE parts from criteria: StringCriteriaFilter {Value, Mode 1 Equals / 2 Like (SQL LIKE, % and _)}
+        and IntCriteriaFilter {Value_From, Value_To, Mode 0 Within / 1 Equals}; a null criterion is no filter.
+        GUESS: Within is both ends inclusive; Like matches as the database does (case as its collation)."""
+        where, args = [], []
+        if not isinstance(body, dict):
+            raise ApiError(400, "Brak kryteriów filtrowania")
+        for name, column in fields.items():
+            c = body.get(name)
+            if c is None:
+                continue
+            if not isinstance(c, dict):  # a plain value (Active, KindId, CatalogId)
+                where.append(f"{column} = ?")
+                args.append(int(c) if isinstance(c, bool) else c)
+                continue
+            mode = int(c.get("Mode") if c.get("Mode") is not None else 1)
+            if "Value" in c:
+                where.append(f"{column} LIKE ?" if mode == 2 else f"{column} = ?")
+                args.append(str(c.get("Value") or ""))
+            elif mode == 1:
+                where.append(f"{column} = ?")
+                args.append(int(c.get("Value_From") or 0))
+            else:
+                where.append(f"{column} BETWEEN ? AND ?")
+                args += [int(c.get("Value_From") or 0), int(c.get("Value_To") or 0)]
+        return where, args
+
+    def products_filter(self, cur: pyodbc.Cursor, body: Any) -> list[dict[str, Any]]:
+        """PATCH Products/FilterSql (ProductCriteriaFilter) and Products/Filter (its Dimensions): the products
+        matching all criteria, as ProductListElement[]."""
+        where, args = self._criteria(body, {"Active": "t.aktywny", "Marker": "t.znacznik", "Name": "t.nazwa",
+                                            "Code": "t.kod", "Barcode": "t.kodpaskowy", "CatalogId": "t.katalog"})
+        join = ""
+        for n, d in enumerate(body.get("Dimensions") or []):  # GUESS: a feature is a dimension by its name
+            column = f"CDim_{d.get('Code')}_Val"
+            if not str(d.get("Code") or "").isidentifier():
+                raise ApiError(400, f"Nieznany wymiar {d.get('Code')!r}")
+            join = "JOIN SSCommon.ProductClassification c ON c.ElementId = t.id "
+            where.append(f"c.{column} = ?")
+            args.append(d.get("Value"))
+        try:
+            rows = cur.execute(f"SELECT t.id, t.kod, t.nazwa, t.aktywny, t.jm, t.vatsp, t.kodpaskowy FROM HM.TW t "
+                               f"{join}{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY t.id",
+                               *args).fetchall()
+        except pyodbc.Error:
+            raise ApiError(400, "Nieprawidłowe kryteria filtrowania") from None
+        return [{"Id": int(r[0]), "Code": r[1], "Name": r[2], "Active": bool(r[3]), "Unit": r[4] or "szt.",
+                 "DefaultUnit": r[4] or "szt.", "VatRate": str(int(r[5] or 0)), "Type": 0, "Barcode": r[6] or "",
+                 "CN": "", "PKWiU": "", "FiscalName": ""} for r in rows]
+
+    def contractors_filter(self, cur: pyodbc.Cursor, body: Any) -> list[dict[str, Any]]:
+        """PATCH Contractors/FilterSql (ContractorCriteriaFilter): ContractorListElement[]."""
+        where, args = self._criteria(body, {"Code": "kod", "Name": "nazwa", "NIP": "nip", "City": "miejscowosc",
+                                            "Marker": "znacznik", "Active": "aktywny", "KindId": "grupacen"})
+        rows = cur.execute(f"SELECT id, kod, nazwa, nip, pesel, aktywny, miejscowosc, kodpocz FROM HM.KH "
+                           f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id", *args).fetchall()
+        return [{"Id": int(r[0]), "Code": r[1], "Name": r[2], "Type": 0 if r[3] else 2, "NIP": r[3], "Pesel": r[4] or "",
+                 "Active": bool(r[5]), "PriceType": None, "PriceKind": None, "PaymentFormOid": 0,
+                 "PaymentRegistryOid": 0, "Place": r[6] or "", "PostCode": r[7]} for r in rows]
 
     def price_lists(self, cur: pyodbc.Cursor) -> list[dict[str, Any]]:
         """GET PriceLists: PriceListListElement[]."""

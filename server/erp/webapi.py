@@ -221,6 +221,7 @@ CHANGE_FEEDS = ("Products", "Contractors", "PriceLists", "Orders")
 CONTRACTOR_FIRM, CONTRACTOR_PERSON = 0, 2  # enumContractorType (1 PersonFirm)
 CANCELLED = (1, 2, 3)  # enumCancelationType Standard, ImportedFromArchive, CanceledReceipt (0 Other: GUESS live)
 DOCUMENT_PARTIAL, DOCUMENT_REALIZED, DOCUMENT_CLOSED = 8, 16, 32  # enumDocumentStatus (4 New, 0 Other)
+SQL_EQUALS, SQL_LIKE = 1, 2  # enumFilterSqlCriteriaMode (0 Within)
 BY_PRODUCT_UP_TO = 20  # products per warehouse asked one by one; more: the whole warehouse at once
 MODIFY_DELETE = 2  # enumIncrementalSyncModifyType: 1 InsertOrUpdate, 2 Delete
 
@@ -326,6 +327,7 @@ class WebApiErp:
         # Products' main images: the sync's own store once the server hands it in (use_images); until then
         # (single calls in tests) kept in memory.
         self.images: Any = MemoryImages()
+        self._marked: tuple[float, list[int]] | None = None  # (when, ids) of the last marked-products list
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebApiErp":
@@ -431,7 +433,21 @@ class WebApiErp:
         return [StockState(int(x.ProductId), int(x.WarehouseId), Decimal(str(x.AmountToSale))) for x in states]
 
     def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
-        return self.sql.marked_product_ids(after_id, limit)
+        """Ids of products carrying the marker, in id order, paged by `after_id`: `PATCH Products/FilterSql`
+        with Marker equal to the site's number, or (a feature) `PATCH Products/Filter` by that Dimension
+        (GUESS). The whole list is asked for once per pass (the API does not page by id) and kept for a minute."""
+        now = time.monotonic()
+        if self._marked is None or now - self._marked[0] > 60 or after_id == 0:
+            marker = self.sql.marker
+            if marker.native:
+                found = self.webapi.call("PATCH", "/Products/FilterSql", body={
+                    "Marker": {"Value_From": marker.number, "Value_To": marker.number, "Mode": SQL_EQUALS}})
+            else:
+                found = self.webapi.call("PATCH", "/Products/Filter", body={
+                    "Dimensions": [{"Code": marker.feature, "Value": marker.value, "Id": None,
+                                    "DictionaryValue": None}]})
+            self._marked = (now, sorted(int(p["Id"]) for p in found or [] if p.get("Id")))
+        return [i for i in self._marked[1] if i > after_id][:limit]
 
 
     def use_images(self, images: Any) -> None:
@@ -461,13 +477,45 @@ class WebApiErp:
                 if normalize_nip(k.get("NIP")) == nip10 and k.get("Active", True) is not False]
 
     def search_contractors(self, text: str, limit: int = 20) -> list[Contractor]:
-        return self.sql.search_contractors(text, limit)
+        """Active contractors whose code, name or NIP contains `text`, for a person pairing: `PATCH
+        Contractors/FilterSql` with Like on each (GUESS: `%` wildcards as SQL's LIKE), then each read whole."""
+        text = text.strip()
+        if not text:
+            return []
+        pattern = f"%{text.replace('%', '_')}%"
+        ids: dict[int, str] = {}
+        fields = ["Code", "Name"] + (["NIP"] if any(ch.isdigit() for ch in text) else [])
+        for field in fields:
+            for k in self.webapi.call("PATCH", "/Contractors/FilterSql",
+                                      body={field: {"Value": pattern, "Mode": SQL_LIKE}, "Active": True}) or []:
+                ids.setdefault(int(k["Id"]), k.get("Name") or "")
+        ordered = sorted(ids, key=lambda i: (ids[i], i))[:limit]
+        return [self.get_contractor(i) for i in ordered]
 
     def search_products(self, text: str, limit: int = 50) -> list[int]:
-        return self.sql.search_products(text, limit)
+        """Ids of products whose code or name contains `text` (or whose id it is), in code order: `PATCH
+        Products/FilterSql` with Like on the code and on the name."""
+        text = text.strip()
+        if not text:
+            return []
+        by_id = [int(text)] if text.isdigit() and len(text) < 10 and self.get_products([int(text)]) else []
+        pattern = f"%{text.replace('%', '_')}%"
+        found: dict[int, str] = {}
+        for field in ("Code", "Name"):
+            for p in self.webapi.call("PATCH", "/Products/FilterSql",
+                                      body={field: {"Value": pattern, "Mode": SQL_LIKE}}) or []:
+                found.setdefault(int(p["Id"]), p.get("Code") or "")
+        ordered = sorted(found, key=lambda i: (found[i], i))
+        return (by_id + [i for i in ordered if i not in by_id])[:limit]
 
     def contractors_in_groups(self, groups: Sequence[int]) -> list[int]:
-        return self.sql.contractors_in_groups(groups)
+        """Contractors of these price groups (the API's contractor kinds, GUESS): `PATCH Contractors/FilterSql`
+        by KindId."""
+        out: set[int] = set()
+        for g in sorted({int(x) for x in groups}):
+            out.update(int(k["Id"]) for k in self.webapi.call("PATCH", "/Contractors/FilterSql",
+                                                               body={"KindId": g}) or [])
+        return sorted(out)
 
     def find_order_by_shop_number(self, shop_number: str) -> int | None:
         return self.sql.find_order_by_shop_number(shop_number)

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 from SymfWebAPI.WebAPI.Interface.Common.ViewModels import PDF, IncrementalSyncListElement
-from SymfWebAPI.WebAPI.Interface.Contractors.ViewModels import Contractor, ContractorDeliveryAddress
+from SymfWebAPI.WebAPI.Interface.Contractors.ViewModels import Contractor, ContractorCriteriaFilter, \
+    ContractorDeliveryAddress, ContractorListElement
 from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryState
 from SymfWebAPI.WebAPI.Interface.Common.ViewModels import Currency, Department, DocumentSeries, DocumentType, \
     PaymentForm, Warehouse
 from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderFV, OrderIssue, OrderListElement, OrderStatus, OrderWZ
-from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
+from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product, ProductCriteriaFilter, ProductListElement
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels.PriceLists import PriceList, PriceListListElement
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
 from shopsync.server.erp.dialects import make_dialect
@@ -60,6 +61,8 @@ CONTRACT: dict[tuple[str, str], tuple[Any, Any]] = {
     ("GET", "/api/Currencies"): (NO_BODY, list[Currency]),
     ("GET", "/api/Products"): (NO_BODY, Product),
     ("POST", "/api/Products/Create"): (Product, Product),
+    ("PATCH", "/api/Products/FilterSql"): (ProductCriteriaFilter, list[ProductListElement]),
+    ("PATCH", "/api/Contractors/FilterSql"): (ContractorCriteriaFilter, list[ContractorListElement]),
     ("GET", "/api/PriceLists"): (NO_BODY, lambda query: PriceList if "id" in query else list[PriceListListElement]),
     ("PUT", "/api/OrdersIssue/FV"): (NO_BODY, list[OrderFV]),
     ("GET", "/api/Orders/FV"): (NO_BODY, list[OrderFV]),
@@ -114,6 +117,10 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
     erp.order_progress([zo])
     assert erp.order_products(zo) == [1]
     erp.prices_for_products([1, 2])
+    erp.marked_product_ids()
+    erp.search_products("WIE")
+    erp.search_contractors("Kowal")
+    erp.contractors_in_groups([1])
     erp.price_list_codes_for_contractors([1, kid])
     erp.commercial_stock([1, 2])  # a few: product by product
     erp.commercial_stock(range(1, 41))  # many: the warehouse at once

@@ -373,3 +373,26 @@ def test_price_lists_read_through_the_api_are_what_the_company_holds(erp, sim):
 
     with pytest.raises(ErpNotFound):
         erp.get_price_list(9999)
+
+
+def test_searches_and_the_marked_list_through_the_api_are_what_the_company_holds(erp, sim):
+    assert erp.marked_product_ids() == erp.sql.marked_product_ids()
+    assert erp.marked_product_ids(after_id=5, limit=3) == erp.sql.marked_product_ids(after_id=5, limit=3)
+    for text in ("WIE", "wiert", "5", "nic-takiego"):
+        assert erp.search_products(text) == erp.sql.search_products(text), text
+    for text in ("Kowal", "KLI", "526", "nikt"):
+        assert [k.id for k in erp.search_contractors(text)] == [k.id for k in erp.sql.search_contractors(text)], text
+    with erp.sql.unit_of_work() as cur:
+        groups = sorted({int(r[0]) for r in cur.execute("SELECT grupacen FROM HM.KH WHERE grupacen IS NOT NULL")})
+    assert groups and erp.contractors_in_groups(groups) == erp.sql.contractors_in_groups(groups)
+
+
+def test_the_marked_list_by_a_feature_through_the_api(sim):
+    dialect = make_dialect("sqlite", database=sim.db)
+    gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,), marker="feature:Sklep=TAK"),
+                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=2.0), department="Sklep internetowy")
+    try:
+        assert gw.marked_product_ids() == gw.sql.marked_product_ids() != []
+        assert all(p.marked for p in gw.get_products(gw.marked_product_ids()).values())
+    finally:
+        gw.close()
