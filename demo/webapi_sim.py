@@ -268,6 +268,14 @@ class WebApiSim:
             if route == "PATCH /Contractors/FilterSql":
                 return self._json(start_response, 200,
                                   self.transaction(lambda cur: self.contractors_filter(cur, body)))
+            if route == "GET /Reservations":
+                return self._json(start_response, 200, self.transaction(lambda cur: self.reservation(cur, query)))
+            if route == "GET /Reservations/Filter":
+                return self._json(start_response, 200,
+                                  self.transaction(lambda cur: self.reservations_filter(cur, query)))
+            if route in ("GET /WarehouseDocuments", "GET /Sales"):
+                kind = "warehouse" if "Warehouse" in route else "sale"
+                return self._json(start_response, 200, self.transaction(lambda cur: self.document(cur, kind, query)))
             if route == "GET /PriceLists":
                 if query.get("id") or query.get("code"):
                     return self._json(start_response, 200, self.transaction(lambda cur: self.price_list(cur, query)))
@@ -583,8 +591,8 @@ class WebApiSim:
         """GET Orders?id= / ?number=: the Order (404 when none). GUESS: a cancelled order is Canceled 1
         (Standard) and not Active; a live one Canceled 0 (reference §7.9 leaves 0's meaning open)."""
         column, value = ("id", query["id"]) if query.get("id") else ("kod", query.get("number", ""))
-        row = cur.execute(f"SELECT id, kod, anulowany, bufor, netto, vat, seria, khid, odid, waluta, kurs FROM HM.ZO "
-                          f"WHERE {column} = ?", value).fetchone()
+        row = cur.execute(f"SELECT id, kod, anulowany, bufor, netto, vat, seria, khid, odid, waluta, kurs, opis, "
+                          f"kod_obcy, khadid FROM HM.ZO WHERE {column} = ?", value).fetchone()
         if row is None:
             raise ApiError(404, f"Nie znaleziono zamówienia {value!r}")
         net, vat = Decimal(str(row[4] or 0)), Decimal(str(row[5] or 0))
@@ -597,7 +605,8 @@ class WebApiSim:
         return {"Id": int(row[0]), "DocumentNumber": row[1] or "", "Active": not row[2], "Positions": positions,
                 "Canceled": 1 if row[2] else 0, "Buffer": bool(row[3]), "TypeCode": "ZMO", "Series": row[6] or "",
                 "BuyerId": row[7], "RecipientId": row[8], "Currency": row[9] or "PLN",
-                "CurrencyRate": float(row[10] or 1), "NetValuePLN": float(net), "VatValuePLN": float(vat)}
+                "CurrencyRate": float(row[10] or 1), "NetValuePLN": float(net), "VatValuePLN": float(vat),
+                "Description": row[11] or "", "Id2External": row[12], "RecipientAddressId": row[13]}
 
     def orders_filter(self, cur: pyodbc.Cursor, query: dict[str, str]) -> list[dict[str, Any]]:
         """GET Orders/Filter?dateFrom&dateTo[&buyerId|buyerCode|recipientId|recipientCode]: OrderListElement[]
@@ -787,6 +796,47 @@ class WebApiSim:
                                              "PriceParameter": 2}] if pid in prices else []),
                             "Dimensions": dims.get(pid, [])}
         return out
+
+    # -- reservations and documents --------------------------------------------------------
+    @staticmethod
+    def _reservation_view(r: Any) -> dict[str, Any]:
+        return {"Id": int(r[0]), "Type": 1, "Kind": 0, "ContractorId": r[1], "ProductId": int(r[2]),
+                "WarehouseId": int(r[3]), "ReservationDate": _iso(r[4]), "MaturityDate": _iso(r[5]),
+                "Quantity": float(Decimal(str(r[6] or 0)) - Decimal(str(r[7] or 0))), "Value": 0.0,
+                "DocumentType": int(r[8] or 0), "PositionType": 0, "StandardDocumentType": None,
+                "StandardPositionType": None, "DocumentId": r[9], "PositionId": None}
+
+    _RZ = "id, idkh, idtw, magazyn, data, termin, iloscrz, iloscrl, bazadokrz, iddokrz"
+
+    def reservation(self, cur: pyodbc.Cursor, query: dict[str, str]) -> dict[str, Any]:
+        """GET Reservations?id=: one Reservation (404 when none). GUESS: Quantity is what is still reserved;
+        DocumentId the order it was made for."""
+        row = cur.execute(f"SELECT {self._RZ} FROM HM.RZ WHERE id = ?", int(query.get("id") or 0)).fetchone()
+        if row is None:
+            raise ApiError(404, f"Nie znaleziono rezerwacji {query.get('id')!r}")
+        return {**self._reservation_view(row), "Deliveries": []}
+
+    def reservations_filter(self, cur: pyodbc.Cursor, query: dict[str, str]) -> list[dict[str, Any]]:
+        """GET Reservations/Filter?productId= / ?contractorId=: ReservationListElement[]."""
+        for key, column in (("productId", "idtw"), ("contractorId", "idkh")):
+            if query.get(key):
+                return [self._reservation_view(r) for r in cur.execute(
+                    f"SELECT {self._RZ} FROM HM.RZ WHERE {column} = ? ORDER BY id", int(query[key])).fetchall()]
+        raise ApiError(400, "Podaj productId lub contractorId")
+
+    def document(self, cur: pyodbc.Cursor, kind: str, query: dict[str, str]) -> dict[str, Any]:
+        """GET WarehouseDocuments?id= (HM.MG/MZ) and Sales?id= (HM.DK/DP): the document with its positions."""
+        head, lines = ("HM.MG", "HM.MZ") if kind == "warehouse" else ("HM.DK", "HM.DP")
+        row = cur.execute(f"SELECT id, kod, bufor, anulowany, typ_dk, khid FROM {head} WHERE id = ?",
+                          int(query.get("id") or 0)).fetchone()
+        if row is None:
+            raise ApiError(404, f"Nie znaleziono dokumentu {query.get('id')!r}")
+        positions = [{"Id": int(r[0]), "No": n, "ProductId": int(r[1]), "Quantity": float(r[2] or 0)}
+                     for n, r in enumerate(cur.execute(f"SELECT id, idtw, ilosc FROM {lines} WHERE super = ? "
+                                                       "ORDER BY id", int(row[0])).fetchall(), start=1)]
+        return {"Id": int(row[0]), "DocumentNumber": row[1] or "", "Buffer": bool(row[2]),
+                "Active": not row[3], "Canceled": 1 if row[3] else 0, "TypeCode": row[4] or "",
+                ("ContractorId" if kind == "warehouse" else "BuyerId"): row[5], "Positions": positions}
 
     # -- filters ---------------------------------------------------------------------------
     @staticmethod

@@ -21,6 +21,9 @@ from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryStat
 from SymfWebAPI.WebAPI.Interface.Common.ViewModels import Currency, Department, DocumentSeries, DocumentType, \
     PaymentForm, Warehouse
 from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderFV, OrderIssue, OrderListElement, OrderStatus, OrderWZ
+from SymfWebAPI.WebAPI.Interface.Reservations.ViewModels import Reservation, ReservationListElement
+from SymfWebAPI.WebAPI.Interface.Sales.ViewModels import SaleDocument
+from SymfWebAPI.WebAPI.Interface.Warehouse.ViewModels import WarehouseDocument
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product, ProductCriteriaFilter, ProductListElement
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels.PriceLists import PriceList, PriceListListElement
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
@@ -63,6 +66,10 @@ CONTRACT: dict[tuple[str, str], tuple[Any, Any]] = {
     ("POST", "/api/Products/Create"): (Product, Product),
     ("PATCH", "/api/Products/FilterSql"): (ProductCriteriaFilter, list[ProductListElement]),
     ("PATCH", "/api/Contractors/FilterSql"): (ContractorCriteriaFilter, list[ContractorListElement]),
+    ("GET", "/api/Reservations"): (NO_BODY, Reservation),
+    ("GET", "/api/Reservations/Filter"): (NO_BODY, list[ReservationListElement]),
+    ("GET", "/api/WarehouseDocuments"): (NO_BODY, WarehouseDocument),
+    ("GET", "/api/Sales"): (NO_BODY, SaleDocument),
     ("GET", "/api/PriceLists"): (NO_BODY, lambda query: PriceList if "id" in query else list[PriceListListElement]),
     ("PUT", "/api/OrdersIssue/FV"): (NO_BODY, list[OrderFV]),
     ("GET", "/api/Orders/FV"): (NO_BODY, list[OrderFV]),
@@ -118,6 +125,14 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
     assert erp.order_products(zo) == [1]
     erp.prices_for_products([1, 2])
     erp.marked_product_ids()
+    erp.get_order(zo)
+    erp.find_order_by_shop_number("900")
+    person = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
+    _, _, rz = person.add_reservation(2, 1)
+    _, pz = person.draft_pz(3, 5)
+    person.close()
+    erp.reservation_product(rz)
+    erp.document_state(pz)
     erp.search_products("WIE")
     erp.search_contractors("Kowal")
     erp.contractors_in_groups([1])

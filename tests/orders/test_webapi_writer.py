@@ -396,3 +396,32 @@ def test_the_marked_list_by_a_feature_through_the_api(sim):
         assert all(p.marked for p in gw.get_products(gw.marked_product_ids()).values())
     finally:
         gw.close()
+
+
+def test_orders_reservations_and_documents_through_the_api_are_what_the_company_holds(erp, sim):
+    from shopsync.demo.erp import ErpSimulator
+
+    zo, _ = erp.create_order(draft("780", qty=3))
+    assert erp.find_order_by_shop_number("780") == erp.sql.find_order_by_shop_number("780") == zo
+    assert erp.find_order_by_shop_number("nie-ma") is None
+    mine, theirs = erp.get_order(zo), erp.sql.get_order(zo)
+    assert (mine.code, mine.shop_number, mine.contractor_id, mine.delivery_address_id, mine.currency, mine.rate,
+            mine.net, mine.vat, mine.buffered, mine.description) == \
+           (theirs.code, theirs.shop_number, theirs.contractor_id, theirs.delivery_address_id, theirs.currency,
+            theirs.rate, theirs.net, theirs.vat, theirs.buffered, theirs.description)
+    assert [(p, q) for p, q, _ in mine.lines] == [(p, q) for p, q, _ in theirs.lines]
+    assert mine.reservations == theirs.reservations
+    person = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
+    try:
+        _, _, rz = person.add_reservation(2, 1)
+        assert erp.reservation_product(rz) == erp.sql.reservation_product(rz) == 2
+        person.delete_reservation(rz)
+        assert erp.reservation_product(rz) is None
+        _, pz = person.draft_pz(3, 5)
+        assert erp.document_state(pz) == erp.sql.document_state(pz) == "draft"
+        assert erp.document_products(pz) == erp.sql.document_products(pz) == [3]
+        person.issue_document(pz)
+        assert erp.document_state(pz) == erp.sql.document_state(pz) == "issued"
+        assert erp.document_state(99999) == "missing"
+    finally:
+        person.close()
