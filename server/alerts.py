@@ -89,7 +89,7 @@ class Alerts(threading.Thread):
         conditions: dict[str, str | None] = {}
         for side, r in self.rt.activity.reachability().items():
             down = r.ok is False and now - r.since >= self.s.unreachable_minutes * 60
-            name = {"shop": "the shop", "erp": "the ERP database", "webapi": "Symfonia WebAPI"}.get(side, side)
+            name = {"shop": "the shop", "erp": "the ERP"}.get(side, side)
             conditions[f"unreachable:{side}"] = (
                 f"{name} has not answered for {int((now - r.since) // 60)} min (since "
                 f"{_at(r.since)}): {r.error}" if down else None)

@@ -215,9 +215,7 @@ class Monitor(threading.Thread):
                 return
 
     def look(self) -> None:
-        probes = [("shop", self.rt.ctx.shop.ping), ("erp", self.rt.ctx.erp.ping)]
-        if hasattr(getattr(self.rt.ctx.erp, "target", self.rt.ctx.erp), "ping_webapi"):
-            probes.append(("webapi", self.rt.ctx.erp.ping_webapi))
+        probes = [("shop", self.rt.ctx.shop.ping), ("erp", self.rt.ctx.erp.ping)]  # the ERP: its database or WebAPI
         for side, probe in probes:
             try:
                 probe()

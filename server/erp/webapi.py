@@ -34,7 +34,7 @@ import pydantic
 from .errors import ErpConfigError, ErpNotFound, ErpPermanent, ErpRetryable
 from .gateway import ErpGateway, money
 from ..nip import normalize_nip
-from .records import (DOCUMENT_CANCELLED, DOCUMENT_DRAFT, DOCUMENT_ISSUED, DOCUMENT_MISSING, ORDER_CANCELLED,
+from .records import (DOCUMENT_CANCELLED, MarkerSource, DOCUMENT_DRAFT, DOCUMENT_ISSUED, DOCUMENT_MISSING, ORDER_CANCELLED,
                       ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor, ContractorDraft, FeedChange, Image, InvoicePrintout, OrderDraft, OrderProgress,
                       OrderRecord, PriceList, Product, ProductDraft, StockState)
 
@@ -304,18 +304,30 @@ def _num(value: Decimal) -> float | int:
 
 
 class WebApiErp:
-    """The ERP with orders written through Symfonia WebAPI (its WebAPI side) and everything else on its
-    SQL side (ErpGateway), until the WebAPI side stands on its own. Not a subclass: each side is whole."""
+    """Symfonia through its WebAPI alone: every read and write is a WebAPI call (products' main images are
+    kept in the sync's own store), with no database connection and no SQL login.
 
-    def __init__(self, sql: ErpGateway, webapi: WebApiClient, *, order_series: str = "sklep", department: str = "",
-                 sale_price_type: int = 1) -> None:
+    `sql`, when given, is only where the site's ERP settings (marker, warehouses, base price list, code
+    length) are taken from in tests that compare the WebAPI's answers with the company database's; the
+    server builds it with `options` (settings.erp) and no database at all."""
+
+    def __init__(self, sql: ErpGateway | None, webapi: WebApiClient, *, order_series: str = "sklep",
+                 department: str = "", sale_price_type: int = 1, options: Any = None) -> None:
         self.sql = sql
         self.webapi = webapi
         self.order_series = order_series
         self.department = department  # OrderIssue.Department (Req)
         self.sale_price_type = sale_price_type  # OrderIssue.SalePriceType (Req)
-        self.max_code_length = sql.max_code_length
-        self.warehouses = tuple(sql.warehouses)  # erp.warehouses: whose commercial stock is summed
+        if options is not None:
+            self.marker = MarkerSource.parse(options.marker)
+            self.max_code_length = int(options.max_code_length)
+            self.warehouses = tuple(int(w) for w in options.warehouses)
+            self.base_price_list = str(options.base_price_list)
+        elif sql is not None:
+            self.marker, self.max_code_length = sql.marker, sql.max_code_length
+            self.warehouses, self.base_price_list = tuple(sql.warehouses), sql.base_price_list
+        else:
+            raise ValueError("WebApiErp needs the ERP settings (options) or a gateway to take them from")
         # A request the ERP is still working on may yet be applied; sending it again now could make two.
         self.holds: Any = MemoryHolds()
         # The site's settings, checked against the company's dictionaries before orders are sent (None: the
@@ -334,8 +346,8 @@ class WebApiErp:
     def from_settings(cls, settings: Any) -> "WebApiErp":
         e = settings.erp
         client = WebApiClient(e.webapi_url, e.webapi_app_key, e.webapi_device, e.webapi_timeout_seconds)
-        erp = cls(ErpGateway.from_settings(settings), client, order_series=e.order_series,
-                  department=e.webapi_department, sale_price_type=e.webapi_sale_price_type)
+        erp = cls(None, client, order_series=e.order_series, department=e.webapi_department,
+                  sale_price_type=e.webapi_sale_price_type, options=e)
         erp.settings = settings
         return erp
 
@@ -362,10 +374,11 @@ class WebApiErp:
         self.holds = holds
 
     def close(self) -> None:
-        self.sql.close()
+        if self.sql is not None:
+            self.sql.close()
         self.webapi.close()
 
-    # -- the SQL side: reads, and the writes the WebAPI description shows no call for ------------------
+    # -- reads -------------------------------------------------------------------------------------------
     def get_products(self, ids: Sequence[int]) -> dict[int, Product]:
         """Products by id through `GET /api/Products?id=` (an id the ERP does not have is left out): the
         marker (`Marker`, or the feature as a `Dimensions` entry), the catalog's path as the group, the note,
@@ -381,7 +394,7 @@ class WebApiErp:
     def _product(self, p: Any) -> Product:
         if not isinstance(p, dict) or not p.get("Id"):
             raise ErpRetryable(f"Symfonia WebAPI answered a product without an id: {str(p)[:100]}")
-        marker = self.sql.marker
+        marker = self.marker
         if marker.native:
             raw: Any = p.get("Marker")
         else:  # GUESS: a product feature comes as a Dimension coded by the feature's name
@@ -439,7 +452,7 @@ class WebApiErp:
         (GUESS). The whole list is asked for once per pass (the API does not page by id) and kept for a minute."""
         now = time.monotonic()
         if self._marked is None or now - self._marked[0] > 60 or after_id == 0:
-            marker = self.sql.marker
+            marker = self.marker
             if marker.native:
                 found = self.webapi.call("PATCH", "/Products/FilterSql", body={
                     "Marker": {"Value_From": marker.number, "Value_To": marker.number, "Mode": SQL_EQUALS}})
@@ -646,7 +659,7 @@ class WebApiErp:
     def price_list_ids(self) -> list[int]:
         """Every price list but the base one (`GET /api/PriceLists`)."""
         return [int(x["Id"]) for x in self.webapi.call("GET", "/PriceLists") or []
-                if x.get("Code") != self.sql.base_price_list]
+                if x.get("Code") != self.base_price_list]
 
     def _active_lists(self) -> list[PriceList]:
         return [pl for pl in (self.get_price_list(i) for i in self.price_list_ids()) if pl.active]
@@ -783,7 +796,7 @@ class WebApiErp:
         """A Product for Products/Create: the shop's product as a card. The marker as the site agreed (Marker,
         or the feature as a Dimension: GUESS), the catalog by its FullPath (GUESS: backslash-joined; the ERP
         makes what is missing), the price as the card's sale price of erp.webapi_sale_price_type."""
-        marker = self.sql.marker
+        marker = self.marker
         body: dict[str, Any] = {
             "Code": d.code, "Name": d.name[:100], "Active": True, "Type": PRODUCT_ARTICLE, "Barcode": d.ean[:150],
             "VatRate": {"Id": None, "Code": str(d.vat)}, "UnitsOfMeasurement": {"RecordUM": d.unit[:8]},
@@ -852,10 +865,7 @@ class WebApiErp:
         return out
 
     def ping(self) -> None:
-        """The company database answers (the WebAPI is asked by ping_webapi)."""
-        self.sql.ping()
-
-    def ping_webapi(self) -> None:
+        """The ERP answers: its WebAPI's Ping (there is no database connection in this mode)."""
         self.webapi.ping()
 
     # -- the WebAPI side ----------------------------------------------------------------------------------

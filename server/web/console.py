@@ -259,9 +259,7 @@ def _loopback(address: str | None) -> bool:
 def overview() -> str:
     r = rt()
     reach = r.activity.reachability()
-    sides = [("shop", "Shop"), ("erp", "ERP database")]
-    if hasattr(getattr(r.ctx.erp, "target", r.ctx.erp), "ping_webapi"):
-        sides.append(("webapi", "Symfonia WebAPI"))
+    sides = [("shop", "Shop"), ("erp", "Symfonia WebAPI" if r.settings.erp.mode == "webapi" else "ERP database")]
     hooks = sorted(r.activity.hooks.items(), key=lambda kv: -kv[1][1])
     return render_template(
         "overview.html", reach=[(name, reach.get(side)) for side, name in sides], hooks=hooks,
