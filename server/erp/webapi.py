@@ -1,18 +1,21 @@
-"""Symfonia reached through its WebAPI, the ERP's own door (`erp.mode = "webapi"`).
+"""Symfonia reached through its WebAPI alone, the ERP's own door (`erp.mode = "webapi"`).
 
-`POST /api/OrdersIssue/New` makes the ERP number the order in its series and reserve
-each line itself (ReservationType 1). Everything else stays on SQL behind the same
-interface: reads, and the writes the public API description shows no call for
-(contractor and product creation, cancelling an order, product images) - see
-docs/symfonia.md, "What each writer does".
+Every read and write is a WebAPI call; there is no database connection. `POST
+/api/OrdersIssue/New` makes the ERP number the order in its series and reserve each line
+itself (ReservationType 1); contractors, delivery addresses and the initial import go
+through their Create calls; products, stock, price lists, orders, reservations and
+documents are read through the API; the change feeds are read here too. What the API has
+no call for is said where it matters: products' main images are kept in the sync's own
+store, an issued order is cancelled by a person (docs/symfonia.md, section 5).
 
-Shapes follow ../shared/reference/symfonia-webapi.md (the API's own names). Guesses,
-marked GUESS below, are what the public description leaves open.
+Shapes follow ../shared/reference/symfonia-webapi.md (the API's own names) and the
+SymfWebAPI models (the contract test checks them). Guesses, marked GUESS below, are what
+the public description leaves open.
 
-Idempotency does not rest on a column the API cannot write: before sending, the order
-is looked up by the shop number in its description (our binding is checked first by
-the caller); a request that timed out after it was sent is resolved by the same
-lookup, never by sending it again blindly.
+Nothing is sent twice: before a create, the record is looked up by what we call it (an
+order by the shop's number in Id2External, a contractor or product by its code); a
+request that timed out after it was sent is held, then resolved by the same lookup,
+never by sending it again blindly.
 """
 
 from __future__ import annotations
