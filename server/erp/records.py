@@ -144,6 +144,7 @@ class OrderDraft:
     payment_form: int | None = None  # the ERP's payment form id (WebAPI PaymentFormId)
     customer_note: str = ""  # what the customer wrote with the order
     expected_gross: Decimal | None = None  # what the customer paid: the ERP's gross total must equal it
+    shop_order_id: int | None = None  # the shop's own id of the order (WebAPI IdExternal)
 
 
 def order_description(shop_number: str) -> str:

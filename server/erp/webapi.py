@@ -970,7 +970,7 @@ class WebApiErp:
             "SalePriceType": self.sale_price_type,
             "ReservationType": RESERVATION_BY_QUANTITY,
             # The shop's number in the field meant for it (found again by it); the description keeps the text.
-            "Id2External": order.shop_number,
+            "Id2External": order.shop_number, "IdExternal": order.shop_order_id,
             "Description": order.note, "Note": order.customer_note,
             # Value is "the value of the position" ([wartosc]): quantity x unit price, to the grosz, in the
             # document's PriceKind and currency (the reference; [PHP] sends the line's total_gross).

@@ -70,7 +70,8 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
                       currency=(order.currency or "PLN").upper(), rate=rate, lines=lines,
                       note=order_description(order.number), date=created, prices_gross=prices_gross,
                       payment_form=int(payment_form) if payment_form is not None else None,
-                      customer_note=order.note.strip(), expected_gross=expected)
+                      customer_note=order.note.strip(), expected_gross=expected,
+                      shop_order_id=int(order.id) if order.id else None)
 
 
 def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, ShopOrderLine]]
