@@ -8,12 +8,12 @@ import json
 import pytest
 
 from shopsync.v1 import customers_pb2, customers_pb2_grpc
-from tests.conftest import WOOCOMMERCE_KINDS, make_stack
+from tests.conftest import ERP_STACKS, make_stack
 from tests.helpers.servers import grpcurl
 from tests.helpers.stack import TOKEN, wait_until
 
 
-@pytest.fixture(params=WOOCOMMERCE_KINDS)
+@pytest.fixture(params=ERP_STACKS)
 def stack(request, tmp_path):
     """The local shop (webhooks + polling) and a real WooCommerce (polling: its webhooks come late)."""
     s = make_stack(request, tmp_path, products=30).start_server()

@@ -193,6 +193,26 @@ class Stack:
         stats = self.queue_stats()
         return all(q.pending == 0 and q.in_flight == 0 for q in stats.values())
 
+    def set_erp_image(self, product_id: int, data: bytes | None, filename: str = "image.png") -> None:
+        """A person sets (or with None, removes) a product's main image in Symfonia, as the ERP mode has it: over
+        SQL the image report writes HM.ShopsyncImages and the hook runs; with the WebAPI the report hands the file
+        to the server (erp-hook image set|delete), which keeps it in its own store."""
+        if self.erp_writer != "webapi":
+            if data is None:
+                self.act(self.sim.delete_image(product_id))
+            else:
+                self.act(self.sim.set_image(product_id, data, filename, "image/png" if data[:4] == b"\x89PNG"
+                                            else "image/jpeg"))
+            return
+        args = ["delete", str(product_id)]
+        if data is not None:
+            path = self.tmp / f"erp-image-{product_id}-{filename}"
+            path.write_bytes(data)
+            args = ["set", str(product_id), str(path)]
+        done = subprocess.run([bin_path("erp-hook"), "image", *args, "--config", str(self.config)],
+                              capture_output=True, text=True, timeout=60, env=env_with())
+        assert done.returncode == 0, done.stderr
+
     def erp_image(self, product_id: int) -> Any:
         """The product's main image where the ERP mode keeps it: the company database over SQL, the sync's own
         store (the queue database) with the WebAPI."""

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.conftest import WOOCOMMERCE_KINDS, make_stack
+from tests.conftest import ERP_STACKS, make_stack
 from tests.helpers.servers import bin_path, env_with
 from tests.helpers.stack import Stack, wait_until
 
@@ -20,7 +20,7 @@ def stack(tmp_path):
     s.close()
 
 
-@pytest.fixture(params=WOOCOMMERCE_KINDS)
+@pytest.fixture(params=ERP_STACKS)
 def any_stack(request, tmp_path):
     """The local shop and the real WooCommerce (stopped and started again on the same port)."""
     s = make_stack(request, tmp_path, products=120).start_server()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shopsync.v1 import sync_pb2, sync_pb2_grpc
-from tests.conftest import WOOCOMMERCE_KINDS, make_stack
+from tests.conftest import ERP_STACKS, make_stack
 from tests.helpers.images import PNG
 from tests.helpers.stack import Stack, wait_until
 
@@ -21,14 +21,14 @@ def reconcile(stack: Stack):
 def setup_products(stack: Stack, n: int = 4) -> list[int]:
     pids = [pid for pid in range(1, 31) if stack.erp.get_product(pid).marked][:n]
     if n >= 3:
-        stack.act(stack.sim.set_image(pids[2], PNG, "a.png", "image/png"))
+        stack.set_erp_image(pids[2], PNG, "a.png")
     for pid in pids:
         stack.act(stack.sim.save_item(pid))
     wait_until(stack.queues_empty, timeout=60, message="products in the shop")
     return pids
 
 
-@pytest.fixture(params=WOOCOMMERCE_KINDS)
+@pytest.fixture(params=ERP_STACKS)
 def stack(request, tmp_path):
     s = make_stack(request, tmp_path, products=30, orders={"poll_interval_seconds": 1}).start_server()
     yield s
