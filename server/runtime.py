@@ -170,6 +170,9 @@ class QueueWorker(threading.Thread):
             self._paused_for = ""
             return
 
+FEEDS_CATCH_UP_SECONDS = 86400.0  # the periodic full catch-up while the ERP's change feeds are read
+
+
 class Clock(threading.Thread):
     """Runs the periodic passes; each task's errors are logged and retried next time."""
 
@@ -325,7 +328,7 @@ class Runtime:
             *[QueueWorker(self, "outbox", batch, n) for n in range(s.shop.concurrency)],
             QueueWorker(self, "inbox", 10),
             Clock(self, [
-                ("catch-up", s.sync.catch_up_interval_seconds, lambda: self.tracked("catch-up", catchup.catch_up_pass)),
+                ("catch-up", self.catch_up_interval(s), lambda: self.tracked("catch-up", catchup.catch_up_pass)),
                 ("order poll", s.orders.poll_interval_seconds, self.poll_orders),
                 ("customer pairing", s.sync.customer_pass_interval_seconds,
                  lambda: customers.pair_all_customers(self.ctx)),
@@ -357,6 +360,15 @@ class Runtime:
         except Exception as exc:
             self.activity.pass_failed(name, f"{type(exc).__name__}: {exc}")
             raise
+
+    @staticmethod
+    def catch_up_interval(s: Settings) -> float:
+        """The periodic catch-up's interval. With the WebAPI's change feeds read, the full scan (a call per
+        product) is a repair net: at most once a day, unless the settings ask for less often or off."""
+        interval = s.sync.catch_up_interval_seconds
+        if s.erp.mode == "webapi" and s.erp.feed_interval_seconds > 0 and 0 < interval < FEEDS_CATCH_UP_SECONDS:
+            return FEEDS_CATCH_UP_SECONDS
+        return interval
 
     def read_feeds(self) -> feeds.FeedReport:
         report = feeds.read_feeds(self.ctx, self.ctx.erp, overlap_seconds=self.settings.erp.feed_overlap_seconds)

@@ -196,3 +196,15 @@ def test_the_old_erp_writer_is_read_as_erp_mode_with_a_notice(tmp_path):
     cfg.write_text('[erp]\nmode = "odbc"\n')
     with pytest.raises(SettingsError, match="erp.mode must be sql or webapi"):
         load_settings(cfg, env={})
+
+
+def test_with_the_feeds_the_periodic_catch_up_is_a_daily_repair_net():
+    from shopsync.server.runtime import FEEDS_CATCH_UP_SECONDS, Runtime
+
+    base = Settings()
+    webapi = base.replace(erp={"mode": "webapi", "webapi_app_key": "k", "webapi_department": "Sklep"})
+    assert Runtime.catch_up_interval(base) == 300
+    assert Runtime.catch_up_interval(webapi) == FEEDS_CATCH_UP_SECONDS
+    assert Runtime.catch_up_interval(webapi.replace(erp={"feed_interval_seconds": 0})) == 300
+    assert Runtime.catch_up_interval(webapi.replace(sync={"catch_up_interval_seconds": 0})) == 0
+    assert Runtime.catch_up_interval(webapi.replace(sync={"catch_up_interval_seconds": 7 * 86400})) == 7 * 86400
