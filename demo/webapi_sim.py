@@ -373,11 +373,14 @@ class WebApiSim:
 
     def _one_time_contractor(self, cur: pyodbc.Cursor, who: dict[str, Any]) -> int:
         """A one-time contractor (kontrahent incydentalny). GUESS: kept as an HM.KH row coded !INCYDENTALNY,
-        named from Data.Name when given."""
+        named and addressed from Data when given."""
         data = who.get("Data") if isinstance(who.get("Data"), dict) else {}
         return int(self.dialect.insert(cur, "HM.KH", {
             "kod": ONE_TIME_CODE, "nazwa": str(data.get("Name") or "Kontrahent incydentalny")[:150],
-            "nip": data.get("NIP"), "aktywny": 0, "modifiedDate": dt.datetime.now().replace(microsecond=0)}))
+            "nip": data.get("NIP"), "ulica": (data.get("Street") or "")[:60], "dom": (data.get("HouseNo") or "")[:10],
+            "lokal": (data.get("ApartmentNo") or "")[:10], "kodpocz": (data.get("PostCode") or "")[:10],
+            "miejscowosc": (data.get("City") or "")[:60], "aktywny": 0,
+            "modifiedDate": dt.datetime.now().replace(microsecond=0)}))
 
     def _next_number(self, cur: pyodbc.Cursor, typ: str, series: str, year: int) -> int:
         row = cur.execute("SELECT ostatni FROM HM.WebApiSeries WHERE typ = ? AND seria = ? AND rok = ?",

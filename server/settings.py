@@ -184,6 +184,9 @@ class OrderSettings:
     # The shop's payment method id -> the ERP's payment form id (e.g. { bacs = 3, cod = 1 });
     # a method not listed gets the ERP's default form.
     payment_forms: Mapping[str, int] = field(default_factory=dict)
+    # erp.mode = "webapi": a guest's order (no shop account) whose NIP matches no contractor is issued to a
+    # one-time contractor (kontrahent incydentalny) with its billing data, instead of a new contractor card.
+    guests_as_one_time: bool = False
 
 
 @dataclass(frozen=True)
@@ -479,6 +482,9 @@ def validate(settings: Settings) -> None:
     if settings.orders.invoice != "never" and settings.erp.mode != "webapi":
         raise SettingsError("orders.invoice: invoices are issued through Symfonia WebAPI only; set erp.mode = "
                             "\"webapi\" (and erp.webapi_app_key), or orders.invoice = \"never\"")
+    if settings.orders.guests_as_one_time and settings.erp.mode != "webapi":
+        raise SettingsError("orders.guests_as_one_time: one-time contractors are made by Symfonia WebAPI only; set "
+                            "erp.mode = \"webapi\", or orders.guests_as_one_time = false")
     if settings.erp.mode not in ("sql", "webapi"):
         raise SettingsError(f"erp.mode must be sql or webapi, not {settings.erp.mode!r}")
     if settings.erp.mode == "webapi" and not settings.erp.webapi_app_key:

@@ -123,6 +123,10 @@ class AddressDraft(PostalAddress):
     nip: str = ""
 
 
+# The payer of a guest's order issued to a one-time contractor (orders.guests_as_one_time).
+ONE_TIME_CONTRACTOR = 0
+
+
 @dataclass(frozen=True)
 class OrderLineDraft:
     product_id: int
@@ -145,6 +149,8 @@ class OrderDraft:
     customer_note: str = ""  # what the customer wrote with the order
     expected_gross: Decimal | None = None  # what the customer paid: the ERP's gross total must equal it
     shop_order_id: int | None = None  # the shop's own id of the order (WebAPI IdExternal)
+    # contractor_id == ONE_TIME_CONTRACTOR: the buyer's data for a one-time contractor (WebAPI only)
+    one_time: "ContractorDraft | None" = None
 
 
 def order_description(shop_number: str) -> str:

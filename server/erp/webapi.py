@@ -37,7 +37,7 @@ import pydantic
 from .errors import ErpConfigError, ErpNotFound, ErpPermanent, ErpRetryable
 from .gateway import ErpGateway, money
 from ..nip import normalize_nip
-from .records import (DOCUMENT_CANCELLED, MarkerSource, DOCUMENT_DRAFT, DOCUMENT_ISSUED, DOCUMENT_MISSING, ORDER_CANCELLED,
+from .records import (DOCUMENT_CANCELLED, ONE_TIME_CONTRACTOR, MarkerSource, DOCUMENT_DRAFT, DOCUMENT_ISSUED, DOCUMENT_MISSING, ORDER_CANCELLED,
                       ORDER_NEW, ORDER_PARTIAL, ORDER_REALISED, AddressDraft, Contractor, ContractorDraft, FeedChange, Image, InvoicePrintout, OrderDraft, OrderProgress,
                       OrderRecord, PriceList, Product, ProductDraft, StockState)
 
@@ -262,6 +262,13 @@ def _states_adapter() -> "pydantic.TypeAdapter[Any]":
     from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryState
 
     return pydantic.TypeAdapter(list[InventoryState])
+
+
+def _one_time_data(name: str, nip: str, a: Any) -> dict[str, Any]:
+    """OrderIssueContractorData: who a one-time contractor is."""
+    return {"Name": name[:150], "NIP": nip or None, "Street": a.street[:60] or None, "HouseNo": a.house[:10] or None,
+            "ApartmentNo": a.flat[:10] or None, "PostCode": a.postcode[:10] or None, "City": a.city[:60] or None,
+            "Country": a.country[:3] or "PL"}
 
 
 def contractor_body(d: ContractorDraft, code: str) -> dict[str, Any]:
@@ -958,7 +965,14 @@ class WebApiErp:
         date = (order.date.isoformat() if order.date else None)
         buyer: dict[str, Any] = {"Id": order.contractor_id}
         recipient: dict[str, Any] = {"Id": order.contractor_id}
-        if address_label:
+        if order.contractor_id == ONE_TIME_CONTRACTOR and order.one_time is not None:
+            # The reference's rule: neither Id nor Code -> a one-time contractor, made of Data.
+            buyer = {"Id": None, "Code": "", "Data": _one_time_data(order.one_time.name, order.one_time.nip,
+                                                                      order.one_time)}
+            where = order.delivery or order.one_time
+            recipient = {"Id": None, "Code": "", "Data": _one_time_data(
+                order.delivery.name if order.delivery else order.one_time.name, "", where)}
+        elif address_label:
             # GUESS: a delivery address is named by its code (HM.AD.nazwaAdr) of the recipient.
             recipient["DeliveryAddressCode"] = address_label
         body: dict[str, Any] = {
@@ -986,7 +1000,9 @@ class WebApiErp:
         """The ERP order written for this shop order, found by the shop's number in `Id2External` among the
         buyer's orders issued from the shop order's date until today (`GET /api/Orders/Filter?buyerId=`);
         cancelled ones too (an order once imported is never imported again). GUESS: the filter's dates are
-        the orders' IssueDate, both ends inclusive."""
+        the orders' IssueDate, both ends inclusive. A one-time buyer has no id: all recent orders are asked."""
+        if order.contractor_id == ONE_TIME_CONTRACTOR:
+            return self.find_order_by_shop_number(order.shop_number)
         since = order.date or dt.date.today()
         found = self.webapi.call("GET", "/Orders/Filter", params={
             "buyerId": order.contractor_id, "dateFrom": f"{since - dt.timedelta(days=1)}T00:00:00",
@@ -1011,9 +1027,15 @@ class WebApiErp:
         problems = self.settings_ok()
         if problems:
             raise ErpConfigError("the settings do not fit the ERP company: " + "; ".join(problems))
+        one_time = order.contractor_id == ONE_TIME_CONTRACTOR
+        if one_time and (order.one_time is None or self.settings is None or
+                         not self.settings.orders.guests_as_one_time):
+            raise ErpPermanent(f"order {order.shop_number}: no contractor, and one-time contractors are not allowed "
+                               "(orders.guests_as_one_time)")
         try:
             # An Id the ERP does not know silently becomes a one-time contractor: never send one.
-            self.get_contractor(order.contractor_id)
+            if not one_time:
+                self.get_contractor(order.contractor_id)
         except ErpNotFound:
             raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} is no longer in "
                                "the ERP (deleted or merged?); pair the customer again, then retry this dead "
@@ -1023,8 +1045,9 @@ class WebApiErp:
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
                 raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in the ERP")
-        self.delivery_address_for(order)
-        label = order.delivery.label[:40] if order.delivery is not None else None
+        if not one_time:  # a one-time recipient carries its address in the order itself
+            self.delivery_address_for(order)
+        label = order.delivery.label[:40] if order.delivery is not None and not one_time else None
         body = self.order_body(order, codes, label)
         sent = time.monotonic()
         try:

@@ -20,6 +20,7 @@ from shop_client.errors import ShopError, ShopNotFound, ShopUnavailable
 from shop_client.interface import CAP_PAIRING_STATUS, ITEM_GONE, ShopCustomer, ShopOrder
 
 from ..erp.errors import ErpNotFound
+from ..erp.records import ONE_TIME_CONTRACTOR
 from ..nip import valid_nip_or_none
 from ..queue.bindings import Binding, Kind
 from ..queue.pairings import Pairing, PairingStatus
@@ -248,7 +249,8 @@ def payer_for_order(ctx: SyncContext, order: ShopOrder) -> int:
     """The ERP contractor who pays for an order: the paired one, one found by NIP, or (first
     order) one created from the billing address. A known contractor keeps its ERP data.
 
-    Raises MustWait when the NIP matches several contractors: a person pairs by hand.
+    Raises MustWait when the NIP matches several contractors: a person pairs by hand. A guest whose NIP
+    matches none is ONE_TIME_CONTRACTOR when orders.guests_as_one_time is on.
     """
     if order.customer_id:
         pairing = ctx.pairings.get(order.customer_id)
@@ -278,6 +280,8 @@ def payer_for_order(ctx: SyncContext, order: ShopOrder) -> int:
                        "the customer by hand (`shopsync customers pair`)")
     if found:
         kid, detail = found[0].id, f"NIP {nip} = {found[0].code}"
+    elif not order.customer_id and ctx.settings.orders.guests_as_one_time:
+        return ONE_TIME_CONTRACTOR  # the ERP makes a one-time contractor of the order's own data: nothing kept
     else:
         code = f"WWW-{order.customer_id}" if order.customer_id else f"WWW-G{order.number}"
         kid, detail = ctx.erp.create_contractor(payer_draft(order, code, nip or "")), \

@@ -29,9 +29,11 @@ from typing import Any, Callable, Iterable, Sequence
 from shop_client.errors import ShopError, ShopNotFound
 from shop_client.interface import CAP_INVOICES, CAP_ORDER_STATUS, ShopOrder
 
-from ..erp.records import ORDER_CANCELLED, ORDER_NEW
+from ..erp.records import ONE_TIME_CONTRACTOR, ORDER_CANCELLED, ORDER_NEW
+from ..nip import valid_nip_or_none
 from ..queue.bindings import Binding, Kind
 from . import messages as msg
+from .addresses import payer_draft
 from .context import SyncContext
 from .order_pricing import order_draft
 from .outcome import Outcome, Rejected, outcome_of
@@ -63,6 +65,8 @@ def import_order(ctx: SyncContext, order: ShopOrder, payer: Payer) -> int | None
     # Validate the whole order before writing anything: a rejected order creates no contractor.
     draft = order_draft(ctx, order, contractor_id=0)
     draft = dataclasses.replace(draft, contractor_id=payer(ctx, order))
+    if draft.contractor_id == ONE_TIME_CONTRACTOR:
+        draft = dataclasses.replace(draft, one_time=payer_draft(order, "", valid_nip_or_none(order.tax_id) or ""))
     zo, created = ctx.erp.create_order(draft)
     ctx.bindings.save([Binding(Kind.ORDER, zo, order.id, {"number": order.number}, 0)])
     if ctx.bindings.get(Kind.ORDER_PROGRESS, zo) is None:  # the shop status as imported: later changes are a person's

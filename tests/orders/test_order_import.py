@@ -195,3 +195,42 @@ def test_polling_queues_each_order_change_once(local_stack):
         assert poll_orders(rt.ctx) == 1, "a changed order is queued again"
     finally:
         rt.close()
+
+
+def test_a_guest_can_be_a_one_time_contractor_when_the_site_asks(tmp_path):
+    """orders.guests_as_one_time (WebAPI only): a guest whose NIP matches no contractor is issued to a one-time
+    contractor made of the order's own data - no contractor card, once however often the order comes; a guest
+    whose NIP matches a contractor still gets that contractor."""
+    from shopsync.demo import data as demo_data
+
+    stack = Stack(tmp_path, products=30, erp_writer="webapi",
+                  orders={"guests_as_one_time": True, "poll_interval_seconds": 1}).start_server()
+    try:
+        stack.register_webhooks()
+        codes = sync_products(stack, [1])
+        order = shop_order(stack, [(codes[0], 1)], email="jednorazowy@example.pl")
+        zo = wait_until(lambda: stack.erp.find_order_by_shop_number(order["number"]), message="the ZMO")
+        assert stack.post_webhook("order.created", order, delivery="again").status_code == 200
+        stack.stop_server()
+        stack.start_server()
+        wait_until(stack.queues_empty, timeout=30, message="drained")
+        assert stack.erp.count_orders()[0] == 1 and stack.webapi.calls("POST /OrdersIssue/New") == 1
+        buyer = stack.erp.get_contractor(stack.erp.get_order(zo).contractor_id)
+        assert buyer.code == "!INCYDENTALNY" and buyer.name == "Ewa Wiśniewska" and buyer.city == "Kraków"
+        assert stack.webapi.calls("POST /Contractors/Create") == 0, "no contractor card for a one-time buyer"
+        known = demo_data.contractors()[4]
+        order2 = shop_order(stack, [(codes[0], 1)], email="firma@example.pl", nip=known.nip10)
+        zo2 = wait_until(lambda: stack.erp.find_order_by_shop_number(order2["number"]), message="second ZMO")
+        assert stack.erp.get_contractor(stack.erp.get_order(zo2).contractor_id).nip.replace("-", "").replace(
+            " ", "").removeprefix("PL") == known.nip10
+    finally:
+        stack.close()
+
+
+def test_one_time_contractors_need_the_webapi(tmp_path):
+    from shopsync.server.settings import SettingsError, load_settings
+
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('[orders]\nguests_as_one_time = true\n')
+    with pytest.raises(SettingsError, match="guests_as_one_time"):
+        load_settings(cfg, env={})
