@@ -225,7 +225,8 @@ CONTRACTOR_FIRM, CONTRACTOR_PERSON = 0, 2  # enumContractorType (1 PersonFirm)
 CANCELLED = (1, 2, 3)  # enumCancelationType Standard, ImportedFromArchive, CanceledReceipt (0 Other: GUESS live)
 DOCUMENT_PARTIAL, DOCUMENT_REALIZED, DOCUMENT_CLOSED = 8, 16, 32  # enumDocumentStatus (4 New, 0 Other)
 SQL_EQUALS, SQL_LIKE = 1, 2  # enumFilterSqlCriteriaMode (0 Within)
-BY_PRODUCT_UP_TO = 20  # products per warehouse asked one by one; more: the whole warehouse at once
+BY_PRODUCT_UP_TO = 20
+BY_CODE_UP_TO = 20  # product codes looked up one by one; more: the whole product list at once  # products per warehouse asked one by one; more: the whole warehouse at once
 MODIFY_DELETE = 2  # enumIncrementalSyncModifyType: 1 InsertOrUpdate, 2 Delete
 
 
@@ -423,9 +424,15 @@ class WebApiErp:
                        modified="", base_price=money(float(prices[0]["Value"])) if prices else None)
 
     def find_products_by_codes(self, codes: Sequence[str]) -> dict[str, int]:
-        """Code -> id through `GET /api/Products?code=`, for the codes the ERP has."""
+        """Code -> id for the codes the ERP has: `GET /api/Products?code=` for a few, one `PATCH
+        Products/FilterSql` listing every product for many (the initial import asks for thousands)."""
+        wanted = list(dict.fromkeys(codes))
+        if len(wanted) > BY_CODE_UP_TO:
+            listed = self.webapi.call("PATCH", "/Products/FilterSql", body={}) or []
+            every = {str(p.get("Code")): int(p["Id"]) for p in listed if isinstance(p, dict) and p.get("Id")}
+            return {c: every[c] for c in wanted if c in every}
         out: dict[str, int] = {}
-        for code in dict.fromkeys(codes):
+        for code in wanted:
             try:
                 out[code] = int(self.webapi.call("GET", "/Products", params={"code": code})["Id"])
             except ErpNotFound:
