@@ -681,20 +681,26 @@ class WebApiSim:
                 f"SELECT {self._KH} FROM HM.KH WHERE pesel = ? ORDER BY id", query["pesel"]).fetchall()]
         raise ApiError(400, "Podaj id, code, nip lub pesel")
 
-    def create_contractor(self, cur: pyodbc.Cursor, body: Any) -> dict[str, Any]:
-        """POST Contractors/Create: a new contractor with its default address and contact, and the delivery
-        addresses it carries. GUESS: Code and Name are required and a Code in use is refused (400)."""
+    @staticmethod
+    def _new_card(cur: pyodbc.Cursor, body: Any, table: str, what: str, model: str) -> tuple[str, str]:
+        """A new card's Code and Name, checked (GUESS: both required, a Code in use refused, 400)."""
         if not isinstance(body, dict):
-            raise ApiError(400, "Brak danych kontrahenta (Contractor)")
+            raise ApiError(400, f"Brak danych ({model})")
         code, name = str(body.get("Code") or "").strip(), str(body.get("Name") or "").strip()
         if not code:
             raise ApiError(400, "Pole Code jest wymagane")
         if not name:
             raise ApiError(400, "Pole Name jest wymagane")
         if len(code) > 40:
-            raise ApiError(400, f"Kod kontrahenta {code!r} jest za długi (najwyżej 40 znaków)")
-        if cur.execute("SELECT id FROM HM.KH WHERE kod = ?", code).fetchone():
-            raise ApiError(400, f"Kontrahent o kodzie {code!r} już istnieje")
+            raise ApiError(400, f"Kod {code!r} jest za długi (najwyżej 40 znaków)")
+        if cur.execute(f"SELECT id FROM {table} WHERE kod = ?", code).fetchone():
+            raise ApiError(400, f"Kod {code!r} ({what}) już istnieje")
+        return code, name
+
+    def create_contractor(self, cur: pyodbc.Cursor, body: Any) -> dict[str, Any]:
+        """POST Contractors/Create: a new contractor with its default address and contact, and the delivery
+        addresses it carries. GUESS: Code and Name are required and a Code in use is refused (400)."""
+        code, name = self._new_card(cur, body, "HM.KH", "kontrahent", "Contractor")
         address = body.get("DefaultAddress") if isinstance(body.get("DefaultAddress"), dict) else {}
         contact = body.get("Contact") if isinstance(body.get("Contact"), dict) else {}
         kid = int(self.dialect.insert(cur, "HM.KH", {
@@ -939,17 +945,7 @@ class WebApiSim:
         """POST Products/Create: a new product card. GUESSES: Code and Name are required and a Code in use is
         refused (400); the catalog named by FullPath is created when missing; the sale price of type 1 goes to
         the demo's DETAL list (as it is read); a Dimension coded as a feature sets that feature."""
-        if not isinstance(body, dict):
-            raise ApiError(400, "Brak danych towaru (Product)")
-        code, name = str(body.get("Code") or "").strip(), str(body.get("Name") or "").strip()
-        if not code:
-            raise ApiError(400, "Pole Code jest wymagane")
-        if not name:
-            raise ApiError(400, "Pole Name jest wymagane")
-        if len(code) > 40:
-            raise ApiError(400, f"Kod towaru {code!r} jest za długi (najwyżej 40 znaków)")
-        if cur.execute("SELECT id FROM HM.TW WHERE kod = ?", code).fetchone():
-            raise ApiError(400, f"Towar o kodzie {code!r} już istnieje")
+        code, name = self._new_card(cur, body, "HM.TW", "towar", "Product")
         vat = str((body.get("VatRate") or {}).get("Code") or "23")
         if not vat.isdigit():
             raise ApiError(400, f"Nieznana stawka VAT {vat!r}")

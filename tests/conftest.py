@@ -196,6 +196,18 @@ def make_stack(request, tmp_path, **kwargs):
     return Stack(tmp_path, shop_kind=kind, shop_process=shop, erp_writer=writer, **kwargs)
 
 
+@pytest.fixture
+def local_stack(tmp_path):
+    """The local shop only, webhooks registered: for what is about our webhook endpoint itself (a module may
+    define its own local_stack for other needs)."""
+    from tests.helpers.stack import Stack
+
+    s = Stack(tmp_path, products=30).start_server()
+    s.register_webhooks()
+    yield s
+    s.close()
+
+
 # -- one synchronizer alone ------------------------------------------------------------------
 @pytest.fixture
 def ctx(tmp_path):

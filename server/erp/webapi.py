@@ -454,13 +454,14 @@ class WebApiErp:
                 out[st.product_id] += st.to_sale
         return {pid: money(q) for pid, q in out.items()}
 
-    def _states(self, by: str, key: int) -> list[StockState]:
-        answer = self.webapi.call("GET", f"/InventoryStates/{by}", params={"id": key})
+    def _states(self, by: str, key: Any, param: str = "id") -> list[StockState]:
+        """`GET /api/InventoryStates/{by}` (ByProduct, ByWarehouse, Changes), read with SymfWebAPI's model."""
+        answer = self.webapi.call("GET", f"/InventoryStates/{by}", params={param: key})
         try:
             states = _states_adapter().validate_python(answer or [])
         except pydantic.ValidationError as exc:
             raise ErpRetryable(f"Symfonia WebAPI InventoryStates/{by} answered what its model does not describe "
-                               f"({_first_error(exc)})") from None
+                               f"({exc.error_count()} problems, first: {_first_error(exc)})") from None
         return [StockState(int(x.ProductId), int(x.WarehouseId), Decimal(str(x.AmountToSale))) for x in states]
 
     def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
@@ -959,13 +960,7 @@ class WebApiErp:
 
     def stock_changes(self, since: dt.datetime) -> list[StockState]:
         """`GET /api/InventoryStates/Changes?date=`: the states (not deltas) that changed at or after `since`."""
-        answer = self.webapi.call("GET", "/InventoryStates/Changes", params={"date": _local(since)})
-        try:
-            states = _states_adapter().validate_python(answer or [])
-        except pydantic.ValidationError as exc:
-            raise ErpRetryable(f"Symfonia WebAPI InventoryStates/Changes answered what its model does not "
-                               f"describe ({exc.error_count()} problems, first: {_first_error(exc)})") from None
-        return [StockState(int(s.ProductId), int(s.WarehouseId), Decimal(str(s.AmountToSale))) for s in states]
+        return self._states("Changes", _local(since), "date")
 
     def order_body(self, order: OrderDraft, codes: dict[int, tuple[str, str, int]],
                    address_label: str | None) -> dict[str, Any]:

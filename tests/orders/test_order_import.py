@@ -13,15 +13,6 @@ from tests.helpers.stack import Stack, wait_until
 from tests.helpers.sync_steps import shop_order, sync_products
 
 
-@pytest.fixture
-def local_stack(tmp_path):
-    """The local shop only: for what is about our webhook endpoint itself."""
-    s = Stack(tmp_path, products=30).start_server()
-    s.register_webhooks()
-    yield s
-    s.close()
-
-
 @pytest.fixture(params=ORDER_STACKS)
 def order_stack(request, tmp_path):
     """Orders through both ERP writers, from the local shop and a real WooCommerce."""

@@ -6,16 +6,6 @@ import grpc
 import pytest
 
 from shopsync.v1 import customers_pb2, customers_pb2_grpc
-from tests.helpers.stack import Stack
-
-
-@pytest.fixture
-def local_stack(tmp_path):
-    """The local shop only: for what is about our webhook endpoint itself."""
-    s = Stack(tmp_path, products=30).start_server()
-    s.register_webhooks()
-    yield s
-    s.close()
 
 
 def test_unsigned_or_wrongly_signed_webhooks_are_refused_and_nothing_queued(local_stack):

@@ -10,15 +10,6 @@ from tests.helpers.stack import Stack, wait_until
 from tests.helpers.sync_steps import sync_products
 
 
-@pytest.fixture
-def local_stack(tmp_path):
-    """The local shop only: for what is about our webhook endpoint itself."""
-    s = Stack(tmp_path, products=30).start_server()
-    s.register_webhooks()
-    yield s
-    s.close()
-
-
 @pytest.fixture(params=["sql", "webapi"])
 def both_modes(request, tmp_path):
     s = Stack(tmp_path, products=30, erp_writer=request.param).start_server()
