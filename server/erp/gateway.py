@@ -391,9 +391,9 @@ class ErpGateway:
                 f"SELECT id FROM HM.KH WHERE grupacen IN ({self._in(groups)}) ORDER BY id", list(groups))]
 
     # -- orders ----------------------------------------------------------------
-    def find_order_by_shop_number(self, shop_number: str) -> int | None:
-        """The ERP order of a shop order: by kod_obcy (SQL writer) or by the description that names it
-        (the WebAPI has no field for kod_obcy: our reading of the public description)."""
+    def find_order_by_shop_number(self, shop_number: str, since: dt.date | None = None) -> int | None:
+        """The ERP order of a shop order: by kod_obcy or by the description that names it (an index finds it
+        whatever its date: `since` is not needed here)."""
         description = order_description(shop_number)
         with self.unit_of_work() as cur:
             # Cancelled ones too: an order once imported is never imported again, even if the ERP

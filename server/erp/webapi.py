@@ -549,13 +549,14 @@ class WebApiErp:
                                                                body={"KindId": g}) or [])
         return sorted(out)
 
-    def find_order_by_shop_number(self, shop_number: str) -> int | None:
-        """The ERP order of a shop order by the shop's number in `Id2External`, among the orders issued in the
-        last erp.webapi_order_lookup_days (`GET /api/Orders/Filter`; the WebAPI has no filter by it). A live
-        one before a cancelled one."""
+    def find_order_by_shop_number(self, shop_number: str, since: dt.date | None = None) -> int | None:
+        """The ERP order of a shop order by the shop's number in `Id2External`, among the orders issued from
+        the shop order's day (`since`, when the caller knows it; else the last 62 days) until today (`GET
+        /api/Orders/Filter`; the WebAPI has no filter by it). A live one before a cancelled one."""
         today = dt.date.today()
+        start = since - dt.timedelta(days=1) if since else today - dt.timedelta(days=self.lookup_days)
         found = self.webapi.call("GET", "/Orders/Filter", params={
-            "dateFrom": f"{today - dt.timedelta(days=self.lookup_days)}T00:00:00",
+            "dateFrom": f"{start}T00:00:00",
             "dateTo": f"{today + dt.timedelta(days=1)}T00:00:00"}) or []
         ours = [o for o in found if isinstance(o, dict) and o.get("Id2External") == shop_number]
         ours.sort(key=lambda o: (o.get("Canceled") in CANCELLED, int(o.get("Id") or 0)))
@@ -727,6 +728,30 @@ class WebApiErp:
                            "(Anuluj), which releases its reservations (the shop's stock follows); then retry this "
                            "dead letter, which finds the order cancelled and does nothing more")
 
+    # -- creates sent once ---------------------------------------------------------------------------
+    def _refuse_if_held(self, key: str, what: str) -> None:
+        """An earlier request for `what` went unanswered and may still be applied: not sent again yet."""
+        wait = self.holds.remaining(key)
+        if wait > 0:
+            raise ErpRetryable(f"{what}: the WebAPI did not answer its last request; not sent again for {wait:.0f} "
+                               "s more, until the ERP has either written it or dropped it")
+
+    def _send_once(self, key: str, what: str, send: Callable[[], Any],
+                   lookup: Callable[[], int | None]) -> tuple[Any, int | None]:
+        """Send a create; (its answer, None). Unanswered: held for three timeouts from sending (GUESS: enough for
+        the ERP to settle), then looked up - (None, the id found), or WebApiSentUnknown to try again later."""
+        sent = time.monotonic()
+        try:
+            return send(), None
+        except WebApiSentUnknown as exc:
+            self.holds.hold(key, 3 * self.webapi.timeout - (time.monotonic() - sent))
+            found = lookup()
+            if found is not None:
+                log.info("%s: the WebAPI did not answer, but the ERP has it (id %s)", what, found)
+                return None, found
+            raise WebApiSentUnknown(f"{exc}; {what} is not in the ERP (yet): looked up again before the next "
+                                    "attempt") from None
+
     def find_contractor_by_code(self, code: str) -> int | None:
         """`GET /api/Contractors?code=`: the id of the contractor with this code, or None."""
         try:
@@ -746,20 +771,12 @@ class WebApiErp:
         existing = self.find_contractor_by_code(code)
         if existing is not None:
             return existing
-        wait = self.holds.remaining(f"webapi.contractor.{code}")
-        if wait > 0:
-            raise ErpRetryable(f"contractor {code}: the WebAPI did not answer its last request; not sent again for "
-                               f"{wait:.0f} s more, until the ERP has either written it or dropped it")
-        sent = time.monotonic()
-        try:
-            answer = self.webapi.call("POST", "/Contractors/Create", body=contractor_body(draft, code))
-        except WebApiSentUnknown as exc:
-            self.holds.hold(f"webapi.contractor.{code}", 3 * self.webapi.timeout - (time.monotonic() - sent))
-            found = self.find_contractor_by_code(code)
-            if found is not None:
-                return found
-            raise WebApiSentUnknown(f"{exc}; contractor {code} is not in the ERP (yet): looked up again before the "
-                                    "next attempt") from None
+        key, what = f"webapi.contractor.{code}", f"contractor {code}"
+        self._refuse_if_held(key, what)
+        answer, found = self._send_once(key, what, lambda: self.webapi.call(
+            "POST", "/Contractors/Create", body=contractor_body(draft, code)), lambda: self.find_contractor_by_code(code))
+        if found is not None:
+            return found
         if not isinstance(answer, dict) or not answer.get("Id"):
             raise ErpRetryable(f"contractor {code}: the WebAPI answered Contractors/Create without an id")
         log.info("contractor %s created through the WebAPI (id %s)", code, answer["Id"])
@@ -775,12 +792,9 @@ class WebApiErp:
         if any(a.get("Code") == label for a in self.webapi.call("GET", "/ContractorDeliveryAddresses",
                                                                   params=params) or []):
             return
-        try:
-            self.webapi.call("POST", "/ContractorDeliveryAddresses/Create", params=params,
-                             body=delivery_address_body(order.delivery, label))
-        except WebApiSentUnknown:
-            # Asked again on the next attempt: an address made meanwhile is found by its Code.
-            raise
+        # Unanswered: the next attempt finds an address made meanwhile by its Code.
+        self.webapi.call("POST", "/ContractorDeliveryAddresses/Create", params=params,
+                         body=delivery_address_body(order.delivery, label))
         log.info("order %s: delivery address %r created through the WebAPI", order.shop_number, label)
 
     def create_products(self, drafts: Sequence[ProductDraft]) -> dict[str, int]:
@@ -794,19 +808,13 @@ class WebApiErp:
         for d in drafts:
             if d.code in out:
                 continue
-            wait = self.holds.remaining(f"webapi.product.{d.code}")
-            if wait > 0:
-                raise ErpRetryable(f"product {d.code}: the WebAPI did not answer its last request; not sent again "
-                                   f"for {wait:.0f} s more")
-            sent = time.monotonic()
-            try:
-                answer = self.webapi.call("POST", "/Products/Create", body=self.product_body(d))
-            except WebApiSentUnknown:
-                self.holds.hold(f"webapi.product.{d.code}", 3 * self.webapi.timeout - (time.monotonic() - sent))
-                found = self.find_products_by_codes([d.code])
-                if d.code not in found:
-                    raise
-                answer = {"Id": found[d.code]}
+            key, what = f"webapi.product.{d.code}", f"product {d.code}"
+            self._refuse_if_held(key, what)
+            answer, found = self._send_once(key, what, lambda: self.webapi.call(  # noqa: B023 - called at once
+                "POST", "/Products/Create", body=self.product_body(d)),
+                lambda: self.find_products_by_codes([d.code]).get(d.code))  # noqa: B023
+            if found is not None:
+                answer = {"Id": found}
             out[d.code] = int(answer["Id"])
         return out
 
@@ -1004,7 +1012,7 @@ class WebApiErp:
         cancelled ones too (an order once imported is never imported again). GUESS: the filter's dates are
         the orders' IssueDate, both ends inclusive. A one-time buyer has no id: all recent orders are asked."""
         if order.contractor_id == ONE_TIME_CONTRACTOR:
-            return self.find_order_by_shop_number(order.shop_number)
+            return self.find_order_by_shop_number(order.shop_number, order.date)
         since = order.date or dt.date.today()
         found = self.webapi.call("GET", "/Orders/Filter", params={
             "buyerId": order.contractor_id, "dateFrom": f"{since - dt.timedelta(days=1)}T00:00:00",
@@ -1019,10 +1027,8 @@ class WebApiErp:
         existing = self.find_order(order)
         if existing is not None:
             return existing, False
-        wait = self.holds.remaining(f"webapi.order.{order.shop_number}")
-        if wait > 0:
-            raise ErpRetryable(f"order {order.shop_number}: the WebAPI did not answer its last request; not sent "
-                               f"again for {wait:.0f} s more, until the ERP has either written it or dropped it")
+        key, what = f"webapi.order.{order.shop_number}", f"order {order.shop_number}"
+        self._refuse_if_held(key, what)
         if not self.department.strip():
             raise ErpConfigError("erp.webapi_department is not set: Symfonia requires the department (dział) of "
                                  "every order issued through the WebAPI")
@@ -1051,18 +1057,10 @@ class WebApiErp:
             self.delivery_address_for(order)
         label = order.delivery.label[:40] if order.delivery is not None and not one_time else None
         body = self.order_body(order, codes, label)
-        sent = time.monotonic()
-        try:
-            answer = self.webapi.call("POST", "/OrdersIssue/New", params={"issue": "true"}, body=body)
-        except WebApiSentUnknown as exc:
-            # GUESS: three timeouts from sending is enough for the ERP to settle.
-            self.holds.hold(f"webapi.order.{order.shop_number}", 3 * self.webapi.timeout - (time.monotonic() - sent))
-            found = self.find_order(order)
-            if found is not None:
-                log.info("order %s: the WebAPI did not answer, but the ERP has it (ZO id %s)", order.shop_number, found)
-                return found, True
-            raise WebApiSentUnknown(f"{exc}; order {order.shop_number} is not in the ERP (yet): looked up again "
-                                    "before the next attempt") from None
+        answer, found = self._send_once(key, what, lambda: self.webapi.call(
+            "POST", "/OrdersIssue/New", params={"issue": "true"}, body=body), lambda: self.find_order(order))
+        if found is not None:
+            return found, True
         if not isinstance(answer, dict) or not answer.get("Id"):
             raise ErpRetryable(f"order {order.shop_number}: the WebAPI answered without an order id")
         zo = int(answer["Id"])

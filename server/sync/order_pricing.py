@@ -52,10 +52,7 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
                            "(create or import the product, then retry this dead letter)")
         goods.append((pid, ln))
     lines, prices_gross, expected = priced_lines(ctx, order, goods)
-    try:
-        created = dt.date.fromisoformat(order.created[:10]) if order.created else dt.date.today()
-    except ValueError:
-        created = dt.date.today()
+    created = order_day(order) or dt.date.today()
     try:
         rate = exchange_rates(ctx).rate(order.currency or "PLN", created)
     except RateUnavailable as exc:
@@ -129,3 +126,11 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
                             "settings, then correct and retry, or discard this dead letter and enter the order "
                             "by hand")
     return lines, gross, order.total
+
+
+def order_day(order: ShopOrder) -> dt.date | None:
+    """The day the shop order was placed (its ERP order is dated on or after it), when the shop says."""
+    try:
+        return dt.date.fromisoformat(order.created[:10]) if order.created else None
+    except ValueError:
+        return None

@@ -35,7 +35,7 @@ from ..queue.bindings import Binding, Kind
 from . import messages as msg
 from .addresses import payer_draft
 from .context import SyncContext
-from .order_pricing import order_draft
+from .order_pricing import order_day, order_draft
 from .outcome import Outcome, Rejected, outcome_of
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ def import_order(ctx: SyncContext, order: ShopOrder, payer: Payer) -> int | None
         log.debug("order %s in status %s is not imported", order.number, order.status)
         return None
     bound = ctx.bindings.by_shop_ids(Kind.ORDER, [order.id]).get(order.id)
-    existing = bound.erp_id if bound is not None else ctx.erp.find_order_by_shop_number(order.number)
+    existing = bound.erp_id if bound is not None else ctx.erp.find_order_by_shop_number(order.number,
+                                                                                         order_day(order))
     if existing is not None:
         log.debug("order %s is already ERP order %s: nothing written", order.number, existing)
         # Imported before; its stock refresh may not have been queued if we stopped right after.
@@ -101,7 +102,7 @@ def cancel_in_erp(ctx: SyncContext, order: ShopOrder) -> None:
     """A shop order cancelled or refunded in the shop: cancel its ERP order, unless the ERP has
     already realised or invoiced it (then a person decides: the dead letter says so)."""
     bound = ctx.bindings.by_shop_ids(Kind.ORDER, [order.id]).get(order.id)
-    zo = bound.erp_id if bound is not None else ctx.erp.find_order_by_shop_number(order.number)
+    zo = bound.erp_id if bound is not None else ctx.erp.find_order_by_shop_number(order.number, order_day(order))
     if zo is None:
         return  # never imported: nothing in the ERP to cancel
     p = ctx.erp.order_progress([zo]).get(zo)

@@ -31,6 +31,18 @@ def shop_status(stack: Stack, order_id: int) -> str:
         return api.get(f"/orders/{order_id}").json()["status"]
 
 
+def dead_letters(stack: Stack, wait: bool = True) -> list:
+    """The dead letters (waiting until there is one, unless wait is False)."""
+    from shopsync.v1 import queue_pb2, queue_pb2_grpc
+
+    def read() -> list:
+        with stack.channel() as ch:
+            return list(queue_pb2_grpc.QueueServiceStub(ch).ListDeadLetters(
+                queue_pb2.ListDeadLettersRequest(), metadata=stack.metadata).dead_letters)
+
+    return wait_until(read, timeout=30, message="reported for a person") if wait else read()
+
+
 def placed_order(stack: Stack) -> tuple[int, int]:
     """(shop order id, ERP order id) of an order placed in the shop and imported."""
     code = stack.erp.get_product(1).code
@@ -164,18 +176,12 @@ def test_an_order_cancelled_in_the_shop_cancels_its_erp_order(stack):
 
 
 def test_an_order_cancelled_in_the_shop_after_the_erp_realised_it_is_for_a_person(stack):
-    from shopsync.v1 import queue_pb2, queue_pb2_grpc
-
     shop_id, zo = placed_order(stack)
     stack.act(stack.sim.realise_order(zo))
     wait_until(stack.queues_empty, timeout=30, message="drained")
     with stack.shop.api() as api:
         api.put(f"/orders/{shop_id}", json={"status": "refunded"}).raise_for_status()
-    with stack.channel() as ch:
-        stub = queue_pb2_grpc.QueueServiceStub(ch)
-        dead = wait_until(lambda: stub.ListDeadLetters(queue_pb2.ListDeadLettersRequest(),
-                                                       metadata=stack.metadata).dead_letters, timeout=30,
-                          message="reported for a person")
+    dead = dead_letters(stack)
     assert "already realised" in dead[0].reason and "a person" in dead[0].reason
     assert stack.erp.order_progress([zo])[zo].state == "realised", "the ERP order is left as it is"
 
@@ -193,18 +199,16 @@ def test_with_the_webapi_an_issued_order_cancelled_in_the_shop_is_for_a_person_t
         reserved = stack.erp.commercial_stock([1])[1]
         with stack.shop.api() as api:
             api.put(f"/orders/{shop_id}", json={"status": "cancelled"}).raise_for_status()
+        dead = dead_letters(stack)
+        assert f"{number} is issued" in dead[0].reason and "Anuluj" in dead[0].reason
+        assert stack.erp.order_progress([zo])[zo].state == "new", "the ERP order is left as it is"
+        assert stack.erp.commercial_stock([1])[1] == reserved
+        stack.act(stack.sim.cancel_order(zo))  # the person cancels it in Symfonia
         with stack.channel() as ch:
-            stub = queue_pb2_grpc.QueueServiceStub(ch)
-            dead = wait_until(lambda: stub.ListDeadLetters(queue_pb2.ListDeadLettersRequest(),
-                                                           metadata=stack.metadata).dead_letters, timeout=30,
-                              message="reported for a person")
-            assert f"{number} is issued" in dead[0].reason and "Anuluj" in dead[0].reason
-            assert stack.erp.order_progress([zo])[zo].state == "new", "the ERP order is left as it is"
-            assert stack.erp.commercial_stock([1])[1] == reserved
-            stack.act(stack.sim.cancel_order(zo))  # the person cancels it in Symfonia
-            stub.RetryDeadLetter(queue_pb2.RetryDeadLetterRequest(id=dead[0].id), metadata=stack.metadata)
-            wait_until(stack.queues_empty, timeout=30, message="settled")
-            assert not stub.ListDeadLetters(queue_pb2.ListDeadLettersRequest(), metadata=stack.metadata).dead_letters
+            queue_pb2_grpc.QueueServiceStub(ch).RetryDeadLetter(queue_pb2.RetryDeadLetterRequest(id=dead[0].id),
+                                                                metadata=stack.metadata)
+        wait_until(stack.queues_empty, timeout=30, message="settled")
+        assert not dead_letters(stack, wait=False)
         assert stack.erp.commercial_stock([1])[1] == reserved + 2
         wait_until(lambda: stack.shop_product(stack.erp.get_product(1).code).stock ==
                    stack.erp.commercial_stock([1])[1], timeout=30, message="the shop's stock follows")

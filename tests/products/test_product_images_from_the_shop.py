@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.images import PNG
+from tests.helpers.images import PNG, png_host
 from tests.helpers.stack import Stack, wait_until
 from tests.helpers.sync_steps import sync_products
 
@@ -20,30 +20,12 @@ def both_modes(request, tmp_path):
 
 def test_shop_image_goes_to_the_erp_when_it_has_none(both_modes):
     local_stack = both_modes
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    class Img(BaseHTTPRequestHandler):  # an image host the shop fetches `src` from
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(PNG)))
-            self.end_headers()
-            self.wfile.write(PNG)
-
-        def log_message(self, *a):
-            pass
-
-    host = HTTPServer(("127.0.0.1", 0), Img)
-    threading.Thread(target=host.serve_forever, daemon=True).start()
     code = sync_products(local_stack, [2])[0]
     shop_id = local_stack.shop_product(code).id
-    api = local_stack.shop_api()
-    api.put(f"/products/{shop_id}", json={"images": [{"src": f"http://127.0.0.1:{host.server_port}/a.png"}]})
-    api.close()
-    img = wait_until(lambda: local_stack.erp_image(2), message="image in the ERP")
+    with png_host() as url, local_stack.shop_api() as api:
+        api.put(f"/products/{shop_id}", json={"images": [{"src": url}]})
+        img = wait_until(lambda: local_stack.erp_image(2), message="image in the ERP")
     assert img.data == PNG and img.content_type == "image/png"
-    host.shutdown()
 
 
 def test_an_image_deleted_in_the_erp_does_not_come_back_from_an_echo(local_stack):
