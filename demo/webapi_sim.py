@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -46,6 +47,10 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
 import pyodbc
+from SymfWebAPI.WebAPI.Interface.Contractors.ViewModels import Contractor
+from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order
+from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
+from SymfWebAPI.WebAPI.Interface.Products.ViewModels.PriceLists import PriceList
 import waitress
 
 from shopsync.server.erp.dialects import make_dialect
@@ -54,6 +59,7 @@ from shopsync.server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, TYPPD
 
 from . import data as demo_data
 from .erp import ErpSimulator
+from .webapi_operations import answer_type, complete, operations, select
 from .webapi_tracking import DELETE, INSERT_OR_UPDATE, ChangeLog, parse_local
 
 log = logging.getLogger("shopsync.demo.webapi_sim")
@@ -70,6 +76,9 @@ PAYMENT_FORMS = [{"Id": 1, "Name": "Gotówka", "Days": 0, "Type": 0, "Active": T
                  {"Id": 3, "Name": "Przelew", "Days": 14, "Type": 1, "Active": True, "Client": 1},
                  {"Id": 4, "Name": "Pobranie", "Days": 7, "Type": 0, "Active": False, "Client": 1}]
 WAREHOUSES = [{"Id": 1, "Name": "Magazyn główny", "Code": "MAG"}, {"Id": 2, "Name": "Magazyn zewnętrzny", "Code": "ZEW"}]
+# The GET view each change feed's Object is (IncrementalSyncListElement.Object is Any in the library).
+FEED_OBJECTS = {"Products": Product, "Contractors": Contractor, "PriceLists": PriceList, "Orders": Order}
+DEFAULT_WAREHOUSE = 1  # where an order without Warehouse reserves (the company's default)
 CURRENCIES = [{"Id": n, "Shortcut": c, "Name": c, "Active": True}
               for n, c in enumerate(("PLN", "EUR", "USD", "GBP", "CZK"), start=1)]
 # SalePriceType (reference §5): 1-4 PriceA-D, 16-31 PriceE-T; 0 Undefined is not a price.
@@ -146,8 +155,10 @@ class WebApiSim:
         self.faults = SimFaults()
         self.lock = threading.Lock()  # one writer at a time, as the ERP serialises a series' counter
         self.calls: dict[str, int] = {}
+        self._request = threading.local()  # the WSGI environ of the request this thread serves
         self._conn: pyodbc.Connection | None = None
         self._ensure_tables()
+        operations()  # the library's route table, read once before the first request (about a second)
         # Change tracking ("Synchronizacja" in the configurator): on unless the site left it off.
         self.changes = ChangeLog(self.transaction) if tracking else None
         if self.changes is not None:
@@ -191,6 +202,7 @@ class WebApiSim:
         path = environ.get("PATH_INFO", "")
         method = environ["REQUEST_METHOD"]
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        self._request.environ = environ
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             raw = environ["wsgi.input"].read(length) if length else b""
@@ -211,101 +223,114 @@ class WebApiSim:
             if fault.get("locked"):
                 raise ApiError(500, "Dokument jest zablokowany przez innego użytkownika",
                                "Spróbuj ponownie, gdy użytkownik zamknie dokument.")
-            if route == "GET /Ping":
-                return self._json(start_response, 200, {"State": "Running", "Sessions": len(self.sessions),
-                                                         "Modules": ["Handel"]})
-            if route == "GET /Sessions/OpenNewSession":
-                return self._json(start_response, 200, self.open_session(environ, query))
+            action = select(method, path, query)
+            if action is None:
+                # ASP.NET Web API's own answer when no action takes the request (a required query parameter
+                # missing, or one no action takes): 404, nothing run.
+                raise ApiError(404, f"No HTTP resource was found that matches the request URI '{path}'.",
+                               f"No action was found on the controller that matches the request ({route}).")
+            query = action.canonical(query)
+            handler = self.routes.get((action.controller, action.name))
+            if handler is None:
+                raise ApiError(501, f"{action.describe()} is not simulated")
+            if action.controller == "IPingController" or action.name == "OpenNewSession":
+                return self._json(start_response, 200, handler(query, None))
             self.need_session(environ)
             body = json.loads(raw) if raw else None
-            if route == "GET /Sessions/CloseSession":
-                self.sessions.pop(_bare(environ.get("HTTP_AUTHORIZATION", "").partition(" ")[2]), None)
-                return self._json(start_response, 200, None)
-            if route == "GET /Sessions/SessionInformation":
-                return self._json(start_response, 200, {"DeviceName": "", "Active": True})
-            if route == "POST /OrdersIssue/New":
-                if not isinstance(body, dict):
-                    raise ApiError(400, "Brak danych zamówienia (OrderIssue)")
-                answer = self.transaction(lambda cur: self.issue_order(cur, body, query.get("issue", "true")))
-                if fault.get("slow_after_write"):
-                    time.sleep(fault["slow_after_write"])
-                return self._json(start_response, 200, answer)
-            if route == "GET /Orders":
-                return self._json(start_response, 200, self.transaction(lambda cur: self.order(cur, query)))
-            if route == "GET /Orders/Filter":
-                return self._json(start_response, 200, self.transaction(lambda cur: self.orders_filter(cur, query)))
-            if route == "DELETE /OrdersIssue/Delete":
-                self.transaction(lambda cur: self.delete_order(cur, query))
-                return self._json(start_response, 200, None)
-            if route == "GET /Contractors":
-                return self._json(start_response, 200, self.transaction(lambda cur: self.contractor(cur, query)))
-            if route == "POST /Contractors/Create":
-                answer = self.transaction(lambda cur: self.create_contractor(cur, body))
-                if fault.get("slow_after_write"):
-                    time.sleep(fault["slow_after_write"])
-                return self._json(start_response, 200, answer)
-            if route == "GET /ContractorDeliveryAddresses":
-                return self._json(start_response, 200,
-                                  self.transaction(lambda cur: self.delivery_addresses(cur, query)))
-            if route == "POST /ContractorDeliveryAddresses/Create":
-                return self._json(start_response, 200,
-                                  self.transaction(lambda cur: self.create_delivery_address(cur, query, body)))
-            if route in ("GET /Products/IncrementalSync", "GET /Contractors/IncrementalSync",
-                         "GET /PriceLists/IncrementalSync", "GET /Orders/IncrementalSync"):
-                return self._json(start_response, 200, self.incremental_sync(path[5:].split("/")[0], query))
-            dictionaries = {"GET /Departments": DEPARTMENTS, "GET /Orders/ZMODocumentTypes": DOCUMENT_TYPES[:1],
-                            "GET /PaymentForms": PAYMENT_FORMS, "GET /Warehouses": WAREHOUSES,
-                            "GET /Currencies": CURRENCIES}
-            if route in dictionaries:
-                return self._json(start_response, 200, dictionaries[route])
-            if route == "GET /Orders/DocumentSeries":
-                typ = next((t["Code"] for t in DOCUMENT_TYPES if str(t["Id"]) == query.get("documentTypeId")), None)
-                if typ is None:
-                    raise ApiError(400, f"Nieznany typ dokumentu {query.get('documentTypeId')!r}")
-                return self._json(start_response, 200, [{"Id": n, "Code": c} for n, c in enumerate(SERIES[typ], 1)])
-            if route in ("PATCH /Products/FilterSql", "PATCH /Products/Filter"):
-                return self._json(start_response, 200, self.transaction(lambda cur: self.products_filter(cur, body)))
-            if route == "PATCH /Contractors/FilterSql":
-                return self._json(start_response, 200,
-                                  self.transaction(lambda cur: self.contractors_filter(cur, body)))
-            if route == "GET /Reservations":
-                return self._json(start_response, 200, self.transaction(lambda cur: self.reservation(cur, query)))
-            if route == "GET /Reservations/Filter":
-                return self._json(start_response, 200,
-                                  self.transaction(lambda cur: self.reservations_filter(cur, query)))
-            if route in ("GET /WarehouseDocuments", "GET /Sales"):
-                kind = "warehouse" if "Warehouse" in route else "sale"
-                return self._json(start_response, 200, self.transaction(lambda cur: self.document(cur, kind, query)))
-            if route == "GET /PriceLists":
-                if query.get("id") or query.get("code"):
-                    return self._json(start_response, 200, self.transaction(lambda cur: self.price_list(cur, query)))
-                return self._json(start_response, 200, self.transaction(self.price_lists))
-            if route == "POST /Products/Create":
-                return self._json(start_response, 200, self.transaction(lambda cur: self.create_product(cur, body)))
-            if route == "GET /Products":
-                return self._json(start_response, 200, self.transaction(lambda cur: self.product(cur, query)))
-            if route == "GET /InventoryStates/Changes":
-                return self._json(start_response, 200, self.inventory_changes(query))
-            if route == "PUT /OrdersIssue/FV":
-                return self._json(start_response, 200, self.issue_invoice(query))
-            if route == "GET /Orders/FV":
-                return self._json(start_response, 200, self.invoices(self._order_id(query)))
-            if route == "GET /Orders/WZ":
-                return self._json(start_response, 200, self.warehouse_issues(self._order_id(query)))
-            if route == "GET /Orders/Status":
-                return self._json(start_response, 200,
-                                  self.transaction(lambda cur: self.order_status(cur, self._order_id(query))))
-            if route in ("GET /InventoryStates/ByProduct", "GET /InventoryStates/ByWarehouse"):
-                column = "idtw" if route.endswith("ByProduct") else "magazyn"
-                return self._json(start_response, 200,
-                                  self.transaction(lambda cur: self.inventory_states(cur, column, query.get("id", ""))))
-            if route == "GET /Orders/InvoicesPDF":
-                return self._json(start_response, 200, self.invoice_pdfs(self._order_id(query)))
-            raise ApiError(404, f"Nie znaleziono zasobu {path}")
+            answer = complete(handler(query, body), answer_type(action))
+            if fault.get("slow_after_write") and method == "POST":
+                time.sleep(fault["slow_after_write"])
+            return self._json(start_response, 200, answer)
         except ApiError as exc:
-            return self._json(start_response, exc.status, {"Message": exc.message})
+            error = {"Message": exc.message, **({"MessageDetail": exc.details} if exc.status == 404 and exc.details
+                                                else {})}
+            return self._json(start_response, exc.status, error)
         except ValueError as exc:
             return self._json(start_response, 400, {"Message": f"Nieprawidłowe dane: {exc}"})
+
+    @functools.cached_property
+    def routes(self) -> dict[tuple[str, str], Callable[[dict[str, str], Any], Any]]:
+        """The one route table: (SymfWebAPI controller, operation) -> handler(query, body). The action is chosen
+        by webapi_operations.select, as ASP.NET Web API chooses it."""
+        tx = self.transaction
+
+        def order_issue(q: dict[str, str], body: Any) -> Any:
+            if not isinstance(body, dict):
+                raise ApiError(400, "Brak danych zamówienia (OrderIssue)")
+            return tx(lambda cur: self.issue_order(cur, body, q.get("issue", "true")))
+
+        def dictionary(rows: list[dict[str, Any]]) -> Callable[[dict[str, str], Any], Any]:
+            return lambda q, b: rows
+
+        def series(q: dict[str, str], b: Any) -> Any:
+            typ = next((t["Code"] for t in DOCUMENT_TYPES if str(t["Id"]) == q.get("documentTypeId")), None)
+            if typ is None:
+                raise ApiError(400, f"Nieznany typ dokumentu {q.get('documentTypeId')!r}")
+            return [{"Id": n, "Code": c} for n, c in enumerate(SERIES[typ], 1)]
+
+        def close_session(q: dict[str, str], b: Any) -> None:
+            self.sessions.pop(_bare(self._request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")[2]), None)
+
+        def feed(entity: str) -> Callable[[dict[str, str], Any], Any]:
+            return lambda q, b: self.incremental_sync(entity, q)
+
+        products_filter = lambda q, b: tx(lambda cur: self.products_filter(cur, b))  # noqa: E731
+        contractor = lambda q, b: tx(lambda cur: self.contractor(cur, q))  # noqa: E731
+        product = lambda q, b: tx(lambda cur: self.product(cur, q))  # noqa: E731
+        return {
+            ("IPingController", "Get"): lambda q, b: {"OpenSessionsNumber": len(self.sessions),
+                                                      "LoadedModuleInfo": [], "ActiveHMFInfo": []},
+            ("ISessionController", "OpenNewSession"): lambda q, b: self.open_session(self._request.environ, q),
+            ("ISessionController", "CloseSession"): close_session,
+            ("ISessionController", "SessionInformationAsync"): lambda q, b: {"DeviceName": "", "Active": True},
+            ("IOrdersIssueController", "AddNew"): order_issue,
+            ("IOrdersIssueController", "Delete"): lambda q, b: tx(lambda cur: self.delete_order(cur, q)),
+            ("IOrdersIssueController", "IssueFV"): lambda q, b: self.issue_invoice(q),
+            ("IOrdersController", "GetById"): lambda q, b: tx(lambda cur: self.order(cur, q)),
+            ("IOrdersController", "GetList"): lambda q, b: tx(lambda cur: self.orders_filter(cur, q)),
+            ("IOrdersController", "GetListByBuyer"): lambda q, b: tx(lambda cur: self.orders_filter(cur, q)),
+            ("IOrdersController", "GetFV"): lambda q, b: self.invoices(self._order_id(q)),
+            ("IOrdersController", "GetWZ"): lambda q, b: self.warehouse_issues(self._order_id(q)),
+            ("IOrdersController", "GetStatus"): lambda q, b: tx(lambda cur: self.order_status(cur, self._order_id(q))),
+            ("IOrdersController", "GetInvoicesPDF"): lambda q, b: self.invoice_pdfs(self._order_id(q)),
+            ("IOrdersController", "GetZMODocumentTypes"): dictionary(DOCUMENT_TYPES[:1]),
+            ("IOrdersController", "GetDocumentSeries"): series,
+            ("IOrdersController", "IncrementalSync"): feed("Orders"),
+            ("IDepartmentsController", "Get"): dictionary(DEPARTMENTS),
+            ("IPaymentFormsController", "Get"): dictionary(PAYMENT_FORMS),
+            ("IWarehousesController", "Get"): dictionary(WAREHOUSES),
+            ("ICurrenciesController", "Get"): dictionary(CURRENCIES),
+            ("IContractorsController", "Get"): contractor,
+            ("IContractorsController", "GetByCode"): contractor,
+            ("IContractorsController", "GetByNIP"): contractor,
+            ("IContractorsController", "AddNew"): lambda q, b: tx(lambda cur: self.create_contractor(cur, b)),
+            ("IContractorsController", "FilterSql"): lambda q, b: tx(lambda cur: self.contractors_filter(cur, b)),
+            ("IContractorsController", "IncrementalSync"): feed("Contractors"),
+            ("IContractorDeliveryAddressesController", "Get"):
+                lambda q, b: tx(lambda cur: self.delivery_addresses(cur, q)),
+            ("IContractorDeliveryAddressesController", "AddNew"):
+                lambda q, b: tx(lambda cur: self.create_delivery_address(cur, q, b)),
+            ("IProductsController", "Get"): product,
+            ("IProductsController", "GetByCode"): product,
+            ("IProductsController", "AddNew"): lambda q, b: tx(lambda cur: self.create_product(cur, b)),
+            ("IProductsController", "FilterSql"): products_filter,
+            ("IProductsController", "Filter"): products_filter,
+            ("IProductsController", "IncrementalSync"): feed("Products"),
+            ("IPriceListsController", "GetGet"): lambda q, b: tx(self.price_lists),
+            ("IPriceListsController", "Get"): lambda q, b: tx(lambda cur: self.price_list(cur, q)),
+            ("IPriceListsController", "IncrementalSync"): feed("PriceLists"),
+            ("IReservationsController", "GetById"): lambda q, b: tx(lambda cur: self.reservation(cur, q)),
+            ("IReservationsController", "GetListByProduct"):
+                lambda q, b: tx(lambda cur: self.reservations_filter(cur, q)),
+            ("IWarehouseDocumentsController", "GetById"):
+                lambda q, b: tx(lambda cur: self.document(cur, "warehouse", q)),
+            ("ISalesController", "GetById"): lambda q, b: tx(lambda cur: self.document(cur, "sale", q)),
+            ("IInventoryStatesController", "GetChanges"): lambda q, b: self.inventory_changes(q),
+            ("IInventoryStatesController", "GetByProductId"):
+                lambda q, b: tx(lambda cur: self.inventory_states(cur, "idtw", q.get("id", ""))),
+            ("IInventoryStatesController", "GetByWarehouseId"):
+                lambda q, b: tx(lambda cur: self.inventory_states(cur, "magazyn", q.get("id", ""))),
+        }
 
     @staticmethod
     def _json(start_response: Callable[..., Any], status: int, payload: Any) -> list[bytes]:
@@ -400,8 +425,9 @@ class WebApiSim:
         if typ not in ("ZMO", "ZWO"):
             raise ApiError(400, f"Nieznany typ dokumentu {typ}")
         series = str(body.get("Series") or "")
-        # Req in the model; GUESS: PaymentFormId (Req too) is filled from the contractor's form when absent.
-        missing = [f for f in ("Series", "Department", "PriceKind", "SalePriceType") if body.get(f) in (None, "")]
+        # Req in the model ([J] "Pole jest wymagane"), PaymentFormId too.
+        missing = [f for f in ("Series", "Department", "PriceKind", "SalePriceType", "PaymentFormId")
+                   if body.get(f) in (None, "", 0)]
         if missing:
             raise ApiError(400, "Pole jest wymagane: " + ", ".join(missing))
         # GUESS (reference §7.4: invalid references are presumably a 400, texts unknown): the company's own
@@ -410,7 +436,13 @@ class WebApiSim:
             raise ApiError(400, f"Nieznana seria {series!r} dokumentu {typ}")
         if str(body["Department"]) not in {v for d in DEPARTMENTS for v in (d["Name"], d["Code"])}:
             raise ApiError(400, f"Nieznany dział {body['Department']!r}")
-        if body.get("PaymentFormId") not in (None, 0) and body["PaymentFormId"] not in {f["Id"] for f in PAYMENT_FORMS}:
+        warehouse = DEFAULT_WAREHOUSE
+        if body.get("Warehouse"):  # GUESS: the warehouse's Code; left out, the company's default warehouse
+            found = [w["Id"] for w in WAREHOUSES if str(body["Warehouse"]) in (w["Code"], w["Name"])]
+            if not found:
+                raise ApiError(400, f"Nieznany magazyn {body['Warehouse']!r}")
+            warehouse = found[0]
+        if body["PaymentFormId"] not in {f["Id"] for f in PAYMENT_FORMS}:
             raise ApiError(400, f"Nieznana forma płatności {body['PaymentFormId']!r}")
         try:
             price_type = int(body["SalePriceType"])
@@ -478,7 +510,7 @@ class WebApiSim:
         vat_pln = sum((_grosz(ln[6] * rate) for ln in lines), Decimal(0))
         zo = self.dialect.insert(cur, "HM.ZO", {
             "kod": document, "seria": series, "typ_dk": typ, "data": issue_date, "khid": buyer, "khadid": address,
-            "odid": recipient, "magazyn": 1, "waluta": currency, "kurs": rate, "netto": net_pln, "vat": vat_pln,
+            "odid": recipient, "magazyn": warehouse, "waluta": currency, "kurs": rate, "netto": net_pln, "vat": vat_pln,
             "bufor": 1 if buffered else 0, "anulowany": 0, "opis": description[:500],
             # GUESS: where Handel keeps Id2External is not public; the sim keeps it in kod_obcy.
             "kod_obcy": (str(body["Id2External"])[:40] if body.get("Id2External") else None), "guid": str(uuid.uuid4()),
@@ -489,11 +521,11 @@ class WebApiSim:
             pos_id = self.dialect.insert(cur, "HM.ZP", {
                 "super": zo, "lp": lp, "idtw": pid, "kod": code_, "ilosc": qty, "jm": unit,
                 "cena": (unit_net * rate).quantize(Decimal("0.0001")), "cenawal": unit_net,
-                "wartNetto": _grosz(net * rate), "wartVat": _grosz(vat * rate), "stvat": rate_, "magazyn": 1,
+                "wartNetto": _grosz(net * rate), "wartVat": _grosz(vat * rate), "stvat": rate_, "magazyn": warehouse,
                 "waluta": currency})
             if int(body.get("ReservationType") or 0) == 1:
                 self.dialect.insert(cur, "HM.RZ", {
-                    "idtw": pid, "idkh": buyer, "magazyn": 1, "iddokrz": zo, "bazadokrz": ZO_BAZA, "iloscrz": qty,
+                    "idtw": pid, "idkh": buyer, "magazyn": warehouse, "iddokrz": zo, "bazadokrz": ZO_BAZA, "iloscrz": qty,
                     "iloscrl": 0, "data": now, "termin": now + dt.timedelta(days=14)})
             out_positions.append({"Id": pos_id, "No": lp, "ProductId": pid, "ProductCode": code_,
                                   "Quantity": float(qty), "PriceValue": float(price), "NetValue": float(net),
@@ -657,6 +689,8 @@ class WebApiSim:
         return {"Id": int(r[0]), "Code": r[1], "Name": r[2], "NIP": nip, "Active": bool(r[11]),
                 "Pesel": r[12] or "", "Regon": r[13] or "", "Type": 0 if nip else 2,
                 "Contact": {"Email": r[9] or "", "Phone1": r[10] or ""},
+                # GUESS (demo data): every demo card's own payment form is Przelew (transfer)
+                "PaymentForm": {"Id": 3, "Client": 1},
                 "DefaultAddress": {"Street": r[4], "HouseNo": r[5], "ApartmentNo": r[6], "PostCode": r[7],
                                    "City": r[8], "Country": "PL", "Province": ""},
                 # GUESS: the demo's price group (grupacen) is the contractor's kind (rodzaj) in the API
@@ -1019,8 +1053,9 @@ class WebApiSim:
         its GET gives it, in part (GUESS: the fields the demo company has; null for a deleted record)."""
         changed = self._since(entity, query.get("dateFrom"), "dateFrom")
         objects = self.transaction(lambda cur: self._objects(cur, entity, [i for i, _, gone in changed if not gone]))
+        model = FEED_OBJECTS[entity]  # the Object as the real API writes it: the whole GET view
         return [{"Id": rid, "ModifyType": DELETE if gone else INSERT_OR_UPDATE, "ModifiedAt": at,
-                 "Object": None if gone else objects.get(rid)} for rid, at, gone in changed]
+                 "Object": None if gone else complete(objects.get(rid), model)} for rid, at, gone in changed]
 
     def _objects(self, cur: pyodbc.Cursor, entity: str, ids: list[int]) -> dict[int, dict[str, Any]]:
         out: dict[int, dict[str, Any]] = {}

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -138,6 +139,9 @@ class ShopSettings:
     # django-oscar: the partner whose stock records we keep, and the class of new products.
     oscar_partner: str = "sklep"
     oscar_product_class: str = "towar"
+    # The shop's time zone (IANA name): an order placed at 00:30 in Warsaw is that day's order in the ERP,
+    # with the exchange rate of the business day before it, though the shop reports it in UTC.
+    time_zone: str = "Europe/Warsaw"
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,10 @@ class OrderSettings:
     # The shop's payment method id -> the ERP's payment form id (e.g. { bacs = 3, cod = 1 });
     # a method not listed gets the ERP's default form.
     payment_forms: Mapping[str, int] = field(default_factory=dict)
+    # The ERP payment form of an order whose method is not in payment_forms (Symfonia requires one on every
+    # order: OrderIssue.PaymentFormId). 0: the contractor card's own payment form, as Symfonia fills it in
+    # for a person; an order without either waits, naming this setting.
+    default_payment_form: int = 0
     # erp.mode = "webapi": a guest's order (no shop account) whose NIP matches no contractor is issued to a
     # one-time contractor (kontrahent incydentalny) with its billing data, instead of a new contractor card.
     guests_as_one_time: bool = False
@@ -501,6 +509,15 @@ def validate(settings: Settings) -> None:
     for method, form in settings.orders.payment_forms.items():
         if isinstance(form, bool) or not isinstance(form, int) or form <= 0:
             raise SettingsError(f"orders.payment_forms.{method} must be a positive ERP payment form id, got {form!r}")
+    form = settings.orders.default_payment_form
+    if isinstance(form, bool) or not isinstance(form, int) or form < 0:
+        raise SettingsError(f"orders.default_payment_form must be an ERP payment form id (0: the contractor's "
+                            f"own), got {form!r}")
+    try:
+        zoneinfo.ZoneInfo(str(settings.shop.time_zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"shop.time_zone must be a time zone name such as Europe/Warsaw, got "
+                            f"{settings.shop.time_zone!r}") from None
     if not settings.erp.warehouses:
         raise SettingsError("erp.warehouses must name at least one warehouse")
     if settings.shop.kind not in ("woocommerce", "oscar"):

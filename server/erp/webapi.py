@@ -47,6 +47,7 @@ PRICE_KIND_GROSS, PRICE_KIND_NET = 1, 2  # enumPriceKind
 CENT = Decimal("0.01")
 # Reference §1: what an expired or unknown session answers (a client tests the text, not only the 401).
 SESSION_EXPIRED = "sesja wygasła"
+NO_ACTION = "No HTTP resource was found"  # ASP.NET Web API's 404 when no action takes the request
 RESERVATION_BY_QUANTITY = 1  # enumDocumentReservationType
 PRODUCT_ARTICLE = 0  # enumProductType Article
 PRICE_PARAMETER_MARKUP = 2  # enumPriceParameter; [PyS]: a price update failed without it
@@ -108,7 +109,7 @@ def _api_message(resp: httpx.Response) -> str:
     except ValueError:
         return resp.text[:300] or resp.reason_phrase
     if isinstance(body, dict):
-        parts = [str(body.get(k)) for k in ("Message", "message", "Details", "details") if body.get(k)]
+        parts = [str(body.get(k)) for k in ("Message", "message", "MessageDetail", "Details", "details") if body.get(k)]
         return "; ".join(parts) or str(body)[:300]
     return str(body)[:300]
 
@@ -212,6 +213,11 @@ class WebApiClient:
                 continue
             if resp.status_code >= 500 or resp.status_code == 401:
                 raise ErpRetryable(f"Symfonia WebAPI {method} {path}: {resp.status_code} {_api_message(resp)}")
+            if resp.status_code == 404 and NO_ACTION in resp.text:
+                # ASP.NET Web API found no action for the call: its version lacks it, or a required query
+                # parameter is missing. Not a verdict on the record: a setting (the WebAPI's version) to fix.
+                raise ErpConfigError(f"Symfonia WebAPI has no action for {method} {path} (is the WebAPI older "
+                                     f"than the calls shopsync uses?): {_api_message(resp)}")
             if resp.status_code == 404:  # declared for Contractors, Products, Sales...: the record is not there
                 raise ErpNotFound(f"Symfonia WebAPI {method} {path}: not found ({_api_message(resp)})")
             if resp.status_code >= 400:
@@ -239,6 +245,10 @@ def _naive_local(moment: dt.datetime) -> dt.datetime:
     """ModifiedAt in local time without an offset (reference §6: its zone is undocumented; one sent with an
     offset is turned into our local time, the office's)."""
     return moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def _form_setting(method: str) -> str:
+    return "orders.default_payment_form" if method == "default" else f"orders.payment_forms.{method}"
 
 
 def _listing(values: Any) -> str:
@@ -333,10 +343,12 @@ class WebApiErp:
             self.marker = MarkerSource.parse(options.marker)
             self.max_code_length = int(options.max_code_length)
             self.warehouses = tuple(int(w) for w in options.warehouses)
+            self.order_warehouse = int(options.order_warehouse)
             self.base_price_list = str(options.base_price_list)
         elif sql is not None:
             self.marker, self.max_code_length = sql.marker, sql.max_code_length
             self.warehouses, self.base_price_list = tuple(sql.warehouses), sql.base_price_list
+            self.order_warehouse = int(sql.order_warehouse)
         else:
             raise ValueError("WebApiErp needs the ERP settings (options) or a gateway to take them from")
         # A request the ERP is still working on may yet be applied; sending it again now could make two.
@@ -351,6 +363,7 @@ class WebApiErp:
         # (single calls in tests) kept in memory.
         self.images: Any = MemoryImages()
         self.lookup_days = 62  # how far back an order is looked for by the shop's number
+        self._warehouse_code: str | None = None
         self._marked: tuple[float, list[int]] | None = None  # (when, ids) of the last marked-products list
 
     @classmethod
@@ -475,7 +488,7 @@ class WebApiErp:
                 found = self.webapi.call("PATCH", "/Products/FilterSql", body={
                     "Marker": {"Value_From": marker.number, "Value_To": marker.number, "Mode": SQL_EQUALS}})
             else:
-                found = self.webapi.call("PATCH", "/Products/Filter", body={
+                found = self.webapi.call("PATCH", "/Products/Filter", params={"salePrices": "false"}, body={
                     "Dimensions": [{"Code": marker.feature, "Value": marker.value, "Id": None,
                                     "DictionaryValue": None}]})
             self._marked = (now, sorted(int(p["Id"]) for p in found or [] if p.get("Id")))
@@ -774,7 +787,9 @@ class WebApiErp:
         key, what = f"webapi.contractor.{code}", f"contractor {code}"
         self._refuse_if_held(key, what)
         answer, found = self._send_once(key, what, lambda: self.webapi.call(
-            "POST", "/Contractors/Create", body=contractor_body(draft, code)), lambda: self.find_contractor_by_code(code))
+            # syncFk (required): also hand the new contractor to Symfonia's finance module (FK). GUESS: false,
+            # a shop's new customer is booked in FK when its first invoice is, as a person's new card is.
+            "POST", "/Contractors/Create", params={"syncFk": "false"}, body=contractor_body(draft, code)), lambda: self.find_contractor_by_code(code))
         if found is not None:
             return found
         if not isinstance(answer, dict) or not answer.get("Id"):
@@ -877,7 +892,9 @@ class WebApiErp:
         from `Orders/FV` (GUESS: both list the invoices in the same order)."""
         numbers = [str(f.get("DocumentNumber") or "") for f in
                    (self.webapi.call("GET", "/Orders/FV", params={"orderId": order_id}) or [])]
-        printouts = self.webapi.call("GET", "/Orders/InvoicesPDF", params={"orderId": order_id}) or []
+        # printNote (required): print the invoice's note too. The customer's printout, as a person prints it.
+        printouts = self.webapi.call("GET", "/Orders/InvoicesPDF",
+                                     params={"orderId": order_id, "printNote": "true"}) or []
         out = []
         for n, p in enumerate(printouts):
             try:
@@ -922,12 +939,14 @@ class WebApiErp:
                             f"(the company has: {_listing(series)})")
         forms = {f.get("Id"): f for f in dictionary("/PaymentForms")}
         form_names = _listing(f"{i} {f.get('Name')}" for i, f in forms.items())
-        for method, form in sorted(o.payment_forms.items()):
+        mapped = sorted(o.payment_forms.items()) + ([("default", o.default_payment_form)]
+                                                     if o.default_payment_form else [])
+        for method, form in mapped:
             if form not in forms:
-                problems.append(f"orders.payment_forms.{method} = {form}: no such payment form (the company has: "
+                problems.append(f"{_form_setting(method)} = {form}: no such payment form (the company has: "
                                 f"{form_names})")
             elif forms[form].get("Active") is False:
-                problems.append(f"orders.payment_forms.{method} = {form}: payment form {forms[form].get('Name')!r} "
+                problems.append(f"{_form_setting(method)} = {form}: payment form {forms[form].get('Name')!r} "
                                 "is inactive in the company")
         warehouses = {w.get("Id") for w in dictionary("/Warehouses")}
         for name, ids in (("erp.warehouses", list(e.warehouses)), ("erp.order_warehouse", [e.order_warehouse])):
@@ -970,8 +989,20 @@ class WebApiErp:
         """`GET /api/InventoryStates/Changes?date=`: the states (not deltas) that changed at or after `since`."""
         return self._states("Changes", _local(since), "date")
 
+    def warehouse_code(self) -> str:
+        """OrderIssue.Warehouse: the code of erp.order_warehouse, from the company's Warehouses (read once).
+        GUESS: the field (a string) takes the warehouse's Code (Handel's symbol), as a person picks it."""
+        if self._warehouse_code is None:
+            codes = {int(w["Id"]): str(w.get("Code") or "") for w in self.webapi.call("GET", "/Warehouses") or []
+                     if isinstance(w, dict) and w.get("Id") is not None}
+            if self.order_warehouse not in codes:
+                raise ErpConfigError(f"erp.order_warehouse = {self.order_warehouse}: no such warehouse in the "
+                                     f"company (it has: {_listing(sorted(codes))})")
+            self._warehouse_code = codes[self.order_warehouse]
+        return self._warehouse_code
+
     def order_body(self, order: OrderDraft, codes: dict[int, tuple[str, str, int]],
-                   address_label: str | None) -> dict[str, Any]:
+                   address_label: str | None, *, payment_form: int | None = None) -> dict[str, Any]:
         date = (order.date.isoformat() if order.date else None)
         buyer: dict[str, Any] = {"Id": order.contractor_id}
         recipient: dict[str, Any] = {"Id": order.contractor_id}
@@ -987,6 +1018,9 @@ class WebApiErp:
             recipient["DeliveryAddressCode"] = address_label
         body: dict[str, Any] = {
             "TypeCode": "ZMO", "Series": self.order_series, "NumberInSeries": None, "Department": self.department,
+            # Where the lines are reserved: left out, the ERP's default warehouse, which may not be one the
+            # shop's stock is read from (erp.warehouses) - the shop would oversell.
+            "Warehouse": self.warehouse_code(),
             "IssueDate": date, "SaleDate": date,
             "Buyer": buyer, "Recipient": recipient,
             "Currency": order.currency, "CurrencyRate": _num(order.rate),
@@ -1002,8 +1036,9 @@ class WebApiErp:
                            "Value": _num((ln.quantity * ln.price).quantize(CENT, rounding=ROUND_HALF_UP)),
                            "UnitOfMeasurement": codes[ln.product_id][1]} for ln in order.lines],
         }
-        if order.payment_form is not None:
-            body["PaymentFormId"] = order.payment_form
+        form = payment_form or order.payment_form
+        if form:
+            body["PaymentFormId"] = int(form)
         return body
 
     def find_order(self, order: OrderDraft) -> int | None:
@@ -1040,14 +1075,22 @@ class WebApiErp:
                          not self.settings.orders.guests_as_one_time):
             raise ErpPermanent(f"order {order.shop_number}: no contractor, and one-time contractors are not allowed "
                                "(orders.guests_as_one_time)")
+        card: dict[str, Any] = {}
         try:
             # An Id the ERP does not know silently becomes a one-time contractor: never send one.
             if not one_time:
-                self.get_contractor(order.contractor_id)
+                card = self.webapi.call("GET", "/Contractors", params={"id": int(order.contractor_id)}) or {}
         except ErpNotFound:
             raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} is no longer in "
                                "the ERP (deleted or merged?); pair the customer again, then retry this dead "
                                "letter") from None
+        # PaymentFormId is required: the shop's method mapped, else the contractor card's own (as Symfonia
+        # fills it in for a person).
+        payment_form = order.payment_form or (card.get("PaymentForm") or {}).get("Id") or None
+        if not payment_form:
+            raise ErpConfigError(f"order {order.shop_number}: no payment form - the payment method is not in "
+                                 "orders.payment_forms and the contractor has none; set orders.default_payment_form "
+                                 "(an id from Symfonia's payment forms)")
         codes = {pid: (p.code, p.unit or "szt.", p.vat)
                  for pid, p in self.get_products([ln.product_id for ln in order.lines]).items()}
         for lp, ln in enumerate(order.lines, start=1):
@@ -1056,7 +1099,7 @@ class WebApiErp:
         if not one_time:  # a one-time recipient carries its address in the order itself
             self.delivery_address_for(order)
         label = order.delivery.label[:40] if order.delivery is not None and not one_time else None
-        body = self.order_body(order, codes, label)
+        body = self.order_body(order, codes, label, payment_form=int(payment_form))
         answer, found = self._send_once(key, what, lambda: self.webapi.call(
             "POST", "/OrdersIssue/New", params={"issue": "true"}, body=body), lambda: self.find_order(order))
         if found is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import zoneinfo
 from decimal import Decimal
 
 from shop_client.interface import ShopOrder, ShopOrderLine
@@ -52,7 +53,8 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
                            "(create or import the product, then retry this dead letter)")
         goods.append((pid, ln))
     lines, prices_gross, expected = priced_lines(ctx, order, goods)
-    created = order_day(order) or dt.date.today()
+    zone = zoneinfo.ZoneInfo(ctx.settings.shop.time_zone)
+    created = order_day(order, zone) or dt.datetime.now(zone).date()
     try:
         rate = exchange_rates(ctx).rate(order.currency or "PLN", created)
     except RateUnavailable as exc:
@@ -60,9 +62,8 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
     delivery = delivery_address(order)
     forms = ctx.settings.orders.payment_forms
     payment_form = forms.get(order.payment_method) if order.payment_method else None
-    if order.payment_method and payment_form is None and forms:
-        log.warning("order %s: payment method %r is not in orders.payment_forms; the ERP's default form applies",
-                    order.number, order.payment_method)
+    if payment_form is None:
+        payment_form = ctx.settings.orders.default_payment_form or None  # None: the contractor card's own
     return OrderDraft(shop_number=order.number, contractor_id=contractor_id, delivery=delivery,
                       currency=(order.currency or "PLN").upper(), rate=rate, lines=lines,
                       note=order_description(order.number), date=created, prices_gross=prices_gross,
@@ -128,9 +129,16 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
     return lines, gross, order.total
 
 
-def order_day(order: ShopOrder) -> dt.date | None:
-    """The day the shop order was placed (its ERP order is dated on or after it), when the shop says."""
+def order_day(order: ShopOrder, zone: dt.tzinfo | None = None) -> dt.date | None:
+    """The day the shop order was placed in the shop's time zone (`zone`; the shops report the moment in
+    UTC), when the shop says. Its ERP order is dated that day, with the exchange rate of the business day
+    before it."""
+    if not order.created:
+        return None
     try:
-        return dt.date.fromisoformat(order.created[:10]) if order.created else None
+        moment = dt.datetime.fromisoformat(order.created.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if zone is None or (moment.tzinfo is None and len(order.created) <= 10):
+        return moment.date()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(zone).date()

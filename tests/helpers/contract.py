@@ -9,6 +9,8 @@ hold a value of the model's type (nested models alike); a missing field is not a
 
 from __future__ import annotations
 
+import enum
+import types
 import typing
 from typing import Any
 
@@ -53,4 +55,43 @@ def problems(shape: Any, data: Any) -> list[str]:
     for n, item in enumerate(data if isinstance(data, list) else [data]):
         for model in _models_in(shape):
             out += unknown_fields(model, item, f"[{n}]." if isinstance(data, list) else "")
-    return out
+    return out + enum_problems(shape, data)
+
+
+def _unwrap(annotation: Any) -> Any:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def enum_problems(shape: Any, data: Any, where: str = "") -> list[str]:
+    """Enum values that their enum does not declare. SymfWebAPI's enums are forward compatible (they take
+    any integer), so a model validates with PriceKind 7; the real API has no such value."""
+    shape = _unwrap(shape)
+    if typing.get_origin(shape) in (list, tuple) and isinstance(data, list):
+        (item,) = typing.get_args(shape) or (Any,)
+        return [p for n, x in enumerate(data) for p in enum_problems(item, x, f"{where}[{n}].")]
+    if isinstance(shape, type) and issubclass(shape, enum.Enum):
+        declared = {m.value for m in shape.__members__.values()}
+        return [] if data is None or data in declared else \
+            [f"{where.rstrip('.')}: {data!r} is not a value of {shape.__name__} ({sorted(declared)})"]
+    if isinstance(shape, type) and issubclass(shape, BaseModel) and isinstance(data, dict):
+        shape.model_rebuild()
+        return [p for key, value in data.items() if key in shape.model_fields
+                for p in enum_problems(shape.model_fields[key].annotation, value, f"{where}{key}.")]
+    return []
+
+
+def whole_model_problems(shape: Any, data: Any) -> list[str]:
+    """What in `data` does not fit `shape` as the real API writes it: every declared field present, of its
+    type; no field the model lacks; enum values declared."""
+    out: list[str] = []
+    try:
+        pydantic.TypeAdapter(shape).validate_python(data)
+    except pydantic.ValidationError as exc:
+        out += [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    for n, item in enumerate(data if isinstance(data, list) else [data]):
+        for model in _models_in(shape):
+            out += unknown_fields(model, item, f"[{n}]." if isinstance(data, list) else "")
+    return out + enum_problems(shape, data)

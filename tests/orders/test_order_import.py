@@ -195,7 +195,7 @@ def test_a_guest_can_be_a_one_time_contractor_when_the_site_asks(tmp_path):
     from shopsync.demo import data as demo_data
 
     stack = Stack(tmp_path, products=30, erp_writer="webapi",
-                  orders={"guests_as_one_time": True, "poll_interval_seconds": 1}).start_server()
+                  orders={"guests_as_one_time": True, "default_payment_form": 1, "poll_interval_seconds": 1}).start_server()
     try:
         stack.register_webhooks()
         codes = sync_products(stack, [1])

@@ -45,7 +45,7 @@ def draft(number: str = "701", qty: int = 2, price: str = "12.30", currency: str
                                             postcode="32-020", city="Wieliczka"),
                       lines=[OrderLineDraft(product_id=1, quantity=D(qty), price=D(price))],
                       note=f"Zamówienie ze sklepu nr {number}", prices_gross=gross, customer_note="po 16",
-                      expected_gross=(D(qty) * D(price)).quantize(D("0.01")) if gross else None)
+                      expected_gross=(D(qty) * D(price)).quantize(D("0.01")) if gross else None, payment_form=1)
 
 
 def test_an_order_is_numbered_in_the_erps_series_and_reserves_stock(erp, sim):
@@ -304,7 +304,7 @@ def test_a_contractor_request_timed_out_after_the_erp_wrote_it_is_one_contractor
 
 def test_a_contractor_the_api_refuses_is_permanent_with_its_message(erp, sim):
     with pytest.raises(ErpPermanent, match="Name jest wymagane"):
-        erp.webapi.call("POST", "/Contractors/Create", body={"Code": "WWW-503", "Name": ""})
+        erp.webapi.call("POST", "/Contractors/Create", params={"syncFk": "false"}, body={"Code": "WWW-503", "Name": ""})
     with pytest.raises(ErpPermanent, match="name: must not be empty"):
         erp.create_contractor(dataclasses.replace(contractor_draft("WWW-503"), name=" "))
     assert sim.calls("POST /Contractors/Create") == 1
