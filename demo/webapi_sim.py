@@ -78,6 +78,7 @@ PAYMENT_FORMS = [{"Id": 1, "Name": "Gotówka", "Days": 0, "Type": 0, "Active": T
 WAREHOUSES = [{"Id": 1, "Name": "Magazyn główny", "Code": "MAG"}, {"Id": 2, "Name": "Magazyn zewnętrzny", "Code": "ZEW"}]
 # The GET view each change feed's Object is (IncrementalSyncListElement.Object is Any in the library).
 FEED_OBJECTS = {"Products": Product, "Contractors": Contractor, "PriceLists": PriceList, "Orders": Order}
+RESERVED_BY_ORDER = 45  # enumReservationDocumentType.ForeignOrder
 DEFAULT_WAREHOUSE = 1  # where an order without Warehouse reserves (the company's default)
 CURRENCIES = [{"Id": n, "Shortcut": c, "Name": c, "Active": True}
               for n, c in enumerate(("PLN", "EUR", "USD", "GBP", "CZK"), start=1)]
@@ -846,7 +847,10 @@ class WebApiSim:
         return {"Id": int(r[0]), "Type": 1, "Kind": 0, "ContractorId": r[1], "ProductId": int(r[2]),
                 "WarehouseId": int(r[3]), "ReservationDate": _iso(r[4]), "MaturityDate": _iso(r[5]),
                 "Quantity": float(Decimal(str(r[6] or 0)) - Decimal(str(r[7] or 0))), "Value": 0.0,
-                "DocumentType": int(r[8] or 0), "PositionType": 0, "StandardDocumentType": None,
+                # GUESS: a customer order's (ZMO's) reservation is StandardDocumentType ForeignOrder (45): the API
+                # calls supplier orders OwnOrders, so "foreign" orders are the customers'
+                "DocumentType": int(r[8] or 0), "PositionType": 0,
+                "StandardDocumentType": RESERVED_BY_ORDER if int(r[8] or 0) == ZO_BAZA else 0,
                 "StandardPositionType": None, "DocumentId": r[9], "PositionId": None}
 
     _RZ = "id, idkh, idtw, magazyn, data, termin, iloscrz, iloscrl, bazadokrz, iddokrz"

@@ -49,6 +49,7 @@ CENT = Decimal("0.01")
 SESSION_EXPIRED = "sesja wygasła"
 NO_ACTION = "No HTTP resource was found"  # ASP.NET Web API's 404 when no action takes the request
 RESERVATION_BY_QUANTITY = 1  # enumDocumentReservationType
+RESERVED_BY_ORDER = 45  # enumReservationDocumentType ForeignOrder: a customer order's reservation
 PRODUCT_ARTICLE = 0  # enumProductType Article
 PRICE_PARAMETER_MARKUP = 2  # enumPriceParameter; [PyS]: a price update failed without it
 SETTINGS_RECHECK_SECONDS = 30.0  # while the settings do not fit, they are checked again this often
@@ -245,6 +246,14 @@ def _naive_local(moment: dt.datetime) -> dt.datetime:
     """ModifiedAt in local time without an offset (reference §6: its zone is undocumented; one sent with an
     offset is turned into our local time, the office's)."""
     return moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def _reserved_by_order(r: Any, order_id: int | None = None) -> bool:
+    """A reservation made by a customer order (this one, when given): its DocumentId alone is not enough, the
+    ids of different document tables collide; StandardDocumentType ForeignOrder (45) says it is a customer
+    order's. GUESS: "foreign" orders are the customers' (the API names supplier orders OwnOrders)."""
+    return isinstance(r, dict) and r.get("StandardDocumentType") == RESERVED_BY_ORDER and bool(r.get("DocumentId")) \
+        and (order_id is None or r.get("DocumentId") == order_id)
 
 
 def _form_setting(method: str) -> str:
@@ -584,7 +593,7 @@ class WebApiErp:
         for pid in sorted({int(p["ProductId"]) for p in positions}):
             reservations += [(int(r["ProductId"]), money(float(r.get("Quantity") or 0)), int(r.get("WarehouseId") or 0))
                              for r in self.webapi.call("GET", "/Reservations/Filter", params={"productId": pid}) or []
-                             if r.get("DocumentId") == int(order_id)]
+                             if _reserved_by_order(r, int(order_id))]
         return OrderRecord(
             id=int(o["Id"]), code=str(o.get("DocumentNumber") or ""), shop_number=str(o.get("Id2External") or ""),
             contractor_id=int(o.get("BuyerId") or 0), delivery_address_id=o.get("RecipientAddressId"),
@@ -654,14 +663,14 @@ class WebApiErp:
     def orders_of_document(self, document_id: int) -> list[int]:
         """The customer orders a document may have realised or invoiced. The WebAPI's documents do not name
         them, so these are the orders holding reservations of the document's products
-        (`Reservations/Filter?productId=`, their DocumentId): more than the document touched at worst, and the
+        (`Reservations/Filter?productId=`, the DocumentId of those a customer order made): more than the document touched at worst, and the
         caller compares each order's progress with what the shop was last sent. GUESS: a realised reservation
         stays listed with its order (the Orders change feed catches an order whose reservation went)."""
         orders: set[int] = set()
         for pid in self.document_products(document_id):
             orders.update(int(r["DocumentId"]) for r in
                           self.webapi.call("GET", "/Reservations/Filter", params={"productId": pid}) or []
-                          if r.get("DocumentId"))
+                          if _reserved_by_order(r))
         return sorted(orders)
 
     def document_state(self, document_id: int) -> str:

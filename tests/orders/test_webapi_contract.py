@@ -194,3 +194,14 @@ def test_the_contract_check_catches_an_undeclared_enum_value():
     """SymfWebAPI's enums take any integer; the checker holds them to the declared values."""
     assert problems(OrderIssue, {"PriceKind": 7}) == ["PriceKind: 7 is not a value of enumPriceKind ([0, 1, 2])"]
     assert problems(OrderIssue, {"PriceKind": 1, "ReservationType": 1}) == []
+
+
+def test_a_reservation_is_an_orders_by_its_document_type_and_id_not_its_id_alone():
+    """Ids of different document tables collide: a sale document's reservation with the order's id is not the
+    order's (StandardDocumentType tells them apart)."""
+    from shopsync.server.erp.webapi import _reserved_by_order
+
+    assert _reserved_by_order({"StandardDocumentType": 45, "DocumentId": 7}, 7)
+    assert not _reserved_by_order({"StandardDocumentType": 16, "DocumentId": 7}, 7), "a sale document's"
+    assert not _reserved_by_order({"StandardDocumentType": 45, "DocumentId": 8}, 7)
+    assert _reserved_by_order({"StandardDocumentType": 45, "DocumentId": 8}) and not _reserved_by_order({})
