@@ -225,12 +225,10 @@ class Monitor(threading.Thread):
                 self.rt.activity.reached(side, True)
             except Exception as exc:  # noqa: BLE001 - whatever it is, the side did not answer
                 self.rt.activity.reached(side, False, f"{type(exc).__name__}: {exc}")
-        settings_ok = getattr(getattr(self.rt.ctx.erp, "target", self.rt.ctx.erp), "settings_ok", None)
-        if settings_ok is not None:  # the WebAPI's dictionaries against our settings (logged when they change)
-            try:
-                settings_ok()
-            except (ErpRetryable, ErpConfigError) as exc:
-                log.debug("the ERP's settings are checked when the WebAPI answers: %s", exc)
+        try:  # the ERP's own dictionaries against our settings, where it has them (logged when they change)
+            self.rt.ctx.erp.settings_ok()
+        except (ErpRetryable, ErpConfigError) as exc:
+            log.debug("the ERP's settings are checked when the ERP answers: %s", exc)
 
 
 class Runtime:
@@ -328,7 +326,7 @@ class Runtime:
             *[QueueWorker(self, "outbox", batch, n) for n in range(s.shop.concurrency)],
             QueueWorker(self, "inbox", 10),
             Clock(self, [
-                ("catch-up", self.catch_up_interval(s), lambda: self.tracked("catch-up", catchup.catch_up_pass)),
+                ("catch-up", self.catch_up_interval(s, self.ctx.erp.change_feeds), lambda: self.tracked("catch-up", catchup.catch_up_pass)),
                 ("order poll", s.orders.poll_interval_seconds, self.poll_orders),
                 ("customer pairing", s.sync.customer_pass_interval_seconds,
                  lambda: customers.pair_all_customers(self.ctx)),
@@ -339,7 +337,7 @@ class Runtime:
             Monitor(self),
             Alerts(self),
         ]
-        if s.erp.mode == "webapi" and s.erp.feed_interval_seconds > 0:
+        if self.ctx.erp.change_feeds and s.erp.feed_interval_seconds > 0:
             # A thread of their own: a long catch-up or reconciliation pass must not hold the feeds back.
             self._threads.append(Clock(self, [("erp feeds", s.erp.feed_interval_seconds, self.read_feeds)],
                                        name="erp-feeds"))
@@ -362,11 +360,11 @@ class Runtime:
             raise
 
     @staticmethod
-    def catch_up_interval(s: Settings) -> float:
-        """The periodic catch-up's interval. With the WebAPI's change feeds read, the full scan (a call per
-        product) is a repair net: at most once a day, unless the settings ask for less often or off."""
+    def catch_up_interval(s: Settings, change_feeds: bool) -> float:
+        """The periodic catch-up's interval. With the ERP's change feeds read (`change_feeds`: the ERP has
+        them), the full scan is a repair net: at most once a day, unless the settings ask for less often or off."""
         interval = s.sync.catch_up_interval_seconds
-        if s.erp.mode == "webapi" and s.erp.feed_interval_seconds > 0 and 0 < interval < FEEDS_CATCH_UP_SECONDS:
+        if change_feeds and s.erp.feed_interval_seconds > 0 and 0 < interval < FEEDS_CATCH_UP_SECONDS:
             return FEEDS_CATCH_UP_SECONDS
         return interval
 

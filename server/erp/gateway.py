@@ -59,6 +59,13 @@ def _now() -> dt.datetime:
 class ErpGateway:
     """Reads and writes the HM.* tables of one Symfonia company."""
 
+    # The database has no change feeds (its hooks and the catch-up carry changes).
+    change_feeds = False
+
+    def settings_ok(self) -> list[str]:
+        """Problems of the settings against the ERP's own dictionaries: over SQL none are read (empty)."""
+        return []
+
     def __init__(self, conn_str: str, dialect: Dialect, options: ErpSettings | None = None, **changes: Any) -> None:
         """`options`: the [erp] settings (defaults when None); `changes`: fields to differ from them."""
         o = dataclasses.replace(options or ErpSettings(), **changes)

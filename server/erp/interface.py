@@ -66,3 +66,8 @@ class ErpWriter(Protocol):
 
 class Erp(ErpReader, ErpWriter, Protocol):
     """The whole ERP side of the sync."""
+
+    change_feeds: bool  # the ERP has change feeds (feed_changes, stock_changes) the server reads
+
+    def settings_ok(self) -> list[str]:
+        """The settings' problems against the ERP's own dictionaries (empty where it has none to check)."""

@@ -384,6 +384,9 @@ class WebApiErp:
         erp.settings = settings
         return erp
 
+    # The WebAPI's change feeds ({Products,Contractors,PriceLists,Orders}/IncrementalSync, InventoryStates/Changes).
+    change_feeds = True
+
     def settings_ok(self, max_age: float = SETTINGS_RECHECK_SECONDS) -> list[str]:
         """The problems of the last settings check, checking again when it is older than `max_age` seconds
         (only while there were problems, or never a check: a good check stands). Logged when they change."""

@@ -203,8 +203,8 @@ def test_with_the_feeds_the_periodic_catch_up_is_a_daily_repair_net():
 
     base = Settings()
     webapi = base.replace(erp={"mode": "webapi", "webapi_app_key": "k", "webapi_department": "Sklep"})
-    assert Runtime.catch_up_interval(base) == 300
-    assert Runtime.catch_up_interval(webapi) == FEEDS_CATCH_UP_SECONDS
-    assert Runtime.catch_up_interval(webapi.replace(erp={"feed_interval_seconds": 0})) == 300
-    assert Runtime.catch_up_interval(webapi.replace(sync={"catch_up_interval_seconds": 0})) == 0
-    assert Runtime.catch_up_interval(webapi.replace(sync={"catch_up_interval_seconds": 7 * 86400})) == 7 * 86400
+    assert Runtime.catch_up_interval(base, False) == 300
+    assert Runtime.catch_up_interval(webapi, True) == FEEDS_CATCH_UP_SECONDS
+    assert Runtime.catch_up_interval(webapi.replace(erp={"feed_interval_seconds": 0}), True) == 300
+    assert Runtime.catch_up_interval(webapi.replace(sync={"catch_up_interval_seconds": 0}), True) == 0
+    assert Runtime.catch_up_interval(webapi.replace(sync={"catch_up_interval_seconds": 7 * 86400}), True) == 7 * 86400

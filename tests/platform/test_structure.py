@@ -181,3 +181,11 @@ def test_the_grep_catches_what_it_is_for():
     assert ERROR_TEXT.search('type(exc).__name__ == "OperationalError"')
     assert ERROR_TEXT.search('if str(exc) == "help":')
     assert not ERROR_TEXT.search('raise Rejected(str(exc))')
+
+
+def test_the_runtime_asks_the_erp_what_it_can_do_not_which_mode_it_is_in():
+    """The workers ask the ERP for its abilities (`change_feeds`, `settings_ok`), never `erp.mode` nor
+    `hasattr`/`getattr` on the ERP: a mode's ability is declared where the mode is built."""
+    source = (ROOT / "server" / "runtime.py").read_text(encoding="utf-8")
+    assert not re.search(r"erp\.mode\b|\.writer\b", source), "an ERP mode check in runtime.py"
+    assert not re.search(r"(hasattr|getattr)\([^)]*erp", source), "an ERP ability found by hasattr/getattr"
