@@ -482,8 +482,8 @@ def bench_writers(tmp: Path, count: int) -> None:
     from decimal import Decimal
 
     from shopsync.demo.erp import init_sqlite_demo
-    from shopsync.server.erp.dialects import make_dialect
-    from shopsync.server.erp.gateway import ZO_BAZA, ErpGateway
+    from shopsync.server.erp.sql.dialects import make_dialect
+    from shopsync.server.erp.sql import ZO_BAZA, ErpGateway
     from shopsync.server.erp.records import AddressDraft, OrderDraft, OrderLineDraft, order_description
     from shopsync.server.erp.webapi import WebApiClient, WebApiErp
     from tests.helpers.webapi import WebApiSimProcess

@@ -20,8 +20,8 @@ from typing import Any, Sequence
 import pyodbc
 
 from . import data as demo_data
-from shopsync.server.erp.dialects import Dialect, make_dialect, sqlite_companion
-from shopsync.server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
+from shopsync.server.erp.sql.dialects import Dialect, make_dialect, sqlite_companion
+from shopsync.server.erp.sql import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
 from shopsync.server.erp.errors import ErpNotFound, ErpPermanent
 from shopsync.server.erp.records import MarkerSource
 
@@ -288,7 +288,7 @@ class ErpSimulator:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "ErpSimulator":
-        from shopsync.server.erp.gateway import ErpGateway
+        from shopsync.server.erp.sql import ErpGateway
 
         gw = ErpGateway.from_settings(settings)
         e = settings.erp

@@ -53,9 +53,9 @@ from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels.PriceLists import PriceList
 import waitress
 
-from shopsync.server.erp.dialects import make_dialect
+from shopsync.server.erp.sql.dialects import make_dialect
 from shopsync.server.erp.errors import ErpPermanent
-from shopsync.server.erp.gateway import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, TYPPD_CONTRACTOR, TYPPD_GROUP, ZO_BAZA
+from shopsync.server.erp.sql import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, TYPPD_CONTRACTOR, TYPPD_GROUP, ZO_BAZA
 
 from . import data as demo_data
 from .erp import ErpSimulator

@@ -21,7 +21,7 @@ from shop_client.interface import ShopClient
 
 from .erp.errors import ErpConfigError, ErpRetryable
 from .erp.interface import Erp
-from .erp.webapi import make_erp
+from .erp import make_erp
 from .queue.cursors import Holds
 from .queue.images import ImageStore
 from .queue.store import Backoff, Message, QueueStore

@@ -112,8 +112,8 @@ def store(queue_url, clock):
 
 # -- the demo ERP, through pyodbc, on SQLite and on PostgreSQL -------------------
 from shopsync.demo.erp import ErpSimulator, init_odbc_demo, init_sqlite_demo  # noqa: E402
-from shopsync.server.erp.dialects import make_dialect  # noqa: E402
-from shopsync.server.erp.gateway import ErpGateway  # noqa: E402
+from shopsync.server.erp.sql.dialects import make_dialect  # noqa: E402
+from shopsync.server.erp.sql import ErpGateway  # noqa: E402
 
 
 def make_erp(kind: str, tmp_path: Path, request, product_count: int = 60):

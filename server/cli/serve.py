@@ -19,7 +19,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_check_erp(args: argparse.Namespace) -> int:
     """Ask the ERP whether the settings fit the company: every problem listed, exit code 1 if any."""
     from ..erp.errors import ErpError
-    from ..erp.webapi import make_erp
+    from ..erp import make_erp
 
     settings = load_for_command(args)
     erp = make_erp(settings)

@@ -153,6 +153,19 @@ class OrderDraft:
     one_time: "ContractorDraft | None" = None
 
 
+def check_order_draft(order: OrderDraft) -> None:
+    """What every ERP refuses of an order, refused before anything is written (ErpPermanent)."""
+    from .errors import ErpPermanent
+
+    if not order.lines:
+        raise ErpPermanent(f"order {order.shop_number}: has no lines")
+    if not order.shop_number or len(order.shop_number) > 40:
+        raise ErpPermanent(f"order number {order.shop_number!r}: must be 1..40 characters (kod_obcy)")
+    for lp, line in enumerate(order.lines, start=1):
+        if line.quantity <= 0:
+            raise ErpPermanent(f"order {order.shop_number} line {lp}: quantity must be positive")
+
+
 def order_description(shop_number: str) -> str:
     """The description of an ERP order that names its shop order (both writers write it; the
     WebAPI offers no field for ZO.kod_obcy, so orders it wrote are found by this)."""

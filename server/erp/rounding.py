@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 GROSZ = Decimal("0.01")
 UNIT = Decimal("0.0001")  # unit prices are kept to four places (numeric(18,4))
@@ -44,3 +45,12 @@ def position_value(quantity: Decimal, unit_price: Decimal, vat_rate: int | Decim
 def unit_price(line_value: Decimal, quantity: Decimal) -> Decimal:
     """A unit price (four places) whose position value rounds back to line_value for sane quantities."""
     return (line_value / quantity).quantize(UNIT, rounding=ROUND_HALF_UP)
+
+
+def money(value: Any) -> Decimal:
+    """A number the ERP answered (a database column, a JSON number) as an exact Decimal with 2-4 places."""
+    if value is None:
+        return Decimal("0")
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(round(float(value), 4))).normalize() if isinstance(value, float) else Decimal(value)

@@ -18,8 +18,8 @@ from typing import Any, Callable
 import grpc
 import httpx
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
-from shopsync.server.erp.dialects import make_dialect
-from shopsync.server.erp.gateway import ErpGateway
+from shopsync.server.erp.sql.dialects import make_dialect
+from shopsync.server.erp.sql import ErpGateway
 
 from tests.helpers.servers import bin_path, env_with, free_port, wait_port
 from tests.helpers.shop import DemoShopProcess

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shopsync.demo.erp import init_sqlite_demo
-from shopsync.server.erp.dialects import make_dialect
-from shopsync.server.erp.gateway import ErpGateway
+from shopsync.server.erp.sql.dialects import make_dialect
+from shopsync.server.erp.sql import ErpGateway
 from shopsync.server.queue.store import QueueStore
 from shopsync.server.settings import Settings
 from shopsync.server.sync.context import SyncContext

@@ -19,8 +19,8 @@ from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderIssue
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels.PriceLists import PriceList
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
-from shopsync.server.erp.dialects import make_dialect
-from shopsync.server.erp.gateway import ErpGateway
+from shopsync.server.erp.sql.dialects import make_dialect
+from shopsync.server.erp.sql import ErpGateway
 from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft, ProductDraft
 from shopsync.server.erp.webapi import CHANGE_FEEDS, WebApiClient, WebApiErp
 from shopsync.server.settings import Settings
@@ -199,7 +199,7 @@ def test_the_contract_check_catches_an_undeclared_enum_value():
 def test_a_reservation_is_an_orders_by_its_document_type_and_id_not_its_id_alone():
     """Ids of different document tables collide: a sale document's reservation with the order's id is not the
     order's (StandardDocumentType tells them apart)."""
-    from shopsync.server.erp.webapi import _reserved_by_order
+    from shopsync.server.erp.webapi.shapes import _reserved_by_order
 
     assert _reserved_by_order({"StandardDocumentType": 45, "DocumentId": 7}, 7)
     assert not _reserved_by_order({"StandardDocumentType": 16, "DocumentId": 7}, 7), "a sale document's"

@@ -10,9 +10,9 @@ from decimal import Decimal
 import httpx
 import pytest
 from shopsync.demo.erp import init_sqlite_demo
-from shopsync.server.erp.dialects import make_dialect
+from shopsync.server.erp.sql.dialects import make_dialect
 from shopsync.server.erp.errors import ErpConfigError, ErpPermanent, ErpRetryable
-from shopsync.server.erp.gateway import ErpGateway
+from shopsync.server.erp.sql import ErpGateway
 from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft
 from shopsync.server.erp.webapi import WebApiClient, WebApiErp, WebApiSentUnknown
 

@@ -6,14 +6,8 @@ from decimal import Decimal
 
 import pytest
 from shopsync.server.erp.errors import ErpNotFound, ErpPermanent, ErpRetryable
-from shopsync.server.erp.gateway import (
-    AddressDraft,
-    ContractorDraft,
-    ErpGateway,
-    OrderDraft,
-    OrderLineDraft,
-    ProductDraft,
-)
+from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft, ProductDraft
+from shopsync.server.erp.sql import ErpGateway
 from shopsync.server.nip import is_valid_nip, normalize_nip
 
 
@@ -150,7 +144,7 @@ def test_marked_products_and_changes_since(erp):
 
 
 def test_lost_database_is_retryable(tmp_path):
-    from shopsync.server.erp.dialects import make_dialect
+    from shopsync.server.erp.sql.dialects import make_dialect
 
     dialect = make_dialect("sqlite", database=tmp_path / "missing.db")
     gw = ErpGateway(dialect.connection_string(), dialect)

@@ -91,7 +91,7 @@ def test_parts_depend_one_way():
     bad = [(m, d) for m, deps in g.items() for d in deps
            if part(m) in rules and part(d) not in rules[part(m)]]
     assert not bad, f"imports against the direction of the parts: {bad}"
-    assert not any(d.startswith("shopsync.server.erp.gateway") for d in g["shopsync.server.erp.interface"]), \
+    assert not any(d.startswith("shopsync.server.erp.sql") for d in g["shopsync.server.erp.interface"]), \
         "the ERP interface stands alone (its value types live in server/erp/records.py)"
 
 
@@ -159,7 +159,7 @@ ERROR_TEXT = re.compile(r"""in\s+str\(\s*\w+\s*\)|"""
                         r"""str\(\s*(?:exc|e|err|error)\s*\)\s*(?:==|!=|\.lower|\.startswith|\.endswith|\.find)|"""
                         r"""\.__name__\s*(?:==|!=|in)\s*["'(\[]""")
 # The one place a driver's words may be read: where it gives no state or error number.
-ERROR_TEXT_ALLOWED = {("server/erp/dialects.py", "translate")}
+ERROR_TEXT_ALLOWED = {("server/erp/sql/dialects.py", "translate")}
 
 
 def test_no_error_text_is_read_outside_the_odbc_translation():
@@ -189,3 +189,28 @@ def test_the_runtime_asks_the_erp_what_it_can_do_not_which_mode_it_is_in():
     source = (ROOT / "server" / "runtime.py").read_text(encoding="utf-8")
     assert not re.search(r"erp\.mode\b|\.writer\b", source), "an ERP mode check in runtime.py"
     assert not re.search(r"(hasattr|getattr)\([^)]*erp", source), "an ERP ability found by hasattr/getattr"
+
+
+# -- the ERP wing, cut by entity -------------------------------------------------------
+ERP = "shopsync.server.erp"
+
+
+def test_the_webapi_side_never_imports_the_sql_side():
+    """A WebAPI site needs no ODBC driver: nothing in server/erp/webapi imports server/erp/sql (or pyodbc)."""
+    g = graph()
+    bad = [(m, d) for m in g if m.startswith(f"{ERP}.webapi") for d in g[m] if d.startswith(f"{ERP}.sql")]
+    bad += [(p.name, "pyodbc") for p in (ROOT / "server" / "erp" / "webapi").glob("*.py")
+            if re.search(r"^\s*(import|from)\s+pyodbc", p.read_text(encoding="utf-8"), re.MULTILINE)]
+    assert not bad, f"the WebAPI side importing the SQL side: {bad}"
+
+
+def test_no_file_of_the_erp_wing_is_over_400_lines():
+    long = {p.relative_to(ROOT).as_posix(): n for p in (ROOT / "server" / "erp").rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    assert not long, f"cut these by entity: {long}"
+
+
+def test_both_erp_sides_stand_by_entity():
+    for side in ("sql", "webapi"):
+        names = {p.stem for p in (ROOT / "server" / "erp" / side).glob("*.py")}
+        assert {"products", "contractors", "orders", "documents", "price_lists", "images"} <= names, side

@@ -4,7 +4,7 @@ memory (tests/helpers/fakes.py), the demo ERP on the SQLite ODBC driver and a re
 from __future__ import annotations
 
 import pytest
-from shopsync.server.erp.dialects import make_dialect
+from shopsync.server.erp.sql.dialects import make_dialect
 from shopsync.server.queue.bindings import Kind
 from shopsync.server.sync import messages as msg
 from shopsync.server.sync.outcome import CONFIG_ERROR, DEAD, DONE, RETRY, SHOP_DOWN

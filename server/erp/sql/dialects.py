@@ -24,7 +24,7 @@ from typing import Any
 
 import pyodbc
 
-from .errors import ErpConfigError, ErpError, ErpPermanent, ErpRetryable
+from ..errors import ErpConfigError, ErpError, ErpPermanent, ErpRetryable
 
 # SQLSTATEs (ODBC, SQL Server, PostgreSQL): the connection is gone; try again; we are not let in.
 _CONNECTION_STATES = ("08", "HYT01", "57P01", "57P02", "57P03")  # PostgreSQL 57P0x: the server ended it

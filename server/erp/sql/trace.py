@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+
 class StatementTrace:
     """Appends each distinct statement the gateway runs to a file of this process in SHOPSYNC_SQL_TRACE
     (a folder), for the T-SQL check of the test suite and for a DBA reviewing what shopsync sends."""

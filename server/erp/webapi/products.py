@@ -1,0 +1,146 @@
+"""Products through the WebAPI: cards read (one, or every card in a few list calls), codes looked up, the
+marked list, the console's search, and the initial import's creates.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Sequence
+
+from ..errors import ErpNotFound, ErpPermanent, ErpRetryable
+from ..records import Product, ProductDraft
+from ..rounding import money
+from .shapes import BY_CODE_UP_TO, PRICE_KIND_NET, PRICE_PARAMETER_MARKUP, PRODUCT_ARTICLE, SQL_EQUALS, SQL_LIKE, _num
+
+log = logging.getLogger(__name__)
+
+
+class WebApiProducts:
+    """Products through the WebAPI."""
+
+    # -- reads -------------------------------------------------------------------------------------------
+    def get_products(self, ids: Sequence[int]) -> dict[int, Product]:
+        """Products by id through `GET /api/Products?id=` (an id the ERP does not have is left out): the
+        marker (`Marker`, or the feature as a `Dimensions` entry), the catalog's path as the group, the note,
+        VAT, and the base price: the card's sale price of erp.webapi_sale_price_type."""
+        out: dict[int, Product] = {}
+        for pid in sorted({int(i) for i in ids}):
+            try:
+                out[pid] = self._product(self.webapi.call("GET", "/Products", params={"id": pid}))
+            except ErpNotFound:
+                continue
+        return out
+
+    def _product(self, p: Any) -> Product:
+        if not isinstance(p, dict) or not p.get("Id"):
+            raise ErpRetryable(f"Symfonia WebAPI answered a product without an id: {str(p)[:100]}")
+        marker = self.marker
+        if marker.native:
+            raw: Any = p.get("Marker")
+        else:  # GUESS: a product feature comes as a Dimension coded by the feature's name
+            raw = next((d.get("Value") for d in p.get("Dimensions") or []
+                        if isinstance(d, dict) and marker.feature in (d.get("Code"), d.get("Name"))), None)
+        catalog = p.get("Catalog") or {}
+        prices = [x for x in p.get("SalePrices") or [] if isinstance(x, dict)
+                  and x.get("Type") == self.sale_price_type and x.get("Value") is not None]
+        vat = str((p.get("VatRate") or {}).get("Code") or "")
+        return Product(id=int(p["Id"]), code=p.get("Code") or "", name=p.get("Name") or "",
+                       ean=p.get("Barcode") or "", unit=(p.get("UnitsOfMeasurement") or {}).get("RecordUM") or "",
+                       vat=int(vat) if vat.isdigit() else 0,
+                       # GUESS: FullPath joins the catalog names with a backslash, root first
+                       group_path=tuple(x for x in str(catalog.get("FullPath") or "").split("\\") if x),
+                       marked=marker.is_marked(raw), note=p.get("Note") or "", active=p.get("Active") is not False,
+                       modified="", base_price=money(float(prices[0]["Value"])) if prices else None)
+
+    def find_products_by_codes(self, codes: Sequence[str]) -> dict[str, int]:
+        """Code -> id for the codes the ERP has: `GET /api/Products?code=` for a few, one `PATCH
+        Products/FilterSql` listing every product for many (the initial import asks for thousands)."""
+        wanted = list(dict.fromkeys(codes))
+        if len(wanted) > BY_CODE_UP_TO:
+            listed = self.webapi.call("PATCH", "/Products/FilterSql", body={}) or []
+            every = {str(p.get("Code")): int(p["Id"]) for p in listed if isinstance(p, dict) and p.get("Id")}
+            return {c: every[c] for c in wanted if c in every}
+        out: dict[str, int] = {}
+        for code in wanted:
+            try:
+                out[code] = int(self.webapi.call("GET", "/Products", params={"code": code})["Id"])
+            except ErpNotFound:
+                continue
+        return out
+
+    def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
+        """Ids of products carrying the marker, in id order, paged by `after_id`: `PATCH Products/FilterSql`
+        with Marker equal to the site's number, or (a feature) `PATCH Products/Filter` by that Dimension
+        (GUESS). The whole list is asked for once per pass (the API does not page by id) and kept for a minute."""
+        now = time.monotonic()
+        if self._marked is None or now - self._marked[0] > 60 or after_id == 0:
+            marker = self.marker
+            if marker.native:
+                found = self.webapi.call("PATCH", "/Products/FilterSql", body={
+                    "Marker": {"Value_From": marker.number, "Value_To": marker.number, "Mode": SQL_EQUALS}})
+            else:
+                found = self.webapi.call("PATCH", "/Products/Filter", params={"salePrices": "false"}, body={
+                    "Dimensions": [{"Code": marker.feature, "Value": marker.value, "Id": None,
+                                    "DictionaryValue": None}]})
+            self._marked = (now, sorted(int(p["Id"]) for p in found or [] if p.get("Id")))
+        return [i for i in self._marked[1] if i > after_id][:limit]
+
+    def search_products(self, text: str, limit: int = 50) -> list[int]:
+        """Ids of products whose code or name contains `text` (or whose id it is), in code order: `PATCH
+        Products/FilterSql` with Like on the code and on the name."""
+        text = text.strip()
+        if not text:
+            return []
+        by_id = [int(text)] if text.isdigit() and len(text) < 10 and self.get_products([int(text)]) else []
+        pattern = f"%{text.replace('%', '_')}%"
+        found: dict[int, str] = {}
+        for field in ("Code", "Name"):
+            for p in self.webapi.call("PATCH", "/Products/FilterSql",
+                                      body={field: {"Value": pattern, "Mode": SQL_LIKE}}) or []:
+                found.setdefault(int(p["Id"]), p.get("Code") or "")
+        ordered = sorted(found, key=lambda i: (found[i], i))
+        return (by_id + [i for i in ordered if i not in by_id])[:limit]
+
+    def create_products(self, drafts: Sequence[ProductDraft]) -> dict[str, int]:
+        """The initial import through `POST /api/Products/Create`, one card per draft, plain text: a code the
+        ERP has already is paired as it is (ERP data win); an unanswered request is found again by its code
+        before anything is sent twice. Returns code -> id for every draft."""
+        for d in drafts:
+            if not d.code or len(d.code) > self.max_code_length:
+                raise ErpPermanent(f"product code {d.code!r}: must be 1..{self.max_code_length} characters")
+        out = self.find_products_by_codes([d.code for d in drafts])
+        for d in drafts:
+            if d.code in out:
+                continue
+            key, what = f"webapi.product.{d.code}", f"product {d.code}"
+            self._refuse_if_held(key, what)
+            answer, found = self._send_once(key, what, lambda: self.webapi.call(  # noqa: B023 - called at once
+                "POST", "/Products/Create", body=self.product_body(d)),
+                lambda: self.find_products_by_codes([d.code]).get(d.code))  # noqa: B023
+            if found is not None:
+                answer = {"Id": found}
+            out[d.code] = int(answer["Id"])
+        return out
+
+    def product_body(self, d: ProductDraft) -> dict[str, Any]:
+        """A Product for Products/Create: the shop's product as a card. The marker as the site agreed (Marker,
+        or the feature as a Dimension: GUESS), the catalog by its FullPath (GUESS: backslash-joined; the ERP
+        makes what is missing), the price as the card's sale price of erp.webapi_sale_price_type."""
+        marker = self.marker
+        body: dict[str, Any] = {
+            "Code": d.code, "Name": d.name[:100], "Active": True, "Type": PRODUCT_ARTICLE, "Barcode": d.ean[:150],
+            "VatRate": {"Id": None, "Code": str(d.vat)}, "UnitsOfMeasurement": {"RecordUM": d.unit[:8]},
+            "Note": d.note or None,
+            "Marker": marker.number if marker.native and d.marked else 0,
+        }
+        if d.group_path:
+            body["Catalog"] = {"Id": 0, "ParentId": 0, "Name": d.group_path[-1][:100],
+                               "FullPath": "\\".join(p[:100] for p in d.group_path)}
+        if d.price is not None:
+            body["SalePrices"] = [{"Type": self.sale_price_type, "Kind": PRICE_KIND_NET, "Value": _num(d.price),
+                                   "Currency": "PLN", "PriceParameter": PRICE_PARAMETER_MARKUP}]
+        if not marker.native:
+            body["Dimensions"] = [{"Name": marker.feature, "Code": marker.feature, "Type": "Tekst",
+                                   "Value": marker.value if d.marked else "", "DictionaryValue": None}]
+        return body
