@@ -132,6 +132,10 @@ class OrderLineDraft:
     product_id: int
     quantity: Decimal
     price: Decimal  # unit price in the order currency: gross or net as OrderDraft.prices_gross says
+    # The product's code and unit as the ERP has them, when the caller read the product already (the order's
+    # pricing does): the writer need not read it again. Empty: the writer reads them.
+    code: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from shop_client.interface import ShopOrder, ShopOrderLine
 
-from ..erp.records import OrderDraft, OrderLineDraft, order_description
+from ..erp.records import OrderDraft, OrderLineDraft, Product, order_description
 from ..erp.rounding import grosz, position_value, unit_price
 from ..queue.bindings import Kind
 from .addresses import delivery_address
@@ -41,7 +41,12 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
         raise Rejected(f"order {order.number}: has no lines")
     skus = [ln.sku for ln in order.lines]
     by_shop_id = ctx.bindings.by_shop_ids(Kind.PRODUCT, [ln.product_id for ln in order.lines if ln.product_id])
-    codes = ctx.erp.find_products_by_codes([s for s in skus if s])
+    o = ctx.settings.orders
+    # Every product the order names, read once: its lines' SKUs and the shipping and fee services.
+    charged = {c.kind for c in order.charges if c.total or c.tax}
+    services = [code for kind, code in (("shipping", o.shipping_code), ("fee", o.fee_code)) if code and kind in charged]
+    read = ctx.erp.products_by_codes([s for s in skus if s] + services)
+    codes = {code: p.id for code, p in read.items()}
     goods: list[tuple[int, ShopOrderLine]] = []
     for i, ln in enumerate(order.lines, start=1):
         if ln.quantity <= 0:
@@ -52,7 +57,8 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
             raise Rejected(f"order {order.number} line {i}: SKU {ln.sku!r} is not in the ERP "
                            "(create or import the product, then retry this dead letter)")
         goods.append((pid, ln))
-    lines, prices_gross, expected = priced_lines(ctx, order, goods)
+    products = {p.id: p for p in read.values()}
+    lines, prices_gross, expected = priced_lines(ctx, order, goods, products)
     zone = zoneinfo.ZoneInfo(ctx.settings.shop.time_zone)
     created = order_day(order, zone) or dt.datetime.now(zone).date()
     try:
@@ -72,8 +78,8 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
                       shop_order_id=int(order.id) if order.id else None)
 
 
-def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, ShopOrderLine]]
-                 ) -> tuple[list[OrderLineDraft], bool, Decimal | None]:
+def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, ShopOrderLine]],
+                 products: dict[int, Product]) -> tuple[list[OrderLineDraft], bool, Decimal | None]:
     """ERP order lines priced as the shop priced them: (lines, priced gross?, the gross the ERP must reach).
 
     - Goods at their value after coupons (WooCommerce spreads a coupon over the lines it applies to).
@@ -93,7 +99,8 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
         items.append((pid, ln.quantity, total, ln.tax, f"SKU {ln.sku}" if ln.sku else ln.name))
     charges = [c for c in order.charges if c.total or c.tax]
     wanted = {"shipping": ("orders.shipping_code", o.shipping_code), "fee": ("orders.fee_code", o.fee_code)}
-    service_ids = ctx.erp.find_products_by_codes([code for _, code in wanted.values() if code])
+    products = dict(products)  # the order's products and services as order_draft read them, by id
+    service_ids = {p.code: pid for pid, p in products.items()}
     for c in charges:
         setting, code = wanted[c.kind]
         what = f"{'shipping' if c.kind == 'shipping' else 'a fee'} {c.name!r} of {c.total + c.tax} {order.currency}"
@@ -105,7 +112,9 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
                             "the ERP: create that service in Symfonia or fix the setting; orders wait until "
                             "then")
         items.append((service_ids[code], Decimal(1), c.total, c.tax, f"{c.kind} {c.name!r}"))
-    vat_of = {pid: p.vat for pid, p in ctx.erp.get_products(sorted({i[0] for i in items})).items()}
+    unread = sorted({i[0] for i in items} - set(products))  # lines bound by the shop's id, not by SKU
+    products.update(ctx.erp.get_products(unread) if unread else {})
+    vat_of = {pid: p.vat for pid, p in products.items()}
     lines: list[OrderLineDraft] = []
     erp_gross = Decimal(0)
     for n, (pid, qty, total, tax, label) in enumerate(items, start=1):
@@ -117,7 +126,9 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
                            "Symfonia or the tax class in the shop, then retry this dead letter")
         value = total + tax if gross else total
         price = unit_price(value, qty)
-        lines.append(OrderLineDraft(product_id=pid, quantity=qty, price=price))
+        known = products.get(pid)
+        lines.append(OrderLineDraft(product_id=pid, quantity=qty, price=price, code=known.code if known else "",
+                                    unit=known.unit if known else ""))
         erp_gross += position_value(qty, price, vat, gross=gross).gross
     if order.total is not None and erp_gross != order.total:
         kind = "gross" if gross else "net"

@@ -68,7 +68,7 @@ def import_order(ctx: SyncContext, order: ShopOrder, payer: Payer) -> int | None
     draft = dataclasses.replace(draft, contractor_id=payer(ctx, order))
     if draft.contractor_id == ONE_TIME_CONTRACTOR:
         draft = dataclasses.replace(draft, one_time=payer_draft(order, "", valid_nip_or_none(order.tax_id) or ""))
-    zo, created = ctx.erp.create_order(draft)
+    zo, created = ctx.erp.create_order(draft, looked_up=True)  # looked up by its number above: not there
     ctx.bindings.save([Binding(Kind.ORDER, zo, order.id, {"number": order.number}, 0)])
     if ctx.bindings.get(Kind.ORDER_PROGRESS, zo) is None:  # the shop status as imported: later changes are a person's
         ctx.bindings.save([ProgressSent(seen=order.status).binding(zo, order.id)])

@@ -45,7 +45,7 @@ class SqlOrders(SqlBase):
                               _like_prefix(description + "\n")).fetchone()
         return int(row[0]) if row else None
 
-    def create_order(self, order: OrderDraft) -> tuple[int, bool]:
+    def create_order(self, order: OrderDraft, *, looked_up: bool = False) -> tuple[int, bool]:
         """One ZMO (ZO + ZP lines + one RZ reservation per line) in one transaction, over SQL.
 
         Into the ERP's buffer unless erp.order_buffer is off (then numbered by us, which Symfonia's

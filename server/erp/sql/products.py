@@ -122,6 +122,12 @@ class SqlProducts(SqlBase):
                     out[code] = int(pid)
         return out
 
+    def products_by_codes(self, codes: Sequence[str]) -> dict[str, Product]:
+        """The products with these codes, read whole."""
+        ids = self.find_products_by_codes(codes)
+        products = self.get_products(list(ids.values()))
+        return {code: products[pid] for code, pid in ids.items() if pid in products}
+
     def _ensure_group(self, cur: pyodbc.Cursor, path: Sequence[str]) -> int | None:
         parent: int | None = None
         for name in path:

@@ -123,10 +123,10 @@ class WebApiOrders:
             body["PaymentFormId"] = int(form)
         return body
 
-    def create_order(self, order: OrderDraft) -> tuple[int, bool]:
+    def create_order(self, order: OrderDraft, *, looked_up: bool = False) -> tuple[int, bool]:
         """One ZMO through `POST /api/OrdersIssue/New?issue=true`; (order id, created?)."""
         check_order_draft(order)
-        existing = self.find_order(order)
+        existing = None if looked_up else self.find_order(order)
         if existing is not None:
             return existing, False
         key, what = f"webapi.order.{order.shop_number}", f"order {order.shop_number}"
@@ -158,8 +158,10 @@ class WebApiOrders:
             raise ErpConfigError(f"order {order.shop_number}: no payment form - the payment method is not in "
                                  "orders.payment_forms and the contractor has none; set orders.default_payment_form "
                                  "(an id from Symfonia's payment forms)")
-        codes = {pid: (p.code, p.unit or "szt.", p.vat)
-                 for pid, p in self.get_products([ln.product_id for ln in order.lines]).items()}
+        # The lines' codes and units as the order's pricing read them; a product only for lines that lack them.
+        codes = {ln.product_id: (ln.code, ln.unit or "szt.", 0) for ln in order.lines if ln.code}
+        unread = [ln.product_id for ln in order.lines if ln.product_id not in codes]
+        codes.update({pid: (p.code, p.unit or "szt.", p.vat) for pid, p in self.get_products(unread).items()})
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
                 raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in the ERP")

@@ -69,6 +69,17 @@ class WebApiProducts:
                 continue
         return out
 
+    def products_by_codes(self, codes: Sequence[str]) -> dict[str, Product]:
+        """The products with these codes, read whole: `GET /api/Products?code=` answers the whole card, so one
+        call per code (an order's lines, its shipping and fee items)."""
+        out: dict[str, Product] = {}
+        for code in dict.fromkeys(c for c in codes if c):
+            try:
+                out[code] = self._product(self.webapi.call("GET", "/Products", params={"code": code}))
+            except ErpNotFound:
+                continue
+        return out
+
     def marked_product_ids(self, after_id: int = 0, limit: int = 1000) -> list[int]:
         """Ids of products carrying the marker, in id order, paged by `after_id`: `PATCH Products/FilterSql`
         with Marker equal to the site's number, or (a feature) `PATCH Products/Filter` by that Dimension
