@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 SESSION_EXPIRED = "sesja wygasła"
 
 
+# SymfWebAPI's session manager opens a new session before this age (ClientConfig.max_session_age, 25 min):
+# the WebAPI's own lifetime is undocumented (reference §1, §7.7).
+MAX_SESSION_AGE_SECONDS = 25 * 60.0
 NO_ACTION = "No HTTP resource was found"  # ASP.NET Web API's 404 when no action takes the request
 
 
@@ -76,14 +79,20 @@ class WebApiClient:
     opens a new session and repeats the call once.
     """
 
-    def __init__(self, url: str, app_key: str, device: str = "shopsync", timeout: float = 30.0) -> None:
+    def __init__(self, url: str, app_key: str, device: str = "shopsync", timeout: float = 30.0, *,
+                 max_session_age: float = MAX_SESSION_AGE_SECONDS, transport: httpx.BaseTransport | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.url = url.rstrip("/")
         self._app_key = app_key
         self.device = device
         self.timeout = timeout
+        self.max_session_age = max_session_age
+        self.clock = clock
+        # `transport`: an httpx transport of the caller's (tests answer in-process with httpx.MockTransport).
         self._http = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                  headers={"Accept": "application/json"})
+                                  headers={"Accept": "application/json"}, transport=transport)
         self._token = ""
+        self._opened_at = 0.0
         self._lock = threading.Lock()
         self.sessions_opened = 0
 
@@ -91,15 +100,19 @@ class WebApiClient:
         """Close the session (seats are limited: one left open holds a seat until it expires), then the pool."""
         with self._lock:
             token, self._token = self._token, ""
-        if token:
-            try:
-                self._http.get("/Sessions/CloseSession", headers={"Authorization": f"Session {token}"},
-                               timeout=min(self.timeout, 5.0))
-                log.info("closed the Symfonia WebAPI session of device %s", self.device)
-            except httpx.HTTPError as exc:
-                log.info("could not close the Symfonia WebAPI session (%s); it ends when it expires",
-                         type(exc).__name__)
+        self._close_session(token)
         self._http.close()
+
+    def _close_session(self, token: str) -> None:
+        if not token:
+            return
+        try:
+            self._http.get("/Sessions/CloseSession", headers={"Authorization": f"Session {token}"},
+                           timeout=min(self.timeout, 5.0))
+            log.info("closed the Symfonia WebAPI session of device %s", self.device)
+        except httpx.HTTPError as exc:
+            log.info("could not close the Symfonia WebAPI session (%s); it ends when it expires",
+                     type(exc).__name__)
 
     def _open_session(self) -> str:
         # GUESS: the application key goes in `Authorization: Application {key}` (the public description's
@@ -143,9 +156,19 @@ class WebApiClient:
             raise ErpRetryable(f"Symfonia WebAPI Ping: {resp.status_code} {_api_message(resp)}")
 
     def _session(self, stale: str = "") -> str:
+        """The session's token: opened on first use; opened anew when the WebAPI said it expired (`stale`) or
+        before it reaches max_session_age (as SymfWebAPI's own session manager does), the old one closed
+        first, so a long-running server never holds two seats."""
         with self._lock:
-            if not self._token or self._token == stale:
+            aged = self._token and self.clock() - self._opened_at >= self.max_session_age
+            if aged:
+                log.info("the Symfonia WebAPI session is %.0f min old: closing it and opening a new one",
+                         (self.clock() - self._opened_at) / 60)
+                self._close_session(self._token)
+            if not self._token or self._token == stale or aged:
+                self._token = ""
                 self._token = self._open_session()
+                self._opened_at = self.clock()
             return self._token
 
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
