@@ -79,6 +79,7 @@ WAREHOUSES = [{"Id": 1, "Name": "Magazyn główny", "Code": "MAG"}, {"Id": 2, "N
 # The GET view each change feed's Object is (IncrementalSyncListElement.Object is Any in the library).
 FEED_OBJECTS = {"Products": Product, "Contractors": Contractor, "PriceLists": PriceList, "Orders": Order}
 RESERVED_BY_ORDER = 45  # enumReservationDocumentType.ForeignOrder
+VAT_RATES = {"23", "8", "5", "0", "zw", "np"}  # the demo company's VatRates (codes)
 DEFAULT_WAREHOUSE = 1  # where an order without Warehouse reserves (the company's default)
 CURRENCIES = [{"Id": n, "Shortcut": c, "Name": c, "Active": True}
               for n, c in enumerate(("PLN", "EUR", "USD", "GBP", "CZK"), start=1)]
@@ -315,6 +316,8 @@ class WebApiSim:
             ("IProductsController", "GetByCode"): product,
             ("IProductsController", "AddNew"): lambda q, b: tx(lambda cur: self.create_product(cur, b)),
             ("IProductsController", "FilterSql"): products_filter,
+            ("IProductsController", "FilterSqlWthSalePrices"):
+                lambda q, b: tx(lambda cur: self.products_with_prices(cur, b)),
             ("IProductsController", "Filter"): products_filter,
             ("IProductsController", "IncrementalSync"): feed("Products"),
             ("IPriceListsController", "GetGet"): lambda q, b: tx(self.price_lists),
@@ -937,6 +940,14 @@ class WebApiSim:
                  "DefaultUnit": r[4] or "szt.", "VatRate": str(int(r[5] or 0)), "Type": 0, "Barcode": r[6] or "",
                  "CN": "", "PKWiU": "", "FiscalName": ""} for r in rows]
 
+    def products_with_prices(self, cur: pyodbc.Cursor, body: Any) -> list[dict[str, Any]]:
+        """PATCH Products/FilterSql/WithSalePrices: ProductListElementWithSalePrices[], the list elements with
+        each card's sale prices."""
+        rows = self.products_filter(cur, body)
+        views = self.products(cur, [r["Id"] for r in rows])
+        return [{**r, "SalePrices": [{k: x[k] for k in ("Type", "Kind", "Value", "Currency")}
+                                     for x in views[r["Id"]]["SalePrices"]]} for r in rows]
+
     def contractors_filter(self, cur: pyodbc.Cursor, body: Any) -> list[dict[str, Any]]:
         """PATCH Contractors/FilterSql (ContractorCriteriaFilter): ContractorListElement[]."""
         where, args = self._criteria(body, {"Code": "kod", "Name": "nazwa", "NIP": "nip", "City": "miejscowosc",
@@ -984,9 +995,10 @@ class WebApiSim:
         refused (400); the catalog named by FullPath is created when missing; the sale price of type 1 goes to
         the demo's DETAL list (as it is read); a Dimension coded as a feature sets that feature."""
         code, name = self._new_card(cur, body, "HM.TW", "towar", "Product")
-        vat = str((body.get("VatRate") or {}).get("Code") or "23")
-        if not vat.isdigit():
+        vat = str((body.get("VatRate") or {}).get("Code") or "23").lower()
+        if vat not in VAT_RATES:
             raise ApiError(400, f"Nieznana stawka VAT {vat!r}")
+        rate = Decimal(vat) if vat.isdigit() else Decimal(0)
         group = None
         path = [x for x in str((body.get("Catalog") or {}).get("FullPath") or "").split("\\") if x]
         for part in path:
@@ -997,7 +1009,9 @@ class WebApiSim:
                                                                                     "nazwa": part[:100]}))
         pid = int(self.dialect.insert(cur, "HM.TW", {
             "kod": code, "nazwa": name[:100], "kodpaskowy": (body.get("Barcode") or "")[:150],
-            "jm": ((body.get("UnitsOfMeasurement") or {}).get("RecordUM") or "szt.")[:8], "vatsp": int(vat),
+            "jm": ((body.get("UnitsOfMeasurement") or {}).get("RecordUM") or "szt.")[:8],
+            # the demo's schema keeps a percentage: an exempt (zw) or not-subject (np) card is 0 there
+            "vatsp": int(rate),
             "katalog": group, "znacznik": int(body.get("Marker") or 0), "aktywny": 0 if body.get("Active") is False
             else 1, "modifiedDate": dt.datetime.now().replace(microsecond=0)}))
         if body.get("Note"):
@@ -1005,9 +1019,14 @@ class WebApiSim:
         for price in body.get("SalePrices") or []:
             if isinstance(price, dict) and price.get("Type") == 1 and price.get("Value") is not None:
                 base = cur.execute("SELECT id FROM HM.CK WHERE kod = 'DETAL'").fetchone()
+                value = _dec(price["Value"], "SalePrices.Value")
+                if price.get("Kind") not in (None, 0, 1, 2):
+                    raise ApiError(400, f"Nieznany rodzaj ceny Kind {price.get('Kind')!r}")
+                if price.get("Kind") == 1:  # a gross price: the demo's DETAL list is net
+                    value = (value / (1 + rate / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
                 if base:
                     cur.execute("INSERT INTO HM.CP (idck, idpoz, bazapoz, kod, cena, waluta) VALUES (?, ?, 1, ?, ?, "
-                                "'PLN')", base[0], pid, code, _dec(price["Value"], "SalePrices.Value"))
+                                "'PLN')", base[0], pid, code, value)
         if self._has_features(cur):
             columns = {_feature_name(c[0]): c[0] for c in cur.execute(
                 "SELECT * FROM SSCommon.ProductClassification WHERE 0 = 1").description[1:]}

@@ -139,6 +139,14 @@ class ShopSettings:
     # django-oscar: the partner whose stock records we keep, and the class of new products.
     oscar_partner: str = "sklep"
     oscar_product_class: str = "towar"
+    # Whether the shop's prices are entered with tax (WooCommerce: "Prices entered with tax"): the initial
+    # import makes the ERP card's price of that kind, and a card's price of the other kind is converted.
+    prices_include_tax: bool = False
+    # The shop's tax classes -> the ERP's VAT rate codes, for the initial import ("none": products the shop
+    # does not tax). A class not listed stops the import of that product with a problem naming it.
+    tax_classes: Mapping[str, str] = field(default_factory=lambda: {"": "23", "standard": "23",
+                                                                     "reduced-rate": "8", "zero-rate": "0",
+                                                                     "none": "zw"})
     # The shop's time zone (IANA name): an order placed at 00:30 in Warsaw is that day's order in the ERP,
     # with the exchange rate of the business day before it, though the shop reports it in UTC.
     time_zone: str = "Europe/Warsaw"

@@ -38,6 +38,7 @@ class ShopProduct:
     image_url: str = ""
     modified: str = ""
     trashed: bool = False  # in the shop's trash (deleted by a person, still readable by id)
+    tax_class: str = ""  # the shop's tax class ("" = standard; WooCommerce: "reduced-rate", "zero-rate", ...)
 
 
 @dataclass(frozen=True)

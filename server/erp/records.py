@@ -182,9 +182,10 @@ class ProductDraft:
     name: str
     ean: str = ""
     unit: str = "szt."
-    vat: int = 23
+    vat: int | str = 23  # the ERP's VAT rate code: a percentage, or "zw" (exempt), "np" (not subject)
     group_path: tuple[str, ...] = ()
     price: Decimal | None = None
+    price_gross: bool = False  # the price includes VAT (the shop's prices are entered with tax)
     marked: bool = True
     note: str = ""
 

@@ -19,6 +19,7 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
     skipped), so an interrupted import is finished by running it again.
     """
     max_len = ctx.erp.max_code_length
+    tax_classes = {str(k): str(v) for k, v in ctx.settings.shop.tax_classes.items()}
     totals = {"seen": 0, "created": 0, "paired": 0, "already_bound": 0, "skipped": 0, "total": 0}
     for page in ctx.shop.iter_products():
         problems: list[dict[str, Any]] = []
@@ -35,6 +36,10 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
             elif len(p.sku) > max_len:
                 problems.append({"shop_product_id": p.id, "sku": p.sku,
                                  "reason": f"SKU longer than the ERP's {max_len} characters"})
+            elif p.tax_class not in tax_classes:
+                problems.append({"shop_product_id": p.id, "sku": p.sku,
+                                 "reason": f"tax class {p.tax_class or 'standard'!r} is not in shop.tax_classes: "
+                                           "say which ERP VAT rate it is (e.g. \"reduced-rate\" = \"8\")"})
             else:
                 candidates.append(p)
         totals["skipped"] += len(problems)
@@ -45,8 +50,11 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
             totals["created"] += len(new)
             yield {**totals, "problems": problems, "done": False}
             continue
+        # The card as the shop has the product: its VAT rate by its tax class, its price of the shop's kind.
         drafts = [ProductDraft(code=p.sku, name=p.name or p.sku, ean=p.ean, group_path=p.category_path,
-                               price=p.price, marked=p.published, note=p.description) for p in new]
+                               price=p.price, marked=p.published, note=p.description,
+                               vat=str(tax_classes[p.tax_class]), price_gross=ctx.settings.shop.prices_include_tax)
+                  for p in new]
         ids = ctx.erp.create_products(drafts) if drafts else {}
         ids.update(existing)
         now = time.time_ns()

@@ -243,7 +243,8 @@ class WooCommerceShop(ShopClient):
             category_path=path, published=raw.get("status") == "publish",
             stock=_dec(raw.get("stock_quantity")) if raw.get("manage_stock") else None,
             ean=str(_meta(raw, "_shopsync_ean") or ""), image_url=images[0].get("src", "") if images else "",
-            modified=raw.get("date_modified_gmt") or "", trashed=raw.get("status") == "trash")
+            modified=raw.get("date_modified_gmt") or "", trashed=raw.get("status") == "trash",
+            tax_class="none" if raw.get("tax_status") == "none" else str(raw.get("tax_class") or ""))
 
     def _load_categories(self) -> None:
         """The whole category tree in pages of 100: id -> (parent, plain name), and path -> id."""

@@ -13,7 +13,7 @@ from ..errors import ErpNotFound, ErpPermanent
 from ..records import Product, ProductDraft
 from ..rounding import money
 from .base import SqlBase
-from .tables import NAME_MAX, _chunks, _like_contains, _now
+from .tables import NAME_MAX, _chunks, _like_contains, _now, vat_percent_of
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class SqlProducts(SqlBase):
                 group = self._ensure_group(cur, d.group_path) if d.group_path else None
                 pid = self._insert(cur, "HM.TW", {
                     "kod": d.code, "nazwa": d.name[:NAME_MAX], "kodpaskowy": d.ean[:150], "jm": d.unit[:8],
-                    "vatsp": d.vat, "katalog": group, "aktywny": 1, "modifiedDate": now,
+                    "vatsp": vat_percent_of(d.vat), "katalog": group, "aktywny": 1, "modifiedDate": now,
                     "znacznik": self.marker.number if self.marker.native and d.marked else 0})
                 out[d.code] = pid
                 if not self.marker.native:

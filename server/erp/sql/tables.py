@@ -38,3 +38,10 @@ def _like_contains(text: str) -> str:
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield list(items[i:i + size])
+
+
+def vat_percent_of(code: Any) -> int:
+    """HM.TW.vatsp as our reading of the schema has it: a percentage; an exempt (zw) or not-subject (np) rate
+    is written as 0 (GUESS: the column's codes for those are not in the evidence; docs/symfonia.md)."""
+    text = str(code or "").strip().rstrip("%")
+    return int(text) if text.isdigit() else 0

@@ -62,4 +62,5 @@ class WebApiErp(WebApiProducts, WebApiStock, WebApiContractors, WebApiOrders, We
         erp = cls(None, client, order_series=e.order_series, department=e.webapi_department,
                   sale_price_type=e.webapi_sale_price_type, options=e)
         erp.settings = settings
+        erp.prices_gross = bool(settings.shop.prices_include_tax)
         return erp

@@ -53,6 +53,8 @@ class WebApiBase:
         self.images: Any = MemoryImages()
         self.lookup_days = 62  # how far back an order is looked for by the shop's number
         self._warehouse_code: str | None = None
+        # Whether the shop's prices include tax (shop.prices_include_tax): ERP prices are converted to that kind.
+        self.prices_gross = False
         self._marked: tuple[float, list[int]] | None = None  # (when, ids) of the last marked-products list
 
     # The WebAPI's change feeds ({Products,Contractors,PriceLists,Orders}/IncrementalSync, InventoryStates/Changes).

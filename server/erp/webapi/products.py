@@ -10,8 +10,8 @@ from typing import Any, Sequence
 
 from ..errors import ErpNotFound, ErpPermanent, ErpRetryable
 from ..records import Product, ProductDraft
-from ..rounding import money
-from .shapes import BY_CODE_UP_TO, PRICE_KIND_NET, PRICE_PARAMETER_MARKUP, PRODUCT_ARTICLE, SQL_EQUALS, SQL_LIKE, _num
+from .shapes import (BY_CODE_UP_TO, PRICE_KIND_GROSS, PRICE_KIND_NET, PRICE_PARAMETER_MARKUP, PRODUCT_ARTICLE,
+                     SQL_EQUALS, SQL_LIKE, _num, price_as_shop, vat_percent)
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,16 @@ class WebApiProducts:
         catalog = p.get("Catalog") or {}
         prices = [x for x in p.get("SalePrices") or [] if isinstance(x, dict)
                   and x.get("Type") == self.sale_price_type and x.get("Value") is not None]
-        vat = str((p.get("VatRate") or {}).get("Code") or "")
+        vat = vat_percent((p.get("VatRate") or {}).get("Code"))
+        # The card's price as the shop enters prices: its Kind (gross or net) converted where they differ.
+        base = price_as_shop(prices[0]["Value"], prices[0].get("Kind"), vat, self.prices_gross) if prices else None
         return Product(id=int(p["Id"]), code=p.get("Code") or "", name=p.get("Name") or "",
                        ean=p.get("Barcode") or "", unit=(p.get("UnitsOfMeasurement") or {}).get("RecordUM") or "",
-                       vat=int(vat) if vat.isdigit() else 0,
+                       vat=vat,
                        # GUESS: FullPath joins the catalog names with a backslash, root first
                        group_path=tuple(x for x in str(catalog.get("FullPath") or "").split("\\") if x),
                        marked=marker.is_marked(raw), note=p.get("Note") or "", active=p.get("Active") is not False,
-                       modified="", base_price=money(float(prices[0]["Value"])) if prices else None)
+                       modified="", base_price=base)
 
     def find_products_by_codes(self, codes: Sequence[str]) -> dict[str, int]:
         """Code -> id for the codes the ERP has: `GET /api/Products?code=` for a few, one `PATCH
@@ -149,7 +151,9 @@ class WebApiProducts:
             body["Catalog"] = {"Id": 0, "ParentId": 0, "Name": d.group_path[-1][:100],
                                "FullPath": "\\".join(p[:100] for p in d.group_path)}
         if d.price is not None:
-            body["SalePrices"] = [{"Type": self.sale_price_type, "Kind": PRICE_KIND_NET, "Value": _num(d.price),
+            # The shop's price as the shop entered it: gross where its prices include tax, else net.
+            kind = PRICE_KIND_GROSS if d.price_gross else PRICE_KIND_NET
+            body["SalePrices"] = [{"Type": self.sale_price_type, "Kind": kind, "Value": _num(d.price),
                                    "Currency": "PLN", "PriceParameter": PRICE_PARAMETER_MARKUP}]
         if not marker.native:
             body["Dimensions"] = [{"Name": marker.feature, "Code": marker.feature, "Type": "Tekst",

@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pydantic
 
 from ..errors import ErpRetryable
 from ..records import AddressDraft, Contractor, ContractorDraft
+from ..rounding import money
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,27 @@ def _contractor(k: Any) -> Contractor:
                       flat=address.get("ApartmentNo") or "", postcode=address.get("PostCode") or "",
                       city=address.get("City") or "", email=contact.get("Email") or "",
                       phone=contact.get("Phone1") or "", price_group=None)
+
+
+PRICE_FACTOR_DISCOUNT, PRICE_FACTOR_PRICE = 0, 1  # enumPriceFactorType: a price list entry's Type
+
+
+def price_as_shop(value: Any, kind: Any, vat: int, gross: bool) -> Decimal:
+    """A card's or a list's price of `kind` (enumPriceKind: 1 Gross, 2 Net, 0 Undefined: as it is) as the shop
+    enters prices (`gross`: with tax), converted at the product's VAT rate and rounded to the grosz."""
+    v = money(float(value))
+    rate = Decimal(vat) / 100
+    if kind == PRICE_KIND_GROSS and not gross:
+        return (v / (1 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    if kind == PRICE_KIND_NET and gross:
+        return (v * (1 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return v
+
+
+def vat_percent(code: Any) -> int:
+    """A VAT rate's code as a percentage: "23" -> 23; "zw" (exempt), "np" (not subject) -> 0 (no tax)."""
+    text = str(code or "").strip().rstrip("%")
+    return int(text) if text.isdigit() else 0
 
 
 def _num(value: Decimal) -> float | int:

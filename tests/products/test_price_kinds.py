@@ -1,0 +1,102 @@
+"""Prices as the shop enters them: a card's or a price list's price of the other kind (gross or net) is
+converted at the product's VAT rate, a price list's discount is taken off the card's price, and the initial
+import makes each card at the shop's VAT rate and price kind.
+
+The import and the cards run against the WebAPI simulator process (the demo company, whose base list is
+net); the price list's discount, which the demo company has none of, is answered in-process."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import httpx
+import pytest
+from shopsync.demo.erp import init_sqlite_demo
+from shopsync.server.erp.records import ProductDraft
+from shopsync.server.erp.sql import ErpGateway
+from shopsync.server.erp.sql.dialects import make_dialect
+from shopsync.server.erp.webapi import WebApiClient, WebApiErp
+
+from tests.helpers.webapi import WebApiSimProcess
+
+D = Decimal
+
+
+@pytest.fixture
+def erp(tmp_path):
+    db = init_sqlite_demo(tmp_path / "erp.db", product_count=5)
+    sim = WebApiSimProcess(tmp_path, db).start()
+    dialect = make_dialect("sqlite", database=db)
+    gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
+                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=5.0), department="Sklep internetowy")
+    yield gw
+    gw.close()
+    sim.stop()
+
+
+def test_a_shop_with_gross_prices_imports_a_gross_card_at_its_vat_rate_and_reads_it_back_gross(erp):
+    erp.prices_gross = True
+    ids = erp.create_products([ProductDraft(code="G-8", name="Książka", vat="8", price=D("108.00"), price_gross=True),
+                               ProductDraft(code="G-ZW", name="Usługa", vat="zw", price=D("50.00"), price_gross=True)])
+    with erp.sql.unit_of_work() as cur:  # the demo's base list is net: the ERP stored the net price
+        net = cur.execute("SELECT p.cena FROM HM.CP p JOIN HM.CK k ON k.id = p.idck WHERE k.kod = 'DETAL' AND "
+                          "p.idpoz = ?", ids["G-8"]).fetchone()[0]
+    assert D(str(net)) == D("100")
+    book = erp.get_products([ids["G-8"], ids["G-ZW"]])
+    assert (book[ids["G-8"]].vat, book[ids["G-8"]].base_price) == (8, D("108.00")), "gross, as the shop has it"
+    assert (book[ids["G-ZW"]].vat, book[ids["G-ZW"]].base_price) == (0, D("50.00")), "exempt: no tax"
+    erp.prices_gross = False
+    assert erp.get_products([ids["G-8"]])[ids["G-8"]].base_price == D("100"), "a net shop reads the net price"
+
+
+def test_a_net_shop_imports_a_net_card():
+    sent = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("OpenNewSession"):
+            return httpx.Response(200, text='"t"')
+        if request.url.path.endswith("/Products/Create"):
+            sent.append(json.loads(request.content))
+            return httpx.Response(200, json={"Id": 7})
+        return httpx.Response(404, json={"Message": "Nie znaleziono towaru"})
+
+    erp = WebApiErp(None, WebApiClient("http://erp.test/api", "k", transport=httpx.MockTransport(api)),
+                    options=type("O", (), {"marker": "marker:1", "max_code_length": 20, "warehouses": (1,),
+                                           "base_price_list": "DETAL", "order_warehouse": 1})())
+    erp.create_products([ProductDraft(code="N-5", name="Chleb", vat="5", price=D("10.00"))])
+    [body] = sent
+    assert body["VatRate"]["Code"] == "5" and body["SalePrices"][0]["Kind"] == 2 and body["SalePrices"][0]["Value"] == 10
+
+
+def _list_api(entries: list[dict], card: dict) -> httpx.MockTransport:
+    def api(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("OpenNewSession"):
+            return httpx.Response(200, text='"t"')
+        if path.endswith("/PriceLists") and "id" in request.url.params:
+            return httpx.Response(200, json={"Id": 3, "Code": "HURT", "Active": True, "ForAllContractors": True,
+                                             "Products": [{"Id": 1, "Code": "A", "Name": "A", "Prices": entries}],
+                                             "Contractors": [], "ContractorKinds": []})
+        if path.endswith("/Products/FilterSql/WithSalePrices"):
+            return httpx.Response(200, json=[card])
+        return httpx.Response(404, json={"Message": "?"})
+    return httpx.MockTransport(api)
+
+
+@pytest.mark.parametrize("entry, gross, expected", [
+    ({"Type": 1, "PriceKind": 2, "PriceType": 1, "Value": 80, "Currency": "PLN"}, False, D("80")),
+    ({"Type": 1, "PriceKind": 1, "PriceType": 1, "Value": 123, "Currency": "PLN"}, False, D("100.00")),
+    ({"Type": 1, "PriceKind": 2, "PriceType": 1, "Value": 100, "Currency": "PLN"}, True, D("123.00")),
+    # a discount of 10% off the card's PriceA (net 200): 180 net, or 221.40 gross
+    ({"Type": 0, "PriceKind": 0, "PriceType": 1, "Value": 10, "Currency": "PLN"}, False, D("180.00")),
+    ({"Type": 0, "PriceKind": 0, "PriceType": 1, "Value": 10, "Currency": "PLN"}, True, D("221.40")),
+])
+def test_a_price_lists_entry_is_read_as_its_type_and_kind_say(entry, gross, expected):
+    card = {"Id": 1, "Code": "A", "VatRate": "23", "SalePrices": [{"Type": 1, "Kind": 2, "Value": 200,
+                                                                   "Currency": "PLN"}]}
+    erp = WebApiErp(None, WebApiClient("http://erp.test/api", "k", transport=_list_api([entry], card)),
+                    options=type("O", (), {"marker": "marker:1", "max_code_length": 20, "warehouses": (1,),
+                                           "base_price_list": "DETAL", "order_warehouse": 1})())
+    erp.prices_gross = gross
+    assert erp.get_price_list(3).prices[1][0] == expected
