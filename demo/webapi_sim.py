@@ -329,6 +329,9 @@ class WebApiSim:
             ("IWarehouseDocumentsController", "GetById"):
                 lambda q, b: tx(lambda cur: self.document(cur, "warehouse", q)),
             ("ISalesController", "GetById"): lambda q, b: tx(lambda cur: self.document(cur, "sale", q)),
+            ("ISalesController", "GetZMO"): lambda q, b: tx(lambda cur: self.sale_document_orders(cur, q)),
+            ("IWarehouseDocumentsController", "GetFV"):
+                lambda q, b: tx(lambda cur: self.warehouse_document_invoices(cur, q)),
             ("IInventoryStatesController", "GetChanges"): lambda q, b: self.inventory_changes(q),
             ("IInventoryStatesController", "GetByProductId"):
                 lambda q, b: tx(lambda cur: self.inventory_states(cur, "idtw", q.get("id", ""))),
@@ -574,6 +577,29 @@ class WebApiSim:
             PO_ORDER_WAREHOUSE).fetchall()
         return [{"Id": int(r[0]), "DocumentNumber": r[1] or "", "IssueDate": str(r[2]), "OperationDate": str(r[2]),
                  "RecipientId": r[3]} for r in rows]
+
+    def sale_document_orders(self, cur: pyodbc.Cursor, query: dict[str, str]) -> list[dict[str, Any]]:
+        """GET Sales/ZMO?documentId=: SaleDocumentZMO[], the customer orders a sale document was issued from
+        (HM.PO links). A document id the company has no sale document of: 404."""
+        doc = int(query.get("documentId") or 0)
+        if cur.execute("SELECT id FROM HM.DK WHERE id = ?", doc).fetchone() is None:
+            raise ApiError(404, f"Nie znaleziono dokumentu {doc}")
+        rows = cur.execute("SELECT zo.id, zo.kod, zo.data, zo.khid, zo.odid FROM HM.PO po JOIN HM.ZO zo ON zo.id = "
+                           "po.id1 WHERE po.id2 = ? AND po.typ = ? ORDER BY zo.id", doc, PO_ORDER_SALE).fetchall()
+        return [{"Id": int(r[0]), "DocumentNumber": r[1] or "", "IssueDate": _iso(r[2]), "SaleDate": _iso(r[2]),
+                 "BuyerId": int(r[3]), "RecipientId": int(r[4] or r[3])} for r in rows]
+
+    def warehouse_document_invoices(self, cur: pyodbc.Cursor, query: dict[str, str]) -> list[dict[str, Any]]:
+        """GET WarehouseDocuments/FV?documentId=: WarehouseDocumentFV[], the invoices of a warehouse document.
+        GUESS (the demo company links documents only to orders): the issued invoices of the orders it realised."""
+        doc = int(query.get("documentId") or 0)
+        if cur.execute("SELECT id FROM HM.MG WHERE id = ?", doc).fetchone() is None:
+            raise ApiError(404, f"Nie znaleziono dokumentu {doc}")
+        rows = cur.execute(
+            "SELECT DISTINCT dk.id, dk.kod, dk.data FROM HM.PO wz JOIN HM.PO fv ON fv.id1 = wz.id1 AND fv.typ = ? "
+            "JOIN HM.DK dk ON dk.id = fv.id2 WHERE wz.id2 = ? AND wz.typ = ? AND dk.anulowany = 0 AND dk.bufor = 0 "
+            "ORDER BY dk.id", PO_ORDER_SALE, doc, PO_ORDER_WAREHOUSE).fetchall()
+        return [{"Id": int(r[0]), "DocumentNumber": r[1] or "", "IssueDate": _iso(r[2])} for r in rows]
 
     def order_status(self, cur: pyodbc.Cursor, order_id: int) -> dict[str, Any]:
         """OrderStatus: DocumentStatus 4 New, 8 Partial, 16 Realized (its reservations realised), 32 Closed

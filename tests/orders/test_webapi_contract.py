@@ -91,6 +91,9 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
     person.close()
     erp.reservation_product(rz)
     erp.document_state(pz)
+    erp.orders_of_document(pz)  # WarehouseDocuments/FV
+    invoice = erp.webapi.call("GET", "/Orders/FV", params={"orderId": zo})[0]["Id"]
+    assert zo in erp.orders_of_document(invoice)  # Sales/ZMO
     erp.search_products("WIE")
     erp.search_contractors("Kowal")
     erp.contractors_in_groups([1])

@@ -423,5 +423,14 @@ def test_orders_reservations_and_documents_through_the_api_are_what_the_company_
         person.issue_document(pz)
         assert erp.document_state(pz) == erp.sql.document_state(pz) == "issued"
         assert erp.document_state(99999) == "missing"
+        # which orders a document realised: an invoice names its order (Sales/ZMO), a WZ through its invoice
+        other, _ = erp.create_order(draft("781"))
+        _, fv = person.issue_invoice(zo)
+        _, wz = person.realise_order(zo)
+        assert erp.orders_of_document(fv) == erp.sql.orders_of_document(fv) == [zo], "not the other order"
+        assert erp.orders_of_document(wz) == erp.sql.orders_of_document(wz) == [zo]
+        assert other not in erp.orders_of_document(wz)
+        _, wz2 = person.realise_order(other)  # a WZ without an invoice names no order: its products' orders
+        assert other in erp.orders_of_document(wz2) and erp.sql.orders_of_document(wz2) == [other]
     finally:
         person.close()

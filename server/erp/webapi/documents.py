@@ -28,36 +28,56 @@ class WebApiDocuments:
         except ErpNotFound:
             return None
 
-    def _documents(self, document_id: int) -> list[dict[str, Any]]:
-        """The warehouse document and the sale document with this id (a hook names only the id, and the two
-        number their rows apart: both are asked, as over SQL)."""
+    def _documents(self, document_id: int) -> list[tuple[str, dict[str, Any]]]:
+        """The warehouse document and the sale document with this id, each with its kind ("warehouse",
+        "sale"): a hook names only the id, and the two number their rows apart, so both are asked, as over SQL."""
         out = []
-        for path in ("/WarehouseDocuments", "/Sales"):
+        for kind, path in (("warehouse", "/WarehouseDocuments"), ("sale", "/Sales")):
             try:
-                out.append(self.webapi.call("GET", path, params={"id": int(document_id)}))
+                out.append((kind, self.webapi.call("GET", path, params={"id": int(document_id)})))
             except ErpNotFound:
                 continue
         return out
 
     def document_products(self, document_id: int) -> list[int]:
-        return sorted({int(p["ProductId"]) for d in self._documents(document_id) for p in d.get("Positions") or []
+        return sorted({int(p["ProductId"]) for _, d in self._documents(document_id) for p in d.get("Positions") or []
                        if isinstance(p, dict) and p.get("ProductId")})
 
     def orders_of_document(self, document_id: int) -> list[int]:
-        """The customer orders a document may have realised or invoiced. The WebAPI's documents do not name
-        them, so these are the orders holding reservations of the document's products
-        (`Reservations/Filter?productId=`, the DocumentId of those a customer order made): more than the document touched at worst, and the
-        caller compares each order's progress with what the shop was last sent. GUESS: a realised reservation
-        stays listed with its order (the Orders change feed catches an order whose reservation went)."""
+        """The customer orders a document realised or invoiced, through the calls that say so: a sale
+        document's orders from `GET /api/Sales/ZMO?documentId=`; a warehouse document's through its invoices
+        (`GET /api/WarehouseDocuments/FV?documentId=`, then each one's Sales/ZMO).
+
+        A warehouse issue (WZ) made straight from an order, with no invoice yet, names no order through any call:
+        for it, the orders holding reservations of its products are taken (`Reservations/Filter?productId=`,
+        a customer order's, GUESS: a realised reservation stays listed with its order), more than it touched
+        at worst; the caller compares each order's progress with what the shop was last sent, and the Orders
+        change feed catches the rest."""
         orders: set[int] = set()
-        for pid in self.document_products(document_id):
-            orders.update(int(r["DocumentId"]) for r in
-                          self.webapi.call("GET", "/Reservations/Filter", params={"productId": pid}) or []
-                          if _reserved_by_order(r))
+        sales: set[int] = set()
+        unnamed = False
+        for kind, doc in self._documents(document_id):
+            if kind == "sale":
+                sales.add(int(document_id))
+                continue
+            invoices = {int(f["Id"]) for f in self.webapi.call("GET", "/WarehouseDocuments/FV",
+                                                               params={"documentId": int(document_id)}) or []
+                        if isinstance(f, dict) and f.get("Id")}
+            sales |= invoices
+            # only an issue to a customer (WZ) realises a customer order; a receipt (PZ) or a transfer does not
+            unnamed = unnamed or (not invoices and str(doc.get("TypeCode") or "").upper().startswith("WZ"))
+        for sale in sorted(sales):
+            orders.update(int(o["Id"]) for o in self.webapi.call("GET", "/Sales/ZMO", params={"documentId": sale})
+                          or [] if isinstance(o, dict) and o.get("Id"))
+        if unnamed:
+            for pid in self.document_products(document_id):
+                orders.update(int(r["DocumentId"]) for r in
+                              self.webapi.call("GET", "/Reservations/Filter", params={"productId": pid}) or []
+                              if _reserved_by_order(r))
         return sorted(orders)
 
     def document_state(self, document_id: int) -> str:
-        docs = self._documents(document_id)
+        docs = [d for _, d in self._documents(document_id)]
         if not docs:
             return DOCUMENT_MISSING
         if any(not d.get("Buffer") and d.get("Canceled") not in CANCELLED for d in docs):
