@@ -315,20 +315,27 @@ class ErpSimulator:
             self.d.rollback(self.conn)
             raise
 
+    def _catalog(self, cur: pyodbc.Cursor, path: Sequence[str]) -> int:
+        """The product catalog (group) of this path, made where missing."""
+        parent = None
+        for g in path:
+            row = cur.execute("SELECT id FROM HM.XT WHERE nazwa = ? AND " + ("super IS NULL" if parent is None
+                                                                             else "super = ?"),
+                              *([g] if parent is None else [g, parent])).fetchone()
+            parent = row[0] if row else self.d.insert(cur, "HM.XT", {"super": parent, "kod": g[:20], "nazwa": g})
+        return int(parent)
+
+    def add_catalog(self, path: Sequence[str]) -> int:
+        """A person makes a product catalog in Symfonia (Towary, Katalogi): its id."""
+        return int(self.transaction(lambda cur: self._catalog(cur, path)))
+
     def save_item(self, product_id: int, *, name: str | None = None, ean: str | None = None,
                   group_path: Sequence[str] | None = None, vat: int | None = None) -> tuple[str, int]:
         """Save the item card (with or without edits: Symfonia stamps modifiedDate either way)."""
         def act(cur: pyodbc.Cursor) -> None:
             self._need_product(cur, product_id)
             if group_path:
-                parent = None
-                for g in group_path:
-                    row = cur.execute("SELECT id FROM HM.XT WHERE nazwa = ? AND "
-                                      + ("super IS NULL" if parent is None else "super = ?"),
-                                      *([g] if parent is None else [g, parent])).fetchone()
-                    parent = row[0] if row else self.d.insert(cur, "HM.XT", {"super": parent, "kod": g[:20],
-                                                                            "nazwa": g})
-                cur.execute("UPDATE HM.TW SET katalog = ? WHERE id = ?", parent, product_id)
+                cur.execute("UPDATE HM.TW SET katalog = ? WHERE id = ?", self._catalog(cur, group_path), product_id)
             if name is not None:
                 cur.execute("UPDATE HM.TW SET nazwa = ? WHERE id = ?", name, product_id)
             if ean is not None:

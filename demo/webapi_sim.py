@@ -316,6 +316,7 @@ class WebApiSim:
             ("IProductsController", "GetByCode"): product,
             ("IProductsController", "AddNew"): lambda q, b: tx(lambda cur: self.create_product(cur, b)),
             ("IProductsController", "FilterSql"): products_filter,
+            ("IProductsController", "GetCatalogs"): lambda q, b: tx(self.catalogs),
             ("IProductsController", "FilterSqlWthSalePrices"):
                 lambda q, b: tx(lambda cur: self.products_with_prices(cur, b)),
             ("IProductsController", "Filter"): products_filter,
@@ -1018,21 +1019,19 @@ class WebApiSim:
 
     def create_product(self, cur: pyodbc.Cursor, body: Any) -> dict[str, Any]:
         """POST Products/Create: a new product card. GUESSES: Code and Name are required and a Code in use is
-        refused (400); the catalog named by FullPath is created when missing; the sale price of type 1 goes to
+        refused (400); the catalog is one the company has, by its Id; the sale price of type 1 goes to
         the demo's DETAL list (as it is read); a Dimension coded as a feature sets that feature."""
         code, name = self._new_card(cur, body, "HM.TW", "towar", "Product")
         vat = str((body.get("VatRate") or {}).get("Code") or "23").lower()
         if vat not in VAT_RATES:
             raise ApiError(400, f"Nieznana stawka VAT {vat!r}")
         rate = Decimal(vat) if vat.isdigit() else Decimal(0)
-        group = None
-        path = [x for x in str((body.get("Catalog") or {}).get("FullPath") or "").split("\\") if x]
-        for part in path:
-            row = cur.execute("SELECT id FROM HM.XT WHERE nazwa = ? AND " +
-                              ("super IS NULL" if group is None else "super = ?"),
-                              *([part] if group is None else [part, group])).fetchone()
-            group = int(row[0]) if row else int(self.dialect.insert(cur, "HM.XT", {"super": group, "kod": part[:20],
-                                                                                    "nazwa": part[:100]}))
+        # GUESS: the card's Catalog is one the company has, named by its Id (the model has no AddIfNotExist and
+        # the API no call that makes a catalog); an unknown one is refused, nothing written.
+        catalog = body.get("Catalog") or {}
+        group = int(catalog.get("Id") or 0) or None
+        if group is not None and cur.execute("SELECT id FROM HM.XT WHERE id = ?", group).fetchone() is None:
+            raise ApiError(400, f"Nie znaleziono katalogu {catalog.get('FullPath') or group!r}")
         pid = int(self.dialect.insert(cur, "HM.TW", {
             "kod": code, "nazwa": name[:100], "kodpaskowy": (body.get("Barcode") or "")[:150],
             "jm": ((body.get("UnitsOfMeasurement") or {}).get("RecordUM") or "szt.")[:8],
@@ -1070,6 +1069,12 @@ class WebApiSim:
             return True
         except pyodbc.Error:
             return False
+
+    def catalogs(self, cur: pyodbc.Cursor) -> list[dict[str, Any]]:
+        """GET Products/Catalogs: the product catalogs (the demo's groups, HM.XT) as a tree: Id, ParentId (0 at
+        the root), Name, FullPath (GUESS: the names joined by a backslash, root first)."""
+        return [{"Id": gid, "ParentId": int(parent or 0), "Name": path[-1], "FullPath": "\\".join(path)}
+                for gid, (path, parent) in sorted(self._catalog_paths(cur).items())]
 
     @staticmethod
     def _catalog_paths(cur: pyodbc.Cursor) -> dict[int, tuple[list[str], int | None]]:

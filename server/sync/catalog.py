@@ -43,7 +43,17 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
             else:
                 candidates.append(p)
         totals["skipped"] += len(problems)
+        skipped_before = len(problems)
         existing = ctx.erp.find_products_by_codes([p.sku for p in candidates]) if candidates else {}
+        # Groups the ERP lacks and the sync cannot make (through the WebAPI): a person makes them first.
+        missing = set(ctx.erp.missing_catalogs([p.category_path for p in candidates if p.sku not in existing]))
+        for p in [p for p in candidates if p.sku not in existing and p.category_path in missing]:
+            candidates.remove(p)
+            problems.append({"shop_product_id": p.id, "sku": p.sku,
+                             "reason": f"ERP catalog {' > '.join(p.category_path)} does not exist and Symfonia's "
+                                       "WebAPI cannot make it: create it in Symfonia (Towary, Katalogi), then run "
+                                       "the import again"})
+        totals["skipped"] += len(problems) - skipped_before
         new = [p for p in candidates if p.sku not in existing]
         if dry_run:
             totals["paired"] += len(candidates) - len(new)

@@ -106,6 +106,9 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
                                                                   product_id=1, quantity=D(1), price=D(10))]),
                                                    erp.sql.product_codes([1]), None))
     erp.cancel_order(int(buffered["Id"]))
+    maker = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
+    maker.add_catalog(("Sklep", "Nowe"))  # the WebAPI makes no catalogs: a person did (Products/Catalogs)
+    maker.close()
     erp.create_products([ProductDraft(code="SHOP-1", name="Towar ze sklepu", ean="5901234123457", vat=8,
                                       group_path=("Sklep", "Nowe"), price=D("19.99"), note="opis")])
     settings = Settings().replace(orders={"payment_forms": {"bacs": 3}, "fixed_rates": {"EUR": 4.25},

@@ -38,9 +38,19 @@ def test_initial_import_creates_once_pairs_by_code_and_reports_bad_skus(stack):
     assert all(r.ok for r in stack.woo.upsert_products(changes))
     api = stack.shop_api()
     api.post("/products", json={"name": "bez SKU"}).raise_for_status()
+    if stack.erp_writer == "webapi":
+        # the WebAPI makes no catalogs: the import says which to create and creates nothing of those products
+        first = import_catalog(stack)
+        reasons = [p.reason for msg in first for p in msg.problems]
+        assert first[-1].created == 0 and first[-1].skipped == 232
+        assert sum("ERP catalog Sklep > Nowe does not exist" in r for r in reasons) == 230
+        assert stack.webapi.calls("POST /Products/Create") == 0
+        stack.sim.add_catalog(("Sklep", "Nowe"))  # a person makes it in Symfonia
     progress = import_catalog(stack)
     final = progress[-1]
-    assert final.done and final.seen == 233 and final.created == 230 and final.paired == 1 and final.skipped == 2
+    assert final.done and final.seen == 233 and final.created == 230 and final.skipped == 2
+    assert (final.paired, final.already_bound) == ((0, 1) if stack.erp_writer == "webapi" else (1, 0)), \
+        "the code the ERP had is paired once (with the WebAPI: on the first run, which created nothing)"
     assert len(progress) >= 4, "streams page by page"
     reasons = [p.reason for msg in progress for p in msg.problems]
     assert any("no SKU" in r for r in reasons) and any("longer" in r for r in reasons)

@@ -122,6 +122,10 @@ class SqlProducts(SqlBase):
                     out[code] = int(pid)
         return out
 
+    def missing_catalogs(self, paths: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """None: over SQL the import makes the groups it needs (HM.XT)."""
+        return []
+
     def products_by_codes(self, codes: Sequence[str]) -> dict[str, Product]:
         """The products with these codes, read whole."""
         ids = self.find_products_by_codes(codes)

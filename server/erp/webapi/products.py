@@ -16,6 +16,12 @@ from .shapes import (BY_CODE_UP_TO, PRICE_KIND_GROSS, PRICE_KIND_NET, PRICE_PARA
 log = logging.getLogger(__name__)
 
 
+def _no_catalogs(paths: Sequence[tuple[str, ...]]) -> str:
+    names = ", ".join(" > ".join(p) for p in paths)
+    return (f"Symfonia has no product catalog {names}, and its WebAPI cannot make one: create it in Symfonia "
+            "(Towary, Katalogi), then run the import again")
+
+
 class WebApiProducts:
     """Products through the WebAPI."""
 
@@ -123,23 +129,46 @@ class WebApiProducts:
             if not d.code or len(d.code) > self.max_code_length:
                 raise ErpPermanent(f"product code {d.code!r}: must be 1..{self.max_code_length} characters")
         out = self.find_products_by_codes([d.code for d in drafts])
+        catalogs = self.catalogs() if any(d.group_path for d in drafts) else {}
+        missing = sorted({d.group_path for d in drafts if d.group_path and d.group_path not in catalogs
+                          and d.code not in out})
+        if missing:
+            raise ErpPermanent(_no_catalogs(missing))
         for d in drafts:
             if d.code in out:
                 continue
             key, what = f"webapi.product.{d.code}", f"product {d.code}"
             self._refuse_if_held(key, what)
             answer, found = self._send_once(key, what, lambda: self.webapi.call(  # noqa: B023 - called at once
-                "POST", "/Products/Create", body=self.product_body(d)),
+                "POST", "/Products/Create", body=self.product_body(d, catalogs)),
                 lambda: self.find_products_by_codes([d.code]).get(d.code))  # noqa: B023
             if found is not None:
                 answer = {"Id": found}
             out[d.code] = int(answer["Id"])
         return out
 
-    def product_body(self, d: ProductDraft) -> dict[str, Any]:
+    def catalogs(self) -> dict[tuple[str, ...], dict[str, Any]]:
+        """The company's product catalogs by their path (`GET /api/Products/Catalogs`: the tree, each with its
+        ParentId; GUESS: FullPath joins the names with a backslash, root first)."""
+        out: dict[tuple[str, ...], dict[str, Any]] = {}
+        for c in self.webapi.call("GET", "/Products/Catalogs") or []:
+            if isinstance(c, dict) and c.get("Id"):
+                out[tuple(x for x in str(c.get("FullPath") or "").split("\\") if x)] = c
+        return out
+
+    def missing_catalogs(self, paths: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """The paths the company has no catalog for: the WebAPI has no call that makes one."""
+        wanted = sorted({tuple(p) for p in paths if p})
+        if not wanted:
+            return []
+        have = self.catalogs()
+        return [p for p in wanted if p not in have]
+
+    def product_body(self, d: ProductDraft, catalogs: dict[tuple[str, ...], dict[str, Any]] | None = None
+                     ) -> dict[str, Any]:
         """A Product for Products/Create: the shop's product as a card. The marker as the site agreed (Marker,
-        or the feature as a Dimension: GUESS), the catalog by its FullPath (GUESS: backslash-joined; the ERP
-        makes what is missing), the price as the card's sale price of erp.webapi_sale_price_type."""
+        or the feature as a Dimension: GUESS), the catalog the company has at the product's path (by its Id;
+        the WebAPI makes no catalogs), the price as the card's sale price of erp.webapi_sale_price_type."""
         marker = self.marker
         body: dict[str, Any] = {
             "Code": d.code, "Name": d.name[:100], "Active": True, "Type": PRODUCT_ARTICLE, "Barcode": d.ean[:150],
@@ -148,8 +177,10 @@ class WebApiProducts:
             "Marker": marker.number if marker.native and d.marked else 0,
         }
         if d.group_path:
-            body["Catalog"] = {"Id": 0, "ParentId": 0, "Name": d.group_path[-1][:100],
-                               "FullPath": "\\".join(p[:100] for p in d.group_path)}
+            catalog = (catalogs if catalogs is not None else self.catalogs()).get(tuple(d.group_path))
+            if catalog is None:
+                raise ErpPermanent(_no_catalogs([tuple(d.group_path)]))
+            body["Catalog"] = {k: catalog.get(k) for k in ("Id", "ParentId", "Name", "FullPath")}
         if d.price is not None:
             # The shop's price as the shop entered it: gross where its prices include tax, else net.
             kind = PRICE_KIND_GROSS if d.price_gross else PRICE_KIND_NET
