@@ -75,6 +75,7 @@ class Erp(ErpReader, ErpWriter, Protocol):
     """The whole ERP side of the sync."""
 
     change_feeds: bool  # the ERP has change feeds (feed_changes, stock_changes) the server reads
+    read_page_size: int  # products read at once by a catch-up
 
     def settings_ok(self) -> list[str]:
         """The settings' problems against the ERP's own dictionaries (empty where it has none to check)."""

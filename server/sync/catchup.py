@@ -18,7 +18,7 @@ from .price_lists import contractor_prices, price_list_changes
 from .products import in_pages, product_snapshots
 
 
-def catch_up(ctx: SyncContext, page: int = 500) -> tuple[int, int]:
+def catch_up(ctx: SyncContext, page: int | None = None) -> tuple[int, int]:
     """The whole catch-up pass; returns (products checked, products queued)."""
     last = deque(catch_up_pass(ctx, page), maxlen=1)[0]
     return last["checked"], last["queued"]
@@ -31,13 +31,15 @@ def marked_ids(ctx: SyncContext, page: int) -> list[int]:
     return ids
 
 
-def catch_up_pass(ctx: SyncContext, page: int = 500) -> Iterator[dict[str, Any]]:
+def catch_up_pass(ctx: SyncContext, page: int | None = None) -> Iterator[dict[str, Any]]:
     """Queue every marked or bound product whose ERP state differs from what was sent.
 
     Bound products that lost the marker (or vanished from the ERP) are checked too,
     so they get hidden. Yields progress after each page ({checked, queued, total,
-    done}); the last has done = True.
+    done}); the last has done = True. A page is as many products as the ERP reads
+    best at once (`read_page_size`: the WebAPI reads every card in one list call).
     """
+    page = page or ctx.erp.read_page_size
     ids = sorted(set(marked_ids(ctx, page)) | set(ctx.bindings.all_ids(Kind.PRODUCT, page)))
     queued = 0
     for n, chunk in enumerate(in_pages(ids, page), start=1):

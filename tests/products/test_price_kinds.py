@@ -100,3 +100,41 @@ def test_a_price_lists_entry_is_read_as_its_type_and_kind_say(entry, gross, expe
                                            "base_price_list": "DETAL", "order_warehouse": 1})())
     erp.prices_gross = gross
     assert erp.get_price_list(3).prices[1][0] == expected
+
+
+def _fields(p):
+    return (p.code, p.name, p.ean, p.vat, p.group_path, p.marked, p.note, p.active, p.base_price)
+
+
+@pytest.fixture
+def many(tmp_path):
+    db = init_sqlite_demo(tmp_path / "erp.db", product_count=40)
+    sim = WebApiSimProcess(tmp_path, db).start()
+    dialect = make_dialect("sqlite", database=db)
+    gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
+                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=5.0), department="Sklep internetowy")
+    yield gw, sim
+    gw.close()
+    sim.stop()
+
+
+def test_many_cards_are_read_in_a_few_list_calls_and_a_changed_note_comes_from_the_feed(many):
+    """A catch-up's read of many cards: every card's list fields in one call, the marked ones in one, and the
+    note and catalog of a card from its last whole read, refreshed by the Products feed when it changed."""
+    from shopsync.demo.erp import ErpSimulator
+
+    erp, sim = many
+    ids = list(range(1, 41))
+    first = erp.get_products(ids)  # a cold start: each card read whole once
+    assert {p: _fields(v) for p, v in first.items()} == {p: _fields(v) for p, v in erp.sql.get_products(ids).items()}
+    person = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
+    person.edit_note(7, "Nowy opis")
+    person.save_item(8, name="Nowa nazwa", group_path=("Ogród", "Nowy dział"))
+    person.set_marker(9, False)
+    person.close()
+    before = sim.calls("GET /Products")
+    again = erp.get_products(ids)
+    assert sim.calls("GET /Products") == before, "no card read one by one: the feed's objects carry the changes"
+    assert {p: _fields(v) for p, v in again.items()} == {p: _fields(v) for p, v in erp.sql.get_products(ids).items()}
+    assert again[7].note == "Nowy opis" and again[8].group_path == ("Ogród", "Nowy dział") and not again[9].marked
+    assert erp.get_products([9998, 9999]) == {} and 9999 not in erp.get_products(ids + [9999])

@@ -25,6 +25,8 @@ class SqlBase:
 
     # The database has no change feeds (its hooks and the catch-up carry changes).
     change_feeds = False
+    # Products read at once by a catch-up (one unit of work, IN lists of 500).
+    read_page_size = 500
 
     def settings_ok(self) -> list[str]:
         """Problems of the settings against the ERP's own dictionaries: over SQL none are read (empty)."""

@@ -53,12 +53,17 @@ class WebApiBase:
         self.images: Any = MemoryImages()
         self.lookup_days = 62  # how far back an order is looked for by the shop's number
         self._warehouse_code: str | None = None
+        # Cards read whole (their note and catalog are in no list), and when the Products feed was last asked.
+        self._cards: dict[int, tuple[float, Any]] = {}
+        self._cards_feed_at: Any = None
         # Whether the shop's prices include tax (shop.prices_include_tax): ERP prices are converted to that kind.
         self.prices_gross = False
         self._marked: tuple[float, list[int]] | None = None  # (when, ids) of the last marked-products list
 
     # The WebAPI's change feeds ({Products,Contractors,PriceLists,Orders}/IncrementalSync, InventoryStates/Changes).
     change_feeds = True
+    # Products read at once by a catch-up: the list calls answer every card, so one page holds them all.
+    read_page_size = 10_000
 
     def settings_ok(self, max_age: float = SETTINGS_RECHECK_SECONDS) -> list[str]:
         """The problems of the last settings check, checking again when it is older than `max_age` seconds

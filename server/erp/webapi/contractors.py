@@ -82,7 +82,8 @@ class WebApiContractors:
         answer, found = self._send_once(key, what, lambda: self.webapi.call(
             # syncFk (required): also hand the new contractor to Symfonia's finance module (FK). GUESS: false,
             # a shop's new customer is booked in FK when its first invoice is, as a person's new card is.
-            "POST", "/Contractors/Create", params={"syncFk": "false"}, body=contractor_body(draft, code)), lambda: self.find_contractor_by_code(code))
+            "POST", "/Contractors/Create", params={"syncFk": "false"}, body=contractor_body(draft, code)),
+            lambda: self.find_contractor_by_code(code))
         if found is not None:
             return found
         if not isinstance(answer, dict) or not answer.get("Id"):

@@ -4,16 +4,21 @@ marked list, the console's search, and the initial import's creates.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import time
 from typing import Any, Sequence
 
 from ..errors import ErpNotFound, ErpPermanent, ErpRetryable
 from ..records import Product, ProductDraft
-from .shapes import (BY_CODE_UP_TO, PRICE_KIND_GROSS, PRICE_KIND_NET, PRICE_PARAMETER_MARKUP, PRODUCT_ARTICLE,
-                     SQL_EQUALS, SQL_LIKE, _num, price_as_shop, vat_percent)
+from .shapes import (BY_CODE_UP_TO, BY_PRODUCT_UP_TO, MODIFY_DELETE, PRICE_KIND_GROSS, PRICE_KIND_NET,
+                     PRICE_PARAMETER_MARKUP, PRODUCT_ARTICLE, SQL_EQUALS, SQL_LIKE, _local, _num, price_as_shop,
+                     vat_percent)
 
 log = logging.getLogger(__name__)
+CARD_MAX_AGE_SECONDS = 24 * 3600.0  # a card's note and catalog kept from its last whole read at most this long
+CARD_FEED_OVERLAP = dt.timedelta(seconds=60)  # the feed is asked from a minute before the last ask (clocks)
 
 
 def _no_catalogs(paths: Sequence[tuple[str, ...]]) -> str:
@@ -27,16 +32,80 @@ class WebApiProducts:
 
     # -- reads -------------------------------------------------------------------------------------------
     def get_products(self, ids: Sequence[int]) -> dict[int, Product]:
-        """Products by id through `GET /api/Products?id=` (an id the ERP does not have is left out): the
-        marker (`Marker`, or the feature as a `Dimensions` entry), the catalog's path as the group, the note,
-        VAT, and the base price: the card's sale price of erp.webapi_sale_price_type."""
+        """Products by id (an id the ERP does not have is left out): the marker (`Marker`, or the feature as a
+        `Dimensions` entry), the catalog's path as the group, the note, VAT, and the base price: the card's
+        sale price of erp.webapi_sale_price_type. A few are read whole, one `GET /api/Products?id=` each; many
+        (a catch-up, a reconciliation) in a few list calls (see _read_many)."""
+        wanted = sorted({int(i) for i in ids})
+        if len(wanted) <= BY_PRODUCT_UP_TO:
+            return self._read_each(wanted)
+        return self._read_many(wanted)
+
+    def _read_each(self, ids: Sequence[int]) -> dict[int, Product]:
         out: dict[int, Product] = {}
-        for pid in sorted({int(i) for i in ids}):
+        for pid in ids:
             try:
-                out[pid] = self._product(self.webapi.call("GET", "/Products", params={"id": pid}))
+                out[pid] = self._remember(self._product(self.webapi.call("GET", "/Products", params={"id": pid})))
             except ErpNotFound:
+                self._cards.pop(pid, None)
                 continue
         return out
+
+    def _remember(self, product: Product) -> Product:
+        """A card read whole, kept for the list reads: its note and catalog are in no list the API has."""
+        self._cards[product.id] = (time.monotonic(), product)
+        return product
+
+    def _read_many(self, ids: Sequence[int]) -> dict[int, Product]:
+        """Many products in a few calls: every card's code, name, activity, unit, VAT and sale prices from one
+        `PATCH Products/FilterSql/WithSalePrices`, the marked ones from one FilterSql by the marker, and what no
+        list carries (the note, the catalog) from the card as last read whole. The Products change feed since
+        the last such read (`Products/IncrementalSync`, one call, its objects whole cards) refreshes the cards
+        that changed; a card never read, or read more than CARD_MAX_AGE ago, is read whole again.
+        GUESS: every save of a card (its note, its catalog) appears in the Products feed, as the reference says
+        of any save; where change tracking is off, notes and catalogs are at most CARD_MAX_AGE old here (the
+        hooks carry a note edited in Symfonia at once either way)."""
+        self._refresh_cards_from_feed()
+        listed = {int(p["Id"]): p for p in self.webapi.call("PATCH", "/Products/FilterSql/WithSalePrices", body={})
+                  or [] if isinstance(p, dict) and p.get("Id")}
+        marked = set(self.marked_product_ids(0, 10**9))
+        now = time.monotonic()
+        stale = [pid for pid in ids if pid in listed and (pid not in self._cards or
+                                                          now - self._cards[pid][0] > CARD_MAX_AGE_SECONDS)]
+        fresh = self._read_each(stale)
+        out: dict[int, Product] = {}
+        for pid in ids:
+            if pid not in listed or pid not in self._cards:
+                continue  # not in the ERP (any more)
+            if pid in fresh:
+                out[pid] = fresh[pid]
+                continue
+            card, p = self._cards[pid][1], listed[pid]
+            prices = [x for x in p.get("SalePrices") or [] if isinstance(x, dict)
+                      and x.get("Type") == self.sale_price_type and x.get("Value") is not None]
+            vat = vat_percent(p.get("VatRate"))
+            out[pid] = dataclasses.replace(
+                card, code=p.get("Code") or card.code, name=p.get("Name") or "", ean=p.get("Barcode") or "",
+                unit=p.get("Unit") or card.unit, vat=vat, active=p.get("Active") is not False,
+                marked=pid in marked if self.marker.native else card.marked,
+                base_price=price_as_shop(prices[0]["Value"], prices[0].get("Kind"), vat, self.prices_gross)
+                if prices else None)
+        return out
+
+    def _refresh_cards_from_feed(self) -> None:
+        """The cards the Products feed says changed since the last list read: kept whole from its objects."""
+        now = dt.datetime.now()
+        since, self._cards_feed_at = self._cards_feed_at, now
+        if since is None or not self._cards:
+            return
+        for element in self.webapi.call("GET", "/Products/IncrementalSync",
+                                        params={"dateFrom": _local(since - CARD_FEED_OVERLAP)}) or []:
+            if not isinstance(element, dict) or not element.get("Id"):
+                continue
+            if element.get("ModifyType") == MODIFY_DELETE or not isinstance(element.get("Object"), dict):
+                self._cards.pop(int(element["Id"]), None)
+            else:
+                self._remember(self._product(element["Object"]))
 
     def _product(self, p: Any) -> Product:
         if not isinstance(p, dict) or not p.get("Id"):
@@ -83,7 +152,8 @@ class WebApiProducts:
         out: dict[str, Product] = {}
         for code in dict.fromkeys(c for c in codes if c):
             try:
-                out[code] = self._product(self.webapi.call("GET", "/Products", params={"code": code}))
+                card = self.webapi.call("GET", "/Products", params={"code": code})
+                out[code] = self._remember(self._product(card))
             except ErpNotFound:
                 continue
         return out

@@ -55,10 +55,10 @@ DOCUMENT_PARTIAL, DOCUMENT_REALIZED, DOCUMENT_CLOSED = 8, 16, 32  # enumDocument
 SQL_EQUALS, SQL_LIKE = 1, 2  # enumFilterSqlCriteriaMode (0 Within)
 
 
-BY_PRODUCT_UP_TO = 20
+BY_PRODUCT_UP_TO = 20  # products (per warehouse) read one by one; more: the lists of every card (or stock) at once
 
 
-BY_CODE_UP_TO = 20  # product codes looked up one by one; more: the whole product list at once  # products per warehouse asked one by one; more: the whole warehouse at once
+BY_CODE_UP_TO = 20  # product codes looked up one by one; more: the whole product list at once
 
 
 MODIFY_DELETE = 2  # enumIncrementalSyncModifyType: 1 InsertOrUpdate, 2 Delete
@@ -139,7 +139,8 @@ def delivery_address_body(a: AddressDraft, code: str) -> dict[str, Any]:
     return {"Code": code, "Street": a.street[:60] or None, "HouseNo": a.house[:10] or None,
             "ApartmentNo": a.flat[:10] or None, "PostCode": a.postcode[:10] or None, "City": a.city[:60] or None,
             "Country": a.country[:3] or "PL", "Province": "",
-            "FullAddress": ", ".join(x for x in (a.name, f"{a.street} {a.house}{'/' + a.flat if a.flat else ''}".strip(),
+            "FullAddress": ", ".join(x for x in (a.name,
+                                                 f"{a.street} {a.house}{'/' + a.flat if a.flat else ''}".strip(),
                                                  f"{a.postcode} {a.city}".strip()) if x)}
 
 
