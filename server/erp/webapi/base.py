@@ -56,6 +56,8 @@ class WebApiBase:
         # Cards read whole (their note and catalog are in no list), and when the Products feed was last asked.
         self._cards: dict[int, tuple[float, Any]] = {}
         self._cards_feed_at: Any = None
+        self._code_index: tuple[float, dict[str, int]] | None = None  # (when, every code -> id)
+        self._catalog_tree: tuple[float, dict[tuple[str, ...], Any]] | None = None
         # Whether the shop's prices include tax (shop.prices_include_tax): ERP prices are converted to that kind.
         self.prices_gross = False
         self._marked: tuple[float, list[int]] | None = None  # (when, ids) of the last marked-products list

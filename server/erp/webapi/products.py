@@ -18,7 +18,10 @@ from .shapes import (BY_CODE_UP_TO, BY_PRODUCT_UP_TO, MODIFY_DELETE, PRICE_KIND_
 
 log = logging.getLogger(__name__)
 CARD_MAX_AGE_SECONDS = 24 * 3600.0  # a card's note and catalog kept from its last whole read at most this long
-CARD_FEED_OVERLAP = dt.timedelta(seconds=60)  # the feed is asked from a minute before the last ask (clocks)
+CARD_FEED_OVERLAP = dt.timedelta(seconds=60)
+# The list of every code and the catalog tree are kept this long between an import's pages: a code the ERP gets
+# meanwhile from someone else is refused by Products/Create (a used code) and paired on the next run.
+LIST_KEPT_SECONDS = 60.0  # the feed is asked from a minute before the last ask (clocks)
 
 
 def _no_catalogs(paths: Sequence[tuple[str, ...]]) -> str:
@@ -135,8 +138,12 @@ class WebApiProducts:
         Products/FilterSql` listing every product for many (the initial import asks for thousands)."""
         wanted = list(dict.fromkeys(codes))
         if len(wanted) > BY_CODE_UP_TO:
-            listed = self.webapi.call("PATCH", "/Products/FilterSql", body={}) or []
-            every = {str(p.get("Code")): int(p["Id"]) for p in listed if isinstance(p, dict) and p.get("Id")}
+            now = time.monotonic()
+            if self._code_index is None or now - self._code_index[0] > LIST_KEPT_SECONDS:
+                listed = self.webapi.call("PATCH", "/Products/FilterSql", body={}) or []
+                self._code_index = (now, {str(p.get("Code")): int(p["Id"]) for p in listed
+                                          if isinstance(p, dict) and p.get("Id")})
+            every = self._code_index[1]
             return {c: every[c] for c in wanted if c in every}
         out: dict[str, int] = {}
         for code in wanted:
@@ -199,7 +206,8 @@ class WebApiProducts:
             if not d.code or len(d.code) > self.max_code_length:
                 raise ErpPermanent(f"product code {d.code!r}: must be 1..{self.max_code_length} characters")
         out = self.find_products_by_codes([d.code for d in drafts])
-        catalogs = self.catalogs() if any(d.group_path for d in drafts) else {}
+        paths = [tuple(d.group_path) for d in drafts if d.group_path]
+        catalogs = self.catalogs(paths) if paths else {}
         missing = sorted({d.group_path for d in drafts if d.group_path and d.group_path not in catalogs
                           and d.code not in out})
         if missing:
@@ -215,23 +223,30 @@ class WebApiProducts:
             if found is not None:
                 answer = {"Id": found}
             out[d.code] = int(answer["Id"])
+            if self._code_index is not None:
+                self._code_index[1][d.code] = out[d.code]  # the list kept for the import's next page knows it
         return out
 
-    def catalogs(self) -> dict[tuple[str, ...], dict[str, Any]]:
+    def catalogs(self, wanted: Sequence[tuple[str, ...]] = ()) -> dict[tuple[str, ...], dict[str, Any]]:
         """The company's product catalogs by their path (`GET /api/Products/Catalogs`: the tree, each with its
         ParentId; GUESS: FullPath joins the names with a backslash, root first)."""
-        out: dict[tuple[str, ...], dict[str, Any]] = {}
-        for c in self.webapi.call("GET", "/Products/Catalogs") or []:
-            if isinstance(c, dict) and c.get("Id"):
-                out[tuple(x for x in str(c.get("FullPath") or "").split("\\") if x)] = c
-        return out
+        now = time.monotonic()
+        kept = self._catalog_tree
+        # kept a minute, unless a path asked for is not in it (a person may have made it since)
+        if kept is None or now - kept[0] > LIST_KEPT_SECONDS or any(p not in kept[1] for p in wanted):
+            tree: dict[tuple[str, ...], dict[str, Any]] = {}
+            for c in self.webapi.call("GET", "/Products/Catalogs") or []:
+                if isinstance(c, dict) and c.get("Id"):
+                    tree[tuple(x for x in str(c.get("FullPath") or "").split("\\") if x)] = c
+            self._catalog_tree = (now, tree)
+        return self._catalog_tree[1]
 
     def missing_catalogs(self, paths: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
         """The paths the company has no catalog for: the WebAPI has no call that makes one."""
         wanted = sorted({tuple(p) for p in paths if p})
         if not wanted:
             return []
-        have = self.catalogs()
+        have = self.catalogs(wanted)
         return [p for p in wanted if p not in have]
 
     def product_body(self, d: ProductDraft, catalogs: dict[tuple[str, ...], dict[str, Any]] | None = None
