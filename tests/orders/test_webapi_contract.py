@@ -21,7 +21,8 @@ from SymfWebAPI.WebAPI.Interface.Products.ViewModels.PriceLists import PriceList
 from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
 from shopsync.server.erp.sql.dialects import make_dialect
 from shopsync.server.erp.sql import ErpGateway
-from shopsync.server.erp.records import AddressDraft, ContractorDraft, OrderDraft, OrderLineDraft, ProductDraft
+from shopsync.server.erp.records import (ONE_TIME_CONTRACTOR, AddressDraft, ContractorDraft, MarkerSource, OrderDraft,
+                                         OrderLineDraft, ProductDraft)
 from shopsync.server.erp.webapi import CHANGE_FEEDS, WebApiClient, WebApiErp
 from shopsync.server.settings import Settings
 
@@ -78,6 +79,20 @@ def run_the_sync_calls(erp: WebApiErp, sim: WebApiSimProcess) -> None:
         lines=[OrderLineDraft(product_id=1, quantity=D(2), price=D("12.30"))], note="Zamówienie ze sklepu nr 900",
         prices_gross=True, payment_form=1, customer_note="po 16", expected_gross=D("24.60")))
     erp.issue_invoice(zo)
+    # a foreign-currency order at its rate, priced net; and a guest's order to a one-time contractor
+    erp.create_order(OrderDraft(
+        shop_number="902", contractor_id=kid, currency="EUR", rate=D("4.25"), delivery=None,
+        lines=[OrderLineDraft(product_id=2, quantity=D(1), price=D("10.00"))], note="Zamówienie ze sklepu nr 902",
+        prices_gross=False, payment_form=3))
+    erp.settings = Settings().replace(orders={"guests_as_one_time": True, "default_payment_form": 1})
+    erp.create_order(OrderDraft(
+        shop_number="903", contractor_id=ONE_TIME_CONTRACTOR, currency="PLN", rate=D(1),
+        delivery=AddressDraft(label="Dostawa 903", name="Jan Gość", street="Krótka", house="1", postcode="00-001",
+                              city="Warszawa"),
+        lines=[OrderLineDraft(product_id=1, quantity=D(1), price=D("12.30"))], note="Zamówienie ze sklepu nr 903",
+        prices_gross=True, payment_form=1, one_time=ContractorDraft(code="", name="Jan Gość", street="Krótka",
+                                                                     house="1", postcode="00-001", city="Warszawa")))
+    erp.settings = None
     erp.invoice_printouts(zo)
     erp.order_progress([zo])
     assert erp.order_products(zo) == [1]
@@ -131,6 +146,26 @@ def test_every_request_and_answer_fits_the_webapis_own_models(recorded):
     erp, sim, calls = recorded
     run_the_sync_calls(erp, sim)
     erp.webapi.close()  # CloseSession
+    faults = contract_faults(calls)
+    assert not faults, "\n".join(faults)
+
+
+def test_a_feature_marker_sites_calls_fit_too(recorded):
+    """A site whose marker is a product feature: the marked list, cards one by one and many at once, and
+    the import's card, each call held to the library's operations and models."""
+    erp, sim, calls = recorded
+    erp.marker = MarkerSource.parse("feature:Sklep=TAK")
+    assert erp.marked_product_ids()  # Products/Filter by the Dimension (salePrices required)
+    erp.get_products([1, 2])
+    erp.get_products(range(1, 41))  # the list calls
+    erp.create_products([ProductDraft(code="FEAT-1", name="Z cechą", price=D("5.00"))])
+    assert erp.get_products([erp.find_products_by_codes(["FEAT-1"])["FEAT-1"]]).popitem()[1].marked
+    faults = contract_faults(calls)
+    assert not faults, "\n".join(faults)
+
+
+def contract_faults(calls: list[dict[str, Any]]) -> list[str]:
+    """Every recorded call against SymfWebAPI's operations and models (see the test above)."""
     faults = []
     for c in calls:
         where = f"{c['method']} {c['path']}?{'&'.join(sorted(c['query']))}"
@@ -155,7 +190,7 @@ def test_every_request_and_answer_fits_the_webapis_own_models(recorded):
                 if element["Object"] is not None:
                     faults += [f"{where} Object: {p}" for p in
                                whole_model_problems(FEED_OBJECTS[c["path"]], element["Object"])]
-    assert not faults, "\n".join(faults)
+    return faults
 
 
 def test_the_library_table_refuses_what_asp_net_would():

@@ -177,8 +177,9 @@ class WebApiProducts:
                     "Marker": {"Value_From": marker.number, "Value_To": marker.number, "Mode": SQL_EQUALS}})
             else:
                 found = self.webapi.call("PATCH", "/Products/Filter", params={"salePrices": "false"}, body={
+                    # FilterDimensionCriteria: DictionaryValue is a string (not nullable) in the model
                     "Dimensions": [{"Code": marker.feature, "Value": marker.value, "Id": None,
-                                    "DictionaryValue": None}]})
+                                    "DictionaryValue": ""}]})
             self._marked = (now, sorted(int(p["Id"]) for p in found or [] if p.get("Id")))
         return [i for i in self._marked[1] if i > after_id][:limit]
 
