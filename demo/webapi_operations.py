@@ -18,6 +18,7 @@ no action here (ASP.NET would ignore it), so our client never sends what the API
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as dt
 import decimal
 import enum
@@ -222,18 +223,36 @@ def select(method: str, path: str, query: Any) -> Operation | None:
 def complete(data: Any, annotation: Any) -> Any:
     """`data` with every field its model declares: the real API (JSON.NET) writes them all, the ones it has no
     value for as their type's empty value (null, "", 0, false, [], an empty object). Fields present are kept."""
-    annotation = _unwrap(annotation)
-    origin = typing.get_origin(annotation)
-    if origin in (list, tuple, set) and isinstance(data, list):
-        args = typing.get_args(annotation)
-        return [complete(x, args[0]) for x in data] if args else data
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(data, dict):
-        annotation.model_rebuild()
+    kind, inner = _shape(annotation)
+    if kind == "list" and isinstance(data, list) and inner is not None:
+        return [complete(x, inner) for x in data]
+    if kind == "model" and isinstance(data, dict):
         out = dict(data)
-        for name, field in annotation.model_fields.items():
-            out[name] = complete(out[name], field.annotation) if name in out else _empty(field.annotation)
+        for name, field in inner:
+            if name not in out:
+                out[name] = copy.deepcopy(_empty_of(field))
+            elif isinstance(out[name], (dict, list)):
+                out[name] = complete(out[name], field)
         return out
     return data
+
+
+@functools.cache
+def _shape(annotation: Any) -> tuple[str, Any]:
+    """What an annotation is, worked out once: ("list", item), ("model", ((field, annotation), ...)), ("leaf", None)."""
+    annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) in (list, tuple, set):
+        args = typing.get_args(annotation)
+        return "list", (args[0] if args else None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        annotation.model_rebuild()
+        return "model", tuple((name, f.annotation) for name, f in annotation.model_fields.items())
+    return "leaf", None
+
+
+@functools.cache
+def _empty_of(annotation: Any) -> Any:
+    return _empty(annotation)
 
 
 def _unwrap(annotation: Any) -> Any:

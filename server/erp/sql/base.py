@@ -28,6 +28,10 @@ class SqlBase:
     # Products read at once by a catch-up (one unit of work, IN lists of 500).
     read_page_size = 500
 
+    def check_settings(self, settings: Any) -> list[str] | None:
+        """None: over SQL the settings are not checked against the company's dictionaries (only connected)."""
+        return None
+
     def settings_ok(self) -> list[str]:
         """Problems of the settings against the ERP's own dictionaries: over SQL none are read (empty)."""
         return []

@@ -21,7 +21,9 @@ CARD_MAX_AGE_SECONDS = 24 * 3600.0  # a card's note and catalog kept from its la
 CARD_FEED_OVERLAP = dt.timedelta(seconds=60)
 # The list of every code and the catalog tree are kept this long between an import's pages: a code the ERP gets
 # meanwhile from someone else is refused by Products/Create (a used code) and paired on the next run.
-LIST_KEPT_SECONDS = 60.0  # the feed is asked from a minute before the last ask (clocks)
+LIST_KEPT_SECONDS = 60.0
+# A catch-up lists the marked products, then reads the cards: the list it made a moment ago serves both.
+MARKED_FRESH_SECONDS = 5.0  # the feed is asked from a minute before the last ask (clocks)
 
 
 def _no_catalogs(paths: Sequence[tuple[str, ...]]) -> str:
@@ -71,7 +73,7 @@ class WebApiProducts:
         self._refresh_cards_from_feed()
         listed = {int(p["Id"]): p for p in self.webapi.call("PATCH", "/Products/FilterSql/WithSalePrices", body={})
                   or [] if isinstance(p, dict) and p.get("Id")}
-        marked = set(self.marked_product_ids(0, 10**9))
+        marked = set(self._marked_ids(max_age=MARKED_FRESH_SECONDS))
         now = time.monotonic()
         stale = [pid for pid in ids if pid in listed and (pid not in self._cards or
                                                           now - self._cards[pid][0] > CARD_MAX_AGE_SECONDS)]
@@ -169,8 +171,12 @@ class WebApiProducts:
         """Ids of products carrying the marker, in id order, paged by `after_id`: `PATCH Products/FilterSql`
         with Marker equal to the site's number, or (a feature) `PATCH Products/Filter` by that Dimension
         (GUESS). The whole list is asked for once per pass (the API does not page by id) and kept for a minute."""
+        return [i for i in self._marked_ids(max_age=0.0 if after_id == 0 else 60.0) if i > after_id][:limit]
+
+    def _marked_ids(self, max_age: float) -> list[int]:
+        """Every marked id, asked again when the list kept is older than `max_age` seconds."""
         now = time.monotonic()
-        if self._marked is None or now - self._marked[0] > 60 or after_id == 0:
+        if self._marked is None or now - self._marked[0] > max_age:
             marker = self.marker
             if marker.native:
                 found = self.webapi.call("PATCH", "/Products/FilterSql", body={
@@ -181,7 +187,7 @@ class WebApiProducts:
                     "Dimensions": [{"Code": marker.feature, "Value": marker.value, "Id": None,
                                     "DictionaryValue": ""}]})
             self._marked = (now, sorted(int(p["Id"]) for p in found or [] if p.get("Id")))
-        return [i for i in self._marked[1] if i > after_id][:limit]
+        return self._marked[1]
 
     def search_products(self, text: str, limit: int = 50) -> list[int]:
         """Ids of products whose code or name contains `text` (or whose id it is), in code order: `PATCH
