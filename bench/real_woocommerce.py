@@ -75,7 +75,7 @@ def bench_real_woocommerce(tmp: Path, products: int, changes_each: int, record: 
                 start = time.perf_counter()
                 for pid in marked:
                     stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1,
-                                                                             erp_id=pid))
+                                                                             erp_id=pid), metadata=stack.metadata)
                 wait_until(stack.queues_empty, timeout=1800, interval=0.2, message="first push")
                 first_push = time.perf_counter() - start
             record(f"real WooCommerce: first push of {len(marked)} new products (categories, stock, prices)",
@@ -99,7 +99,7 @@ def bench_real_woocommerce(tmp: Path, products: int, changes_each: int, record: 
                 stub = erp_events_pb2_grpc.ErpEventServiceStub(ch)
                 for n, (pid, _) in enumerate(plan):
                     stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"c{n}", kind=3, erp_id=pid),
-                                        timeout=30)
+                                        timeout=30, metadata=stack.metadata)
             wait_until(lambda: stack.queue_stats()["QUEUE_NAME_ERP_EVENTS"].pending == 0, timeout=600,
                        message="events read")
             shop.start()
@@ -115,8 +115,8 @@ def bench_real_woocommerce(tmp: Path, products: int, changes_each: int, record: 
                 from shopsync.v1 import queue_pb2, queue_pb2_grpc
 
                 with grpc.insecure_channel(stack.address) as ch:
-                    dead = queue_pb2_grpc.QueueServiceStub(ch).ListDeadLetters(queue_pb2.ListDeadLettersRequest(),
-                                                                               timeout=30).dead_letters
+                    dead = queue_pb2_grpc.QueueServiceStub(ch).ListDeadLetters(
+                        queue_pb2.ListDeadLettersRequest(), timeout=30, metadata=stack.metadata).dead_letters
                 raise AssertionError(f"{len(wrong)} products differ from the ERP after catch-up, e.g. "
                                      f"{[(p, got.get(codes[p]), expected[p]) for p in wrong[:3]]}; "
                                      f"{len(dead)} dead letters, e.g. {[d.reason for d in dead[:2]]}")

@@ -104,7 +104,7 @@ def bench_enqueue(tmp: Path, count: int) -> None:
 
         def send(i: int) -> None:
             stubs[i % len(stubs)].RecordErpEvent(erp_events_pb2.RecordErpEventRequest(
-                request_id=f"b{i}", kind=3, erp_id=1 + i % 1000), timeout=30)
+                request_id=f"b{i}", kind=3, erp_id=1 + i % 1000), timeout=30, metadata=stack.metadata)
 
         start = time.perf_counter()
         with ThreadPoolExecutor(16) as pool:
@@ -162,7 +162,8 @@ def bench_catchup(tmp: Path, products: int, changes: int) -> None:
         with grpc.insecure_channel(stack.address) as ch:
             stub = erp_events_pb2_grpc.ErpEventServiceStub(ch)
             for pid in marked:
-                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid))
+                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid),
+                                    metadata=stack.metadata)
             wait_until(stack.queues_empty, timeout=300, message="initial sync")
             stack.shop.stop()
             rng = random.Random(1)
@@ -180,7 +181,7 @@ def bench_catchup(tmp: Path, products: int, changes: int) -> None:
             def send(item: tuple[int, tuple[int, int]]) -> None:
                 n, (pid, _) = item
                 stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"c{n}", kind=3, erp_id=pid),
-                                    timeout=30)
+                                    timeout=30, metadata=stack.metadata)
 
             with ThreadPoolExecutor(8) as pool:
                 list(pool.map(send, enumerate(plan)))
@@ -205,7 +206,7 @@ def bench_catchup(tmp: Path, products: int, changes: int) -> None:
         shop_ids = stack.woo.find_product_ids_by_sku([codes[pid] for pid in marked[:50]])
         ids = list(shop_ids.values())
         wcapi = API(url=stack.shop.url, consumer_key=stack.shop.key, consumer_secret=stack.shop.secret,
-                    version="wc/v3", timeout=30)
+                    version="wc/v3", timeout=30, metadata=stack.metadata)
         sample = changes
         start = time.perf_counter()
         for n in range(sample):
@@ -236,7 +237,8 @@ def bench_document(tmp: Path, lines: int) -> None:
         with grpc.insecure_channel(stack.address) as ch:
             stub = erp_events_pb2_grpc.ErpEventServiceStub(ch)
             for pid in marked:
-                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid))
+                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid),
+                                    metadata=stack.metadata)
         wait_until(stack.queues_empty, timeout=300, message="products in the shop")
         codes = {pid: p.code for pid, p in stack.erp.get_products(marked).items()}
         env = env_with()
@@ -300,7 +302,8 @@ def bench_latency(tmp: Path, rate: float, seconds: float) -> None:
         with grpc.insecure_channel(stack.address) as ch:
             stub = erp_events_pb2_grpc.ErpEventServiceStub(ch)
             for pid in marked:
-                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid))
+                stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"i{pid}", kind=1, erp_id=pid),
+                                    metadata=stack.metadata)
             wait_until(stack.queues_empty, timeout=120, message="initial sync")
             stack.shop.admin("POST", "webhooks", {"topic": "product.updated", "secret": "x",
                                                   "delivery_url": f"http://127.0.0.1:{receiver.server_port}/"})
@@ -316,7 +319,7 @@ def bench_latency(tmp: Path, rate: float, seconds: float) -> None:
                 t0 = time.perf_counter()
                 stock = int(stack.erp.commercial_stock([pid])[pid])
                 stub.RecordErpEvent(erp_events_pb2.RecordErpEventRequest(request_id=f"l{n}", kind=3, erp_id=pid),
-                                    timeout=10)
+                                    timeout=10, metadata=stack.metadata)
                 sent.append(((codes[pid], stock), t0))
         wait_until(lambda: all(k in arrivals for k, _ in sent[-20:]), timeout=60, message="last changes arrived")
         lat = [(arrivals[k] - t0) * 1000 for k, t0 in sent if k in arrivals]
@@ -347,7 +350,7 @@ def bench_import(tmp: Path, count: int) -> None:
         with grpc.insecure_channel(stack.address) as ch:
             last = None
             for progress in sync_pb2_grpc.SyncServiceStub(ch).ImportCatalog(sync_pb2.ImportCatalogRequest(),
-                                                                              timeout=3600):
+                                                                              timeout=3600, metadata=stack.metadata):
                 peak = max(peak, _hwm_kb(pid))
                 last = progress
         elapsed = time.perf_counter() - start
@@ -391,7 +394,8 @@ def bench_modes(tmp: Path, count: int) -> None:
                 stub = sync_pb2_grpc.SyncServiceStub(ch)
                 t = {}
                 c0, start = calls(stack), time.perf_counter()
-                last = list(stub.ImportCatalog(sync_pb2.ImportCatalogRequest(), timeout=3600))[-1]
+                last = list(stub.ImportCatalog(sync_pb2.ImportCatalogRequest(), timeout=3600,
+                                               metadata=stack.metadata))[-1]
                 t["import"], t["import_calls"] = time.perf_counter() - start, calls(stack) - c0
                 assert last.done and last.created == count, last
                 for phase in ("cold", "warm"):
@@ -401,7 +405,8 @@ def bench_modes(tmp: Path, count: int) -> None:
                             person.edit_note(pid, f"nowy opis {pid}")
                         person.close()
                     c0, start = calls(stack), time.perf_counter()
-                    final = list(stub.RunCatchUp(sync_pb2.RunCatchUpRequest(), timeout=3600))[-1]
+                    final = list(stub.RunCatchUp(sync_pb2.RunCatchUpRequest(), timeout=3600,
+                                                 metadata=stack.metadata))[-1]
                     t[phase], t[phase + "_calls"] = time.perf_counter() - start, calls(stack) - c0
                     assert final.products_checked == count, final
                     if phase == "warm":
@@ -416,10 +421,10 @@ def bench_modes(tmp: Path, count: int) -> None:
            w["import_calls"] - count, "calls", aim="aim: <= 100", met=w["import_calls"] - count <= 100)
     record(f"first catch-up of {count} products through the WebAPI after a start (each card read whole once)",
            w["cold"], "s", "the same over SQL", q["cold"])
-    record(f"WebAPI calls for that first catch-up", w["cold_calls"], "calls")
+    record("WebAPI calls for that first catch-up", w["cold_calls"], "calls")
     record(f"catch-up of {count} products through the WebAPI after {edited} notes were edited", w["warm"], "s",
            "the same over SQL", q["warm"], aim="aim: <= 3x SQL", met=w["warm"] <= 3 * q["warm"])
-    record(f"WebAPI calls for that catch-up", w["warm_calls"], "calls", aim=f"aim: <= 100 + {edited} changed notes",
+    record("WebAPI calls for that catch-up", w["warm_calls"], "calls", aim=f"aim: <= 100 + {edited} changed notes",
            met=w["warm_calls"] <= 100 + edited)
 
 
@@ -437,8 +442,9 @@ def bench_reconcile(tmp: Path, count: int, drift: float) -> None:
         stack.start_server()
         with grpc.insecure_channel(stack.address) as ch:
             stub = sync_pb2_grpc.SyncServiceStub(ch)
-            list(stub.ImportCatalog(sync_pb2.ImportCatalogRequest(), timeout=3600))
-            first = list(stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600))[-1]
+            list(stub.ImportCatalog(sync_pb2.ImportCatalogRequest(), timeout=3600, metadata=stack.metadata))
+            first = list(stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600,
+                                                metadata=stack.metadata))[-1]
             wait_until(stack.queues_empty, timeout=600, message="equal to begin with")
             api = stack.shop_api()
             ids = [p["id"] for p in api.get("/products", params={"per_page": 100, "orderby": "id",
@@ -451,12 +457,14 @@ def bench_reconcile(tmp: Path, count: int, drift: float) -> None:
             peak = 0
             start = time.perf_counter()
             last = None
-            for progress in stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600):
+            for progress in stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600,
+                                                   metadata=stack.metadata):
                 peak = max(peak, _hwm_kb(stack.server.pid))
                 last = progress
             elapsed = time.perf_counter() - start
             wait_until(stack.queues_empty, timeout=600, message="corrections delivered")
-            again = list(stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600))[-1]
+            again = list(stub.RunReconciliation(sync_pb2.RunReconciliationRequest(), timeout=3600,
+                                                metadata=stack.metadata))[-1]
         assert first.done and last is not None and dict(last.corrections) == {"stock": changed}, last
         assert dict(again.corrections) == {}, again
         record(f"reconciliation of {count} products with {drift:.0%} drift ({changed} corrected), local shop",

@@ -30,11 +30,18 @@ def _demo_secrets(path: Path) -> dict[str, str]:
               "webhook_secret": secrets.token_urlsafe(24), "webapi_app_key": str(uuid.uuid4()),
               "console_password": secrets.token_urlsafe(12), **values,
               "wp_app_password": " ".join(secrets.token_hex(2) for _ in range(6))}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values, indent=2))
-    if os.name != "nt":
-        path.chmod(0o600)
+    private_write(path, json.dumps(values, indent=2))
     return values
+
+
+def private_write(path: Path, text: str) -> None:
+    """A file only this account reads: made owner-only from the start (no moment where others can read it)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    if os.name != "nt":
+        path.chmod(0o600)  # a file that was there before keeps its old mode otherwise
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes], failure: str, seconds: float = 30) -> None:
@@ -84,15 +91,19 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     webapi_port = settings.erp.webapi_url.split("://", 1)[1].split("/", 1)[0].rpartition(":")[2] or "9000"
     webhook_url = f"http://{settings.webhooks.address}/webhooks/woocommerce"
     with open(shop_log, "ab") as log_file:
+        # secrets through the environment: a command line is readable by every local user (ps)
         shop = subprocess.Popen([sys.executable, "-m", "demo_shop.server", "--host", shop_host, "--port",
-                                 shop_port or "80", "--db", str(shop_db), "--key", keys["shop_key"], "--secret",
-                                 keys["shop_secret"], "--seed", "--webhook-url", webhook_url,
-                                 "--webhook-secret", keys["webhook_secret"], "--wp-user", "admin",
-                                 "--wp-app-password", keys["wp_app_password"]],
+                                 shop_port or "80", "--db", str(shop_db), "--seed", "--webhook-url", webhook_url,
+                                 "--wp-user", "admin"],
+                                env={**os.environ, "DEMO_SHOP_KEY": keys["shop_key"],
+                                     "DEMO_SHOP_SECRET": keys["shop_secret"],
+                                     "DEMO_SHOP_WEBHOOK_SECRET": keys["webhook_secret"],
+                                     "DEMO_SHOP_WP_APP_PASSWORD": keys["wp_app_password"]},
                                 stdout=log_file, stderr=subprocess.STDOUT)
     with open(webapi_log, "ab") as log_file:
         webapi = subprocess.Popen([sys.executable, "-m", "shopsync.demo.webapi_sim", "--port", webapi_port,
-                                   "--db", str(erp_db), "--app-key", keys["webapi_app_key"]],
+                                   "--db", str(erp_db)],
+                                  env={**os.environ, "SHOPSYNC_SIM_APP_KEY": keys["webapi_app_key"]},
                                   stdout=log_file, stderr=subprocess.STDOUT)
     try:
         _wait_up(f"{shop_url}/_demo/stats", shop, f"the demo shop did not start; see {shop_log}")
@@ -111,17 +122,21 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
             "erp_database": str(erp_db),
             "erp_webapi": settings.erp.webapi_url,
             "queue_database": settings.queue.database,
-            "hook_example": "erp-hook stock-changed 1",
+            # a Symfonia workstation's hook holds the hook token (auth.hook_token in its settings)
+            "hook_example": f"SHOPSYNC_AUTH_HOOK_TOKEN=$(cat {settings.path(settings.auth.hook_token_file)}) "
+                            "erp-hook stock-changed 1",
             "console": f"http://{settings.console.address} (user {settings.console.user}, password "
                        f"{keys['console_password']})",
             "metrics": f"http://{settings.console.address}/metrics",
         }
-        (demo_dir / "endpoints.json").write_text(json.dumps(endpoints, indent=2))
+        private_write(demo_dir / "endpoints.json", json.dumps(endpoints, indent=2))
         print("\nshopsync demo is running (Ctrl-C stops it):", flush=True)
         for k, v in endpoints.items():
             print(f"  {k:22} {v}")
         print(f"  {'endpoints file':22} {demo_dir / 'endpoints.json'}")
-        print(f"\ntry:  grpcurl -plaintext {grpc_address} shopsync.v1.QueueService/GetQueueStats")
+        token_file = settings.path(settings.auth.token_file)
+        print(f'\ntry:  grpcurl -plaintext -H "authorization: Bearer $(cat {token_file})" {grpc_address} '
+              "shopsync.v1.QueueService/GetQueueStats")
         print("      shopsync erp approve-pz 1 10     (a goods receipt; the shop's stock follows)\n", flush=True)
         wait_for_signal(lambda: server.stop(grace=10))
     finally:

@@ -6,6 +6,7 @@ The simulator itself is the package demo/webapi/ (by API area, one route table);
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 from pathlib import Path
 
@@ -20,7 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--db", default="var/demo/erp.db", help="the demo company database (SQLite)")
-    p.add_argument("--app-key", required=True, help="the application key sessions are opened with")
+    p.add_argument("--app-key", default=os.environ.get("SHOPSYNC_SIM_APP_KEY", ""),
+                   help="the application key sessions are opened with (or SHOPSYNC_SIM_APP_KEY: a command line is "
+                        "readable by every local user)")
     p.add_argument("--session-ttl", type=float, default=1200.0, help="seconds an idle session lives")
     p.add_argument("--seats", type=int, default=5, help="sessions the licence allows at once")
     p.add_argument("--no-tracking", action="store_true",
@@ -30,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    if not args.app_key:
+        print("shopsync: the WebAPI simulator needs an application key: --app-key or SHOPSYNC_SIM_APP_KEY")
+        return 2
     db = Path(args.db)
     if not db.exists():
         print(f"shopsync: {db}: no demo company database (create it: shopsync erp init-demo {db})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import logging
 import sys
 from pathlib import Path
@@ -53,14 +54,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8090)
     p.add_argument("--db", default="var/demo/shop.db")
-    p.add_argument("--key", default="ck_demo")
-    p.add_argument("--secret", default="cs_demo")
+    # Secrets from the environment where given (a command line is readable by every local user).
+    p.add_argument("--key", default=os.environ.get("DEMO_SHOP_KEY", "ck_demo"))
+    p.add_argument("--secret", default=os.environ.get("DEMO_SHOP_SECRET", "cs_demo"))
     p.add_argument("--seed", action="store_true", help="fill an empty shop with sample data")
     p.add_argument("--webhook-url", default="", help="send webhooks of the topics shopsync takes here (kept in "
                    "the shop's database; also POST /wp-json/wc/v3/webhooks as in WooCommerce)")
-    p.add_argument("--webhook-secret", default="", help="the secret that signs them (webhooks.secret)")
+    p.add_argument("--webhook-secret", default=os.environ.get("DEMO_SHOP_WEBHOOK_SECRET", ""),
+                   help="the secret that signs them (webhooks.secret; or DEMO_SHOP_WEBHOOK_SECRET)")
     p.add_argument("--wp-user", default="admin", help="the WordPress user image uploads authenticate as")
-    p.add_argument("--wp-app-password", default="", help="its application password (empty: no uploads)")
+    p.add_argument("--wp-app-password", default=os.environ.get("DEMO_SHOP_WP_APP_PASSWORD", ""),
+                   help="its application password (empty: no uploads; or DEMO_SHOP_WP_APP_PASSWORD)")
 
 
 def run(args: argparse.Namespace) -> int:

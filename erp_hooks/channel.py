@@ -22,7 +22,7 @@ EVENT_KINDS = {name.removeprefix("ERP_EVENT_KIND_").lower().replace("_", "-"): v
 # these equal to server/settings.py; the hook does not import the server, to start fast).
 KNOWN_KEYS = {
     "grpc": {"address", "max_message_bytes", "workers", "allow_insecure_remote", "tls_cert", "tls_key"},
-    "auth": {"token"},
+    "auth": {"token", "token_file", "hook_token", "hook_token_file"},
     "hooks": {"spool", "timeout_seconds", "tls_ca"},
 }
 
@@ -77,7 +77,9 @@ def load_hook_settings(config: str | None) -> dict[str, Any]:
         "address": env.get("SHOPSYNC_GRPC_ADDRESS") or grpc_s.get("address", "127.0.0.1:50051"),
         "spool": spool if spool.is_absolute() else base / spool,
         "timeout": timeout,
-        "token": env.get("SHOPSYNC_AUTH_TOKEN") or env.get("SHOPSYNC_TOKEN") or auth_s.get("token", ""),
+        # the hook token (auth.hook_token: only what a hook calls) before the admin token
+        "token": (env.get("SHOPSYNC_AUTH_HOOK_TOKEN") or auth_s.get("hook_token", "") or env.get("SHOPSYNC_AUTH_TOKEN")
+                  or env.get("SHOPSYNC_TOKEN") or auth_s.get("token", "")),
         "tls_ca": env.get("SHOPSYNC_HOOKS_TLS_CA") or hooks_s.get("tls_ca", ""),
     }
 

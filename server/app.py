@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 from concurrent import futures
@@ -17,7 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from . import reflection as api_reflection
-from .auth import DecodeGuard, TokenInterceptor
+from .auth import DecodeGuard, TokenFileError, TokenInterceptor, admin_token, hook_token
 from .runtime import Runtime
 from .servicers.customers import CustomerServicer
 from .servicers.erp_events import ErpEventServicer
@@ -35,16 +34,6 @@ SERVICE_NAMES = [
     sync_pb2.DESCRIPTOR.services_by_name["SyncService"].full_name,
     customers_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
 ]
-
-
-def _is_loopback(address: str) -> bool:
-    host = address.rsplit(":", 1)[0].strip("[]")
-    if host in ("localhost", ""):
-        return host == "localhost"
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ShopsyncServer:
@@ -75,14 +64,20 @@ class ShopsyncServer:
 def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[ShopsyncServer, int]:
     """Build and start the server on settings.grpc.address; returns it and its bound port."""
     address = settings.grpc.address
-    if not _is_loopback(address) and not settings.auth.token and not settings.grpc.allow_insecure_remote:
-        raise SettingsError(
-            f"grpc.address {address} is reachable from other machines but auth.token is empty; "
-            "set auth.token (SHOPSYNC_TOKEN), or grpc.allow_insecure_remote = true to accept the risk")
+    # A token on every call, loopback included: the office machine's other users are not trusted.
+    try:
+        token, hook = admin_token(settings, create=True), hook_token(settings, create=True)
+    except (TokenFileError, OSError) as exc:
+        raise SettingsError(f"auth: {exc}") from None
+    if not settings.auth.token:
+        log.info("the admin token is in %s (owner-only); `shopsync` reads it from there",
+                 settings.path(settings.auth.token_file))
+    if not settings.auth.hook_token:
+        log.info("the hook token for the Symfonia workstations (auth.hook_token in their erp-hook settings) is in %s",
+                 settings.path(settings.auth.hook_token_file))
     runtime = runtime or Runtime(settings)
     runtime.open()
-    interceptors: list[grpc.ServerInterceptor] = [TokenInterceptor(settings.auth.token)] if settings.auth.token else []
-    interceptors.append(DecodeGuard())
+    interceptors: list[grpc.ServerInterceptor] = [TokenInterceptor(token, hook), DecodeGuard()]
     options = [
         ("grpc.max_receive_message_length", settings.grpc.max_message_bytes),
         ("grpc.max_send_message_length", settings.grpc.max_message_bytes),
@@ -124,6 +119,5 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
     # SERVING once the queue database is open (runtime.open succeeded).
     for name in ["", *SERVICE_NAMES]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("gRPC listening on %s (port %d)%s", address, port,
-             ", token required" if settings.auth.token else "")
+    log.info("gRPC listening on %s (port %d), token required", address, port)
     return ShopsyncServer(server, runtime, health_servicer), port

@@ -326,7 +326,8 @@ class Runtime:
             *[QueueWorker(self, "outbox", batch, n) for n in range(s.shop.concurrency)],
             QueueWorker(self, "inbox", 10),
             Clock(self, [
-                ("catch-up", self.catch_up_interval(s, self.ctx.erp.change_feeds), lambda: self.tracked("catch-up", catchup.catch_up_pass)),
+                ("catch-up", self.catch_up_interval(s, self.ctx.erp.change_feeds),
+                 lambda: self.tracked("catch-up", catchup.catch_up_pass)),
                 ("order poll", s.orders.poll_interval_seconds, self.poll_orders),
                 ("customer pairing", s.sync.customer_pass_interval_seconds,
                  lambda: customers.pair_all_customers(self.ctx)),

@@ -31,15 +31,23 @@ class GrpcSettings:
     max_message_bytes: int = 4 * 1024 * 1024
     workers: int = 16
     # Listening on a non-loopback address without a token needs this set to true.
-    allow_insecure_remote: bool = False
+    allow_insecure_remote: bool = False  # no longer used: every call needs a token (auth), wherever it comes from
     tls_cert: str = ""
     tls_key: str = ""
 
 
 @dataclass(frozen=True)
 class AuthSettings:
-    # Bearer token required on every RPC except health; empty = no token.
+    # The admin token: every RPC but health and reflection needs a token, on loopback too (other users of the
+    # office machine are not trusted). Empty: the server makes one into token_file (owner-only) and says where;
+    # `shopsync` reads it from there.
     token: str = ""
+    token_file: str = "var/shopsync/admin-token"
+    # The hook token, for the Symfonia workstations' erp-hook: it may only record ERP events and make the image
+    # report's calls (leaked, it can say "something changed" and do what the image report lets a Symfonia user
+    # do). Empty: made into hook_token_file (owner-only) for IT to copy into the workstations' hook settings.
+    hook_token: str = ""
+    hook_token_file: str = "var/shopsync/hook-token"
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,16 @@ class Client:
         self.channel = (grpc.secure_channel(self.address,
                                             grpc.ssl_channel_credentials(settings.path(ca).read_bytes()))
                         if ca else grpc.insecure_channel(self.address))
-        self.metadata = [("authorization", f"Bearer {settings.auth.token}")] if settings.auth.token else None
+        from ..auth import TokenFileError, admin_token
+
+        try:
+            token = admin_token(settings)
+        except (TokenFileError, OSError) as exc:
+            raise CliError(f"auth: {exc}") from None
+        if not token:
+            raise CliError(f"no token: set auth.token, or start the server once (it makes "
+                           f"{settings.path(settings.auth.token_file)}, readable by its account only)")
+        self.metadata = [("authorization", f"Bearer {token}")]
 
     def call(self, method: Callable[..., Any], request: Any, timeout: float = 60) -> Any:
         try:

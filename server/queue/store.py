@@ -16,6 +16,7 @@ Guarantees:
 from __future__ import annotations
 
 import contextlib
+import os
 import json
 import logging
 import random
@@ -23,6 +24,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import unquote
 
@@ -126,6 +128,20 @@ def open_database(url: str, *, sqlite_synchronous: str = "FULL") -> peewee.Datab
     raise QueueError(f"unsupported queue database URL scheme: {scheme!r} (sqlite:///PATH or postgresql://...)")
 
 
+def owner_only(db: Path) -> None:
+    """The queue database holds customers' data and the console's signing key: readable and writable by the
+    server's account alone (its journal files too). POSIX modes; on Windows the data folder's ACL does it
+    (docs/deployment.md)."""
+    if os.name != "posix":
+        return
+    for f in [db, *db.parent.glob(db.name + "-*")]:
+        try:
+            if f.stat().st_uid == os.getuid() and f.stat().st_mode & 0o077:
+                f.chmod(0o600)
+        except FileNotFoundError:
+            continue
+
+
 class QueueStore:
     """The queue over one peewee database (SQLite or PostgreSQL)."""
 
@@ -146,12 +162,16 @@ class QueueStore:
     @classmethod
     def from_url(cls, url: str, *, sqlite_synchronous: str = "FULL",
                  backoff: Backoff | None = None, clock: Callable[[], float] = time.time) -> "QueueStore":
+        path = None
         if url.startswith("sqlite:///"):
             from pathlib import Path
 
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url[len("sqlite:///"):])
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         store = cls(open_database(url, sqlite_synchronous=sqlite_synchronous), backoff, clock)
         store.create_tables()
+        if path is not None:
+            owner_only(path)
         return store
 
     # -- set-up ------------------------------------------------------------

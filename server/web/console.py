@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -21,6 +22,7 @@ import logging
 import secrets
 import threading
 import time
+import urllib.parse
 from collections import defaultdict, deque
 from decimal import Decimal
 from typing import Any, Callable
@@ -78,6 +80,20 @@ def setup(app: Flask, runtime: Any) -> None:
 
     csrf.exempt(intake_blueprint)  # webhooks are signed by the shop, not sent from our forms
     app.config["shopsync.login_limiter"] = LoginLimiter(s.console.login_attempts_per_minute)
+    # An unknown user name is checked against this, so it takes as long as the real one (names not guessable).
+    app.config["shopsync.dummy_hash"] = _hasher.hash(secrets.token_hex(16))
+
+    @app.after_request
+    def security_headers(resp: Response) -> Response:
+        """No framing, no sniffing, no script but our own files, no referrer off-site; signed-in pages not
+        cached (a shared terminal's next user must not find them in the browser's cache)."""
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if session.get("user"):
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     @app.errorhandler(CSRFError)
     def csrf_refused(exc: CSRFError) -> tuple[str, int]:
@@ -101,25 +117,36 @@ def setup(app: Flask, runtime: Any) -> None:
         return {"t": t, "lang": language(), "ago": ago, "at": at, "user": session.get("user"), "shown": shown}
 
 
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
 class LoginLimiter:
-    """Failed logins per address in the last minute; more than the limit waits."""
+    """Failed logins per (user name, address): past `per_minute` failures, each further attempt waits twice
+    as long as the last (2 s, 4 s, ... up to 15 minutes; failures are forgotten after 15 minutes). Kept per
+    name, so a burst of wrong names from one address (a terminal server's users all share it) never locks the
+    real user out."""
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self.lock = threading.Lock()
 
-    def blocked(self, who: str) -> bool:
+    def wait(self, user: str, address: str) -> float:
+        """Seconds this name from this address must still wait before a try counts (0: go ahead)."""
         now = time.monotonic()
         with self.lock:
-            q = self.failures[who]
-            while q and q[0] < now - 60:
+            q = self.failures[(user.casefold()[:100], address)]
+            while q and q[0] < now - 900:  # failures are forgotten after a quarter of an hour
                 q.popleft()
-            return len(q) >= self.per_minute
+            if len(q) < self.per_minute:
+                return 0.0
+            delay = min(900.0, 2.0 ** (len(q) - self.per_minute + 1))  # 2 s, 4 s, 8 s ... after the limit
+            return max(0.0, q[-1] + delay - now)
 
-    def failed(self, who: str) -> None:
+    def failed(self, user: str, address: str) -> None:
         with self.lock:
-            self.failures[who].append(time.monotonic())
+            self.failures[(user.casefold()[:100], address)].append(time.monotonic())
 
 
 # -- language and formatting ----------------------------------------------------------------------
@@ -169,11 +196,40 @@ def login_required(fn: Callable[..., Any]) -> Callable[..., Any]:
         if not rt().settings.console.password_hash:
             return render_template("message.html", text="The console is off: set console.user and "
                                    "console.password_hash (`shopsync console hash-password`).", back=None), 503
-        if not session.get("user"):
+        if not signed_in():
+            session.clear()
             return redirect(url_for("console.login", next=request.full_path if request.args else request.path))
         return fn(*args, **kwargs)
     wrapper.door = CONSOLE  # type: ignore[attr-defined]
     return wrapper
+
+
+def session_epoch(user: str) -> str:
+    """What a signed-in session must still match: the user's logout count and the password hash it signed in
+    under. Logging out (anywhere) or changing the password ends every session made before."""
+    c = rt().settings.console
+    count = rt().ctx.cursors.get(f"console.epoch.{user}") or "0"
+    return f"{count}:{hashlib.sha256(c.password_hash.encode()).hexdigest()[:16]}"
+
+
+def signed_in() -> bool:
+    """The session's user is console.user and its epoch is current (a cookie signed with a leaked key still
+    names a user; the name and the epoch are checked here)."""
+    user = session.get("user")
+    return bool(user) and hmac.compare_digest(str(user).encode(), rt().settings.console.user.encode()) and \
+        hmac.compare_digest(str(session.get("epoch", "")).encode(), session_epoch(str(user)).encode())
+
+
+def safe_target(target: str | None) -> str:
+    """Where to go after a login or a language switch: one of the console's own paths, else the overview.
+    Refused: another host (`//x`, `/\\x`), a scheme, control characters or backslashes (browsers read
+    `/\t/evil` as `//evil`)."""
+    target = target or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or \
+            any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in target):
+        return "/"
+    parts = urllib.parse.urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
 
 
 def person() -> str:
@@ -188,27 +244,31 @@ def login() -> Any:
     error, status = "", 200
     if request.method == "POST":
         who = request.remote_addr or "?"
-        if limiter.blocked(who):
-            log.warning("console: login refused, too many attempts from %s", who)
-            error, status = t("Too many attempts from your address: wait a minute."), 429
+        user, password = request.form.get("user", ""), request.form.get("password", "")
+        wait = limiter.wait(user, who)
+        if wait > 0:
+            log.warning("console: login for %r refused, too many attempts from %s", user[:40], who)
+            error, status = t("Too many attempts: wait a minute."), 429
         else:
-            user, password = request.form.get("user", ""), request.form.get("password", "")
-            if c.password_hash and hmac.compare_digest(user.encode(), c.user.encode()) and _verify(password):
+            known = hmac.compare_digest(user.encode(), c.user.encode())
+            # an unknown name is checked against a dummy hash: as slow as the real one, so names cannot be timed
+            good = _verify(password, c.password_hash if known else current_app.config["shopsync.dummy_hash"])
+            if c.password_hash and known and good:
                 session.clear()
                 session["user"] = user
+                session["epoch"] = session_epoch(user)
                 session.permanent = True
                 log.info("console: %s logged in from %s", user, who)
-                target = request.args.get("next") or ""
-                return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
-            limiter.failed(who)
+                return redirect(safe_target(request.args.get("next")))
+            limiter.failed(user, who)
             log.warning("console: failed login for %r from %s", user[:40], who)
             error, status = t("Wrong user or password."), 401
     return render_template("login.html", error=error, off=not c.password_hash), status
 
 
-def _verify(password: str) -> bool:
+def _verify(password: str, hashed: str) -> bool:
     try:
-        return _hasher.verify(rt().settings.console.password_hash, password)
+        return _hasher.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -216,8 +276,11 @@ def _verify(password: str) -> bool:
 @blueprint.route("/logout", methods=["POST"])
 @at_door(CONSOLE)
 def logout() -> Any:
-    if session.get("user"):
-        log.info("console: %s logged out", session.get("user"))
+    user = session.get("user")
+    if user and signed_in():  # every session of the user ends (this browser's and any copied cookie)
+        count = int(rt().ctx.cursors.get(f"console.epoch.{user}") or "0")
+        rt().ctx.cursors.set(f"console.epoch.{user}", str(count + 1))
+        log.info("console: %s logged out", user)
     session.clear()
     return redirect(url_for("console.login"))
 
@@ -225,8 +288,7 @@ def logout() -> Any:
 @blueprint.route("/lang/<code>")
 @at_door(CONSOLE)
 def switch_language(code: str) -> Any:
-    target = request.args.get("back") or "/"
-    resp = redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    resp = redirect(safe_target(request.args.get("back")))
     if code in LANGUAGES:
         resp.set_cookie("lang", code, max_age=365 * 86400, httponly=True, samesite="Strict")
     return resp

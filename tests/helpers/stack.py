@@ -26,6 +26,7 @@ from tests.helpers.shop import DemoShopProcess
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
 TOKEN = "test-token-abcdef"
+HOOK_TOKEN = "test-hook-token-123456"  # erp-hook's (auth.hook_token): it may only record events and images
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1,
@@ -92,7 +93,7 @@ class Stack:
         self.config = tmp / "shopsync.toml"
         self.sections: dict[str, dict[str, Any]] = {
             "grpc": {"address": self.address},
-            "auth": {"token": TOKEN},
+            "auth": {"token": TOKEN, "hook_token": HOOK_TOKEN},
             "queue": {"database": f"sqlite:///{tmp / 'queue.db'}", "backoff_base_seconds": 0.2,
                       "backoff_max_seconds": 1.0, "max_attempts": 50, "lease_seconds": 30},
             "erp": {"dialect": "sqlite", "database": str(self.erp_db), "warehouses": [1, 2],
@@ -179,7 +180,10 @@ class Stack:
 
     @property
     def metadata(self) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {TOKEN}")]
+        """The admin token: the stack's, or (auth.token empty, as with `make run`) the one the server made."""
+        token = self.sections["auth"].get("token") or \
+            (self.config.parent / "var" / "shopsync" / "admin-token").read_text().strip()
+        return [("authorization", f"Bearer {token}")]
 
     def queue_stats(self) -> dict[str, Any]:
         from shopsync.v1 import queue_pb2, queue_pb2_grpc

@@ -45,6 +45,10 @@ text = st.one_of(st.text(max_size=300), st.just(""), st.text(min_size=129, max_s
                                   "\x00", "💥" * 40, "'; DROP TABLE HM.TW; --"]))
 
 
+ADMIN = "bad-input-admin-token"
+META = [("authorization", f"Bearer {ADMIN}")]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("badinput")
@@ -54,7 +58,7 @@ def server(tmp_path_factory):
         queue={"database": f"sqlite:///{tmp / 'q.db'}"},
         webhooks={"enabled": True, "address": "127.0.0.1:0", "secret": SECRET, "max_body_bytes": 64 * 1024},
         erp={"database": str(db)}, shop={"url": "http://127.0.0.1:9", "timeout_seconds": 1},
-        sync={"workers": False})
+        sync={"workers": False}, auth={"token": ADMIN})
     srv, port = create_server(s)
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     yield srv, channel
@@ -64,7 +68,7 @@ def server(tmp_path_factory):
 
 def call(fn, request):
     try:
-        fn(request, timeout=20)
+        fn(request, timeout=20, metadata=META)
         return grpc.StatusCode.OK, ""
     except grpc.RpcError as exc:
         return exc.code(), exc.details()
@@ -128,11 +132,11 @@ def test_sync_service_with_the_shop_down_is_unavailable(server):
     srv, ch = server
     stub = sync_pb2_grpc.SyncServiceStub(ch)
     with pytest.raises(grpc.RpcError) as err:
-        list(stub.ImportCatalog(sync_pb2.ImportCatalogRequest(dry_run=True), timeout=20))
+        list(stub.ImportCatalog(sync_pb2.ImportCatalogRequest(dry_run=True), timeout=20, metadata=META))
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE and "shop" in err.value.details()
     # Reads the ERP and queues for later: the shop is not needed. The stream is read to its end, so the pass is
     # over before the next test counts the queue (an unread stream went on queueing behind its back).
-    final = list(stub.RunCatchUp(sync_pb2.RunCatchUpRequest(), timeout=60))[-1]
+    final = list(stub.RunCatchUp(sync_pb2.RunCatchUpRequest(), timeout=60, metadata=META))[-1]
     assert final.done and final.products_checked > 0 and final.products_queued > 0
 
 

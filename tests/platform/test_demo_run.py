@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from pathlib import Path
 
 from tests.helpers.servers import bin_path, env_with, free_port
 from tests.helpers.stack import wait_until
+
+
+def command_line(path: Path) -> str:
+    """A process's command line as `ps` shows it to anyone ("" when it ended meanwhile)."""
+    try:
+        return path.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_run_demo_writes_the_seeded_orders_through_the_webapi(tmp_path):
@@ -44,6 +53,15 @@ def test_run_demo_writes_the_seeded_orders_through_the_webapi(tmp_path):
         import httpx
 
         assert httpx.get(f"http://127.0.0.1:{console_port}/login").status_code == 200
+        # every local user can list processes: no secret of the demo stands in any command line
+        values = __import__("json").loads(secrets)
+        lines = [ln for ln in (command_line(p) for p in Path("/proc").glob("[0-9]*/cmdline")) if ln]
+        assert any("run-demo" in ln for ln in lines) and any("webapi_sim" in ln for ln in lines)
+        for name, value in values.items():
+            assert not any(value in ln for ln in lines), f"the demo's {name} is in a command line"
+        for name in ("secrets.json", "endpoints.json"):
+            assert (tmp_path / "var" / "demo" / name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"
+        assert (tmp_path / "var" / "shopsync" / "admin-token").stat().st_mode & 0o077 == 0
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -20,6 +20,13 @@ def readme_grpcurl_lines() -> list[list[str]]:
     return [shlex.split(line)[1:] for line in block.strip().splitlines() if line.startswith("grpcurl ")]
 
 
+def admin_token(stack) -> str:
+    """The token the server made (auth.token is empty here, as with `make run`)."""
+    path = stack.config.parent / "var" / "shopsync" / "admin-token"
+    assert path.stat().st_mode & 0o077 == 0, "readable by the server's account only"
+    return path.read_text().strip()
+
+
 @pytest.fixture
 def stack(tmp_path):
     # as `make run`: the customer pairing pass runs a second after start (then every 600 s)
@@ -33,7 +40,9 @@ def test_every_readme_grpcurl_line_works(stack):
     lines = readme_grpcurl_lines()
     assert len(lines) >= 7
     # a dead letter to retry, and a customer for the pairing line (customer 1 and contractor 1 exist)
-    done = grpcurl("-plaintext", "-d", '{"kind": "ERP_EVENT_KIND_PRICE_LIST_SAVED", "erp_id": 999, '
+    token = admin_token(stack)
+    auth = ["-H", f"authorization: Bearer {token}"]
+    done = grpcurl("-plaintext", *auth, "-d", '{"kind": "ERP_EVENT_KIND_PRICE_LIST_SAVED", "erp_id": 999, '
                    '"request_id": "x"}', stack.address, "shopsync.v1.ErpEventService/RecordErpEvent")
     assert done.returncode == 0, done.stderr
     # an order webhook for a SKU the ERP lacks -> a dead letter
@@ -43,9 +52,9 @@ def test_every_readme_grpcurl_line_works(stack):
     dead = wait_until(lambda: stack.queue_stats()["QUEUE_NAME_INBOX"].dead_letters, message="dead letter")
     assert dead == 1
     for args in lines:
-        args = [a.replace("127.0.0.1:50051", stack.address) for a in args]
+        args = [a.replace("127.0.0.1:50051", stack.address).replace("$TOKEN", token) for a in args]
         if args[-1].endswith("RetryDeadLetter"):
-            listed = grpcurl("-plaintext", stack.address, "shopsync.v1.QueueService/ListDeadLetters")
+            listed = grpcurl("-plaintext", *auth, stack.address, "shopsync.v1.QueueService/ListDeadLetters")
             dead_id = re.search(r'"id": "(\d+)"', listed.stdout).group(1)
             args[args.index("-d") + 1] = '{"id": %s}' % dead_id
         done = grpcurl(*args)
@@ -68,7 +77,8 @@ def test_every_readme_try_it_line_works(stack):
     assert len(lines) >= 5
     stack.act(stack.sim.save_item(1))
     wait_until(stack.queues_empty, message="idle")
-    wait_until(lambda: "Zielony" in grpcurl("-plaintext", "-d", '{"needs_person": true}', stack.address,
+    auth = ["-H", f"authorization: Bearer {admin_token(stack)}"]
+    wait_until(lambda: "Zielony" in grpcurl("-plaintext", *auth, "-d", '{"needs_person": true}', stack.address,
                                             "shopsync.v1.CustomerService/ListCustomers").stdout,
                message="the pairing pass ran", timeout=30)
     outputs = {}
