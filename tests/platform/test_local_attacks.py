@@ -138,3 +138,23 @@ def test_a_burst_of_wrong_names_does_not_lock_the_real_user_out(stack):
     for n in range(12):
         log_in(stack, user=f"zgadywany-{n}", password="x")
     assert log_in(stack).status_code == 302, "the real user still gets in"
+
+
+def test_a_password_change_ends_the_sessions_made_before(tmp_path):
+    s = Stack(tmp_path, products=5, console={"password_hash": hash_password(PASSWORD)},
+              sync={"workers": False}).start_server()
+    try:
+        http = console(s)
+        assert http.post("/login", data={"csrf_token": csrf(http), "user": "admin", "password": PASSWORD}
+                         ).status_code == 302
+        assert http.get("/dead-letters").status_code == 200
+        s.sections["console"]["password_hash"] = hash_password("nowe-haslo-2026")
+        s.write_config()
+        s.stop_server()
+        s.start_server()
+        wait_until(lambda: httpx.get(f"http://127.0.0.1:{s.console_port}/login").status_code == 200,
+                   message="console up again")
+        assert http.get("/dead-letters").status_code == 302, "the old session ended with the old password"
+        http.close()
+    finally:
+        s.close()
