@@ -382,6 +382,10 @@ def test_searches_and_the_marked_list_through_the_api_are_what_the_company_holds
         assert erp.search_products(text) == erp.sql.search_products(text), text
     for text in ("Kowal", "KLI", "526", "nikt"):
         assert [k.id for k in erp.search_contractors(text)] == [k.id for k in erp.sql.search_contractors(text)], text
+    # a NIP as a person types it finds the cards however it was typed there (1: "PL 526-025-09-95", 2: dashes)
+    for text in ("5260250995", "526 025 09 95", "PL5260250995", "526-025-09-95"):
+        mine = [k.id for k in erp.search_contractors(text)]
+        assert set(mine[:2]) == {1, 2} and mine == [k.id for k in erp.sql.search_contractors(text)], text
     with erp.sql.unit_of_work() as cur:
         groups = sorted({int(r[0]) for r in cur.execute("SELECT grupacen FROM HM.KH WHERE grupacen IS NOT NULL")})
     assert groups and erp.contractors_in_groups(groups) == erp.sql.contractors_in_groups(groups)

@@ -54,7 +54,14 @@ class WebApiContractors:
                                       body={field: {"Value": pattern, "Mode": SQL_LIKE}, "Active": True}) or []:
                 ids.setdefault(int(k["Id"]), k.get("Name") or "")
         ordered = sorted(ids, key=lambda i: (ids[i], i))[:limit]
-        return [self.get_contractor(i) for i in ordered]
+        found = [self.get_contractor(i) for i in ordered]
+        # A NIP typed as a person reads it ("5260250995", "PL 526 025 09 95") matches the card however the NIP
+        # was typed there ("526-025-09-95"): asked for by its ten digits (Contractors?nip=), first.
+        nip = normalize_nip(text)
+        if len(nip) == 10 and nip.isdigit():
+            by_nip = sorted(self.find_contractors_by_nip(nip), key=lambda k: (k.name, k.id))
+            found = by_nip + [k for k in found if k.id not in {b.id for b in by_nip}]
+        return found[:limit]
 
     def contractors_in_groups(self, groups: Sequence[int]) -> list[int]:
         """Contractors of these price groups (the API's contractor kinds, GUESS): `PATCH Contractors/FilterSql`
