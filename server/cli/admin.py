@@ -104,7 +104,18 @@ def cmd_queue(client: Client, args: argparse.Namespace) -> int:
         else:
             print(stats_table(resp))
     elif args.queue_action == "dead-letters":
-        print_json(client.call(stub.ListDeadLetters, queue_pb2.ListDeadLettersRequest(page_size=1000)))
+        listed = client.call(stub.ListDeadLetters, queue_pb2.ListDeadLettersRequest(page_size=1000))
+        if getattr(args, "json", False):
+            print_json(listed)
+        elif not listed.dead_letters:
+            print("no dead letters")
+        else:
+            print(f"{'id':>6}  {'queue':8} {'what':24} {'tries':>5}  reason")
+            for d in listed.dead_letters:
+                queue = queue_pb2.QueueName.Name(d.queue).removeprefix("QUEUE_NAME_").lower()
+                print(f"{d.id:>6}  {queue:8} {(d.entity_key or d.kind)[:24]:24} {d.attempts:>5}  {d.reason}")
+            print(f"\n{len(listed.dead_letters)} dead letter(s): `shopsync queue retry ID` sends one again, "
+                  "`shopsync queue discard ID` drops it")
     elif args.queue_action == "retry":
         resp = client.call(stub.RetryDeadLetter, queue_pb2.RetryDeadLetterRequest(
             id=args.id, request_id=secrets.token_hex(8)))
@@ -181,7 +192,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     qsub = p.add_subparsers(dest="queue_action", required=True, metavar="ACTION")
     q = qsub.add_parser("stats", help="messages waiting, in flight and dead per queue (a table; --json for tools)")
     q.add_argument("--json", action="store_true", help="the API's answer as JSON")
-    qsub.add_parser("dead-letters")
+    qsub.add_parser("dead-letters", help="the dead letters, one a line").add_argument(
+        "--json", action="store_true", help="as JSON, every field")
     for name in ("retry", "discard"):
         q = qsub.add_parser(name)
         q.add_argument("id", type=int)

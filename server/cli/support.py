@@ -118,10 +118,29 @@ def client_command(fn: Callable[[Client, argparse.Namespace], int]) -> Callable[
 
 
 def print_json(message: Any) -> None:
+    """A message as JSON for scripts: every field, zeros included, numbers as numbers (protobuf's JSON writes
+    64-bit integers as strings)."""
     from google.protobuf import json_format
 
-    print(json.dumps(json_format.MessageToDict(message, preserving_proto_field_name=True), indent=2,
-                     ensure_ascii=False))
+    data = json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                     always_print_fields_with_no_presence=True)
+    print(json.dumps(_numbers(data, message.DESCRIPTOR), indent=2, ensure_ascii=False))
+
+
+def _numbers(data: Any, descriptor: Any) -> Any:
+    """64-bit integer fields back to JSON numbers, nested messages and lists too."""
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        field = descriptor.fields_by_name.get(key)
+        if field is not None and field.message_type is not None:
+            value = [_numbers(v, field.message_type) for v in value] if isinstance(value, list) else \
+                _numbers(value, field.message_type)
+        elif field is not None and field.cpp_type in (field.CPPTYPE_INT64, field.CPPTYPE_UINT64):
+            value = [int(v) for v in value] if isinstance(value, list) else int(value)
+        out[key] = value
+    return out
 
 
 

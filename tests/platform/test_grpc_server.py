@@ -222,6 +222,20 @@ def test_admin_commands_talk_to_the_server_and_fail_in_one_line(running, tmp_pat
     as_json = subprocess.run([bin_path("shopsync"), "queue", "stats", "--json"], env=env, capture_output=True,
                              text=True, timeout=30, cwd=tmp_path)
     assert "QUEUE_NAME_OUTBOX" in as_json.stdout
+    queues = json.loads(as_json.stdout)["queues"]
+    assert all(isinstance(q["pending"], int) and q["pending"] == 0 for q in queues), "zeros kept, as numbers"
+    none = subprocess.run([bin_path("shopsync"), "queue", "dead-letters"], env=env, capture_output=True, text=True,
+                          timeout=30, cwd=tmp_path)
+    assert none.returncode == 0 and none.stdout.strip() == "no dead letters", none.stdout
+    server.runtime.store.enqueue("inbox", "order", {"number": "1001"}, entity_key="order:1001")
+    m = server.runtime.store.claim("inbox")[0]
+    server.runtime.store.fail(m, "SKU 'X' is not in the ERP", retryable=False)
+    one = subprocess.run([bin_path("shopsync"), "queue", "dead-letters"], env=env, capture_output=True, text=True,
+                         timeout=30, cwd=tmp_path)
+    assert f"{m.id}  inbox" in one.stdout and "order:1001" in one.stdout and "SKU 'X'" in one.stdout, one.stdout
+    listed = json.loads(subprocess.run([bin_path("shopsync"), "queue", "dead-letters", "--json"], env=env,
+                                       capture_output=True, text=True, timeout=30, cwd=tmp_path).stdout)
+    assert listed["dead_letters"][0]["id"] == m.id
     missing = subprocess.run([bin_path("shopsync"), "queue", "retry", "4242"], env=env, capture_output=True,
                              text=True, timeout=30, cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0 and "NOT_FOUND" in missing.stderr
