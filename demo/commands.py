@@ -77,7 +77,9 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
                                 erp={"mode": "webapi", "webapi_app_key": keys["webapi_app_key"],
                                      "webapi_department": "Sklep internetowy"},
                                 orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA"},
-                                console={"password_hash": hash_password(keys["console_password"])})
+                                # the site's own console password where it set one; else the demo's
+                                console={"password_hash": base.console.password_hash or
+                                         hash_password(keys["console_password"])})
     erp_db = settings.path(settings.erp.database)
     if settings.erp.dialect == "sqlite" and not erp_db.exists():
         print(f"creating the demo ERP company database {erp_db} ...", flush=True)
@@ -126,7 +128,8 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
             "hook_example": f"SHOPSYNC_AUTH_HOOK_TOKEN=$(cat {settings.path(settings.auth.hook_token_file)}) "
                             "erp-hook stock-changed 1",
             "console": f"http://{settings.console.address} (user {settings.console.user}, password "
-                       f"{keys['console_password']})",
+                       + (f"{keys['console_password']})" if not base.console.password_hash else
+                          "as console.password_hash in your settings)"),
             "metrics": f"http://{settings.console.address}/metrics",
         }
         private_write(demo_dir / "endpoints.json", json.dumps(endpoints, indent=2))
