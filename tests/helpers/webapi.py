@@ -54,3 +54,19 @@ class WebApiSimProcess:
                 "webapi_department": "Sklep internetowy",
                 # The change feeds are read only where a test turns them on (tests/products/test_erp_feeds.py).
                 "feed_interval_seconds": 0}
+
+
+def webapi_erp_over_demo(tmp_path: Path, product_count: int, device: str = "test") -> tuple[Any, "WebApiSimProcess"]:
+    """A demo company, its WebAPI simulator process, and our WebAPI ERP talking to it (its `sql` a gateway over
+    the same company, for comparing answers). The caller closes the ERP and stops the simulator."""
+    from shopsync.demo.erp import init_sqlite_demo
+    from shopsync.server.erp.sql import ErpGateway
+    from shopsync.server.erp.sql.dialects import make_dialect
+    from shopsync.server.erp.webapi import WebApiClient, WebApiErp
+
+    db = init_sqlite_demo(tmp_path / "erp.db", product_count=product_count)
+    sim = WebApiSimProcess(tmp_path, db).start()
+    dialect = make_dialect("sqlite", database=db)
+    erp = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
+                    WebApiClient(sim.url, sim.APP_KEY, device, timeout=5.0), department="Sklep internetowy")
+    return erp, sim

@@ -18,17 +18,15 @@ from SymfWebAPI.WebAPI.Interface.InventoryStates.ViewModels import InventoryStat
 from SymfWebAPI.WebAPI.Interface.Orders.ViewModels import Order, OrderIssue
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels import Product
 from SymfWebAPI.WebAPI.Interface.Products.ViewModels.PriceLists import PriceList
-from shopsync.demo.erp import ErpSimulator, init_sqlite_demo
-from shopsync.server.erp.sql.dialects import make_dialect
-from shopsync.server.erp.sql import ErpGateway
+from shopsync.demo.erp import ErpSimulator
 from shopsync.server.erp.records import (ONE_TIME_CONTRACTOR, AddressDraft, ContractorDraft, MarkerSource, OrderDraft,
                                          OrderLineDraft, ProductDraft)
-from shopsync.server.erp.webapi import CHANGE_FEEDS, WebApiClient, WebApiErp
+from shopsync.server.erp.webapi import CHANGE_FEEDS, WebApiErp
 from shopsync.server.settings import Settings
 
 from shopsync.demo.webapi_operations import answer_type, candidates, operations, select
 from tests.helpers.contract import problems, whole_model_problems
-from tests.helpers.webapi import WebApiSimProcess
+from tests.helpers.webapi import WebApiSimProcess, webapi_erp_over_demo
 
 D = Decimal
 NO_BODY = None
@@ -44,11 +42,7 @@ REQUIRED_ORDER_FIELDS = ("TypeCode", "Series", "Department", "PriceKind", "SaleP
 
 @pytest.fixture
 def recorded(tmp_path):
-    db = init_sqlite_demo(tmp_path / "erp.db", product_count=10)
-    sim = WebApiSimProcess(tmp_path, db).start()
-    dialect = make_dialect("sqlite", database=db)
-    erp = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
-                    WebApiClient(sim.url, sim.APP_KEY, "contract", timeout=5.0), department="Sklep internetowy")
+    erp, sim = webapi_erp_over_demo(tmp_path, 10, "contract")
     calls: list[dict[str, Any]] = []
 
     def on_response(response: Any) -> None:

@@ -12,24 +12,17 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from shopsync.demo.erp import init_sqlite_demo
 from shopsync.server.erp.records import ProductDraft
-from shopsync.server.erp.sql import ErpGateway
-from shopsync.server.erp.sql.dialects import make_dialect
 from shopsync.server.erp.webapi import WebApiClient, WebApiErp
 
-from tests.helpers.webapi import WebApiSimProcess
+from tests.helpers.webapi import webapi_erp_over_demo
 
 D = Decimal
 
 
 @pytest.fixture
 def erp(tmp_path):
-    db = init_sqlite_demo(tmp_path / "erp.db", product_count=5)
-    sim = WebApiSimProcess(tmp_path, db).start()
-    dialect = make_dialect("sqlite", database=db)
-    gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
-                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=5.0), department="Sklep internetowy")
+    gw, sim = webapi_erp_over_demo(tmp_path, 5)
     yield gw
     gw.close()
     sim.stop()
@@ -108,11 +101,7 @@ def _fields(p):
 
 @pytest.fixture
 def many(tmp_path):
-    db = init_sqlite_demo(tmp_path / "erp.db", product_count=40)
-    sim = WebApiSimProcess(tmp_path, db).start()
-    dialect = make_dialect("sqlite", database=db)
-    gw = WebApiErp(ErpGateway(dialect.connection_string(), dialect, warehouses=(1,)),
-                   WebApiClient(sim.url, sim.APP_KEY, "test", timeout=5.0), department="Sklep internetowy")
+    gw, sim = webapi_erp_over_demo(tmp_path, 40)
     yield gw, sim
     gw.close()
     sim.stop()
