@@ -110,6 +110,24 @@ class Activity:
             raise
         return last
 
+    def recording(self, name: str, passes: Any, by: str = "") -> Any:
+        """The pass's progress reports, passed on as they come and recorded (a pass asked for over the API or
+        the command line shows on the console as the scheduled ones do)."""
+        with self._lock:
+            self.passes[name] = PassRun(running=True, started=self.clock(), by=by)
+        try:
+            for report in passes:
+                self.pass_progress(name, report)
+                yield report
+        except Exception as exc:
+            self.pass_failed(name, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            with self._lock:
+                run = self.passes.get(name)
+                if run is not None and run.running:  # the caller stopped reading: it ended here
+                    run.running, run.finished = False, self.clock()
+
     # -- throughput --------------------------------------------------------------------------------
     def settled(self, entity: str, outcome: str, n: int = 1) -> None:
         now = self.clock()

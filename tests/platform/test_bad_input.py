@@ -138,6 +138,9 @@ def test_sync_service_with_the_shop_down_is_unavailable(server):
     # over before the next test counts the queue (an unread stream went on queueing behind its back).
     final = list(stub.RunCatchUp(sync_pb2.RunCatchUpRequest(), timeout=60, metadata=META))[-1]
     assert final.done and final.products_checked > 0 and final.products_queued > 0
+    # a catch-up asked for over the API is recorded as a scheduled one is (the console's overview shows it)
+    run = srv.runtime.activity.pass_run("catch-up")
+    assert run is not None and not run.running and run.finished and run.progress["done"] and "request" in run.by
 
 
 METHODS = ["/shopsync.v1.ErpEventService/RecordErpEvent", "/shopsync.v1.QueueService/ListDeadLetters",
