@@ -364,16 +364,27 @@ class QueueStore:
                          dead_at=now if dead else None,
                          available_at=now if dead else now + self.backoff.delay(message.attempts))
             q.where((M.id == message.id) & (M.lease_token == message.lease_token)).execute()
+        kept = message.id
         if dead and message.entity_key:
-            # One dead letter per entity: the newest (e.g. the same bad order from a webhook and
-            # from polling) replaces older ones, so a person sees each problem once.
+            # One dead letter per entity (e.g. the same bad order from a webhook and from polling): the
+            # first one stays, under the id already logged and shown, with the newest message's content and
+            # reason; the newer row goes. A person sees each problem once, and the id they were told answers.
             with self.transaction():
-                (M.delete().where((M.queue == message.queue) & (M.entity_key == message.entity_key)
-                                  & (M.status == DEAD) & (M.id != message.id)).execute())
+                first = (M.select(M.id).where((M.queue == message.queue) & (M.entity_key == message.entity_key)
+                                              & (M.status == DEAD) & (M.id != message.id))
+                         .order_by(M.id).first())
+                if first is not None:
+                    kept = first.id
+                    M.update(kind=message.kind, payload=M.select(M.payload).where(M.id == message.id),
+                             last_error=error[:4000], dead_at=now, attempts=message.attempts
+                             ).where(M.id == kept).execute()
+                    M.delete().where((M.queue == message.queue) & (M.entity_key == message.entity_key)
+                                     & (M.status == DEAD) & (M.id != kept)).execute()
         if dead:
-            log.warning("message %s (%s %s) is a dead letter after %d attempt(s): %s",
+            again = f" (again: kept as dead letter {kept})" if kept != message.id else ""
+            log.warning("message %s (%s %s) is a dead letter after %d attempt(s)%s: %s",
                         message.id, message.queue, message.entity_key or message.kind,
-                        message.attempts, error)
+                        message.attempts, again, error)
             self.notify()
         else:
             log.info("message %s (%s) will be retried: %s", message.id,

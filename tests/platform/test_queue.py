@@ -200,10 +200,16 @@ def test_waiting_for_a_person_is_a_state_not_a_failure(store):
 
 
 def test_one_dead_letter_per_entity(store):
-    """The same bad order from a webhook and from polling is one dead letter, the newest."""
+    """The same bad order from a webhook and from polling is one dead letter: under the first one's id (the one
+    already logged and shown to a person, which still answers), with the newest content and reason."""
+    ids = []
     for source in ("webhook", "poll"):
         store.enqueue("inbox", "order", {"n": source}, entity_key="order:7")
         [m] = store.claim("inbox", limit=1)
+        ids.append(m.id)
         store.fail(m, f"bad SKU ({source})", retryable=False)
     dead = store.dead_letters()
-    assert len(dead) == 1 and "poll" in dead[0].reason
+    assert len(dead) == 1 and "poll" in dead[0].reason and dead[0].id == ids[0]
+    store.retry_dead(ids[0])
+    [again] = store.claim("inbox", limit=1)
+    assert again.payload == {"n": "poll"}
