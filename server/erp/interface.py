@@ -77,9 +77,10 @@ class Erp(ErpReader, ErpWriter, Protocol):
     change_feeds: bool  # the ERP has change feeds (feed_changes, stock_changes) the server reads
     read_page_size: int  # products read at once by a catch-up
 
-    def check_settings(self, settings: Any) -> list[str] | None:
-        """Every setting an order needs against the company's own dictionaries: the problems (empty: all fit),
-        or None where this side has no dictionaries to check against."""
+    settings_checked: str  # what check_settings checks, as a person reads it
+
+    def check_settings(self, settings: Any) -> list[str]:
+        """The settings an order needs against what the company has: the problems (empty: all fit)."""
 
     def settings_ok(self) -> list[str]:
         """The settings' problems against the ERP's own dictionaries (empty where it has none to check)."""

@@ -76,3 +76,18 @@ def test_orders_wait_with_one_line_until_the_settings_fit_then_flow(tmp_path):
                    message="the order imported once the setting fits")
     finally:
         stack.close()
+
+
+def test_over_sql_the_cli_checks_what_the_database_answers_and_says_what_it_did_not_check(tmp_path):
+    stack = Stack(tmp_path, products=10, erp_writer="sql", orders={"shipping_code": "KURIER", "fee_code": "OPLATA"})
+    try:
+        done = check(stack)
+        assert done.returncode == 1 and "orders.shipping_code = 'KURIER': no item" in done.stdout, done.stdout
+        assert "fee_code" not in done.stdout, "OPLATA is in the demo company"
+        stack.sections["orders"]["shipping_code"] = "TRANSPORT"
+        stack.write_config()
+        done = check(stack)
+        assert done.returncode == 0 and "series, department and warehouses are not checked" in done.stdout, \
+            done.stdout
+    finally:
+        stack.close()

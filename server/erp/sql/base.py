@@ -28,9 +28,21 @@ class SqlBase:
     # Products read at once by a catch-up (one unit of work, IN lists of 500).
     read_page_size = 500
 
-    def check_settings(self, settings: Any) -> list[str] | None:
-        """None: over SQL the settings are not checked against the company's dictionaries (only connected)."""
-        return None
+    # What check_settings checks: over SQL the company database has no dictionary of series or warehouses that
+    # our reading of the schema knows.
+    settings_checked = ("the shipping and fee items exist; over SQL the series, department and warehouses are not "
+                        "checked (orders that do not fit become dead letters naming what is wrong)")
+
+    def check_settings(self, settings: Any) -> list[str]:
+        """The settings an order needs that the company database can answer for: the shipping and fee items
+        (orders.shipping_code / fee_code) exist as products. Series, department and warehouses are not checked
+        over SQL (settings_checked says so)."""
+        o = settings.orders
+        wanted = {name: code for name, code in (("orders.shipping_code", o.shipping_code),
+                                                 ("orders.fee_code", o.fee_code)) if code}
+        have = self.find_products_by_codes(list(wanted.values())) if wanted else {}
+        return [f"{name} = {code!r}: no item with this code in the company (make it a service item in Symfonia, "
+                "or set the code of the one that exists)" for name, code in wanted.items() if code not in have]
 
     def settings_ok(self) -> list[str]:
         """Problems of the settings against the ERP's own dictionaries: over SQL none are read (empty)."""
