@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict, deque
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from argon2 import PasswordHasher
@@ -117,6 +117,7 @@ def setup(app: Flask, runtime: Any) -> None:
         return {"t": t, "lang": language(), "ago": ago, "at": at, "user": session.get("user"), "shown": shown}
 
 
+GROSZ = Decimal("0.01")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -522,7 +523,21 @@ def order(erp_order_id: int) -> str:
     progress = ctx.erp.order_progress([erp_order_id]).get(erp_order_id)
     messages = rt().store.messages_for([f"order:{b.shop_id}", f"order_status:{b.shop_id}"])
     return render_template("order.html", row=_order_rows([b])[0], record=record, progress=progress,
-                           messages=messages, json=json)
+                           messages=messages, json=json, lines=_order_lines(record))
+
+
+def _order_lines(record: Any) -> list[dict[str, Any]]:
+    """An ERP order's lines as a person reads them: the product's code and name, the quantity, the net unit
+    price and the line's net value, to the grosz."""
+    products = rt().ctx.erp.get_products(sorted({pid for pid, _, _ in record.lines}))
+    out = []
+    for pid, qty, price in record.lines:
+        p = products.get(pid)
+        out.append({"id": pid, "code": p.code if p else f"#{pid}", "name": p.name if p else "",
+                    "quantity": qty.normalize() if qty == qty.to_integral_value() else qty,
+                    "price": price.quantize(GROSZ, rounding=ROUND_HALF_UP),
+                    "value": (qty * price).quantize(GROSZ, rounding=ROUND_HALF_UP)})
+    return out
 
 
 # -- reconciliation -----------------------------------------------------------------------------------

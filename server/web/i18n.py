@@ -138,6 +138,8 @@ POLISH = {
     "No order found.": "Nie znaleziono zamówienia.",
     "lines": "pozycje",
     "quantity": "ilość",
+    "net unit price": "cena netto",
+    "net value": "wartość netto",
     "Messages of this order": "Komunikaty tego zamówienia",
     # reconciliation
     "Start a reconciliation": "Uruchom uzgadnianie",

@@ -145,6 +145,9 @@ def test_what_office_staff_do_in_the_console(stack, tmp_path):
         c.click("a[href^='/orders/']")
         c.driver.save_screenshot(str(c.shots / "order.png"))
         assert "ERP order" in c.text()
+        # its lines as a person reads them: the product's code and name, prices to the grosz
+        assert "NOWY-1" in c.text() and "Nowy towar" in c.text()
+        assert not re.search(r"\b\d+\.\d{3,}\b", c.text()), "no unrounded price"
         log = stack.log.read_text()
         assert "by admin (console" in log, "every action is logged with the person"
     finally:
