@@ -37,6 +37,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shop_client.errors import ShopError
 
 from .. import actions
+from ..nip import normalize_nip
 from ..erp.errors import ErpError, ErpNotFound
 from ..queue.bindings import Kind
 from ..queue.pairings import PairingStatus
@@ -399,7 +400,9 @@ def customer(customer_id: int) -> str:
     q = request.args.get("q", "").strip()[:100]
     found = rt().ctx.erp.search_contractors(q, 20) if q else []
     contractor = rt().ctx.erp.get_contractor(p.erp_contractor_id) if p.erp_contractor_id else None
-    return render_template("customer.html", p=p, q=q, found=found, contractor=contractor,
+    # the firms with the customer's NIP, each with a pair button, when a person must choose
+    candidates = rt().ctx.erp.find_contractors_by_nip(p.nip) if p.nip and not p.paired else []
+    return render_template("customer.html", p=p, q=q, found=found, contractor=contractor, candidates=candidates,
                            shows=status_payload(p, contractor.code if contractor else ""))
 
 
@@ -407,13 +410,23 @@ def customer(customer_id: int) -> str:
 @login_required
 def customer_pair(customer_id: int) -> Any:
     contractor_id = request.form.get("contractor_id", 0, type=int)
-    if request.form.get("confirmed") != "yes":
-        k = rt().ctx.erp.get_contractor(contractor_id)
+    customer = rt().ctx.pairings.get(customer_id)
+    if customer is None:
+        abort(404)
+    k = rt().ctx.erp.get_contractor(contractor_id)
+    differs = bool(customer.nip) and normalize_nip(customer.nip) != normalize_nip(k.nip)
+    if request.form.get("confirmed") != "yes" or (differs and request.form.get("nip_differs") != "yes"):
+        tick = {"name": "nip_differs", "text": t("The NIPs differ") + f" ({customer.nip} ≠ {k.nip or '—'}): " +
+                t("pair them all the same (the customer gets this firm's prices)")} if differs else None
         return render_template("confirm.html", question=t("Pair this customer with this contractor?"),
                                target=request.path, fields=[("contractor_id", str(contractor_id)),
-                                                            ("confirmed", "yes")],
-                               items=[f"{t('shop customer')} {customer_id}", f"{k.code} · {k.name} · NIP {k.nip}"],
+                                                            ("confirmed", "yes")], tick=tick,
+                               items=[f"{t('shop customer')} {customer_id} · NIP {customer.nip or '—'}",
+                                      f"{k.code} · {k.name} · NIP {k.nip}"],
                                back=url_for("console.customer", customer_id=customer_id))
+    if differs:
+        log.warning("shop customer %s (NIP %s) is paired with contractor %s (NIP %s): the differing NIP was "
+                    "confirmed by %s", customer_id, customer.nip, k.code, k.nip, person())
     p = actions.pair_customer(rt().ctx, customer_id, contractor_id, actor=person())
     flash(f"{t('paired with')} {p.detail}")
     return redirect(url_for("console.customer", customer_id=customer_id))

@@ -139,6 +139,10 @@ POLISH = {
     "lines": "pozycje",
     "quantity": "ilość",
     "net unit price": "cena netto",
+    "Firms with this NIP": "Firmy z tym NIP-em",
+    "The NIPs differ": "NIP-y się różnią",
+    "pair them all the same (the customer gets this firm's prices)":
+        "powiąż mimo to (klient dostanie ceny tej firmy)",
     "net value": "wartość netto",
     "Messages of this order": "Komunikaty tego zamówienia",
     # reconciliation

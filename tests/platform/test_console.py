@@ -109,6 +109,9 @@ def test_what_office_staff_do_in_the_console(stack, tmp_path):
                                                     "meta_data": [{"key": "_billing_nip", "value": shared}]}).json()
         wait_until(lambda: (c.open("/customers", "customers"), "wspolny@example.pl" in c.text())[1], timeout=30,
                    message="the customer waits for a person")
+        c.open(f"/customers/{customer['id']}", "customer-candidates")
+        assert "Firms with this NIP" in c.text() and "K0001" in c.text() and "K0002" in c.text(), \
+            "the firms with the customer's NIP, each with a pair button"
         c.open(f"/customers/{customer['id']}?q=K0002", "customer")
         assert "K0001" in c.text() or "K0002" in c.text()
         c.click("button[aria-label='Pair K0002']")
@@ -120,6 +123,17 @@ def test_what_office_staff_do_in_the_console(stack, tmp_path):
             return {m["key"]: m["value"] for m in body["meta_data"]}.get("_shopsync_pairing") or {}
         wait_until(lambda: shop_status().get("status") == "paired" and shop_status().get("erp_contractor_id")
                    == chosen, timeout=30, message="the shop shows the pairing")
+        # a firm whose NIP differs needs its own tick, and the log says it was given
+        http = login_session(stack)
+        other = next(k for k in stack.erp.search_contractors("K0003") if k.code == "K0003")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(f"/customers/{customer['id']}").text)[1]
+        form = {"csrf_token": token, "contractor_id": str(other.id), "confirmed": "yes"}
+        asked = http.post(f"/customers/{customer['id']}/pair", data=form)
+        assert asked.status_code == 200 and "The NIPs differ" in asked.text, "not paired without the tick"
+        assert shop_status().get("erp_contractor_id") == chosen
+        assert http.post(f"/customers/{customer['id']}/pair", data={**form, "nip_differs": "yes"}).status_code == 302
+        assert "the differing NIP was confirmed by admin" in stack.log.read_text()
+        http.close()
 
         # a product's page: ERP and shop stock side by side after a PZ
         stack.act(stack.sim.approve_pz(1, 7))
