@@ -140,6 +140,7 @@ POLISH = {
     "quantity": "ilość",
     "net unit price": "cena netto",
     "Firms with this NIP": "Firmy z tym NIP-em",
+    "the shop holds something else than the ERP": "sklep ma co innego niż ERP",
     "The NIPs differ": "NIP-y się różnią",
     "pair them all the same (the customer gets this firm's prices)":
         "powiąż mimo to (klient dostanie ceny tej firmy)",

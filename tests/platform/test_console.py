@@ -147,6 +147,9 @@ def test_what_office_staff_do_in_the_console(stack, tmp_path):
         # a reconciliation started from the console corrects a stock edited in the shop
         with stack.shop_api() as api:
             api.put(f"/products/{stack.shop_product(code).id}", json={"stock_quantity": 999}).raise_for_status()
+        c.open("/products/1", "product-differs")  # the difference is marked where a person looks
+        differing = [r.get_attribute("data-field") for r in c.driver.find_elements(c.By.CSS_SELECTOR, "tr.differs")]
+        assert differing == ["stock"], differing
         c.open("/reconciliation", "reconciliation")
         c.click("button.primary")
         c.confirm("reconciliation")
