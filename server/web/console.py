@@ -521,8 +521,22 @@ def orders() -> str:
         bindings = ctx.bindings.recent(Kind.ORDER, before_erp_id=before, limit=PAGE + 1)
     more = len(bindings) > PAGE
     bindings = bindings[:PAGE]
-    return render_template("orders.html", q=q, rows=_order_rows(bindings),
+    return render_template("orders.html", q=q, rows=_order_rows(bindings), failed=_failed_orders(q),
                            next_before=bindings[-1].erp_id if more and not q else None)
+
+
+def _failed_orders(q: str) -> list[dict[str, Any]]:
+    """Shop orders that did not reach the ERP (dead letters of the inbox's orders), with their reason."""
+    out = []
+    for d in rt().store.dead_letters(limit=500):
+        if d.queue != "inbox" or not (d.entity_key or "").startswith("order:"):
+            continue
+        order = d.payload.get("order") if isinstance(d.payload.get("order"), dict) else {}
+        number = str(order.get("number") or d.payload.get("number") or d.entity_key.split(":", 1)[1])
+        if q and q != number:
+            continue
+        out.append({"id": d.id, "number": number, "reason": d.reason, "dead_at": d.dead_at})
+    return out
 
 
 @blueprint.route("/orders/<int:erp_order_id>")

@@ -140,6 +140,8 @@ POLISH = {
     "quantity": "ilość",
     "net unit price": "cena netto",
     "Firms with this NIP": "Firmy z tym NIP-em",
+    "Orders that did not reach the ERP": "Zamówienia, które nie dotarły do ERP",
+    "In the ERP": "W ERP",
     "the shop holds something else than the ERP": "sklep ma co innego niż ERP",
     "The NIPs differ": "NIP-y się różnią",
     "pair them all the same (the customer gets this firm's prices)":

@@ -95,6 +95,9 @@ def test_what_office_staff_do_in_the_console(stack, tmp_path):
         number = shop_order_with(stack, "NOWY-1")
         wait_until(lambda: (c.open("/dead-letters", "dead-letters"), "NOWY-1" in c.text())[1], timeout=30,
                    message="the dead letter in the console")
+        c.open("/orders", "orders-failed")  # the failed shop order under Orders too, with its reason
+        assert "Orders that did not reach the ERP" in c.text() and number in c.text() and "NOWY-1" in c.text()
+        c.open("/dead-letters", "dead-letters")
         stack.erp.create_products([ProductDraft(code="NOWY-1", name="Nowy towar", price=Decimal("10.00"))])
         c.click("input[name=ids]")
         c.click("button[value=retry]")
