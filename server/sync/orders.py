@@ -180,7 +180,8 @@ class OrderImport:
                     invoice_if_due(ctx, order)
                 outcomes.append(Outcome.done())
             except Exception as exc:  # noqa: BLE001 - decided in one place, by its kind
-                outcomes.append(outcome_of(exc, f"order {m.order_id}: "))
+                # the order flows' own refusals name the order already ("order 3 line 1: ..."): not twice
+                outcomes.append(outcome_of(exc, "" if isinstance(exc, Rejected) else f"order {m.order_id}: "))
         return outcomes
 
 
@@ -191,7 +192,8 @@ def _read_order(ctx: SyncContext, m: msg.ShopOrderChanged) -> ShopOrder:
     try:
         return ctx.shop.parse_order(m.order)  # type: ignore[attr-defined]
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise Rejected(f"the shop's order data cannot be read ({type(exc).__name__}: {exc})") from None
+        raise Rejected(f"order {m.order_id}: the shop's order data cannot be read ({type(exc).__name__}: {exc})"
+                       ) from None
 
 
 # -- the order's life, ERP -> shop --------------------------------------------------

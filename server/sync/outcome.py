@@ -82,8 +82,6 @@ def outcome_of(error: BaseException, about: str = "") -> Outcome:
 
     The one decision of retry, dead letter, waiting or pause, by the error's kind.
     """
-    if about and str(error).startswith(about.rstrip(": ")):
-        about = ""  # the error names the record already ("order 3 line 1: ..."): not "order 3: order 3 line 1"
     reason = f"{about}{error}"
     if isinstance(error, ShopUnavailable):
         return Outcome(SHOP_DOWN, reason, error, SHOP)

@@ -97,6 +97,7 @@ def test_what_office_staff_do_in_the_console(stack, tmp_path):
                    message="the dead letter in the console")
         c.open("/orders", "orders-failed")  # the failed shop order under Orders too, with its reason
         assert "Orders that did not reach the ERP" in c.text() and number in c.text() and "NOWY-1" in c.text()
+        assert f"order {number}: order {number}" not in c.text(), "the reason names its order once"
         c.open("/dead-letters", "dead-letters")
         stack.erp.create_products([ProductDraft(code="NOWY-1", name="Nowy towar", price=Decimal("10.00"))])
         c.click("input[name=ids]")

@@ -57,11 +57,3 @@ def test_a_batch_items_kind_goes_through_the_same_decision(kind, state):
     assert outcome_of_item(ItemResult.failed("SKU-1", "refused", kind), "product SKU-1: ").state == state
     assert outcome_of_item(ItemResult(key="SKU-1", shop_id=5), "product SKU-1: ").state == "done"
 
-
-def test_a_reason_names_its_record_once():
-    """The record's name is added where the error does not say it already: never "order 3: order 3 line 1"."""
-    from shopsync.server.sync.outcome import Rejected
-
-    assert outcome_of(Rejected("order 3 line 1: SKU 'X' is not in the ERP"), "order 3: ").reason == \
-        "order 3 line 1: SKU 'X' is not in the ERP"
-    assert outcome_of(Rejected("SKU 'X' is not in the ERP"), "order 3: ").reason == "order 3: SKU 'X' is not in the ERP"
