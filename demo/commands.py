@@ -66,7 +66,11 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
     from shopsync.server.app import create_server
     from shopsync.server.web.console import hash_password
     from .erp import init_sqlite_demo
+    from .webapi_sim import missing_extra
 
+    if missing_extra():
+        print(f"shopsync: {missing_extra()}")
+        return 2
     base = load_settings(getattr(args, "config", None))
     demo_dir = base.path("var/demo")
     keys = _demo_secrets(demo_dir / "secrets.json")

@@ -32,9 +32,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds between looks at the company for changes (the feeds' log)")
 
 
+def missing_extra() -> str:
+    """What the simulator cannot do without the `demo` extra (invoice printouts need fpdf2), or ""."""
+    import importlib.util
+
+    if importlib.util.find_spec("fpdf") is None:
+        return ("the WebAPI simulator prints invoices with fpdf2, which is not installed: "
+                "pip install 'shopsync[demo]' (or make setup)")
+    return ""
+
+
 def serve(args: argparse.Namespace) -> int:
     if not args.app_key:
         print("shopsync: the WebAPI simulator needs an application key: --app-key or SHOPSYNC_SIM_APP_KEY")
+        return 2
+    missing = missing_extra()
+    if missing:
+        print(f"shopsync: {missing}")
         return 2
     db = Path(args.db)
     if not db.exists():

@@ -101,11 +101,11 @@ class QueueWorker(threading.Thread):
             log.info("%s: delivering again (was paused: %s)", self.name, self._paused_for)
             self._paused_for = ""
         for m, o in by_state.get(RETRY, []):
-            store.fail(m, o.reason, retryable=True)
+            store.fail(m, o.reason, retryable=True, why=o.why_json())
         for m, o in by_state.get(DEAD, []):
-            store.fail(m, o.reason, retryable=False)
+            store.fail(m, o.reason, retryable=False, why=o.why_json())
         for m, o in by_state.get(WAITING, []):
-            store.park(m, o.reason, o.delay if o.delay is not None else WAIT_RECHECK_SECONDS)
+            store.park(m, o.reason, o.delay if o.delay is not None else WAIT_RECHECK_SECONDS, why=o.why_json())
         if by_state.get(CONFIG_ERROR):
             kept = by_state[CONFIG_ERROR] + by_state.get(SHOP_DOWN, [])
             self._misconfigured([m for m, _ in kept], by_state[CONFIG_ERROR][0][1])
@@ -144,7 +144,7 @@ class QueueWorker(threading.Thread):
         except ShopError:
             pass
         for m, o in held:
-            store.fail(m, o.reason, retryable=True)
+            store.fail(m, o.reason, retryable=True, why=o.why_json())
 
     def _misconfigured(self, msgs: Sequence[Message], first: Outcome) -> None:
         """The shop or the ERP refuses us as configured (keys, rights, URL, a missing setting): keep every

@@ -19,6 +19,11 @@ from tests.helpers.postgres import PostgresServer  # noqa: E402
 _db_counter = itertools.count()
 
 
+# The suite's own switches (CI's, the real WooCommerce's cache); every other SHOPSYNC_* variable is a setting.
+SUITE_VARIABLES = {"SHOPSYNC_SQL_TRACE", "SHOPSYNC_REQUIRE_REAL_WOOCOMMERCE", "SHOPSYNC_WP_CACHE",
+                   "SHOPSYNC_WOOCOMMERCE_TARBALL"}
+
+
 # -- every statement the SQL gateway runs in the suite, checked as T-SQL --------------------------
 def pytest_configure(config):
     """The controller (or a run without xdist) picks the trace folder; workers and the server processes
@@ -26,6 +31,10 @@ def pytest_configure(config):
     import os
     import tempfile
 
+    # The suite sets up every service and setting it needs: the caller's own SHOPSYNC_* settings (e.g. an
+    # SHOPSYNC_ERP_DATABASE left in the shell) must not reach the servers and tools it starts.
+    for name in [n for n in os.environ if n.startswith("SHOPSYNC_") and n not in SUITE_VARIABLES]:
+        del os.environ[name]
     if not hasattr(config, "workerinput") and "SHOPSYNC_SQL_TRACE" not in os.environ:
         os.environ["SHOPSYNC_SQL_TRACE"] = tempfile.mkdtemp(prefix="shopsync-sql-trace-")
 

@@ -154,7 +154,11 @@ FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts
 
 def render_invoice(cur: pyodbc.Cursor, dk_id: int) -> bytes:
     """A plain, deterministic printout of a sale invoice (the same document gives the same bytes)."""
-    from fpdf import FPDF
+    try:
+        from fpdf import FPDF
+    except ImportError:
+        raise ApiError(501, "this WebAPI simulator cannot print: install the demo extra (pip install "
+                            "'shopsync[demo]')") from None
 
     head = cur.execute("SELECT kod, data, khid, netto, vat, waluta FROM HM.DK WHERE id = ?", dk_id).fetchone()
     buyer = cur.execute("SELECT nazwa, nip, ulica, dom, kodpocz, miejscowosc FROM HM.KH WHERE id = ?",

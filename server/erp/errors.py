@@ -11,8 +11,10 @@ server/sync/outcome.py turns each into what happens to a message.
 
 from __future__ import annotations
 
+from ..reasons import Coded
 
-class ErpError(Exception):
+
+class ErpError(Coded, Exception):
     """Anything that went wrong talking to the ERP."""
 
 

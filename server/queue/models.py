@@ -27,6 +27,20 @@ class SequenceIdField(peewee.AutoField):
         return node
 
 
+def add_missing_columns(db: peewee.Database, model: type[peewee.Model]) -> None:
+    """Columns a newer shopsync added to an existing table (nullable ones only), added in place."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    table = model._meta.table_name
+    if not db.table_exists(table):
+        return
+    have = {c.name for c in db.get_columns(table)}
+    missing = [f for f in model._meta.sorted_fields if f.column_name not in have and f.null]
+    if missing:
+        migrator = SchemaMigrator.from_database(db)
+        migrate(*(migrator.add_column(table, f.column_name, f) for f in missing))
+
+
 @dataclass(frozen=True)
 class Tables:
     message: type[peewee.Model]
@@ -55,6 +69,8 @@ def make_tables(db: peewee.Database) -> Tables:
         lease_until = peewee.DoubleField(null=True)
         lease_token = peewee.CharField(max_length=64, null=True)
         last_error = peewee.TextField(null=True)
+        # The last error as a code with parameters (server/reasons.py), for pages in the reader's language.
+        why = peewee.TextField(null=True)
         dead_at = peewee.DoubleField(null=True)
 
         class Meta:

@@ -31,7 +31,7 @@ from urllib.parse import unquote
 import peewee
 from playhouse import db_url
 
-from .models import DEAD, LEASED, PENDING, Tables, make_tables
+from .models import DEAD, LEASED, PENDING, Tables, add_missing_columns, make_tables
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ class DeadLetter:
     dead_at: float
     payload: dict[str, Any]
     status: str = "dead letter"
+    why: str | None = None  # the reason as a code with parameters (server/reasons.py), when known
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class QueueStore:
     def create_tables(self) -> None:
         with self.db.connection_context():
             self.db.create_tables(self.t.all(), safe=True)
+            add_missing_columns(self.db, self.t.message)
 
     def close(self) -> None:
         self._closed = True
@@ -349,17 +351,18 @@ class QueueStore:
             self.notify()
         return done
 
-    def fail(self, message: Message, error: str, *, retryable: bool) -> str:
+    def fail(self, message: Message, error: str, *, retryable: bool, why: str | None = None) -> str:
         """Record a failed delivery: back off and retry, or make it a dead letter.
 
-        Returns "retry" or "dead".
+        `error` is the reason in English (logs, command line); `why` the same as a code with parameters
+        (server/reasons.py), rendered in the reader's language. Returns "retry" or "dead".
         """
         M = self.t.message
         now = self.clock()
         dead = (not retryable) or message.attempts >= self.backoff.max_attempts
         self.ensure_connected()
         with self.transaction():
-            q = M.update(last_error=error[:4000], lease_until=None, lease_token=None,
+            q = M.update(last_error=error[:4000], why=why, lease_until=None, lease_token=None,
                          status=DEAD if dead else PENDING,
                          dead_at=now if dead else None,
                          available_at=now if dead else now + self.backoff.delay(message.attempts))
@@ -376,7 +379,7 @@ class QueueStore:
                 if first is not None:
                     kept = first.id
                     M.update(kind=message.kind, payload=M.select(M.payload).where(M.id == message.id),
-                             last_error=error[:4000], dead_at=now, attempts=message.attempts
+                             last_error=error[:4000], why=why, dead_at=now, attempts=message.attempts
                              ).where(M.id == kept).execute()
                     M.delete().where((M.queue == message.queue) & (M.entity_key == message.entity_key)
                                      & (M.status == DEAD) & (M.id != kept)).execute()
@@ -391,7 +394,7 @@ class QueueStore:
                      message.entity_key or message.kind, error)
         return "dead" if dead else "retry"
 
-    def park(self, message: Message, reason: str, seconds: float) -> None:
+    def park(self, message: Message, reason: str, seconds: float, *, why: str | None = None) -> None:
         """The message waits for something outside (a person): look again in `seconds`.
 
         Waiting is a state, not a failure: no attempt is counted, so it never becomes a
@@ -401,6 +404,7 @@ class QueueStore:
         self.ensure_connected()
         with self.transaction():
             (M.update(status=PENDING, lease_until=None, lease_token=None, last_error=f"waiting: {reason}"[:4000],
+                      why=why,
                       available_at=self.clock() + seconds,
                       attempts=peewee.fn.MAX(M.attempts - 1, 0) if not self.is_postgres
                       else peewee.fn.GREATEST(M.attempts - 1, 0))
@@ -504,7 +508,7 @@ class QueueStore:
             q = q.where(M.queue == queue)
         return [DeadLetter(id=m.id, queue=m.queue, kind=m.kind, entity_key=m.entity_key,
                            attempts=m.attempts, reason=m.last_error or "", created_at=m.created_at,
-                           dead_at=m.dead_at or m.created_at, payload=json.loads(m.payload))
+                           dead_at=m.dead_at or m.created_at, payload=json.loads(m.payload), why=m.why)
                 for m in q.order_by(M.id).limit(limit)]
 
     def messages_for(self, entity_keys: Iterable[str], limit: int = 50) -> list[DeadLetter]:
@@ -519,7 +523,8 @@ class QueueStore:
         return [DeadLetter(id=m.id, queue=m.queue, kind=m.kind, entity_key=m.entity_key, attempts=m.attempts,
                            reason=m.last_error or "", created_at=m.created_at, dead_at=m.dead_at or 0.0,
                            payload=json.loads(m.payload), status={PENDING: "pending", LEASED: "in flight",
-                                                                  DEAD: "dead letter"}.get(m.status, "?"))
+                                                                  DEAD: "dead letter"}.get(m.status, "?"),
+                           why=m.why)
                 for m in q]
 
     def retry_dead(self, dead_id: int) -> int:

@@ -226,8 +226,27 @@ class CustomerStatusExport:
         except ShopError as exc:
             return [outcome_of(exc)] * len(batch)
         # A customer deleted in the shop needs no status.
-        return [Outcome.done() if res.kind == ITEM_GONE else outcome_of_item(res, f"customer {m.shop_customer_id}: ")
+        return [Outcome.done() if res.kind == ITEM_GONE else outcome_of_item(res, ("customer", m.shop_customer_id))
                 for m, res in zip(batch, results)]
+
+
+def changes_nothing(ctx: SyncContext, raw: dict[str, Any]) -> bool:
+    """A customer as the shop sent it (a webhook) carries nothing a pairing reads that is not already known:
+    the same NIP, e-mail and name as stored, and no shop manager's request not yet carried out. Typically our
+    own pairing-status write coming back as `customer.updated`; queueing it again would only repeat work."""
+    try:
+        c = ctx.shop.parse_customer(raw)  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return False
+    if c.staff:
+        return True  # the shop's own staff are never paired
+    known = ctx.pairings.get(c.id)
+    if known is None:
+        return False
+    request_id = str(c.pairing_request.get("id") or "")
+    if request_id and request_id != ctx.cursors.get(_request_key(c.id)):
+        return False
+    return (known.nip, known.email, known.name) == (c.tax_id, c.email, c.name)
 
 
 class CustomerImport:
@@ -263,9 +282,8 @@ def payer_for_order(ctx: SyncContext, order: ShopOrder) -> int:
             if p.paired:
                 return p.erp_contractor_id  # type: ignore[return-value]
             if p.ambiguous:
-                raise MustWait(f"customer {order.customer_id}: {p.detail} "
-                               f"(`shopsync customers pair {order.customer_id} CONTRACTOR_ID`; "
-                               "the order waits and is imported once paired)")
+                raise MustWait.of("customer.needs_person", customer=order.customer_id,
+                                  detail=p.detail)
         except ShopNotFound:
             pass  # the account is gone: the order's own billing data stand for it
     else:
@@ -275,9 +293,8 @@ def payer_for_order(ctx: SyncContext, order: ShopOrder) -> int:
     nip = valid_nip_or_none(order.tax_id)
     found = ctx.erp.find_contractors_by_nip(nip) if nip else []
     if len(found) > 1:
-        raise MustWait(f"NIP {nip} of order {order.number} matches several ERP contractors "
-                       f"({', '.join(k.code for k in found)}); the order waits for a person to pair "
-                       "the customer by hand (`shopsync customers pair`)")
+        raise MustWait.of("customer.nip_ambiguous", nip=nip, order=order.number,
+                          codes=", ".join(k.code for k in found))
     if found:
         kid, detail = found[0].id, f"NIP {nip} = {found[0].code}"
     elif not order.customer_id and ctx.settings.orders.guests_as_one_time:

@@ -38,7 +38,7 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
     """The ERP order a shop order becomes, priced as the shop priced it; rejected (nothing written) when
     a line cannot be matched or the ERP's total would differ from what the customer paid."""
     if not order.lines:
-        raise Rejected(f"order {order.number}: has no lines")
+        raise Rejected.of("order.no_lines", order=order.number)
     skus = [ln.sku for ln in order.lines]
     by_shop_id = ctx.bindings.by_shop_ids(Kind.PRODUCT, [ln.product_id for ln in order.lines if ln.product_id])
     o = ctx.settings.orders
@@ -50,12 +50,11 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
     goods: list[tuple[int, ShopOrderLine]] = []
     for i, ln in enumerate(order.lines, start=1):
         if ln.quantity <= 0:
-            raise Rejected(f"order {order.number} line {i} ({ln.sku or ln.name}): quantity must be positive, "
-                           f"got {ln.quantity}")
+            raise Rejected.of("order.bad_quantity", order=order.number, line=i, item=ln.sku or ln.name,
+                              quantity=str(ln.quantity))
         pid = codes.get(ln.sku) or (by_shop_id[ln.product_id].erp_id if ln.product_id in by_shop_id else None)
         if pid is None:
-            raise Rejected(f"order {order.number} line {i}: SKU {ln.sku!r} is not in the ERP "
-                           "(create or import the product, then retry this dead letter)")
+            raise Rejected.of("order.unknown_sku", order=order.number, line=i, sku=ln.sku)
         goods.append((pid, ln))
     products = {p.id: p for p in read.values()}
     lines, prices_gross, expected = priced_lines(ctx, order, goods, products)
@@ -64,7 +63,7 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
     try:
         rate = exchange_rates(ctx).rate(order.currency or "PLN", created)
     except RateUnavailable as exc:
-        raise Rejected(f"order {order.number}: {exc}") from None
+        raise Rejected.of("order.no_rate", order=order.number, text=str(exc)) from None
     delivery = delivery_address(order)
     forms = ctx.settings.orders.payment_forms
     payment_form = forms.get(order.payment_method) if order.payment_method else None
@@ -103,14 +102,12 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
     service_ids = {p.code: pid for pid, p in products.items()}
     for c in charges:
         setting, code = wanted[c.kind]
-        what = f"{'shipping' if c.kind == 'shipping' else 'a fee'} {c.name!r} of {c.total + c.tax} {order.currency}"
+        what = {"order": order.number, "what": "shipping" if c.kind == "shipping" else "a fee", "name": c.name,
+                "amount": str(c.total + c.tax), "currency": order.currency, "setting": setting}
         if not code:
-            raise SettingMissing(f"order {order.number} has {what}: set {setting} to the code of an ERP service "
-                            "(e.g. TRANSPORT) and restart the service; orders wait until then")
+            raise SettingMissing.of("order.service_unset", **what)
         if code not in service_ids:
-            raise SettingMissing(f"order {order.number} has {what}, but {setting} = {code!r} is not a product in "
-                            "the ERP: create that service in Symfonia or fix the setting; orders wait until "
-                            "then")
+            raise SettingMissing.of("order.service_missing", code=code, **what)
         items.append((service_ids[code], Decimal(1), c.total, c.tax, f"{c.kind} {c.name!r}"))
     unread = sorted({i[0] for i in items} - set(products))  # lines bound by the shop's id, not by SKU
     products.update(ctx.erp.get_products(unread) if unread else {})
@@ -121,9 +118,8 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
         vat = vat_of.get(pid, 0)
         if charged_tax and total and abs(grosz(total * vat / 100) - tax) > Decimal("0.01"):
             shop_rate = (tax * 100 / total).quantize(Decimal("0.1"))
-            raise Rejected(f"order {order.number} line {n} ({label}): the shop charged {tax} tax on {total} "
-                           f"({shop_rate}%), the ERP item has VAT {vat}%: correct the item's VAT rate in "
-                           "Symfonia or the tax class in the shop, then retry this dead letter")
+            raise Rejected.of("order.tax_differs", order=order.number, line=n, item=label, tax=str(tax),
+                              total=str(total), shop_rate=str(shop_rate), vat=str(vat))
         value = total + tax if gross else total
         price = unit_price(value, qty)
         known = products.get(pid)
@@ -132,11 +128,8 @@ def priced_lines(ctx: SyncContext, order: ShopOrder, goods: list[tuple[int, Shop
         erp_gross += position_value(qty, price, vat, gross=gross).gross
     if order.total is not None and erp_gross != order.total:
         kind = "gross" if gross else "net"
-        raise Rejected(f"order {order.number}: the ERP order would total {erp_gross} {order.currency} gross, "
-                            f"the customer pays {order.total}; differs by {erp_gross - order.total} (lines priced "
-                            f"{kind}; VAT rounded per line by the ERP): check the shop's tax rounding "
-                            "settings, then correct and retry, or discard this dead letter and enter the order "
-                            "by hand")
+        raise Rejected.of("order.total_differs", order=order.number, erp=str(erp_gross), currency=order.currency,
+                          shop=str(order.total), diff=str(erp_gross - order.total), kind=kind)
     return lines, gross, order.total
 
 

@@ -109,9 +109,8 @@ def cancel_in_erp(ctx: SyncContext, order: ShopOrder) -> None:
     if p is None or p.state == ORDER_CANCELLED:
         return
     if p.state != ORDER_NEW or p.invoices:
-        raise Rejected(f"shop order {order.number} was {order.status} in the shop, but ERP order {p.code} is "
-                            f"already {p.state}{' and invoiced (' + ', '.join(p.invoices) + ')' if p.invoices else ''}"
-                            ": a person must correct it in Symfonia (a return or a correction), then discard this")
+        raise Rejected.of("order.status_conflict", order=order.number, status=order.status, erp_order=p.code,
+                          erp_state=p.state, invoiced=f" ({', '.join(p.invoices)})" if p.invoices else "")
     if ctx.erp.cancel_order(zo):
         log.info("shop order %s was %s in the shop: ERP order %s cancelled", order.number, order.status, p.code)
     _refresh_stock(ctx, ctx.erp.order_products(zo))
@@ -181,7 +180,7 @@ class OrderImport:
                 outcomes.append(Outcome.done())
             except Exception as exc:  # noqa: BLE001 - decided in one place, by its kind
                 # the order flows' own refusals name the order already ("order 3 line 1: ..."): not twice
-                outcomes.append(outcome_of(exc, "" if isinstance(exc, Rejected) else f"order {m.order_id}: "))
+                outcomes.append(outcome_of(exc, None if isinstance(exc, Rejected) else ("order", m.order_id)))
         return outcomes
 
 
@@ -192,8 +191,7 @@ def _read_order(ctx: SyncContext, m: msg.ShopOrderChanged) -> ShopOrder:
     try:
         return ctx.shop.parse_order(m.order)  # type: ignore[attr-defined]
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise Rejected(f"order {m.order_id}: the shop's order data cannot be read ({type(exc).__name__}: {exc})"
-                       ) from None
+        raise Rejected.of("order.unreadable", order=m.order_id, text=f"{type(exc).__name__}: {exc}") from None
 
 
 # -- the order's life, ERP -> shop --------------------------------------------------
@@ -258,7 +256,7 @@ class OrderProgressExport:
             except ShopNotFound:
                 outcomes.append(Outcome.done())  # the order was deleted in the shop: nothing to show it on
             except ShopError as exc:
-                outcomes.append(outcome_of(exc, f"shop order {m.shop_order_id}: "))
+                outcomes.append(outcome_of(exc, ("shop_order", m.shop_order_id)))
         return outcomes
 
     def _one(self, ctx: SyncContext, m: msg.OrderProgressChanged) -> None:

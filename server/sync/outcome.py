@@ -23,6 +23,7 @@ from shop_client.errors import ShopConfigError, ShopError, ShopNotFound, ShopRej
 from shop_client.interface import ITEM_GONE, ITEM_REJECTED, ItemResult
 
 from ..erp.errors import ErpConfigError, ErpError, ErpPermanent
+from ..reasons import Coded, Reason, reason_of
 from .context import SyncContext
 from .messages import QueueMessage
 
@@ -33,19 +34,19 @@ SHOP, ERP = "shop", "erp"  # which side a pause is about
 
 
 # -- the sync's own verdicts (what the data says, not what a side answered) ------------
-class Rejected(Exception):
+class Rejected(Coded, Exception):
     """The message cannot succeed as it is; the text says what a person must fix (a dead letter)."""
 
 
-class MustWait(Exception):
+class MustWait(Coded, Exception):
     """The message waits for a person (e.g. to pair its customer); looked at again later, without limit."""
 
 
-class SettingMissing(Exception):
+class SettingMissing(Coded, Exception):
     """A setting the work needs is not set (or names nothing): delivery pauses until it is set."""
 
 
-class TryLater(Exception):
+class TryLater(Coded, Exception):
     """A source other than the shop or the ERP (e.g. the exchange-rate service) is unavailable now."""
 
 
@@ -56,6 +57,12 @@ class Outcome:
     error: BaseException | None = None
     side: str = ""  # SHOP or ERP, for shop_down and config_error
     delay: float | None = None  # waiting: when to look again (None: the usual recheck)
+    why: Reason | None = None  # `reason` as a code with parameters, for pages in the reader's language
+
+    def why_json(self) -> str | None:
+        if self.why is None:
+            return None
+        return Reason("waiting", {"inner": self.why}).dumps() if self.state == WAITING else self.why.dumps()
 
     @classmethod
     def done(cls) -> "Outcome":
@@ -70,41 +77,51 @@ class Outcome:
         return cls(DEAD, reason)
 
     @classmethod
-    def waiting(cls, reason: str, delay: float | None = None) -> "Outcome":
-        return cls(WAITING, reason, delay=delay)
+    def waiting(cls, reason: str, delay: float | None = None, why: Reason | None = None) -> "Outcome":
+        return cls(WAITING, reason, delay=delay, why=why)
 
 
 _DONE = Outcome(DONE)
 
 
-def outcome_of(error: BaseException, about: str = "") -> Outcome:
-    """The outcome of a message whose work failed with `error`; `about` names the record for a person.
+def outcome_of(error: BaseException, about: tuple[str, object] | None = None) -> Outcome:
+    """The outcome of a message whose work failed with `error`; `about` names the record for a person
+    (("order", 3): "order 3: ..."; see server/reasons.py SUBJECTS).
 
     The one decision of retry, dead letter, waiting or pause, by the error's kind.
     """
-    reason = f"{about}{error}"
+    subject = (about[0], str(about[1])) if about else None
+
+    def made(state: str, *, erp: bool = False, pause: str = "", why: Reason | None = None) -> Outcome:
+        why = why or reason_of(error, about=subject, side="ERP" if erp else "")
+        return Outcome(state, why.text("en"), error if pause else None, pause, why=why)
+
     if isinstance(error, ShopUnavailable):
-        return Outcome(SHOP_DOWN, reason, error, SHOP)
+        return made(SHOP_DOWN, pause=SHOP)
     if isinstance(error, ShopConfigError):
-        return Outcome(CONFIG_ERROR, reason, error, SHOP)
+        return made(CONFIG_ERROR, pause=SHOP)
     if isinstance(error, (ErpConfigError, SettingMissing)):
-        return Outcome(CONFIG_ERROR, reason, error, ERP)
+        return made(CONFIG_ERROR, pause=ERP)
     if isinstance(error, MustWait):
-        return Outcome.waiting(reason)
+        return made(WAITING)
+    if isinstance(error, ShopRejected) and not getattr(error, "reason_code", "") and error.status:
+        kind = "shop.not_found" if isinstance(error, ShopNotFound) else "shop.refused"
+        return made(DEAD, why=Reason(kind, {"status": error.status, "text": str(error)}, subject))
     if isinstance(error, (ShopRejected, Rejected)):
-        return Outcome.dead(reason)
+        return made(DEAD)
     if isinstance(error, ErpPermanent):
-        return Outcome.dead(f"{about}ERP: {error}")
+        return made(DEAD, erp=True)
     if isinstance(error, ErpError):  # retryable (lock, lost connection) or not said: try again later
-        return Outcome.retry(f"{about}ERP: {error}")
+        return made(RETRY, erp=True)
     if isinstance(error, (ShopError, TryLater)):
-        return Outcome.retry(reason)
+        return made(RETRY)
     # A bug must not stop delivery of everything else: logged with its traceback, tried again.
-    log.error("internal error %s", reason, exc_info=error)
-    return Outcome.retry(f"{about}internal error: {type(error).__name__}: {error}")
+    why = Reason("internal", {"kind": type(error).__name__, "text": str(error)}, subject)
+    log.error("%s", why.text("en"), exc_info=error)
+    return made(RETRY, why=why)
 
 
-def outcome_of_item(result: ItemResult, about: str) -> Outcome:
+def outcome_of_item(result: ItemResult, about: tuple[str, object] | None) -> Outcome:
     """The outcome of one item of a shop batch, by the kind the adapter gave it."""
     if result.ok:
         return Outcome.done()

@@ -81,5 +81,5 @@ class ContractorPricesExport:
             return outcomes
         for i, res in zip(owners, results):
             if not res.ok and res.kind != ITEM_GONE:  # a customer deleted in the shop needs no lists
-                outcomes[i] = outcome_of_item(res, f"contractor {batch[i].contractor_id} price lists: ")
+                outcomes[i] = outcome_of_item(res, ("price_lists", batch[i].contractor_id))
         return outcomes

@@ -18,6 +18,7 @@ from shop_client.errors import ShopError, ShopRejected
 from shop_client.interface import CAP_IMAGE_UPLOAD, ImageRef, ItemResult
 
 from ..erp.errors import ErpNotFound
+from ..reasons import Reason, coded
 from ..queue.bindings import Binding, Kind
 from . import messages as msg
 from .context import SyncContext
@@ -82,7 +83,7 @@ def settle_image(ctx: SyncContext, s: msg.ProductSnapshot, b: Binding | None, sh
         # The product is up to date; keep the old image fields so the image is tried again.
         sent["image"] = b.state.get("image") if b else None
         sent["image_type"] = b.state.get("image_type") if b else None
-        return outcome_of(exc, f"product {sku}: image: ")
+        return outcome_of(exc, ("product_image", sku))
     if res.image_src:
         sent["shop_images"] = remember_image(b, res.image_src)
     sent["shop_media"] = [res.image_media_id] if res.image_media_id and image and image.data else []
@@ -112,8 +113,8 @@ def import_image(ctx: SyncContext, shop_product_id: int, image_url: str = "") ->
     sku = bound.state.get("sku", shop_product_id)
     data, ctype = ctx.shop.download(image_url, ctx.settings.orders.max_image_bytes)
     if ctype not in ALLOWED_IMAGE_TYPES or image_type(data) is None:
-        raise ShopRejected(f"product {sku}: main image {image_url} is not a PNG/JPEG/GIF/WebP "
-                           f"image (type {ctype or 'unknown'})")
+        why = Reason("image.not_image", {"sku": sku, "url": image_url, "type": ctype or "unknown"})
+        raise coded(ShopRejected(why.text("en")), why.code, **why.params)
     name = image_url.rsplit("/", 1)[-1][:200] or f"{sku}.img"
     stored = ctx.erp.put_image(bound.erp_id, name, ctype, data, only_if_missing=True)
     if stored:
@@ -149,7 +150,7 @@ def set_from_erp(ctx: SyncContext, product_id: int, filename: str, content_type:
 def delete_from_erp(ctx: SyncContext, product_id: int, request_id: str) -> tuple[bool, int]:
     """A person removed the product's main image in Symfonia: remove it, and queue the change for the shop."""
     if not ctx.erp.get_products([product_id]):
-        raise ErpNotFound(f"product id {product_id} is not in the ERP")
+        raise ErpNotFound.of("erp.not_found", what="product id", id=product_id)
     deleted = ctx.erp.delete_image(product_id)
     return deleted, _image_changed(ctx, product_id, request_id)
 
@@ -169,5 +170,5 @@ class ImageImport:
                 import_image(ctx, m.shop_product_id, m.image_src)
                 outcomes.append(Outcome.done())
             except ShopError as exc:
-                outcomes.append(outcome_of(exc, f"shop product {m.shop_product_id}: "))
+                outcomes.append(outcome_of(exc, ("shop_product", m.shop_product_id)))
         return outcomes

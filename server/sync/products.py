@@ -124,7 +124,7 @@ class ProductExport:
                 outcomes[i] = Outcome.retry(f"product {sku} was deleted in the shop; creating it again")
                 continue
             if res is not None and not res.ok:
-                outcomes[i] = outcome_of_item(res, f"product {sku}: ")
+                outcomes[i] = outcome_of_item(res, ("product", sku))
                 continue
             shop_id = res.shop_id if res is not None else shop_id
             image = change.fields.get("image") if change is not None else None

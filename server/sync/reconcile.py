@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 from . import messages as msg
 from ..queue.bindings import Binding, Kind
+from ..reasons import Reason
 from .context import SyncContext
 from .products import CONFLICT, in_pages, product_snapshots
 from shop_client.errors import ShopNotFound
@@ -56,9 +57,12 @@ def reconcile(ctx: SyncContext) -> dict[str, Any]:
 
 
 def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
-    """Yields progress ({checked, total, corrections {kind: n}, conflicts [text], done}) page by page."""
+    """Yields progress page by page: {read, total, checked, corrections {kind: n}, conflicts [text],
+    conflicts_why [coded reasons, server/reasons.py], done}. `read` of `total` are the shop's products read so
+    far; `checked` those of them paired with an ERP product, compared (the rest are the shop's own)."""
     corrections: Counter[str] = Counter()
     conflicts: list[str] = []
+    conflicts_why: list[dict[str, Any]] = []
     checked = total = 0
     listed: set[int] = set()
     for page in ctx.shop.iter_products():
@@ -89,11 +93,12 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
                 resend.append(snap)
         ctx.bindings.save(fixes)
         msg.enqueue(ctx.store, resend)
-        yield {"checked": checked, "total": total, "corrections": dict(corrections), "conflicts": conflicts,
-               "done": False}
-    removed = _removed_in_shop(ctx, listed, conflicts)
+        yield {"read": len(listed), "checked": checked, "total": total, "corrections": dict(corrections),
+               "conflicts": conflicts, "conflicts_why": conflicts_why, "done": False}
+    removed = _removed_in_shop(ctx, listed, conflicts, conflicts_why)
     corrections.update(removed)
-    report = {"checked": checked, "total": total, "corrections": dict(corrections), "conflicts": conflicts,
+    report = {"read": len(listed), "checked": checked, "total": max(total, len(listed)),
+              "corrections": dict(corrections), "conflicts": conflicts, "conflicts_why": conflicts_why,
               "done": True}
     if corrections or conflicts:
         log.info("reconciliation: %d products checked; corrected %s; %d for a person", checked,
@@ -103,7 +108,8 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
     yield report
 
 
-def _removed_in_shop(ctx: SyncContext, listed: set[int], conflicts: list[str]) -> Counter[str]:
+def _removed_in_shop(ctx: SyncContext, listed: set[int], conflicts: list[str],
+                     conflicts_why: list[dict[str, Any]]) -> Counter[str]:
     """Bound products the shop no longer lists: deleted or trashed there by a person."""
     out: Counter[str] = Counter()
     recreate = ctx.settings.sync.removed_in_shop == "recreate"
@@ -129,8 +135,9 @@ def _removed_in_shop(ctx: SyncContext, listed: set[int], conflicts: list[str]) -
                 continue
             if not recreate:
                 why = f"product {sku} is sold online but was {'trashed' if trashed else 'deleted'} in the shop"
-                conflicts.append(f"{why}: restore it in the shop, or take the marker off in the ERP "
-                                 "(sync.removed_in_shop = \"recreate\" does it by itself)")
+                coded = Reason("reconcile.removed_in_shop", {"sku": sku, "how": "trashed" if trashed else "deleted"})
+                conflicts.append(coded.text("en"))
+                conflicts_why.append(coded.to_json())
                 fixes.append(Binding(Kind.PRODUCT, pid, b.shop_id, {**b.state, CONFLICT: why}, b.state_time))
                 out["reported"] += 1
                 continue

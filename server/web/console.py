@@ -46,6 +46,7 @@ from ..sync.customers import status_payload
 from ..sync.mappers import product_state
 from ..sync.orders import ProgressSent
 from .doors import CONSOLE, at_door
+from ..reasons import Reason, pairing_detail, reason_of, render
 from .i18n import LANGUAGES, translate
 
 log = logging.getLogger("shopsync.console")
@@ -104,7 +105,8 @@ def setup(app: Flask, runtime: Any) -> None:
 
     @app.errorhandler(ErpNotFound)
     def not_in_the_erp(exc: ErpNotFound) -> tuple[str, int]:
-        return render_template("message.html", text=f"ERP: {exc}", back=request.referrer), 404
+        return render_template("message.html", text=reason_of(exc, side="ERP").text(language()),
+                               back=request.referrer), 404
 
     @app.errorhandler(ErpError)
     @app.errorhandler(ShopError)
@@ -115,7 +117,9 @@ def setup(app: Flask, runtime: Any) -> None:
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {"t": t, "lang": language(), "ago": ago, "at": at, "user": session.get("user"), "shown": shown}
+        return {"t": t, "lang": language(), "ago": ago, "at": at, "user": session.get("user"), "shown": shown,
+                "why": why, "detail": lambda text: pairing_detail(text or "", language()),
+                "coded": lambda c: Reason.from_json(c).text(language()) if isinstance(c, dict) else str(c)}
 
 
 GROSZ = Decimal("0.01")
@@ -161,6 +165,12 @@ def language() -> str:
 
 def t(text: str) -> str:
     return translate(language(), text)
+
+
+def why(row: Any) -> str:
+    """A message's reason in the page's language (its stored code), or its text as it was recorded."""
+    return render(getattr(row, "why", None) if not isinstance(row, dict) else row.get("why"),
+                  row["reason"] if isinstance(row, dict) else row.reason, language())
 
 
 def at(ts: float) -> str:
@@ -428,7 +438,7 @@ def customer_pair(customer_id: int) -> Any:
         log.warning("shop customer %s (NIP %s) is paired with contractor %s (NIP %s): the differing NIP was "
                     "confirmed by %s", customer_id, customer.nip, k.code, k.nip, person())
     p = actions.pair_customer(rt().ctx, customer_id, contractor_id, actor=person())
-    flash(f"{t('paired with')} {p.detail}")
+    flash(pairing_detail(p.detail, language()))
     return redirect(url_for("console.customer", customer_id=customer_id))
 
 
@@ -535,7 +545,7 @@ def _failed_orders(q: str) -> list[dict[str, Any]]:
         number = str(order.get("number") or d.payload.get("number") or d.entity_key.split(":", 1)[1])
         if q and q != number:
             continue
-        out.append({"id": d.id, "number": number, "reason": d.reason, "dead_at": d.dead_at})
+        out.append({"id": d.id, "number": number, "reason": d.reason, "why": d.why, "dead_at": d.dead_at})
     return out
 
 

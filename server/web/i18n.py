@@ -106,8 +106,8 @@ POLISH = {
     "no NIP": "brak NIP",
     # products
     "Search products by code or name": "Szukaj towarów po kodzie lub nazwie",
-    "sold online": "w sklepie",
-    "in the shop": "w sklepie",
+    "sold online": "sprzedaż online",
+    "in the shop": "jest w sklepie",
     "not in the shop": "nie ma w sklepie",
     "field": "pole",
     "ERP now": "ERP teraz",
@@ -160,6 +160,29 @@ POLISH = {
     "A reconciliation is running already.": "Uzgadnianie już trwa.",
     "started": "uruchomiono",
     "nothing differed": "brak różnic",
+    "nothing so far": "na razie nic",
+    "console": "konsola",
+    "a request (shopsync or the API)": "polecenie (shopsync albo API)",
+    "shop products read": "towarów sklepu odczytano",
+    "of them are ERP products, compared": "z nich to towary ERP, porównane",
+    "ERP products read": "towarów ERP odczytano",
+    "Too many attempts: wait a minute.": "Zbyt wiele prób: odczekaj minutę.",
+    # queues, message states, order states (data shown through t())
+    "outbox": "do sklepu",
+    "inbox": "do ERP",
+    "pending": "czeka",
+    "dead letter": "błąd do decyzji",
+    "new": "nowe",
+    "partial": "częściowo zrealizowane",
+    "realised": "zrealizowane",
+    "cancelled": "anulowane",
+    # what a reconciliation corrected
+    "sku": "kod",
+    "description": "opis",
+    "category_path": "kategoria",
+    "reported": "zgłoszone",
+    "restored": "przywrócone",
+    "recreated": "utworzone ponownie",
 }
 
 

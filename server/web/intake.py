@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..erp.errors import ErpError
 from ..sync import messages as msg
+from ..sync.customers import changes_nothing
 from ..webhooks import delivery_key, inbox_item, verify_signature
 from .doors import INTAKE, at_door
 
@@ -64,6 +65,10 @@ def webhook() -> Response:
         return _text(400, f"bad webhook body: {exc}")
     if item is None:
         return _text(202, f"topic {topic or '(none)'} ignored")
+    if isinstance(item, msg.ShopCustomerChanged) and changes_nothing(rt.ctx, resource):
+        log.debug("webhook %s for customer %s changes nothing the pairing reads (e.g. our own status write): "
+                  "not queued", topic, resource.get("id"))
+        return _text(200, "nothing to do")
     [result] = msg.enqueue(rt.store, [item], request_id=delivery_key(topic, resource, body))
     log.info("webhook %s queued as inbox message %s%s", topic, result.id,
              " (coalesced)" if result.coalesced else " (repeat)" if result.duplicate else "")

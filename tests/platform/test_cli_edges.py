@@ -208,3 +208,12 @@ def test_with_the_feeds_the_periodic_catch_up_is_a_daily_repair_net():
     assert Runtime.catch_up_interval(webapi.replace(erp={"feed_interval_seconds": 0}), True) == 300
     assert Runtime.catch_up_interval(webapi.replace(sync={"catch_up_interval_seconds": 0}), True) == 0
     assert Runtime.catch_up_interval(webapi.replace(sync={"catch_up_interval_seconds": 7 * 86400}), True) == 7 * 86400
+
+
+def test_a_demo_command_without_its_extra_says_which_extra_to_install(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['fpdf'] = None  # as if not installed\n")
+    pythonpath = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    done = run([bin_path("shopsync"), "erp", "webapi-sim", "--db", str(tmp_path / "none.db"), "--port", "0"],
+               SHOPSYNC_SIM_APP_KEY="demo-key", PYTHONPATH=pythonpath)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "shopsync[demo]" in done.stdout and "fpdf2" in done.stdout and "Traceback" not in done.stderr

@@ -37,12 +37,12 @@ def console_url(stack: Stack) -> str:
 class Console:
     """The browser, logged in, with a screenshot of every page it looks at."""
 
-    def __init__(self, stack: Stack, tmp_path: Path) -> None:
+    def __init__(self, stack: Stack, tmp_path: Path, lang: str = "en-US") -> None:
         from selenium.webdriver.common.by import By
 
         self.By = By
         self.stack, self.url = stack, console_url(stack)
-        self.driver = chrome(tmp_path)
+        self.driver = chrome(tmp_path, lang)
         self.shots = tmp_path / "screenshots"
         self.shots.mkdir()
         wait_until(lambda: httpx.get(self.url + "/login").status_code == 200, message="console up")
@@ -58,6 +58,13 @@ class Console:
 
     def text(self) -> str:
         return self.driver.find_element(self.By.TAG_NAME, "main").text
+
+    def words(self) -> set[str]:
+        """The words a person reads on the page (the whole body), but for identifiers shown as <code>."""
+        text = self.driver.execute_script(
+            "const b = document.body.cloneNode(true); b.querySelectorAll('code, pre, script, style')"
+            ".forEach(e => e.remove()); return b.innerText;")
+        return set(re.findall(r"[A-Za-ząćęłńóśźżĄĆĘŁŃÓŚŹŻ]+", text))
 
     def click(self, css: str) -> None:
         self.driver.find_element(self.By.CSS_SELECTOR, css).click()
@@ -242,3 +249,76 @@ def test_the_intake_door_serves_nothing_of_the_console(stack):
     for path in ("/", "/login", "/metrics", "/dead-letters", "/static/console.css"):
         assert httpx.get(intake + path).status_code == 404, path
     assert httpx.get(console_url(stack) + "/webhooks/woocommerce").status_code in (404, 405)
+
+
+# Words of our own English text (the console's labels and every coded reason) that a Polish page must not show.
+SHARED = {"ERP", "NIP", "VAT", "SKU", "PLN", "WebAPI", "Symfonia", "shopsync", "TRANSPORT", "CONTRACTOR", "ID",
+          "recreate", "mail", "id", "PNG", "JPEG", "GIF", "WebP"}
+
+
+def english_words() -> set[str]:
+    from shopsync.server.reasons import SUBJECTS, TEXTS
+    from shopsync.server.web.i18n import POLISH
+
+    english = " ".join(list(POLISH) + [en for en, _ in TEXTS.values()] + [en for en, _ in SUBJECTS.values()])
+    polish = " ".join(list(POLISH.values()) + [pl for _, pl in TEXTS.values()] + [pl for _, pl in SUBJECTS.values()])
+    english, polish = (re.sub(r"\{[a-z_]+\}|\w+[._]\w+(?:[._]\w+)*", " ", text) for text in (english, polish))
+    words = set(re.findall(r"[A-Za-z]{2,}", english)) - set(re.findall(r"[A-Za-ząćęłńóśźż]{2,}", polish))
+    return words - SHARED
+
+
+def test_every_page_speaks_polish_with_reasons_in_polish_and_counts_that_match(stack, tmp_path):
+    [code] = sync_products(stack, [1])
+    with stack.shop_api() as api:  # a product only the shop has
+        api.post("/products", json={"sku": "BRAK-W-ERP", "name": "Tylko w sklepie", "regular_price": "10.00",
+                                    "manage_stock": True, "stock_quantity": 5}).raise_for_status()
+    unknown = shop_order_with(stack, "BRAK-W-ERP")  # a dead letter: the SKU is not in the ERP
+    number = shop_order_with(stack, code)  # an order that reaches the ERP
+    with stack.shop_api() as api:
+        customer = api.post("/customers", json={"email": "zly-nip@example.pl", "first_name": "Ewa",
+                                                "last_name": "Zła", "meta_data": [{"key": "_billing_nip",
+                                                                                   "value": "1234567890"}]}).json()
+        api.put(f"/products/{stack.shop_product(code).id}", json={"stock_quantity": 999}).raise_for_status()
+    wait_until(lambda: stack.erp.find_order_by_shop_number(number), timeout=30, message="the ERP order")
+    english = english_words()
+    assert {"order", "waiting", "reason", "paired", "description", "new"} <= english  # the check can see them
+    c = Console(stack, tmp_path, lang="pl-PL")
+    try:
+        def page(path: str, shot: str, must: str = "") -> set[str]:
+            c.open(path, shot)
+            if must:
+                assert must in c.text(), (path, must, c.text())
+            seen = c.words() & english
+            assert not seen, f"{path}: English on a Polish page: {sorted(seen)}\n{c.text()}"
+            return seen
+
+        wait_until(lambda: (c.open("/dead-letters", "pl-dead-letters"), "BRAK-W-ERP" in c.text())[1], timeout=30,
+                   message="the dead letter")
+        page("/dead-letters", "pl-dead-letters", "nie ma w ERP")
+        rows = c.driver.find_elements(c.By.CSS_SELECTOR, "table.letters tbody tr")
+        page("/", "pl-overview", "Przegląd")
+        dead = sum(int(a.text) for a in c.driver.find_elements(c.By.CSS_SELECTOR, "td a.bad"))
+        assert dead == len(rows), f"the overview counts {dead} dead letters, the list shows {len(rows)}"
+        page("/orders", "pl-orders", f"zamówienie {unknown} pozycja 1")
+        assert f"zamówienie {unknown}: zamówienie {unknown}" not in c.text(), "the order is named once"
+        c.click("a[href^='/orders/']")
+        page(c.driver.current_url.replace(c.url, ""), "pl-order", code)
+        wait_until(lambda: (c.open("/customers", "pl-customers"), "zly-nip@example.pl" in c.text())[1], timeout=30,
+                   message="the customer with a bad NIP")
+        page("/customers", "pl-customers", "suma kontrolna")
+        page(f"/customers/{customer['id']}", "pl-customer", "błędny NIP")
+        page(f"/customers/{customer['id']}?q=K0001", "pl-customer-search", "K0001")
+        page(f"/products?q={code}", "pl-products", "sprzedaż online")
+        page("/products/1", "pl-product", "opis")
+        c.open("/reconciliation", "pl-reconciliation")
+        c.click("button.primary")
+        c.confirm("pl-reconciliation")
+        wait_until(lambda: (c.open("/reconciliation", "pl-reconciliation-report"), "zakończony" in c.text())[1],
+                   timeout=60, message="the reconciliation's report")
+        page("/reconciliation", "pl-reconciliation-report", "towarów sklepu odczytano")
+        counts = c.driver.find_element(c.By.CSS_SELECTOR, "span.counts").text
+        read, total = (int(n) for n in re.findall(r"\d+", counts)[:2])
+        assert read == total, f"a finished reconciliation read every shop product it counted: {counts}"
+        page("/", "pl-overview-after", "uzgadnianie")
+    finally:
+        c.close()

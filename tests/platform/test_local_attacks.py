@@ -128,9 +128,11 @@ def test_a_wrong_user_name_takes_as_long_as_the_right_one(stack):
         assert log_in(stack, user=user, password="zle-haslo").status_code == 401
         return time.perf_counter() - start
 
-    unknown = statistics.median(took(f"nikt-{n}") for n in range(3))
-    known = statistics.median(took("admin") for _ in range(3))
-    assert unknown > 0.5 * known, (unknown, known)
+    # interleaved, so a busy machine slows both alike; without the dummy hash an unknown name answers in
+    # milliseconds against the real hash's hundreds
+    pairs = [(took(f"nikt-{n}"), took("admin")) for n in range(4)]
+    unknown, known = (statistics.median(p[i] for p in pairs) for i in (0, 1))
+    assert unknown > 0.3 * known, (unknown, known)
 
 
 def test_a_burst_of_wrong_names_does_not_lock_the_real_user_out(stack):

@@ -34,7 +34,7 @@ class SqlContractors(SqlBase):
         with self.unit_of_work() as cur:
             r = cur.execute(f"SELECT {self._KH_COLUMNS} FROM HM.KH WHERE id = ?", contractor_id).fetchone()
         if r is None:
-            raise ErpNotFound(f"contractor id {contractor_id} is not in HM.KH")
+            raise ErpNotFound.of("erp.not_found", what="contractor id", id=contractor_id)
         return self._contractor(r)
 
     def find_contractors_by_nip(self, nip10: str) -> list[Contractor]:
@@ -102,5 +102,5 @@ class SqlContractors(SqlBase):
             return
         with self.unit_of_work() as cur:
             if not cur.execute("SELECT id FROM HM.KH WHERE id = ?", order.contractor_id).fetchone():
-                raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} is not in HM.KH")
+                raise ErpPermanent.of("erp.order_contractor_gone", order=order.shop_number, id=order.contractor_id)
             self.ensure_delivery_address(cur, order.contractor_id, order.delivery)

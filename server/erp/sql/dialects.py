@@ -116,7 +116,7 @@ class Dialect:
             error = ErpRetryable(f"ERP database busy or unreachable ({state or 'no state'}): {brief}")
             error.connection_lost = lost or connecting  # type: ignore[attr-defined]
             return error
-        return ErpPermanent(f"ERP refused the data ({state or 'no state'}): {brief}")
+        return ErpPermanent.of("erp.refused", state=state or "no state", text=brief)
 
 
 class SqliteDialect(Dialect):

@@ -44,7 +44,7 @@ class SqlImages(SqlBase):
         digest = hashlib.sha256(data).hexdigest()
         with self.unit_of_work() as cur:
             if not cur.execute("SELECT id FROM HM.TW WHERE id = ?", product_id).fetchone():
-                raise ErpNotFound(f"product id {product_id} is not in HM.TW")
+                raise ErpNotFound.of("erp.not_found", what="product id", id=product_id)
             exists = cur.execute("SELECT idtw FROM HM.ShopsyncImages WHERE idtw = ?", product_id).fetchone()
             if exists and only_if_missing:
                 return False

@@ -60,7 +60,7 @@ class SqlOrders(SqlBase):
             if row:  # imported before (even if cancelled since): never a second order
                 return int(row[0]), False
             if not cur.execute("SELECT id FROM HM.KH WHERE id = ?", order.contractor_id).fetchone():
-                raise ErpNotFound(f"order {order.shop_number}: contractor id {order.contractor_id} is not in HM.KH")
+                raise ErpNotFound.of("erp.order_contractor_gone", order=order.shop_number, id=order.contractor_id)
             address_id = None
             if order.delivery is not None:
                 address_id = self.ensure_delivery_address(cur, order.contractor_id, order.delivery)
@@ -78,8 +78,8 @@ class SqlOrders(SqlBase):
             for lp, line in enumerate(order.lines, start=1):
                 p = cur.execute("SELECT kod, jm, vatsp FROM HM.TW WHERE id = ?", line.product_id).fetchone()
                 if p is None:
-                    raise ErpNotFound(f"order {order.shop_number} line {lp}: product id {line.product_id} "
-                                      "is not in HM.TW")
+                    raise ErpNotFound.of("erp.order_product_gone", order=order.shop_number, line=lp,
+                                         id=line.product_id)
                 v = position_value(line.quantity, line.price, int(p[2] or 0), gross=order.prices_gross)
                 net_pln, vat_pln = grosz(v.net * order.rate), grosz(v.vat * order.rate)
                 net_total += net_pln
@@ -102,7 +102,7 @@ class SqlOrders(SqlBase):
             h = cur.execute("SELECT id, kod, kod_obcy, khid, khadid, waluta, kurs, netto, vat, bufor, opis "
                             "FROM HM.ZO WHERE id = ?", order_id).fetchone()
             if h is None:
-                raise ErpNotFound(f"order id {order_id} is not in HM.ZO")
+                raise ErpNotFound.of("erp.not_found", what="order id", id=order_id)
             lines = cur.execute("SELECT idtw, ilosc, cenawal FROM HM.ZP WHERE super = ? ORDER BY lp",
                                 order_id).fetchall()
             rz = cur.execute("SELECT idtw, iloscrz, magazyn FROM HM.RZ WHERE iddokrz = ? AND bazadokrz = ? "
@@ -161,7 +161,7 @@ class SqlOrders(SqlBase):
         with self.unit_of_work() as cur:
             row = cur.execute("SELECT anulowany FROM HM.ZO WHERE id = ?", order_id).fetchone()
             if row is None:
-                raise ErpNotFound(f"customer order id {order_id} is not in HM.ZO")
+                raise ErpNotFound.of("erp.not_found", what="order id", id=order_id)
             if int(row[0] or 0):
                 return False
             cur.execute("UPDATE HM.ZO SET anulowany = 1, modifiedDate = ? WHERE id = ?", _now(), order_id)

@@ -25,7 +25,7 @@ class SqlPriceLists(SqlBase):
         with self.unit_of_work() as cur:
             h = cur.execute("SELECT id, kod, kontrah, aktywny FROM HM.CK WHERE id = ?", list_id).fetchone()
             if h is None:
-                raise ErpNotFound(f"price list id {list_id} is not in HM.CK")
+                raise ErpNotFound.of("erp.not_found", what="price list id", id=list_id)
             lines = cur.execute("SELECT idpoz, cena, waluta FROM HM.CP WHERE idck = ? ORDER BY id",
                                 list_id).fetchall()
             who = cur.execute("SELECT idpd, typpd FROM HM.KP WHERE idck = ? ORDER BY id", list_id).fetchall()

@@ -78,7 +78,7 @@ class SqlProducts(SqlBase):
     def get_product(self, product_id: int) -> Product:
         found = self.get_products([product_id]).get(product_id)
         if found is None:
-            raise ErpNotFound(f"product id {product_id} is not in HM.TW")
+            raise ErpNotFound.of("erp.not_found", what="product id", id=product_id)
         return found
 
     def commercial_stock(self, ids: Sequence[int]) -> dict[int, Decimal]:

@@ -195,8 +195,8 @@ class WebApiClient:
                 raise ErpConfigError(f"Symfonia WebAPI has no action for {method} {path} (is the WebAPI older "
                                      f"than the calls shopsync uses?): {_api_message(resp)}")
             if resp.status_code == 404:  # declared for Contractors, Products, Sales...: the record is not there
-                raise ErpNotFound(f"Symfonia WebAPI {method} {path}: not found ({_api_message(resp)})")
+                raise ErpNotFound.of("erp.webapi_not_found", method=method, path=path, text=_api_message(resp))
             if resp.status_code >= 400:
-                raise ErpPermanent(f"Symfonia WebAPI refused {method} {path}: {_api_message(resp)}")
+                raise ErpPermanent.of("erp.webapi_refused", method=method, path=path, text=_api_message(resp))
             return resp.json() if resp.content else None
         raise AssertionError("unreachable")

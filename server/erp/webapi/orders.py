@@ -148,9 +148,8 @@ class WebApiOrders:
             if not one_time:
                 card = self.webapi.call("GET", "/Contractors", params={"id": int(order.contractor_id)}) or {}
         except ErpNotFound:
-            raise ErpPermanent(f"order {order.shop_number}: contractor id {order.contractor_id} is no longer in "
-                               "the ERP (deleted or merged?); pair the customer again, then retry this dead "
-                               "letter") from None
+            raise ErpPermanent.of("erp.order_contractor_gone", order=order.shop_number,
+                                  id=order.contractor_id) from None
         # PaymentFormId is required: the shop's method mapped, else the contractor card's own (as Symfonia
         # fills it in for a person).
         payment_form = order.payment_form or (card.get("PaymentForm") or {}).get("Id") or None
@@ -164,7 +163,7 @@ class WebApiOrders:
         codes.update({pid: (p.code, p.unit or "szt.", p.vat) for pid, p in self.get_products(unread).items()})
         for lp, ln in enumerate(order.lines, start=1):
             if ln.product_id not in codes:
-                raise ErpPermanent(f"order {order.shop_number} line {lp}: product id {ln.product_id} is not in the ERP")
+                raise ErpPermanent.of("erp.order_product_gone", order=order.shop_number, line=lp, id=ln.product_id)
         if not one_time:  # a one-time recipient carries its address in the order itself
             self.delivery_address_for(order)
         label = order.delivery.label[:40] if order.delivery is not None and not one_time else None
