@@ -213,3 +213,25 @@ def test_one_dead_letter_per_entity(store):
     store.retry_dead(ids[0])
     [again] = store.claim("inbox", limit=1)
     assert again.payload == {"n": "poll"}
+
+
+def test_a_queue_made_by_an_older_shopsync_gets_the_new_column_in_place(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # queue_message as shopsync made it before reasons were coded
+        db.execute("CREATE TABLE queue_message (id INTEGER PRIMARY KEY AUTOINCREMENT, queue VARCHAR(32) NOT NULL, "
+                   "kind VARCHAR(64) NOT NULL, entity_key VARCHAR(200), payload TEXT NOT NULL, status SMALLINT "
+                   "NOT NULL, attempts INTEGER NOT NULL, created_at REAL NOT NULL, available_at REAL NOT NULL, "
+                   "lease_until REAL, lease_token VARCHAR(64), last_error TEXT, dead_at REAL)")
+        db.execute("INSERT INTO queue_message (queue, kind, entity_key, payload, status, attempts, created_at, "
+                   "available_at) VALUES ('inbox', 'order', 'order:1', '{}', 0, 0, 1, 1)")
+    store = QueueStore.from_url(f"sqlite:///{path}")
+    try:
+        [m] = store.claim("inbox", limit=1, lease_seconds=30)
+        store.fail(m, "order 1: has no lines", retryable=False,
+                   why='{"code": "order.no_lines", "params": {"order": "1"}}')
+        [d] = store.dead_letters()
+        assert d.id == m.id and d.reason == "order 1: has no lines" and "order.no_lines" in d.why
+    finally:
+        store.close()
