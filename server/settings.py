@@ -195,6 +195,27 @@ class OrderSettings:
     # "never" (a person issues them in Symfonia, as usual), "paid" (the shop order is paid: processing or
     # completed) or "completed".
     invoice: str = "never"
+    # Which sale document the sync issues when `invoice` says: "invoice" (always a VAT invoice), "receipt"
+    # (always a receipt, paragon) or "by_buyer" (an invoice when the buyer gives a valid NIP or asks for one
+    # at checkout, `invoice_request_meta_key`; a receipt otherwise). Through Symfonia WebAPI only.
+    document: str = "invoice"
+    # The receipt's document type (a code of Sales/PARDocumentTypes, checked at start-up) and series ("" =
+    # the type's default series).
+    receipt_type: str = "PA"
+    receipt_series: str = ""
+    # The order meta key the shop's checkout sets when the buyer asks for an invoice ("yes"/"1"/"true").
+    invoice_request_meta_key: str = "_billing_want_invoice"
+    # The shop's payment method id -> the code of the Symfonia payment register (kasa/bank) its payments
+    # are recorded in (checked against PaymentRegistries at start-up), e.g. { bacs = "BANK", przelewy24 =
+    # "P24" }. A method not listed: its payments are not recorded (a person settles them). Cash on
+    # delivery stays open until the shop marks the order paid.
+    payment_registries: Mapping[str, str] = field(default_factory=dict)
+    # The payment documents' types (Payments/KPDocumentTypes, /BPDocumentTypes) by register kind.
+    payment_types: Mapping[str, str] = field(default_factory=lambda: {"cash": "KP", "bank": "BP", "other": "BP"})
+    # An invoice not numbered by KSeF this many hours after it was issued (or rejected) raises an alert.
+    ksef_alert_hours: float = 24.0
+    # How often the KSeF status of the invoices still waiting for their number is asked for.
+    ksef_check_seconds: float = 60.0
     # Shop statuses that cancel the ERP order (if nothing realised it yet; else a person is told).
     cancel_statuses: tuple[str, ...] = ("cancelled", "refunded")
     # ERP product codes (services) for the shipping and fee lines of an order. Empty: an order
@@ -506,6 +527,17 @@ def validate(settings: Settings) -> None:
     if settings.orders.invoice != "never" and settings.erp.mode != "webapi":
         raise SettingsError("orders.invoice: invoices are issued through Symfonia WebAPI only; set erp.mode = "
                             "\"webapi\" (and erp.webapi_app_key), or orders.invoice = \"never\"")
+    if settings.orders.document not in ("invoice", "receipt", "by_buyer"):
+        raise SettingsError(f"orders.document must be invoice, receipt or by_buyer, not {settings.orders.document!r}")
+    if settings.orders.payment_registries and settings.erp.mode != "webapi":
+        raise SettingsError("orders.payment_registries: payments are recorded through Symfonia WebAPI only; set "
+                            "erp.mode = \"webapi\", or leave orders.payment_registries empty")
+    for kind in ("cash", "bank", "other"):
+        if not str(settings.orders.payment_types.get(kind) or "").strip():
+            raise SettingsError(f"orders.payment_types.{kind}: the payment document type for a {kind} register "
+                                "(e.g. KP, BP) must be set")
+    if settings.orders.ksef_alert_hours <= 0 or settings.orders.ksef_check_seconds <= 0:
+        raise SettingsError("orders.ksef_alert_hours and orders.ksef_check_seconds must be positive")
     if settings.orders.guests_as_one_time and settings.erp.mode != "webapi":
         raise SettingsError("orders.guests_as_one_time: one-time contractors are made by Symfonia WebAPI only; set "
                             "erp.mode = \"webapi\", or orders.guests_as_one_time = false")

@@ -244,6 +244,55 @@ class OrderProgress:
 DOCUMENT_ISSUED, DOCUMENT_DRAFT, DOCUMENT_CANCELLED, DOCUMENT_MISSING = "issued", "draft", "cancelled", "missing"
 
 
+# KSeF, as enumKSeFInvoiceStatus (SymfWebAPI 2.0.26.20) says of a sale document, and what the sync makes of it.
+KSEF_NOT_KSEF, KSEF_APPROVED, KSEF_REJECTED = 0, 60, 70
+KSEF_WAITING = (10, 25, 50)  # waiting to be sent, sending, pending validation by KSeF
+KSEF_FAILED = (20, 30, 40)  # error sending to the KSeF module, not sent, error: a person must look
+
+
+@dataclass(frozen=True)
+class SaleDocument:
+    """A sale document (invoice, receipt, correction) as the sync follows it: its KSeF status and number
+    (a receipt is not a KSeF document: status 0 or none), its gross value and what was paid of it."""
+
+    id: int
+    number: str
+    kind: str  # "invoice" | "receipt" | "correction"
+    type_code: str = ""
+    gross: Decimal = Decimal(0)
+    currency: str = "PLN"
+    rate: Decimal = Decimal(1)
+    buyer_id: int = 0
+    ksef_status: int | None = None
+    ksef_number: str = ""
+    ksef_date: str = ""
+    issued: str = ""
+
+    @property
+    def ksef(self) -> str:
+        """none (not a KSeF document) | waiting | approved | rejected | failed."""
+        if self.ksef_status in (None, KSEF_NOT_KSEF):
+            return "approved" if self.ksef_number else "none"
+        if self.ksef_status == KSEF_APPROVED or self.ksef_number:
+            return "approved"
+        if self.ksef_status == KSEF_REJECTED:
+            return "rejected"
+        return "failed" if self.ksef_status in KSEF_FAILED else "waiting"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "number": self.number, "kind": self.kind, "type": self.type_code,
+                "gross": str(self.gross), "currency": self.currency, "ksef_status": self.ksef_status,
+                "ksef_number": self.ksef_number, "ksef_date": self.ksef_date, "issued": self.issued}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "SaleDocument":
+        return cls(id=int(d["id"]), number=str(d.get("number") or ""), kind=str(d.get("kind") or "invoice"),
+                   type_code=str(d.get("type") or ""), gross=Decimal(str(d.get("gross") or 0)),
+                   currency=str(d.get("currency") or "PLN"), ksef_status=d.get("ksef_status"),
+                   ksef_number=str(d.get("ksef_number") or ""), ksef_date=str(d.get("ksef_date") or ""),
+                   issued=str(d.get("issued") or ""))
+
+
 @dataclass(frozen=True)
 class InvoicePrintout:
     """An invoice issued from an order, as the ERP prints it (the WebAPI's Orders/InvoicesPDF)."""

@@ -19,6 +19,7 @@ from .contractors import SqlContractors
 from .dialects import Dialect, make_dialect
 from .documents import SqlDocuments
 from .images import SqlImages
+from .money import SqlMoney
 from .orders import SqlOrders
 from .price_lists import SqlPriceLists
 from .products import SqlProducts
@@ -28,7 +29,7 @@ __all__ = ["Dialect", "ErpGateway", "PO_ORDER_SALE", "PO_ORDER_WAREHOUSE", "TYPP
            "ZO_BAZA", "make_dialect"]
 
 
-class ErpGateway(SqlProducts, SqlContractors, SqlOrders, SqlDocuments, SqlPriceLists, SqlImages, SqlBase):
+class ErpGateway(SqlProducts, SqlContractors, SqlOrders, SqlDocuments, SqlMoney, SqlPriceLists, SqlImages, SqlBase):
     """Reads and writes the HM.* tables of one Symfonia company."""
 
     @classmethod

@@ -6,7 +6,7 @@ imports the SQL side. Cut by entity, as server/sync/ is:
     client.py          the HTTP door: session, the one translation of answers into error kinds
     shapes.py          wire shapes: enum values, bodies built, answers read
     base.py            shared state; creates sent once
-    products.py  stock.py  contractors.py  orders.py  documents.py  price_lists.py  images.py
+    products.py  stock.py  contractors.py  orders.py  documents.py  money.py  price_lists.py  images.py
     feeds.py           (ability) the change feeds
     settings_check.py  (ability) the settings against the company's dictionaries
 
@@ -36,6 +36,7 @@ from .contractors import WebApiContractors
 from .documents import WebApiDocuments
 from .feeds import WebApiFeeds
 from .images import MemoryImages, WebApiImages
+from .money import WebApiMoney
 from .orders import WebApiOrders
 from .price_lists import WebApiPriceLists
 from .products import WebApiProducts
@@ -46,8 +47,8 @@ from .stock import WebApiStock
 __all__ = ["CHANGE_FEEDS", "MemoryHolds", "MemoryImages", "WebApiClient", "WebApiErp", "WebApiSentUnknown"]
 
 
-class WebApiErp(WebApiProducts, WebApiStock, WebApiContractors, WebApiOrders, WebApiDocuments, WebApiPriceLists,
-                WebApiImages, WebApiFeeds, WebApiSettingsCheck, WebApiBase):
+class WebApiErp(WebApiProducts, WebApiStock, WebApiContractors, WebApiOrders, WebApiDocuments, WebApiMoney,
+                WebApiPriceLists, WebApiImages, WebApiFeeds, WebApiSettingsCheck, WebApiBase):
     """Symfonia through its WebAPI alone: every read and write is a WebAPI call (products' main images are
     kept in the sync's own store), with no database connection and no SQL login.
 
