@@ -231,6 +231,9 @@ def cmd_erp_action(args: argparse.Namespace) -> int:
             print(f"invoice (HM.DK id {event[1]}) issued for order {args.id}")
         elif a == "cancel-order":
             event = sim.cancel_order(args.id)
+        elif a == "ksef":
+            event = sim.ksef_verdict(args.id, args.verdict == "accept")
+            print(f"KSeF {'numbered' if args.verdict == 'accept' else 'rejected'} invoice {args.id}")
         else:  # pragma: no cover - argparse limits the choices
             raise CliError(f"unknown action {a}", 2)
     finally:
@@ -323,5 +326,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = action("issue-invoice", "issue a sale invoice FV from a customer order (ID = HM.ZO.id)")
     a.add_argument("id", type=int)
     a = action("cancel-order", "cancel a customer order and free its reservations (ID = HM.ZO.id)")
+    a.add_argument("id", type=int)
+    a = action("ksef", "answer for KSeF: number (accept) or reject an invoice sent to it (ID = HM.DK.id)")
+    a.add_argument("verdict", choices=("accept", "reject"))
     a.add_argument("id", type=int)
 

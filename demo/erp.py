@@ -25,6 +25,8 @@ from shopsync.server.erp.sql import PO_ORDER_SALE, PO_ORDER_WAREHOUSE, ZO_BAZA
 from shopsync.server.erp.errors import ErpNotFound, ErpPermanent
 from shopsync.server.erp.records import MarkerSource
 
+KSEF_PENDING, KSEF_APPROVED, KSEF_REJECTED = 50, 60, 70  # enumKSeFInvoiceStatus
+
 _TABLES = [
     ("HM.XT", "id {pk}, super int NULL, kod varchar(20), nazwa varchar(100)"),
     ("HM.TW", "id {pk}, kod varchar(40) NOT NULL, nazwa varchar(100) NOT NULL, kodpaskowy varchar(150), "
@@ -69,6 +71,11 @@ _TABLES = [
     ("HM.DP", "id {pk}, super int NOT NULL, lp int, idtw int NOT NULL, kod varchar(40), ilosc numeric(18,4), "
               "cena numeric(18,4), wartNetto numeric(18,2), magazyn int, bufor smallint DEFAULT 0"),
     ("HM.PO", "id {pk}, id1 int NOT NULL, id2 int NOT NULL, typ int NOT NULL"),
+    # The demo's own record of what Symfonia's KSeF module and finance books keep (their real tables are not
+    # public): a sale document's KSeF status (enumKSeFInvoiceStatus) and number, and payments of documents.
+    ("HM.KSEF", "id {pk}, dk int NOT NULL, status int, numer varchar(60), data {ts}, wyslano {ts}"),
+    ("HM.WPL", "id {pk}, kod varchar(40), dk int NOT NULL, khid int NULL, kwota numeric(18,2), waluta varchar(3), "
+               "rejestr varchar(20), data {ts}"),
     # The integration's own table (created by its install step on a real site).
     ("HM.ShopsyncImages", "idtw int PRIMARY KEY, filename varchar(200), content_type varchar(100), "
                           "data {blob}, sha256 varchar(64), modifiedDate {ts}"),
@@ -503,8 +510,81 @@ class ErpSimulator:
                                              "cena": price, "wartNetto": Decimal(str(qty)) * Decimal(str(price)),
                                              "magazyn": head[1], "bufor": 0})
             self.d.insert(cur, "HM.PO", {"id1": order_id, "id2": dk, "typ": PO_ORDER_SALE})
+            # An invoice goes to KSeF (since 2026): pending validation until KSeF numbers or rejects it.
+            self.d.insert(cur, "HM.KSEF", {"dk": dk, "status": KSEF_PENDING, "numer": None, "data": None,
+                                           "wyslano": self._now()})
             return dk
         return "document-issued", self.transaction(act)
+
+    def ksef_verdict(self, document_id: int, accept: bool) -> tuple[str, int]:
+        """KSeF's answer for an invoice: approved with its KSeF number, or rejected."""
+        def act(cur: pyodbc.Cursor) -> None:
+            row = cur.execute("SELECT k.id, dk.data FROM HM.KSEF k JOIN HM.DK dk ON dk.id = k.dk WHERE k.dk = ?",
+                              document_id).fetchone()
+            if row is None:
+                raise ErpNotFound(f"document {document_id} is not an invoice sent to KSeF")
+            if accept:
+                day = str(row[1])[:10].replace("-", "")
+                number = f"5260250995-{day}-{document_id:06X}-{(document_id * 7919) % 256:02X}"
+                cur.execute("UPDATE HM.KSEF SET status = ?, numer = ?, data = ? WHERE id = ?", KSEF_APPROVED,
+                            number, self._now(), row[0])
+            else:
+                cur.execute("UPDATE HM.KSEF SET status = ?, numer = NULL, data = ? WHERE id = ?", KSEF_REJECTED,
+                            self._now(), row[0])
+            cur.execute("UPDATE HM.DK SET modifiedDate = ? WHERE id = ?", self._now(), document_id)
+        self.transaction(act)
+        return "document-issued", document_id
+
+    def ksef_due(self, delay_seconds: float) -> list[int]:
+        """Invoices pending in KSeF longer than `delay_seconds`: KSeF approves them now (the simulator's clock)."""
+        cutoff = self._now() - dt.timedelta(seconds=delay_seconds)
+        rows = self.conn.cursor().execute("SELECT dk FROM HM.KSEF WHERE status = ? AND wyslano <= ?", KSEF_PENDING,
+                                          cutoff).fetchall()
+        for (dk,) in rows:
+            self.ksef_verdict(int(dk), True)
+        return [int(r[0]) for r in rows]
+
+    def issue_receipt(self, order_id: int, *, type_code: str, shop_number: str,
+                      lines: Sequence[tuple[int, str, Decimal, Decimal]]) -> int:
+        """A receipt (paragon) for an order's goods: a sale document numbered in its type's series that issues
+        the goods from the order's warehouse (its own warehouse issue, booked at once). `lines`: (product,
+        code, quantity, gross value)."""
+        def act(cur: pyodbc.Cursor) -> int:
+            head = cur.execute("SELECT khid, magazyn, waluta FROM HM.ZO WHERE id = ?", order_id).fetchone()
+            if head is None:
+                raise ErpNotFound(f"order id {order_id} is not in HM.ZO")
+            year = self._now().year
+            number = int(cur.execute("SELECT COUNT(*) FROM HM.DK WHERE typ_dk = ?", type_code).fetchone()[0]) + 1
+            gross = sum((v for *_, v in lines), Decimal(0))  # the demo keeps a receipt's gross value in netto
+            dk = self.d.insert(cur, "HM.DK", {
+                "kod": f"{type_code} {number}/{year}", "kod_obcy": shop_number, "typ_dk": type_code, "seria": "",
+                "serianr": number, "bufor": 0, "anulowany": 0, "data": self._now(), "khid": head[0],
+                "magazyn": head[1], "netto": gross, "vat": Decimal(0), "waluta": head[2],
+                "opis": "", "modifiedDate": self._now()})
+            mg = self.d.insert(cur, "HM.MG", {"kod": f"WZ do {type_code} {number}/{year}", "seria": "WZ",
+                                              "typ_dk": "WZ", "data": self._now(), "khid": head[0],
+                                              "magazyn": head[1], "bufor": 0, "anulowany": 0})
+            for lp, (pid, code, qty, value) in enumerate(lines, 1):
+                self.d.insert(cur, "HM.DP", {"super": dk, "lp": lp, "idtw": pid, "kod": code, "ilosc": qty,
+                                             "cena": (value / qty) if qty else value, "wartNetto": value,
+                                             "magazyn": head[1], "bufor": 0})
+                self.d.insert(cur, "HM.MZ", {"super": mg, "idtw": pid, "ilosc": qty, "cena": Decimal(0),
+                                             "magazyn": head[1], "bufor": 0, "przychod": 0, "rozchod": 1})
+            return dk
+        return int(self.transaction(act))
+
+    def record_payment(self, document_id: int, amount: Decimal, registry: str, when: dt.datetime) -> str:
+        """A payment of a document (KP for cash, BP for a bank register), numbered; returns its number."""
+        def act(cur: pyodbc.Cursor) -> str:
+            head = cur.execute("SELECT khid, waluta FROM HM.DK WHERE id = ?", document_id).fetchone()
+            if head is None:
+                raise ErpNotFound(f"document {document_id} is not in HM.DK")
+            number = int(cur.execute("SELECT COUNT(*) FROM HM.WPL").fetchone()[0]) + 1
+            code = f"KP {number}/{when.year}"
+            self.d.insert(cur, "HM.WPL", {"kod": code, "dk": document_id, "khid": head[0], "kwota": amount,
+                                          "waluta": head[1], "rejestr": registry, "data": when})
+            return code
+        return str(self.transaction(act))
 
     def cancel_order(self, order_id: int) -> tuple[str, int]:
         """Cancel a customer order: it is marked cancelled and what it still reserved is freed."""

@@ -28,6 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seats", type=int, default=5, help="sessions the licence allows at once")
     p.add_argument("--no-tracking", action="store_true",
                    help="change tracking off (the configurator's Synchronizacja options unticked)")
+    p.add_argument("--ksef-delay", type=float, default=5.0,
+                   help="seconds until KSeF numbers an invoice by itself (`shopsync erp ksef accept|reject` at once)")
     p.add_argument("--tracking-interval", type=float, default=0.25,
                    help="seconds between looks at the company for changes (the feeds' log)")
 
@@ -56,6 +58,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     app = WebApiSim(db, args.app_key, session_ttl=args.session_ttl, seats=args.seats,
                     tracking=not args.no_tracking)
+    app.ksef_delay = args.ksef_delay
     stop = threading.Event()
     if app.changes is not None:
         threading.Thread(target=app.track_forever, args=(args.tracking_interval, stop), daemon=True,

@@ -40,6 +40,18 @@ NONCE_WINDOW = 15 * 60
 PAID_STATUSES = ("processing", "on-hold", "completed")  # WooCommerce lowers stock on these
 
 
+def _maybe_set_date_paid(order: dict[str, Any], now: str) -> None:
+    """WooCommerce's WC_Order::maybe_set_date_paid: the payment is complete when the order reaches its
+    payment-complete status (processing; for cash on delivery the COD gateway makes it completed), or passes it
+    (completed); the date is set once and kept."""
+    if order.get("date_paid_gmt"):
+        return
+    complete = "completed" if order.get("payment_method") == "cod" else "processing"
+    if order["status"] == complete or (complete == "processing" and order["status"] == "completed"):
+        order["date_paid_gmt"] = now
+        order["date_paid"] = now
+
+
 _TAG_LIKE = re.compile(r"<[^>]*>")
 _BARE_AMPERSAND = re.compile(r"&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
 DEFAULT_CATEGORY = {"name": "Uncategorized", "slug": "uncategorized", "parent": 0, "description": ""}
@@ -733,6 +745,8 @@ class ShopApp:
         body = body or {}
         lines = []
         status = body.get("status", "processing")
+        if body.get("set_paid") and status in ("pending", "on-hold", "failed"):
+            status = "processing"  # set_paid: the payment completes (WC_Order::payment_complete)
         with self.store.lock:
             for i, li in enumerate(body.get("line_items") or [], start=1):
                 product = None
@@ -771,7 +785,9 @@ class ShopApp:
                      "shipping_tax": f"{sum(Decimal(x['total_tax']) for x in shipping):.2f}",
                      "line_items": lines, "shipping_lines": shipping, "fee_lines": fees, "coupon_lines": coupons,
                      "meta_data": body.get("meta_data") or [], "customer_note": body.get("customer_note", ""),
-                     "date_created_gmt": now, "date_modified_gmt": now, "stock_reduced": False}
+                     "date_created_gmt": now, "date_modified_gmt": now, "stock_reduced": False,
+                     "date_paid": None, "date_paid_gmt": None}
+            _maybe_set_date_paid(order, now)
             if status in PAID_STATUSES:
                 self._move_stock(lines, -1)
                 order["stock_reduced"] = True
@@ -955,6 +971,9 @@ class ShopApp:
             for key in ("status", "customer_note"):
                 if key in (body or {}):
                     order[key] = body[key]
+            if (body or {}).get("set_paid") and order["status"] in ("pending", "on-hold", "failed"):
+                order["status"] = "processing"
+            _maybe_set_date_paid(order, now_gmt())
             if "meta_data" in (body or {}):
                 order["meta_data"] = _merge_meta(order.get("meta_data"), body["meta_data"])
             if order["status"] in ("cancelled", "refunded") and order.get("stock_reduced"):

@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from .sync.money import ksef_problems
+
 log = logging.getLogger(__name__)
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -105,6 +107,10 @@ class Alerts(threading.Thread):
         conditions["oldest-message"] = (f"the oldest waiting message is {int(oldest // 60)} min old "
                                         f"({', '.join(f'{st.queue} {st.pending}' for st in stats if st.pending)})"
                                         if oldest >= self.s.oldest_message_minutes * 60 else None)
+        if self.rt.settings.orders.invoice != "never":
+            problems = ksef_problems(self.rt.ctx, now)
+            conditions["ksef"] = (f"{len(problems)} invoice(s) need a person in Symfonia's KSeF module: "
+                                  + "; ".join(problems[:5]) if problems else None)
         for key, text in conditions.items():
             self._update(key, text, now)
         self._dead_letters(now)

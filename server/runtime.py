@@ -26,7 +26,7 @@ from .queue.cursors import Holds
 from .queue.images import ImageStore
 from .queue.store import Backoff, Message, QueueStore
 from .settings import Settings, SettingsError, redact_url
-from .sync import catchup, customers, feeds, orders, reconcile
+from .sync import catchup, customers, feeds, money, orders, reconcile
 from .sync.context import SyncContext
 from .sync.dispatch import run_batch
 from .sync.orders import WAIT_RECHECK_SECONDS
@@ -334,6 +334,9 @@ class Runtime:
                 ("reconciliation", s.sync.reconcile_interval_seconds,
                  lambda: self.tracked("reconciliation", reconcile.reconcile_pass)),
                 ("housekeeping", 3600.0, lambda: self.store.prune_requests()),
+                # the invoices still waiting for their KSeF number (only when the sync issues documents)
+                ("ksef", s.orders.ksef_check_seconds if s.orders.invoice != "never" else 0.0,
+                 lambda: money.ksef_pass(self.ctx)),
             ]),
             Monitor(self),
             Alerts(self),

@@ -10,7 +10,7 @@ import abc
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from shop_client.errors import CapabilityMissing
 
@@ -176,6 +176,12 @@ class ShopOrder:
     total: Decimal | None = None  # what the customer pays (None: the shop does not say)
     total_tax: Decimal = Decimal(0)
     payment_method: str = ""
+    # When the shop says the order was paid (WooCommerce's date_paid_gmt: set as the payment completes; for
+    # cash on delivery when the order is completed); "" not paid. `reports_date_paid`: the shop gives it at all.
+    date_paid: str = ""
+    reports_date_paid: bool = False
+    # The order's own scalar meta (e.g. the checkout's "I want an invoice"), key -> text.
+    meta: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

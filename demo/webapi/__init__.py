@@ -15,11 +15,12 @@ from .contractors import SimContractors
 from .documents import SimDocuments
 from .feeds import SimFeeds
 from .orders import SimOrders
+from .money import SimMoney
 from .price_lists import SimPriceLists
 from .products import SimProducts
 
 __all__ = ["ApiError", "SimFaults", "WebApiSim", "render_invoice"]
 
 
-class WebApiSim(SimOrders, SimContractors, SimProducts, SimDocuments, SimPriceLists, SimFeeds, SimApp):
+class WebApiSim(SimOrders, SimContractors, SimProducts, SimDocuments, SimMoney, SimPriceLists, SimFeeds, SimApp):
     """The WSGI application of the simulated WebAPI, every area in one."""

@@ -48,6 +48,7 @@ from shopsync.server.erp.sql.dialects import make_dialect
 
 from ..webapi_operations import answer_type, complete, operations, select
 from ..webapi_tracking import ChangeLog
+from .money import BP_TYPES, KP_TYPES, PAYMENT_REGISTRIES, RECEIPT_TYPES
 from .company import (
     CURRENCIES,
     DEPARTMENTS,
@@ -105,6 +106,12 @@ class SimApp:
             conn = self.conn()
             conn.cursor().execute("CREATE TABLE IF NOT EXISTS HM.WebApiSeries (typ varchar(5), seria varchar(20), "
                                   "rok int, ostatni int, PRIMARY KEY (typ, seria, rok))")
+            # a demo company made before the money tables existed gets them (the schema makes them for new ones)
+            conn.cursor().execute("CREATE TABLE IF NOT EXISTS HM.KSEF (id INTEGER PRIMARY KEY AUTOINCREMENT, dk int "
+                                  "NOT NULL, status int, numer varchar(60), data datetime, wyslano datetime)")
+            conn.cursor().execute("CREATE TABLE IF NOT EXISTS HM.WPL (id INTEGER PRIMARY KEY AUTOINCREMENT, kod "
+                                  "varchar(40), dk int NOT NULL, khid int NULL, kwota numeric(18,2), waluta "
+                                  "varchar(3), rejestr varchar(20), data datetime)")
             conn.commit()
 
     def transaction(self, fn: Callable[[pyodbc.Cursor], Any]) -> Any:
@@ -249,7 +256,18 @@ class SimApp:
                 lambda q, b: tx(lambda cur: self.reservations_filter(cur, q)),
             ("IWarehouseDocumentsController", "GetById"):
                 lambda q, b: tx(lambda cur: self.document(cur, "warehouse", q)),
-            ("ISalesController", "GetById"): lambda q, b: tx(lambda cur: self.document(cur, "sale", q)),
+            ("ISalesController", "GetById"): lambda q, b: self.sale_document(q),
+            ("ISalesController", "GetList"): lambda q, b: tx(lambda cur: self.sales_filter(cur, q)),
+            ("ISalesController", "GetListByBuyer"): lambda q, b: tx(lambda cur: self.sales_filter(cur, q)),
+            ("ISalesController", "RefreshKsefStatusAsync"): lambda q, b: self.refresh_ksef(q),
+            ("ISalesController", "GetPARDocumentTypes"): dictionary(RECEIPT_TYPES),
+            ("ISalesIssueController", "AddNew"): lambda q, b: self.issue_sale_document(q, b),
+            ("IPaymentRegistriesController", "Get"): dictionary(PAYMENT_REGISTRIES),
+            ("IPaymentsController", "GetKPDocumentTypes"): dictionary(KP_TYPES),
+            ("IPaymentsController", "GetBPDocumentTypes"): dictionary(BP_TYPES),
+            ("IPaymentsController", "IssuePayment"): lambda q, b: self.issue_payment(b),
+            ("ISettlementsController", "GetByDocument"): lambda q, b: tx(lambda cur: self.settlement(cur, q)),
+            ("IReservationsController", "Delete"): lambda q, b: tx(lambda cur: self.delete_reservation(cur, q)),
             ("ISalesController", "GetZMO"): lambda q, b: tx(lambda cur: self.sale_document_orders(cur, q)),
             ("IWarehouseDocumentsController", "GetFV"):
                 lambda q, b: tx(lambda cur: self.warehouse_document_invoices(cur, q)),

@@ -34,6 +34,7 @@ class Kind(str, enum.Enum):
     ORDER = "order"
     ORDER_PROGRESS = "order_progress"
     ORDER_POLLED = "order_polled"
+    ORDER_MONEY = "order_money"  # the order's sale documents (KSeF) and payments (sync/money.py)
     PRICE_LIST = "price_list"
     GUEST = "guest"
     FEED_PRODUCT = "feed_product"

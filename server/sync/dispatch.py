@@ -16,6 +16,7 @@ from . import messages as msg
 from .context import SyncContext
 from .customers import CustomerImport, CustomerStatusExport, payer_for_order
 from .fanout import ErpEventReader
+from .money import settle_order
 from .orders import OrderImport, OrderProgressExport
 from .outcome import Outcome, Synchronizer, outcome_of
 from .price_lists import ContractorPricesExport
@@ -30,7 +31,7 @@ SYNCHRONIZERS: dict[type[msg.QueueMessage], Synchronizer] = {
     msg.CustomerStatus: CustomerStatusExport(),
     msg.ContractorPrices: ContractorPricesExport(),
     msg.OrderProgressChanged: OrderProgressExport(),
-    msg.ShopOrderChanged: OrderImport(payer=payer_for_order),
+    msg.ShopOrderChanged: OrderImport(payer=payer_for_order, settle=settle_order),
     msg.ShopCustomerChanged: CustomerImport(),
     msg.ShopImageChanged: ImageImport(),
 }

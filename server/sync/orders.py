@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Sequence
 from shop_client.errors import ShopError, ShopNotFound
 from shop_client.interface import CAP_INVOICES, CAP_ORDER_STATUS, ShopOrder
 
-from ..erp.records import ONE_TIME_CONTRACTOR, ORDER_CANCELLED, ORDER_NEW
+from ..erp.records import KSEF_REJECTED, ONE_TIME_CONTRACTOR, ORDER_CANCELLED, ORDER_NEW, SaleDocument
 from ..nip import valid_nip_or_none
 from ..queue.bindings import Binding, Kind
 from . import messages as msg
@@ -81,21 +81,6 @@ def import_order(ctx: SyncContext, order: ShopOrder, payer: Payer) -> int | None
 
 
 PAID_STATUSES = ("processing", "completed")  # WooCommerce: a paid order is processing until it is completed
-
-
-def invoice_if_due(ctx: SyncContext, order: ShopOrder) -> None:
-    """orders.invoice = paid / completed: the ERP invoice from the order's ERP order, once (the ERP is asked
-    whether the order has one before anything is issued, so repeats and restarts issue nothing more)."""
-    when = ctx.settings.orders.invoice
-    if when == "never" or order.status not in (PAID_STATUSES if when == "paid" else ("completed",)):
-        return
-    bound = ctx.bindings.by_shop_ids(Kind.ORDER, [order.id]).get(order.id)
-    if bound is None:
-        return  # not imported (yet): nothing to invoice
-    numbers = ctx.erp.issue_invoice(bound.erp_id)
-    progress = ProgressSent.of(ctx.bindings.get(Kind.ORDER_PROGRESS, bound.erp_id))
-    if set(numbers) - set((progress.erp or {}).get("invoices", [])):
-        msg.enqueue(ctx.store, order_progress_messages(ctx, [bound.erp_id]))  # the number and the PDF to the shop
 
 
 def cancel_in_erp(ctx: SyncContext, order: ShopOrder) -> None:
@@ -164,8 +149,9 @@ def _utc_iso(value: str) -> str:
 class OrderImport:
     """inbox `order`: each shop order becomes one ERP order, or waits, or is a dead letter saying why."""
 
-    def __init__(self, payer: Payer) -> None:
+    def __init__(self, payer: Payer, settle: Callable[[SyncContext, ShopOrder], int | None] | None = None) -> None:
         self.payer = payer
+        self.settle = settle  # the order's money (sync/money.py settle_order): document, payment
 
     def handle(self, ctx: SyncContext, batch: Sequence[msg.ShopOrderChanged]) -> list[Outcome]:
         outcomes = []
@@ -176,7 +162,10 @@ class OrderImport:
                     cancel_in_erp(ctx, order)
                 else:
                     import_order(ctx, order, self.payer)
-                    invoice_if_due(ctx, order)
+                    # an order imported before settles in any status (e.g. cash on delivery, paid when completed)
+                    settled = self.settle(ctx, order) if self.settle is not None else None
+                    if settled is not None:
+                        msg.enqueue(ctx.store, order_progress_messages(ctx, [settled]))
                 outcomes.append(Outcome.done())
             except Exception as exc:  # noqa: BLE001 - decided in one place, by its kind
                 # the order flows' own refusals name the order already ("order 3 line 1: ..."): not twice
@@ -204,6 +193,7 @@ def order_progress_messages(ctx: SyncContext, erp_order_ids: Iterable[int], *,
     if not ids:
         return []
     progress = ctx.erp.order_progress(ids)
+    money = ctx.bindings.many(Kind.ORDER_MONEY, ids)
     sent = ctx.bindings.many(Kind.ORDER_PROGRESS, ids) if only_changed else {}
     out = []
     for zo in ids:
@@ -211,6 +201,9 @@ def order_progress_messages(ctx: SyncContext, erp_order_ids: Iterable[int], *,
         if p is None:
             continue
         state = {"state": p.state, "code": p.code, "invoices": list(p.invoices), "documents": list(p.documents)}
+        if zo in money:  # the sale documents the sync issued (KSeF numbers, receipts) and the payments recorded
+            state["money"] = {"documents": money[zo].state.get("documents", []),
+                              "payments": money[zo].state.get("payments", [])}
         if only_changed and zo in sent and ProgressSent.of(sent[zo]).erp == state:
             continue
         out.append(msg.OrderProgressChanged(int(bound[zo].shop_id), zo, state))  # type: ignore[arg-type]
@@ -225,6 +218,18 @@ def _notes(state: dict[str, Any]) -> list[tuple[str, str, bool]]:
              for n in state.get("invoices", [])]
     notes += [(f"document:{n}", f"Wydanie z magazynu {n}" + (f" (ERP: zamówienie {code})." if code else "."), False)
               for n in state.get("documents", [])]
+    for d in (state.get("money") or {}).get("documents", []):
+        if d.get("kind") == "receipt":
+            notes.append((f"receipt:{d['number']}", f"Wystawiono paragon {d['number']} do zamówienia{of_order}.",
+                          True))
+        if d.get("ksef_number"):
+            notes.append((f"ksef:{d['number']}", f"Faktura {d['number']} ma numer KSeF {d['ksef_number']}.", True))
+        elif d.get("ksef_status") == KSEF_REJECTED:
+            notes.append((f"ksef-rejected:{d['number']}", f"KSeF odrzucił fakturę {d['number']}: trzeba ją "
+                          "poprawić w Symfonii.", False))
+    for p in (state.get("money") or {}).get("payments", []):
+        notes.append((f"payment:{p['number']}", f"Zapłata {p['amount']} {p['currency']} zapisana w ERP ({p['number']}, "
+                      f"{p['registry']}) do {p['document']}.", False))
     if state.get("state") == ORDER_CANCELLED:
         notes.append(("cancelled", f"Zamówienie{' ' + code if code else ''} anulowano w ERP.", False))
     return notes
@@ -280,6 +285,11 @@ class OrderProgressExport:
                     _shop_stock_changed(ctx, m.erp_order_id)
         info = {"number": m.state.get("code") or "", "state": m.state.get("state", ""),
                 "invoices": list(m.state.get("invoices", [])), "buffered": not m.state.get("code")}
+        documents = [SaleDocument.from_json(d) for d in (m.state.get("money") or {}).get("documents", [])]
+        if documents:  # what the shop's staff and the customer's My Account show of each document
+            info["documents"] = [{"number": d.number, "kind": d.kind, "ksef": d.ksef, "ksef_number": d.ksef_number}
+                                 for d in documents]
+            info["paid"] = bool((m.state.get("money") or {}).get("payments"))
         if sent.info != info:
             ctx.shop.set_order_erp_info(m.shop_order_id, info)
         sent.info = info
@@ -300,6 +310,10 @@ def _send_printouts(ctx: SyncContext, m: msg.OrderProgressChanged, sent: "Progre
     """The ERP's invoice printouts onto the shop order, for its customer to download: the newest is the current
     one, earlier ones (e.g. before a correction) stay listed. Without the WebAPI there are none (notes only)."""
     printouts = ctx.erp.invoice_printouts(m.erp_order_id)
+    # Since KSeF (2026) an invoice handed to a consumer carries its KSeF number: an invoice the sync follows is
+    # offered only once numbered (or when it is not a KSeF document at all).
+    ksef = {d["number"]: SaleDocument.from_json(d).ksef for d in (m.state.get("money") or {}).get("documents", [])}
+    printouts = [p for p in printouts if ksef.get(p.number, "none") in ("none", "approved")]
     if not printouts or [p.sha1 for p in printouts] == sent.printouts:
         return
     entries = [{"number": p.number, "sha1": p.sha1, "created": p.created, "current": n == len(printouts) - 1,

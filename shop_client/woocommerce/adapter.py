@@ -525,7 +525,11 @@ class WooCommerceShop(ShopClient):
                          note=raw.get("customer_note") or "", charges=tuple(charges),
                          prices_include_tax=bool(raw.get("prices_include_tax")), total=_dec(raw.get("total")),
                          total_tax=_dec(raw.get("total_tax")) or Decimal(0),
-                         payment_method=raw.get("payment_method") or "")
+                         payment_method=raw.get("payment_method") or "",
+                         date_paid=str(raw.get("date_paid_gmt") or raw.get("date_paid") or ""),
+                         reports_date_paid="date_paid_gmt" in raw or "date_paid" in raw,
+                         meta={str(m.get("key")): str(m.get("value")) for m in raw.get("meta_data") or ()
+                               if isinstance(m, dict) and isinstance(m.get("value"), (str, int, float, bool))})
 
     def parse_order(self, raw: dict[str, Any]) -> ShopOrder:
         """An order from a webhook body (the resource as the REST API returns it)."""

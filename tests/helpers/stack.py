@@ -62,7 +62,7 @@ def wait_for_equal(read: Callable[[], Any], expected: Any, timeout: float = 20.0
 
 class Stack:
     def __init__(self, tmp: Path, *, products: int = 60, shop_seed: bool = False, shop_kind: str = "woocommerce",
-                 shop_process: Any = None, uploads: bool = False, erp_writer: str = "sql",
+                 shop_process: Any = None, uploads: bool = False, erp_writer: str = "sql", ksef_delay: float = 1.0,
                  **settings: dict[str, Any]) -> None:
         self.tmp = tmp
         self.erp_db = init_sqlite_demo(tmp / "erp.db", product_count=products)
@@ -73,7 +73,7 @@ class Stack:
 
             # A server killed in a test leaves its session open, holding a seat until it expires (as on a real
             # WebAPI): room for the kills of the reliability tests; the seat limit has its own test.
-            self.webapi = WebApiSimProcess(tmp, self.erp_db, seats=50).start()
+            self.webapi = WebApiSimProcess(tmp, self.erp_db, seats=50, ksef_delay=ksef_delay).start()
         dialect = make_dialect("sqlite", database=self.erp_db)
         self.erp = ErpGateway(dialect.connection_string(), dialect, warehouses=(1, 2))
         self.shop_kind = shop_kind
@@ -101,7 +101,7 @@ class Stack:
             "shop": {**self.shop.settings(), "timeout_seconds": 5 if shop_kind == "woocommerce" else 60},
             "webhooks": {"enabled": True, "address": f"127.0.0.1:{self.http_port}", "secret": WEBHOOK_SECRET},
             "orders": {"poll_interval_seconds": 0, "fixed_rates": {"EUR": 4.25}, "shipping_code": "TRANSPORT",
-                       "fee_code": "OPLATA"},
+                       "fee_code": "OPLATA", "ksef_check_seconds": 0.5},
             "sync": {"catch_up_interval_seconds": 0, "customer_pass_interval_seconds": 0,
                      "reconcile_interval_seconds": 0},
             "hooks": {"spool": str(tmp / "spool.jsonl"), "timeout_seconds": 2},

@@ -14,9 +14,11 @@ from tests.helpers.servers import ROOT, bin_path, env_with, free_port, stop_proc
 class WebApiSimProcess:
     APP_KEY = "6f1c2a9e-0d4b-4c3a-9b8e-5a7d2f1e3c40"
 
-    def __init__(self, tmp_path: Path, db: Path, *, session_ttl: float = 1200.0, seats: int = 5) -> None:
+    def __init__(self, tmp_path: Path, db: Path, *, session_ttl: float = 1200.0, seats: int = 5,
+                 ksef_delay: float = 1.0) -> None:
         self.db = db
         self.seats = seats
+        self.ksef_delay = ksef_delay  # seconds until KSeF numbers an invoice by itself
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api"
         self.session_ttl = session_ttl
@@ -28,7 +30,7 @@ class WebApiSimProcess:
             self.proc = subprocess.Popen(
                 [bin_path("shopsync"), "erp", "webapi-sim", "--port", str(self.port), "--db", str(self.db),
                  "--app-key", self.APP_KEY, "--session-ttl", str(self.session_ttl),
-                 "--seats", str(self.seats)],
+                 "--seats", str(self.seats), "--ksef-delay", str(self.ksef_delay)],
                 cwd=ROOT, env=env_with(), stdout=log, stderr=subprocess.STDOUT)
         wait_port("127.0.0.1", self.port)
         return self

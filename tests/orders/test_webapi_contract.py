@@ -240,3 +240,39 @@ def test_a_reservation_is_an_orders_by_its_document_type_and_id_not_its_id_alone
     assert not _reserved_by_order({"StandardDocumentType": 16, "DocumentId": 7}, 7), "a sale document's"
     assert not _reserved_by_order({"StandardDocumentType": 45, "DocumentId": 8}, 7)
     assert _reserved_by_order({"StandardDocumentType": 45, "DocumentId": 8}) and not _reserved_by_order({})
+
+
+def test_the_orders_money_calls_fit_too(recorded):
+    """The order's money: a receipt issued from an order (and found again), an invoice's KSeF refresh, the
+    payment registers, a payment against a document's settlement, the receipt and payment dictionaries the
+    settings check reads; each call held to the library's operations and models."""
+    erp, sim, calls = recorded
+    erp.settings = Settings().replace(orders={"invoice": "paid", "document": "by_buyer",
+                                              "payment_registries": {"bacs": "BANK", "cod": "KASA"}})
+    kid = erp.create_contractor(ContractorDraft(code="WWW-950", name="Jan Konsument", street="Długa", house="5",
+                                                postcode="31-100", city="Kraków", email="jan@example.com"))
+    zo, _ = erp.create_order(OrderDraft(
+        shop_number="950", contractor_id=kid, currency="PLN", rate=D(1), delivery=None,
+        lines=[OrderLineDraft(product_id=1, quantity=D(2), price=D("12.30"))], note="Zamówienie ze sklepu nr 950",
+        prices_gross=True, payment_form=1, expected_gross=D("24.60")))
+    receipt = erp.issue_receipt(zo)
+    assert receipt.kind == "receipt" and receipt.gross == D("24.60")
+    assert erp.issue_receipt(zo).id == receipt.id, "found again by the shop's number: not issued twice"
+    assert erp.order_receipt(zo).id == receipt.id
+    assert erp.get_order(zo).reservations == [], "the receipt issued the goods"
+    assert erp.record_payment(receipt, D("24.60"), "BANK", dt.date.today(), "Zapłata za zamówienie 950")
+    assert erp.record_payment(receipt, D("24.60"), "BANK", dt.date.today(), "again") == "", "paid once"
+    assert erp.paid_of(receipt.id) == (D("24.60"), D("0.00"))
+    firm = erp.create_contractor(ContractorDraft(code="WWW-951", name="Firma", nip="5260250274", street="Polna",
+                                                 house="1", postcode="31-100", city="Kraków"))
+    zo2, _ = erp.create_order(OrderDraft(
+        shop_number="951", contractor_id=firm, currency="PLN", rate=D(1), delivery=None,
+        lines=[OrderLineDraft(product_id=2, quantity=D(1), price=D("10.00"))], note="Zamówienie ze sklepu nr 951",
+        prices_gross=True, payment_form=1))
+    erp.issue_invoice(zo2)
+    [invoice] = erp.order_invoices(zo2)
+    assert invoice.ksef in ("waiting", "approved")
+    assert erp.refresh_ksef(invoice.id, "invoice").number == invoice.number
+    assert erp.check_settings(erp.settings) == []
+    faults = contract_faults(calls)
+    assert not faults, "\n".join(faults)

@@ -125,7 +125,7 @@ ENTITIES = {
     "product": {"products", "product_images", "catalog", "reconcile", "mappers"},
     "price_list": {"price_lists"},
     "customer": {"customers"},
-    "order": {"orders", "order_pricing"},
+    "order": {"orders", "order_pricing", "money"},
 }
 CROSSING = {"fanout", "catchup", "dispatch", "feeds"}  # know that one ERP event or pass touches several entities
 BASE = {"messages", "outcome", "context", "addresses", "exchange_rates", "events"}

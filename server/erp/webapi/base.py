@@ -64,7 +64,8 @@ class WebApiBase:
 
     # The WebAPI's change feeds ({Products,Contractors,PriceLists,Orders}/IncrementalSync, InventoryStates/Changes).
     change_feeds = True
-    settings_checked = "department, series, payment forms, warehouses, currencies, shipping and fee items"
+    settings_checked = ("department, series, payment forms, warehouses, currencies, shipping and fee items, receipt "
+                        "type, payment registers")
     # Products read at once by a catch-up: the list calls answer every card, so one page holds them all.
     read_page_size = 10_000
 

@@ -71,4 +71,25 @@ class WebApiSettingsCheck:
             except ErpNotFound:
                 problems.append(f"{name} = {code!r}: no item with this code in the company (make it a service "
                                 "item in Symfonia, or set the code of the one that exists)")
+        if o.invoice != "never" and o.document in ("receipt", "by_buyer"):
+            receipts = [str(t.get("Code")) for t in dictionary("/Sales/PARDocumentTypes")]
+            if o.receipt_type not in receipts:
+                problems.append(f"orders.receipt_type = {o.receipt_type!r} is not a receipt type of the company "
+                                f"(Sales/PARDocumentTypes has: {_listing(receipts)})")
+        if o.payment_registries:
+            registers = {str(r.get("Code")): r for r in dictionary("/PaymentRegistries")}
+            for method, code in sorted(o.payment_registries.items()):
+                if code not in registers:
+                    problems.append(f"orders.payment_registries.{method} = {code!r}: no such payment register "
+                                    f"(the company has: {_listing(sorted(registers))})")
+            kinds = {0: "cash", 1: "bank", 2: "other"}
+            used = {kinds.get(int(registers[c].get("Type") or 0), "other") for c in o.payment_registries.values()
+                    if c in registers}
+            for kind in sorted(used):
+                path = "/Payments/KPDocumentTypes" if kind == "cash" else "/Payments/BPDocumentTypes"
+                types = [str(t.get("Code")) for t in dictionary(path)]
+                if o.payment_types.get(kind) not in types:
+                    problems.append(f"orders.payment_types.{kind} = {o.payment_types.get(kind)!r} is not a payment "
+                                    f"document type of the company ({path.rsplit('/', 1)[1]} has: "
+                                    f"{_listing(types)})")
         return problems

@@ -1,0 +1,190 @@
+"""The order's money: which sale document the shop order gets and when, its payment, its KSeF number.
+
+- settle_order (after each import of a shop order, OrderImport): when `orders.invoice` says (paid: the shop
+  says the order is paid, `date_paid`; completed), the ERP issues the order's document once: an invoice
+  (`OrdersIssue/FV`) or a receipt (`SalesIssue/New`), as `orders.document` says (by_buyer: an invoice for a
+  valid NIP or a checkout request, a receipt otherwise). Once the shop says the order is paid, its payment is
+  recorded against that document in the register `orders.payment_registries` maps its method to; the ERP's
+  own settlement says what is already paid, so a replay records nothing more. Cash on delivery is paid when
+  the shop says so (WooCommerce sets `date_paid` of a COD order when it is completed).
+- ksef_pass (periodic, orders.ksef_check_seconds): the invoices still waiting for their KSeF number are
+  refreshed (`Sales/Status/Refresh`); a number or a rejection goes to the shop order (note, ERP box, My
+  Account's printout only once numbered); a rejection, or no number within orders.ksef_alert_hours, is an
+  alert and stays on the console's order page.
+
+The ledger of each order (Kind.ORDER_MONEY binding of its ERP order): its documents (number, kind, KSeF status
+and number) and payments, as the console's order page and the gRPC API show them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+from shop_client.interface import ShopOrder
+
+from ..erp.records import SaleDocument
+from ..nip import valid_nip_or_none
+from ..queue.bindings import Binding, Kind
+from . import messages as msg
+from .context import SyncContext
+from .orders import PAID_STATUSES, order_progress_messages
+
+log = logging.getLogger(__name__)
+YES = ("1", "yes", "true", "on", "tak")
+
+
+@dataclass
+class Ledger:
+    """What the sync did with an order's money (the ORDER_MONEY binding's state)."""
+
+    kind: str = ""  # "invoice" | "receipt": the document chosen
+    documents: list[dict[str, Any]] = field(default_factory=list)  # SaleDocument.to_json()
+    payments: list[dict[str, Any]] = field(default_factory=list)  # {number, amount, currency, registry, date}
+    issued_at: float = 0.0  # when the sync issued (or first saw) the document
+    alerted: str = ""  # the KSeF problem already raised ("rejected:NUMBER" / "late:NUMBER")
+
+    @classmethod
+    def of(cls, b: Binding | None) -> "Ledger":
+        if b is None:
+            return cls()
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in b.state.items() if k in known})
+
+    def binding(self, erp_order_id: int, shop_order_id: int | None) -> Binding:
+        return Binding(Kind.ORDER_MONEY, erp_order_id, shop_order_id, asdict(self), 0)
+
+    def docs(self) -> list[SaleDocument]:
+        return [SaleDocument.from_json(d) for d in self.documents]
+
+    def waiting_for_ksef(self) -> list[SaleDocument]:
+        return [d for d in self.docs() if d.kind == "invoice" and d.ksef in ("waiting", "failed")]
+
+
+def document_kind(ctx: SyncContext, order: ShopOrder) -> str:
+    """invoice | receipt, as orders.document says; by_buyer: an invoice when the buyer gave a valid NIP or asked
+    for one at checkout (the order meta orders.invoice_request_meta_key), a receipt otherwise."""
+    o = ctx.settings.orders
+    if o.document != "by_buyer":
+        return o.document
+    if valid_nip_or_none(order.tax_id):
+        return "invoice"
+    return "invoice" if str(order.meta.get(o.invoice_request_meta_key, "")).strip().lower() in YES else "receipt"
+
+
+def is_paid(order: ShopOrder) -> bool:
+    """The shop says the order is paid: its date_paid (WooCommerce sets it when the payment completes, for cash
+    on delivery when the order is completed); a shop that gives no date: a paid status."""
+    if order.date_paid:
+        return True
+    return not order.reports_date_paid and order.status in PAID_STATUSES
+
+
+def settle_order(ctx: SyncContext, order: ShopOrder) -> int | None:
+    """Issue the order's document when it is due and record its payment once paid; the ERP order's id when its
+    ledger changed (the shop order is then told: numbers, notes, the printout), else None."""
+    when = ctx.settings.orders.invoice
+    bound = ctx.bindings.by_shop_ids(Kind.ORDER, [order.id]).get(order.id)
+    if when == "never" or bound is None:
+        return None
+    zo = bound.erp_id
+    ledger = Ledger.of(ctx.bindings.get(Kind.ORDER_MONEY, zo))
+    changed = False
+    due = is_paid(order) if when == "paid" else order.status == "completed"
+    if due and not ledger.documents:
+        kind = document_kind(ctx, order)
+        if kind == "invoice":
+            ctx.erp.issue_invoice(zo)  # once: the ERP is asked whether the order has invoices first
+            docs = ctx.erp.order_invoices(zo)
+        else:
+            docs = [ctx.erp.issue_receipt(zo)]  # once: found again by the shop's number first
+        ledger.kind, ledger.documents, ledger.issued_at = kind, [d.to_json() for d in docs], time.time()
+        ctx.bindings.save([ledger.binding(zo, order.id)])
+        log.info("shop order %s: %s %s issued in the ERP", order.number, "invoice" if kind == "invoice" else
+                 "receipt", ", ".join(d.number for d in docs))
+        changed = True
+    registry = ctx.settings.orders.payment_registries.get(order.payment_method)
+    if ledger.documents and registry and is_paid(order) and order.total:
+        doc = ledger.docs()[0]
+        paid_on = _day(order.date_paid) or dt.date.today()
+        number = ctx.erp.record_payment(doc, order.total, registry, paid_on,
+                                        note=f"Zapłata za zamówienie sklepu {order.number}")
+        if number:
+            ledger.payments.append({"number": number, "amount": str(order.total), "currency": order.currency,
+                                    "registry": registry, "date": paid_on.isoformat(), "document": doc.number})
+            ctx.bindings.save([ledger.binding(zo, order.id)])
+            changed = True
+    return zo if changed else None
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def ksef_pass(ctx: SyncContext) -> list[int]:
+    """Refresh the KSeF status of every invoice still waiting for its number; the ERP orders whose ledger
+    changed (their shop orders are told). A rejection, or no number after orders.ksef_alert_hours, is logged
+    once here; the alerts (server/alerts.py, ksef_problems) fire and resolve on the ledgers."""
+    changed: list[int] = []
+    late_after = ctx.settings.orders.ksef_alert_hours * 3600
+    every = ctx.bindings.all_ids(Kind.ORDER_MONEY)
+    for zo, b in (item for start in range(0, len(every), 500)
+                  for item in ctx.bindings.many(Kind.ORDER_MONEY, every[start:start + 500]).items()):
+        ledger = Ledger.of(b)
+        waiting = ledger.waiting_for_ksef()
+        if not waiting:
+            continue
+        now = {d.id: ctx.erp.refresh_ksef(d.id, d.kind) for d in waiting}
+        docs = [now.get(d.id, d) for d in ledger.docs()]
+        if [d.to_json() for d in docs] != ledger.documents:
+            ledger.documents = [d.to_json() for d in docs]
+            changed.append(zo)
+        for d in docs:
+            problem = ""
+            if d.ksef == "rejected":
+                problem = f"rejected:{d.number}"
+                text = f"KSeF rejected invoice {d.number}: correct it in Symfonia and send it again"
+            elif d.ksef in ("waiting", "failed") and time.time() - ledger.issued_at > late_after:
+                problem = f"late:{d.number}"
+                text = (f"invoice {d.number} has no KSeF number {ctx.settings.orders.ksef_alert_hours:g} h after it "
+                        "was issued: look at Symfonia's KSeF module")
+            if problem and problem != ledger.alerted:
+                ledger.alerted = problem
+                changed.append(zo)
+                log.error("%s (ERP order %s)", text, zo)
+        if zo in changed:
+            ctx.bindings.save([ledger.binding(zo, b.shop_id)])
+    if changed:
+        msg.enqueue(ctx.store, order_progress_messages(ctx, changed))
+    return sorted(set(changed))
+
+
+def ledgers(ctx: SyncContext, erp_order_ids: Iterable[int]) -> dict[int, Ledger]:
+    return {zo: Ledger.of(b) for zo, b in ctx.bindings.many(Kind.ORDER_MONEY, list(erp_order_ids)).items()}
+
+
+def ksef_problems(ctx: SyncContext, now: float | None = None) -> list[str]:
+    """Invoices KSeF rejected, and invoices without a KSeF number orders.ksef_alert_hours after they were
+    issued: what a person must look at (an alert while any is left)."""
+    now = time.time() if now is None else now
+    late_after = ctx.settings.orders.ksef_alert_hours * 3600
+    out = []
+    every = ctx.bindings.all_ids(Kind.ORDER_MONEY)
+    for start in range(0, len(every), 500):
+        for zo, b in ctx.bindings.many(Kind.ORDER_MONEY, every[start:start + 500]).items():
+            ledger = Ledger.of(b)
+            for d in ledger.docs():
+                if d.kind != "invoice":
+                    continue
+                if d.ksef == "rejected":
+                    out.append(f"KSeF rejected invoice {d.number}")
+                elif d.ksef in ("waiting", "failed") and now - ledger.issued_at > late_after:
+                    out.append(f"invoice {d.number} has no KSeF number after "
+                               f"{ctx.settings.orders.ksef_alert_hours:g} h")
+    return out
