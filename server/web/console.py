@@ -47,6 +47,7 @@ from ..sync.mappers import product_state
 from ..sync.orders import ProgressSent
 from .doors import CONSOLE, at_door
 from ..reasons import Reason, pairing_detail, reason_of, render
+from ..sync.money import Ledger
 from .i18n import LANGUAGES, translate
 
 log = logging.getLogger("shopsync.console")
@@ -559,8 +560,10 @@ def order(erp_order_id: int) -> str:
     record = ctx.erp.get_order(erp_order_id)
     progress = ctx.erp.order_progress([erp_order_id]).get(erp_order_id)
     messages = rt().store.messages_for([f"order:{b.shop_id}", f"order_status:{b.shop_id}"])
+    ledger = Ledger.of(ctx.bindings.get(Kind.ORDER_MONEY, erp_order_id))
     return render_template("order.html", row=_order_rows([b])[0], record=record, progress=progress,
-                           messages=messages, json=json, lines=_order_lines(record))
+                           messages=messages, json=json, lines=_order_lines(record), ledger=ledger,
+                           documents=ledger.docs())
 
 
 def _order_lines(record: Any) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import pytest
 from tests.helpers.stack import Stack, wait_until
 from tests.platform.test_metrics_and_alerts import Receiver
 
+PASSWORD = "biuro-haslo-2026"
 MONEY = {"invoice": "paid", "document": "by_buyer", "payment_registries": {"bacs": "BANK", "cod": "KASA"},
          "poll_interval_seconds": 1}
 
@@ -62,6 +63,18 @@ def place(stack: Stack, *, nip: str = "", status: str = "on-hold", method: str =
         return r.json()["id"], r.json()["number"], r.json()["total"]
 
 
+def login(stack: Stack):
+    import re
+
+    import httpx
+
+    http = httpx.Client(base_url=f"http://127.0.0.1:{stack.console_port}")
+    wait_until(lambda: http.get("/login").status_code == 200, message="console up")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/login").text).group(1)
+    assert http.post("/login", data={"csrf_token": token, "user": "admin", "password": PASSWORD}).status_code == 302
+    return http
+
+
 def replay(stack: Stack, order_id: int, times: int = 3) -> None:
     for n in range(times):  # the shop order changed again (a note, a webhook again): nothing more is issued
         with stack.shop_api() as api:
@@ -73,7 +86,10 @@ def replay(stack: Stack, order_id: int, times: int = 3) -> None:
 
 @pytest.fixture
 def money_stack(tmp_path):
-    s = Stack(tmp_path, products=10, erp_writer="webapi", orders=MONEY)
+    from shopsync.server.web.console import hash_password
+
+    s = Stack(tmp_path, products=10, erp_writer="webapi", orders=MONEY,
+              console={"password_hash": hash_password(PASSWORD)})
     s.start_server()
     s.register_webhooks()
     yield s
@@ -99,6 +115,11 @@ def test_a_consumer_paying_by_transfer_gets_a_receipt_and_one_recorded_payment(m
     replay(stack, order_id)
     assert sale_documents(stack, number) == [(kind, receipt, gross)], "one receipt, whatever was replayed"
     assert payments(stack, number) == [(payment, amount, register)], "one payment, whatever was replayed"
+    # the order's ledger where office staff look: the console's order page, in Polish
+    http = login(stack)
+    page = http.get(f"/orders/{zo}", headers={"Accept-Language": "pl"}).text
+    http.close()
+    assert "Dokumenty i płatności" in page and receipt in page and payment in page and "paragon" in page
 
 
 def test_a_company_gets_an_invoice_numbered_by_ksef_and_the_printout_only_then(money_stack):
