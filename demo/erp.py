@@ -26,6 +26,9 @@ from shopsync.server.erp.errors import ErpNotFound, ErpPermanent
 from shopsync.server.erp.records import MarkerSource
 
 KSEF_PENDING, KSEF_APPROVED, KSEF_REJECTED = 50, 60, 70  # enumKSeFInvoiceStatus
+# The demo's own links (HM.PO typ) beside an order's documents: a sale document's corrections, and a
+# correction's warehouse document.
+PO_CORRECTION, PO_CORRECTION_WAREHOUSE = 90, 91
 
 _TABLES = [
     ("HM.XT", "id {pk}, super int NULL, kod varchar(20), nazwa varchar(100)"),
@@ -46,7 +49,8 @@ _TABLES = [
     ("HM.ZO", "id {pk}, kod varchar(40), seria varchar(20), typ_dk varchar(5), data {ts}, khid int NOT NULL, "
               "khadid int NULL, odid int NULL, magazyn int, waluta varchar(3), kurs numeric(18,6), "
               "netto numeric(18,2), vat numeric(18,2), bufor smallint DEFAULT 0, anulowany smallint DEFAULT 0, "
-              "opis varchar(500), kod_obcy varchar(40), guid varchar(40), modifiedDate {ts}"),
+              "opis varchar(500), kod_obcy varchar(40), guid varchar(40), modifiedDate {ts}, "
+              "brutto smallint DEFAULT 0"),
     ("HM.ZP", "id {pk}, super int NOT NULL, lp int NOT NULL, idtw int NOT NULL, kod varchar(40), "
               "ilosc numeric(18,4) NOT NULL CHECK (ilosc > 0), jm varchar(8), cena numeric(18,4), "
               "cenawal numeric(18,4), wartNetto numeric(18,2), wartVat numeric(18,2), stvat int, magazyn int, "
@@ -67,9 +71,10 @@ _TABLES = [
     ("HM.DK", "id {pk}, kod varchar(40), kod_obcy varchar(40), typ_dk varchar(5), seria varchar(5), "
               "serianr int, bufor smallint DEFAULT 0, anulowany smallint DEFAULT 0, data {ts}, khid int NULL, "
               "magazyn int, netto numeric(18,2), vat numeric(18,2), waluta varchar(3), opis varchar(80), "
-              "modifiedDate {ts}"),
+              "modifiedDate {ts}, brutto smallint DEFAULT 0"),
     ("HM.DP", "id {pk}, super int NOT NULL, lp int, idtw int NOT NULL, kod varchar(40), ilosc numeric(18,4), "
-              "cena numeric(18,4), wartNetto numeric(18,2), magazyn int, bufor smallint DEFAULT 0"),
+              "cena numeric(18,4), wartNetto numeric(18,2), wartVat numeric(18,2) DEFAULT 0, magazyn int, "
+              "bufor smallint DEFAULT 0"),
     ("HM.PO", "id {pk}, id1 int NOT NULL, id2 int NOT NULL, typ int NOT NULL"),
     # The demo's own record of what Symfonia's KSeF module and finance books keep (their real tables are not
     # public): a sale document's KSeF status (enumKSeFInvoiceStatus) and number, and payments of documents.
@@ -496,18 +501,22 @@ class ErpSimulator:
         """Issue a sale invoice (FVS) from a customer order, numbered in its series, linked to the order."""
         def act(cur: pyodbc.Cursor) -> int:
             self._order_lines(cur, order_id)
-            head = cur.execute("SELECT khid, magazyn, netto, vat, waluta FROM HM.ZO WHERE id = ?", order_id).fetchone()
+            head = cur.execute("SELECT khid, magazyn, netto, vat, waluta, brutto FROM HM.ZO WHERE id = ?",
+                               order_id).fetchone()
             year = self._now().year
             number = int(cur.execute("SELECT COUNT(*) FROM HM.DK WHERE typ_dk = 'FVS' AND seria = 'sFV'")
                          .fetchone()[0]) + 1
             dk = self.d.insert(cur, "HM.DK", {
                 "kod": f"FV {number}/sFV/{year}", "kod_obcy": "", "typ_dk": "FVS", "seria": "sFV", "serianr": number,
                 "bufor": 0, "anulowany": 0, "data": self._now(), "khid": head[0], "magazyn": head[1],
-                "netto": head[2], "vat": head[3], "waluta": head[4], "opis": "", "modifiedDate": self._now()})
-            for lp, (pid, kod, qty, price) in enumerate(cur.execute(
-                    "SELECT idtw, kod, ilosc, cena FROM HM.ZP WHERE super = ? ORDER BY lp", order_id).fetchall(), 1):
+                "netto": head[2], "vat": head[3], "waluta": head[4], "opis": "", "modifiedDate": self._now(),
+                "brutto": head[5] or 0})
+            for lp, (pid, kod, qty, price, net, vat) in enumerate(cur.execute(
+                    "SELECT idtw, kod, ilosc, cena, wartNetto, wartVat FROM HM.ZP WHERE super = ? ORDER BY lp",
+                    order_id).fetchall(), 1):
                 self.d.insert(cur, "HM.DP", {"super": dk, "lp": lp, "idtw": pid, "kod": kod, "ilosc": qty,
-                                             "cena": price, "wartNetto": Decimal(str(qty)) * Decimal(str(price)),
+                                             "cena": price, "wartNetto": net if net is not None else
+                                             Decimal(str(qty)) * Decimal(str(price)), "wartVat": vat or 0,
                                              "magazyn": head[1], "bufor": 0})
             self.d.insert(cur, "HM.PO", {"id1": order_id, "id2": dk, "typ": PO_ORDER_SALE})
             # An invoice goes to KSeF (since 2026): pending validation until KSeF numbers or rejects it.
@@ -555,22 +564,83 @@ class ErpSimulator:
                 raise ErpNotFound(f"order id {order_id} is not in HM.ZO")
             year = self._now().year
             number = int(cur.execute("SELECT COUNT(*) FROM HM.DK WHERE typ_dk = ?", type_code).fetchone()[0]) + 1
-            gross = sum((v for *_, v in lines), Decimal(0))  # the demo keeps a receipt's gross value in netto
+            split = []  # (product, code, quantity, net, vat) of each gross value, at the item's VAT rate
+            for pid, code, qty, value in lines:
+                rate = Decimal(int(cur.execute("SELECT vatsp FROM HM.TW WHERE id = ?", pid).fetchone()[0] or 0))
+                vat = (value * rate / (100 + rate)).quantize(Decimal("0.01"))
+                split.append((pid, code, qty, value - vat, vat))
             dk = self.d.insert(cur, "HM.DK", {
                 "kod": f"{type_code} {number}/{year}", "kod_obcy": shop_number, "typ_dk": type_code, "seria": "",
                 "serianr": number, "bufor": 0, "anulowany": 0, "data": self._now(), "khid": head[0],
-                "magazyn": head[1], "netto": gross, "vat": Decimal(0), "waluta": head[2],
-                "opis": "", "modifiedDate": self._now()})
+                "magazyn": head[1], "netto": sum((s[3] for s in split), Decimal(0)),
+                "vat": sum((s[4] for s in split), Decimal(0)), "waluta": head[2],
+                "opis": "", "modifiedDate": self._now(), "brutto": 1})
             mg = self.d.insert(cur, "HM.MG", {"kod": f"WZ do {type_code} {number}/{year}", "seria": "WZ",
                                               "typ_dk": "WZ", "data": self._now(), "khid": head[0],
                                               "magazyn": head[1], "bufor": 0, "anulowany": 0})
-            for lp, (pid, code, qty, value) in enumerate(lines, 1):
+            for lp, (pid, code, qty, net, vat) in enumerate(split, 1):
                 self.d.insert(cur, "HM.DP", {"super": dk, "lp": lp, "idtw": pid, "kod": code, "ilosc": qty,
-                                             "cena": (value / qty) if qty else value, "wartNetto": value,
-                                             "magazyn": head[1], "bufor": 0})
+                                             "cena": (net / qty).quantize(Decimal("0.0001")) if qty else net,
+                                             "wartNetto": net, "wartVat": vat, "magazyn": head[1], "bufor": 0})
                 self.d.insert(cur, "HM.MZ", {"super": mg, "idtw": pid, "ilosc": qty, "cena": Decimal(0),
                                              "magazyn": head[1], "bufor": 0, "przychod": 0, "rozchod": 1})
             return dk
+        return int(self.transaction(act))
+
+    def issue_correction(self, master_id: int, *, type_code: str, reason: str,
+                         changes: Sequence[tuple[int, Decimal, Decimal, Decimal]]) -> int:
+        """A correction of a sale document: `changes` (master position lp, quantity after, net after, VAT after);
+        the correction holds the differences (negative for a return), linked to its master (PO_CORRECTION)."""
+        def act(cur: pyodbc.Cursor) -> int:
+            head = cur.execute("SELECT khid, magazyn, waluta, kod, brutto FROM HM.DK WHERE id = ?",
+                               master_id).fetchone()
+            if head is None:
+                raise ErpNotFound(f"document {master_id} is not in HM.DK")
+            year = self._now().year
+            number = int(cur.execute("SELECT COUNT(*) FROM HM.DK WHERE typ_dk = ?", type_code).fetchone()[0]) + 1
+            rows = []
+            for lp, qty, net, vat in changes:
+                old = cur.execute("SELECT idtw, kod, ilosc, wartNetto, wartVat FROM HM.DP WHERE super = ? AND lp = ?",
+                                  master_id, lp).fetchone()
+                if old is None:
+                    raise ErpPermanent(f"document {head[3]} has no position {lp}")
+                rows.append((int(old[0]), old[1], qty - Decimal(str(old[2])), net - Decimal(str(old[3] or 0)),
+                             vat - Decimal(str(old[4] or 0))))
+            dk = self.d.insert(cur, "HM.DK", {
+                "kod": f"{type_code} {number}/{year}", "kod_obcy": "", "typ_dk": type_code, "seria": "",
+                "serianr": number, "bufor": 0, "anulowany": 0, "data": self._now(), "khid": head[0],
+                "magazyn": head[1], "netto": sum((r[3] for r in rows), Decimal(0)),
+                "vat": sum((r[4] for r in rows), Decimal(0)), "waluta": head[2], "opis": reason,
+                "modifiedDate": self._now(), "brutto": head[4] or 0})
+            for lp, (pid, code, dq, dn, dv) in enumerate(rows, 1):
+                self.d.insert(cur, "HM.DP", {"super": dk, "lp": lp, "idtw": pid, "kod": code, "ilosc": dq,
+                                             "cena": Decimal(0), "wartNetto": dn, "wartVat": dv, "magazyn": head[1],
+                                             "bufor": 0})
+            self.d.insert(cur, "HM.PO", {"id1": master_id, "id2": dk, "typ": PO_CORRECTION})
+            return dk
+        return int(self.transaction(act))
+
+    def return_goods(self, correction_id: int) -> int:
+        """The warehouse side of a correction: what it takes back (negative quantities) comes back into stock
+        on a warehouse correction document; once."""
+        def act(cur: pyodbc.Cursor) -> int:
+            done = cur.execute("SELECT id2 FROM HM.PO WHERE id1 = ? AND typ = ?", correction_id,
+                               PO_CORRECTION_WAREHOUSE).fetchone()
+            if done is not None:
+                return int(done[0])
+            head = cur.execute("SELECT khid, magazyn, kod FROM HM.DK WHERE id = ?", correction_id).fetchone()
+            if head is None:
+                raise ErpNotFound(f"document {correction_id} is not in HM.DK")
+            mg = self.d.insert(cur, "HM.MG", {"kod": f"KWZ do {head[2]}", "seria": "KWZ", "typ_dk": "KWZ",
+                                              "data": self._now(), "khid": head[0], "magazyn": head[1], "bufor": 0,
+                                              "anulowany": 0})
+            for pid, qty in cur.execute("SELECT idtw, ilosc FROM HM.DP WHERE super = ? AND ilosc < 0",
+                                        correction_id).fetchall():
+                self.d.insert(cur, "HM.MZ", {"super": mg, "idtw": pid, "ilosc": -Decimal(str(qty)),
+                                             "cena": Decimal(0), "magazyn": head[1], "bufor": 0, "przychod": 1,
+                                             "rozchod": 0})
+            self.d.insert(cur, "HM.PO", {"id1": correction_id, "id2": mg, "typ": PO_CORRECTION_WAREHOUSE})
+            return mg
         return int(self.transaction(act))
 
     def record_payment(self, document_id: int, amount: Decimal, registry: str, when: dt.datetime) -> str:

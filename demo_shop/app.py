@@ -238,6 +238,8 @@ class ShopApp:
         r("PUT", r"/orders/(\d+)", self.update_order)
         r("GET", r"/orders/(\d+)/notes", self.list_order_notes)
         r("POST", r"/orders/(\d+)/notes", self.add_order_note)
+        r("GET", r"/orders/(\d+)/refunds", self.list_refunds)
+        r("POST", r"/orders/(\d+)/refunds", self.create_refund)
         r("POST", r"/coupons", self.create_coupon)
         r("GET", r"/taxes", self.list_taxes)
         r("POST", r"/taxes", self.create_tax)
@@ -784,6 +786,7 @@ class ShopApp:
                      "shipping_total": f"{sum(Decimal(x['total']) for x in shipping):.2f}",
                      "shipping_tax": f"{sum(Decimal(x['total_tax']) for x in shipping):.2f}",
                      "line_items": lines, "shipping_lines": shipping, "fee_lines": fees, "coupon_lines": coupons,
+                     "refunds": [],
                      "meta_data": body.get("meta_data") or [], "customer_note": body.get("customer_note", ""),
                      "date_created_gmt": now, "date_modified_gmt": now, "stock_reduced": False,
                      "date_paid": None, "date_paid_gmt": None}
@@ -921,6 +924,74 @@ class ShopApp:
                 product["stock_quantity"] = (product.get("stock_quantity") or 0) + sign * int(li["quantity"])
                 product["date_modified_gmt"] = now_gmt()
                 self.store.save("products", product, product.get("sku") or None)
+
+    # -- refunds (WC_REST_Order_Refunds_Controller over wc_create_refund) ----------------------------------
+    def create_refund(self, params: dict[str, str], body: Any, oid: str) -> Any:
+        """A refund as WooCommerce makes one: `line_items` name order items (goods, shipping or fees) by id with
+        the quantity and `refund_total` (net) and `refund_tax` [{id, refund_total}] given back; `amount` (else the
+        lines' sum) at most what is left; `api_refund` (default true) asks the gateway, which bank transfer and
+        cash on delivery cannot (an error, nothing made); `api_restock` (default true) puts the goods back in
+        stock. A refund that leaves nothing refundable makes the order `refunded`. order.updated fires."""
+        body = body or {}
+        with self.store.lock:
+            order = self._load_order(oid)
+            goods = {int(li["id"]): li for li in order["line_items"]}
+            shipping = {int(s["id"]): s for s in order.get("shipping_lines") or []}
+            fees = {int(f["id"]): f for f in order.get("fee_lines") or []}
+            out_lines, out_ship, out_fees, computed = [], [], [], Decimal(0)
+            for n, x in enumerate(body.get("line_items") or []):
+                item_id = int((x or {}).get("id") or 0)
+                item = goods.get(item_id) or shipping.get(item_id) or fees.get(item_id)
+                if item is None:
+                    raise HttpError(400, "woocommerce_rest_invalid_order_item", f"line_items[{n}]: invalid ID.")
+                qty = int(x.get("quantity") or 0)
+                total = Decimal(str(x.get("refund_total") or 0))
+                tax = sum((Decimal(str(t.get("refund_total") or 0)) for t in x.get("refund_tax") or []), Decimal(0))
+                computed += total + tax
+                row = {"id": 0, "name": item.get("name") or item.get("method_title") or "", "quantity": -qty,
+                       "total": f"{-total:.2f}", "total_tax": f"{-tax:.2f}",
+                       "meta_data": [{"key": "_refunded_item_id", "value": str(item_id)}]}
+                if item_id in goods:
+                    out_lines.append({**row, "product_id": item["product_id"], "variation_id": 0,
+                                      "sku": item.get("sku", ""), "subtotal": f"{-total:.2f}",
+                                      "subtotal_tax": f"{-tax:.2f}", "price": float(item.get("price") or 0)})
+                elif item_id in shipping:
+                    out_ship.append({**row, "method_id": item.get("method_id", ""),
+                                     "method_title": item.get("method_title", "")})
+                else:
+                    out_fees.append(row)
+            amount = Decimal(str(body["amount"])) if body.get("amount") not in (None, "") else computed
+            already = sum((-Decimal(r["total"]) for r in order.get("refunds") or []), Decimal(0))
+            left = Decimal(order["total"]) - already
+            if amount <= 0 or amount > left:
+                raise HttpError(500, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
+            if body.get("api_refund", True) and order.get("payment_method") in ("bacs", "cod", "cheque", ""):
+                raise HttpError(500, "woocommerce_rest_cannot_create_order_refund",
+                                "The payment gateway for this order does not support automatic refunds.")
+            if body.get("api_restock", True):
+                self._move_stock([{"product_id": li["product_id"], "quantity": -li["quantity"]} for li in out_lines],
+                                 +1)
+            now = now_gmt()
+            refund = self.store.insert("refunds", {
+                "order_id": order["id"], "date_created": now, "date_created_gmt": now, "amount": f"{amount:.2f}",
+                "reason": str(body.get("reason") or ""), "refunded_by": 1, "refunded_payment": False,
+                "meta_data": [], "line_items": out_lines, "shipping_lines": out_ship, "fee_lines": out_fees,
+                "tax_lines": []})
+            order.setdefault("refunds", []).append({"id": refund["id"], "reason": refund["reason"],
+                                                    "total": f"{-amount:.2f}"})
+            if amount == left:  # wc_order_fully_refunded: the goods came back with the refunds (or stay out)
+                order["status"] = "refunded"
+                order["stock_reduced"] = False
+            order["date_modified_gmt"] = now
+            self.store.save("orders", order, order["number"])
+        self.webhooks.fire("order.updated", self._order_view(order))
+        return {k: v for k, v in refund.items() if k != "order_id"}
+
+    def list_refunds(self, params: dict[str, str], body: Any, oid: str) -> Any:
+        order = self._load_order(oid)
+        return [{k: v for k, v in r.items() if k != "order_id"} for r in
+                sorted((x for x in self.store.all("refunds") if x.get("order_id") == order["id"]),
+                       key=lambda x: -x["id"])]  # newest first, as WooCommerce lists them
 
     def list_order_notes(self, params: dict[str, str], body: Any, oid: str) -> Any:
         return list(reversed(self._load_order(oid).get("notes") or []))  # newest first, as WooCommerce

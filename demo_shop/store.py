@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable
 
-KINDS = ("products", "categories", "customers", "orders", "media", "coupons", "webhooks", "options", "taxes")
+KINDS = ("products", "categories", "customers", "orders", "media", "coupons", "webhooks", "options", "taxes", "refunds")
 
 
 def now_gmt() -> str:

@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 
-from .sync.money import ksef_problems
 
 log = logging.getLogger(__name__)
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -108,7 +107,7 @@ class Alerts(threading.Thread):
                                         f"({', '.join(f'{st.queue} {st.pending}' for st in stats if st.pending)})"
                                         if oldest >= self.s.oldest_message_minutes * 60 else None)
         if self.rt.settings.orders.invoice != "never":
-            problems = ksef_problems(self.rt.ctx, now)
+            problems = self.rt.ksef_problems(now)
             conditions["ksef"] = (f"{len(problems)} invoice(s) need a person in Symfonia's KSeF module: "
                                   + "; ".join(problems[:5]) if problems else None)
         for key, text in conditions.items():

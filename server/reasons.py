@@ -90,6 +90,19 @@ TEXTS: dict[str, tuple[str, str]] = {
                                   "pair the customer again, then retry this dead letter",
                                   "zamówienie {order}: kontrahenta o id {id} nie ma już w ERP (usunięty albo "
                                   "scalony?); powiąż klienta ponownie, potem ponów ten błąd"),
+    # refunds
+    "refund.no_document": ("order {order}: refund {refund} of {amount} {currency} came before any invoice or receipt: "
+                           "change the ERP order (its lines and reservations) in Symfonia by hand, then discard "
+                           "this; shopsync will not correct this refund later",
+                           "zamówienie {order}: zwrot {refund} na {amount} {currency} przed fakturą lub paragonem: "
+                           "zmień zamówienie w Symfonii (pozycje i rezerwacje) ręcznie, potem odrzuć ten błąd; "
+                           "shopsync nie skoryguje już tego zwrotu"),
+    "refund.by_value": ("order {order}: refund {refund} of {amount} {currency} gives back lines worth {worth}: a "
+                        "correction by value must be made in Symfonia by hand, then discard this; shopsync will not "
+                        "correct this refund later",
+                        "zamówienie {order}: zwrot {refund} na {amount} {currency} oddaje pozycje warte {worth}: "
+                        "korektę wartościową trzeba wystawić w Symfonii ręcznie, potem odrzuć ten błąd; shopsync nie "
+                        "skoryguje już tego zwrotu"),
     # reconciliation
     "reconcile.removed_in_shop": ("product {sku} is sold online but was {how} in the shop: restore it in the shop, "
                                   "or take the marker off in the ERP (sync.removed_in_shop = \"recreate\" does it "

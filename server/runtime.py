@@ -363,6 +363,10 @@ class Runtime:
             self.activity.pass_failed(name, f"{type(exc).__name__}: {exc}")
             raise
 
+    def ksef_problems(self, now: float) -> list[str]:
+        """The invoices a person must look at in Symfonia's KSeF module (rejected, or late), for the alerts."""
+        return money.ksef_problems(self.ctx, now)
+
     @staticmethod
     def catch_up_interval(s: Settings, change_feeds: bool) -> float:
         """The periodic catch-up's interval. With the ERP's change feeds read (`change_feeds`: the ERP has

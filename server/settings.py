@@ -212,6 +212,13 @@ class OrderSettings:
     payment_registries: Mapping[str, str] = field(default_factory=dict)
     # The payment documents' types (Payments/KPDocumentTypes, /BPDocumentTypes) by register kind.
     payment_types: Mapping[str, str] = field(default_factory=lambda: {"cash": "KP", "bank": "BP", "other": "BP"})
+    # The correction's document type by what it corrects (Sales/FKSDocumentTypes, /PRKDocumentTypes): a refund in
+    # the shop becomes a correction of the order's invoice or receipt.
+    correction_types: Mapping[str, str] = field(default_factory=lambda: {"invoice": "FKS", "receipt": "PRK"})
+    # A refund that put the goods back in the shop's stock brings them back into the ERP's (a warehouse
+    # correction). WooCommerce does not say per refund whether it restocked (its REST API keeps that to
+    # itself): "always" (the default: a return comes back to stock), or "never" (goods kept or written off).
+    refund_restock: str = "always"
     # An invoice not numbered by KSeF this many hours after it was issued (or rejected) raises an alert.
     ksef_alert_hours: float = 24.0
     # How often the KSeF status of the invoices still waiting for their number is asked for.
@@ -536,6 +543,8 @@ def validate(settings: Settings) -> None:
         if not str(settings.orders.payment_types.get(kind) or "").strip():
             raise SettingsError(f"orders.payment_types.{kind}: the payment document type for a {kind} register "
                                 "(e.g. KP, BP) must be set")
+    if settings.orders.refund_restock not in ("always", "never"):
+        raise SettingsError(f"orders.refund_restock must be always or never, not {settings.orders.refund_restock!r}")
     if settings.orders.ksef_alert_hours <= 0 or settings.orders.ksef_check_seconds <= 0:
         raise SettingsError("orders.ksef_alert_hours and orders.ksef_check_seconds must be positive")
     if settings.orders.guests_as_one_time and settings.erp.mode != "webapi":

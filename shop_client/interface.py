@@ -21,6 +21,7 @@ CAP_PAIRING_STATUS = "pairing_status"
 CAP_IMAGES = "images"
 CAP_ORDER_STATUS = "order_status"  # set an order's status and add notes to it
 CAP_INVOICES = "invoices"  # invoice printouts kept on the shop order (the companion plugin serves them)
+CAP_REFUNDS = "refunds"  # an order's refunds, line by line (get_refunds)
 CAP_IMAGE_UPLOAD = "image_upload"  # takes image bytes (the shop needs no route to us)
 
 
@@ -149,6 +150,32 @@ class ShopOrderLine:
 
 
 @dataclass(frozen=True)
+class RefundLine:
+    """What a refund gives back of one order line (positive numbers): quantity, net value and tax."""
+
+    product_id: int
+    sku: str
+    quantity: Decimal
+    total: Decimal
+    tax: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class ShopRefund:
+    """A refund of a shop order (WooCommerce: /orders/{id}/refunds): its amount, the lines and shipping it gives
+    back (positive numbers), and why."""
+
+    id: int
+    amount: Decimal
+    reason: str = ""
+    created: str = ""
+    lines: tuple[RefundLine, ...] = ()
+    shipping: Decimal = Decimal(0)  # net
+    shipping_tax: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)  # net + tax of refunded fees
+
+
+@dataclass(frozen=True)
 class ShopCharge:
     """Something the customer paid besides goods: shipping or a fee (net value and its tax)."""
     kind: str  # "shipping" | "fee"
@@ -182,6 +209,8 @@ class ShopOrder:
     reports_date_paid: bool = False
     # The order's own scalar meta (e.g. the checkout's "I want an invoice"), key -> text.
     meta: Mapping[str, str] = field(default_factory=dict)
+    # The refunds made of it: (refund id, amount), read whole with ShopClient.get_refunds.
+    refunds: tuple[tuple[int, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -295,6 +324,10 @@ class ShopClient(abc.ABC):
     @abc.abstractmethod
     def get_order(self, order_id: int) -> ShopOrder:
         """One order (raises ShopNotFound)."""
+
+    def get_refunds(self, order_id: int) -> list[ShopRefund]:
+        """The refunds of an order, oldest first (with CAP_REFUNDS)."""
+        raise CapabilityMissing(f"this shop ({type(self).__name__}) does not report refunds")
 
     def close(self) -> None:  # noqa: B027 - optional for adapters that hold no connections
         """Release connections."""

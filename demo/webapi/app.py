@@ -48,7 +48,7 @@ from shopsync.server.erp.sql.dialects import make_dialect
 
 from ..webapi_operations import answer_type, complete, operations, select
 from ..webapi_tracking import ChangeLog
-from .money import BP_TYPES, KP_TYPES, PAYMENT_REGISTRIES, RECEIPT_TYPES
+from .money import BP_TYPES, FKS_TYPES, KP_TYPES, PAYMENT_REGISTRIES, PRK_TYPES, RECEIPT_TYPES
 from .company import (
     CURRENCIES,
     DEPARTMENTS,
@@ -109,6 +109,10 @@ class SimApp:
             # a demo company made before the money tables existed gets them (the schema makes them for new ones)
             conn.cursor().execute("CREATE TABLE IF NOT EXISTS HM.KSEF (id INTEGER PRIMARY KEY AUTOINCREMENT, dk int "
                                   "NOT NULL, status int, numer varchar(60), data datetime, wyslano datetime)")
+            for table, column, kind in (("DP", "wartVat", "numeric(18,2)"), ("DK", "brutto", "smallint"),
+                                        ("ZO", "brutto", "smallint")):
+                if column not in {r[1] for r in conn.cursor().execute(f"PRAGMA HM.table_info({table})").fetchall()}:
+                    conn.cursor().execute(f"ALTER TABLE HM.{table} ADD COLUMN {column} {kind} DEFAULT 0")
             conn.cursor().execute("CREATE TABLE IF NOT EXISTS HM.WPL (id INTEGER PRIMARY KEY AUTOINCREMENT, kod "
                                   "varchar(40), dk int NOT NULL, khid int NULL, kwota numeric(18,2), waluta "
                                   "varchar(3), rejestr varchar(20), data datetime)")
@@ -262,6 +266,12 @@ class SimApp:
             ("ISalesController", "RefreshKsefStatusAsync"): lambda q, b: self.refresh_ksef(q),
             ("ISalesController", "GetPARDocumentTypes"): dictionary(RECEIPT_TYPES),
             ("ISalesIssueController", "AddNew"): lambda q, b: self.issue_sale_document(q, b),
+            ("ISalesIssueController", "AddNewByCorrectionIssue"): lambda q, b: self.issue_correction(q, b),
+            ("ISalesIssueController", "IssueWZCorrection"): lambda q, b: self.issue_warehouse_correction(q),
+            ("ISalesController", "GetCorrection"): lambda q, b: tx(lambda cur: self.correction(cur, q)),
+            ("ISalesController", "GetCorrectionSequence"): lambda q, b: tx(lambda cur: self.correction_sequence(cur, q)),
+            ("ISalesController", "GetFKSDocumentTypes"): dictionary(FKS_TYPES),
+            ("ISalesController", "GetPRKDocumentTypes"): dictionary(PRK_TYPES),
             ("IPaymentRegistriesController", "Get"): dictionary(PAYMENT_REGISTRIES),
             ("IPaymentsController", "GetKPDocumentTypes"): dictionary(KP_TYPES),
             ("IPaymentsController", "GetBPDocumentTypes"): dictionary(BP_TYPES),

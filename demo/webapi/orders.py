@@ -171,7 +171,7 @@ class SimOrders:
             "bufor": 1 if buffered else 0, "anulowany": 0, "opis": description[:500],
             # GUESS: where Handel keeps Id2External is not public; the sim keeps it in kod_obcy.
             "kod_obcy": (str(body["Id2External"])[:40] if body.get("Id2External") else None), "guid": str(uuid.uuid4()),
-            "modifiedDate": now})
+            "modifiedDate": now, "brutto": 1 if kind == 1 else 0})
         out_positions = []
         for lp, (pid, code_, unit, qty, price, net, vat, gross, rate_) in enumerate(lines, start=1):
             unit_net = (net / qty).quantize(Decimal("0.0001"))

@@ -22,9 +22,10 @@ import datetime as dt
 import logging
 import time
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any, Iterable
 
-from shop_client.interface import ShopOrder
+from shop_client.interface import CAP_REFUNDS, ShopOrder
 
 from ..erp.records import SaleDocument
 from ..nip import valid_nip_or_none
@@ -32,6 +33,7 @@ from ..queue.bindings import Binding, Kind
 from . import messages as msg
 from .context import SyncContext
 from .orders import PAID_STATUSES, order_progress_messages
+from .outcome import Rejected
 
 log = logging.getLogger(__name__)
 YES = ("1", "yes", "true", "on", "tak")
@@ -44,6 +46,8 @@ class Ledger:
     kind: str = ""  # "invoice" | "receipt": the document chosen
     documents: list[dict[str, Any]] = field(default_factory=list)  # SaleDocument.to_json()
     payments: list[dict[str, Any]] = field(default_factory=list)  # {number, amount, currency, registry, date}
+    corrections: list[dict[str, Any]] = field(default_factory=list)  # {refund, amount, **SaleDocument.to_json()}
+    refused: list[int] = field(default_factory=list)  # shop refunds told to a person once (a dead letter)
     issued_at: float = 0.0  # when the sync issued (or first saw) the document
     alerted: str = ""  # the KSeF problem already raised ("rejected:NUMBER" / "late:NUMBER")
 
@@ -59,6 +63,9 @@ class Ledger:
 
     def docs(self) -> list[SaleDocument]:
         return [SaleDocument.from_json(d) for d in self.documents]
+
+    def corrected(self) -> set[int]:
+        return {int(c["refund"]) for c in self.corrections} | {int(r) for r in self.refused}
 
     def waiting_for_ksef(self) -> list[SaleDocument]:
         return [d for d in self.docs() if d.kind == "invoice" and d.ksef in ("waiting", "failed")]
@@ -117,7 +124,83 @@ def settle_order(ctx: SyncContext, order: ShopOrder) -> int | None:
                                     "registry": registry, "date": paid_on.isoformat(), "document": doc.number})
             ctx.bindings.save([ledger.binding(zo, order.id)])
             changed = True
+    if order.refunds and CAP_REFUNDS in ctx.shop.capabilities:
+        changed = _refunds(ctx, order, zo, ledger) or changed
     return zo if changed else None
+
+
+def _refunds(ctx: SyncContext, order: ShopOrder, zo: int, ledger: Ledger) -> bool:
+    """Each shop refund not yet handled becomes a correction of the order's document, to the grosz of the refund,
+    once (the correction carries the refund's key). One the ERP cannot take is told to a person once."""
+    new = sorted(rid for rid, _ in order.refunds if rid not in ledger.corrected())
+    if not new:
+        return False
+    masters = [d for d in ledger.docs() if d.kind in ("invoice", "receipt")]
+    refunds = {r.id: r for r in ctx.shop.get_refunds(order.id)}
+    changed = False
+    for rid in new:
+        r = refunds.get(rid)
+        if r is None:
+            continue
+        if not masters and order.status in ctx.settings.orders.cancel_statuses:
+            return changed  # refunded whole before any document: the ERP order is cancelled instead
+        if not masters:  # before any document: the ZMO itself would have to change
+            _refuse(ctx, ledger, zo, order, rid)
+            raise Rejected.of("refund.no_document", order=order.number, refund=rid, amount=str(r.amount),
+                              currency=order.currency)
+        returned, worth = _returned(ctx, order, r)
+        if worth != r.amount:
+            _refuse(ctx, ledger, zo, order, rid)
+            raise Rejected.of("refund.by_value", order=order.number, refund=rid, amount=str(r.amount),
+                              worth=str(worth), currency=order.currency)
+        key = f"shopsync refund {order.number}/{rid}"
+        corr = ctx.erp.issue_correction(masters[0], key, f"Zwrot w sklepie: {r.reason or 'bez podanej przyczyny'}",
+                                        returned, restock=ctx.settings.orders.refund_restock == "always")
+        ledger.corrections.append({"refund": rid, "amount": str(r.amount), **corr.to_json()})
+        ctx.bindings.save([ledger.binding(zo, order.id)])
+        log.info("shop order %s: refund %s of %s %s is correction %s of %s", order.number, rid, r.amount,
+                 order.currency, corr.number, masters[0].number)
+        changed = True
+    return changed
+
+
+def _refuse(ctx: SyncContext, ledger: Ledger, zo: int, order: ShopOrder, rid: int) -> None:
+    ledger.refused.append(rid)  # told once (this dead letter); a person corrects it in Symfonia
+    ctx.bindings.save([ledger.binding(zo, order.id)])
+
+
+def _returned(ctx: SyncContext, order: ShopOrder, r: Any) -> tuple[dict[str, tuple[Decimal, Decimal, Decimal]],
+                                                                   Decimal]:
+    """What a refund gives back, by ERP product code: (quantity, net, gross); and its gross worth."""
+    o = ctx.settings.orders
+    out: dict[str, list[Decimal]] = {}
+    by_shop_id = ctx.bindings.by_shop_ids(Kind.PRODUCT, [ln.product_id for ln in r.lines if ln.product_id])
+    codes = {}
+    unnamed = [b.erp_id for ln in r.lines if not ln.sku and ln.product_id in by_shop_id
+               for b in [by_shop_id[ln.product_id]]]
+    if unnamed:
+        codes = {pid: p.code for pid, p in ctx.erp.get_products(unnamed).items()}
+
+    def add(code: str, qty: Decimal, net: Decimal, tax: Decimal) -> None:
+        row = out.setdefault(code, [Decimal(0), Decimal(0), Decimal(0)])
+        row[0] += qty
+        row[1] += net
+        row[2] += net + tax
+
+    for ln in r.lines:
+        code = ln.sku
+        if not code and ln.product_id in by_shop_id:
+            code = codes.get(by_shop_id[ln.product_id].erp_id, "")
+        add(code or f"#{ln.product_id}", ln.quantity, ln.total, ln.tax)
+    # a service line (shipping, a fee) given back whole leaves its quantity 0, in part only its value changes
+    for kind, code, net, tax in (("shipping", o.shipping_code, r.shipping, r.shipping_tax), ("fee", o.fee_code,
+                                                                                            r.fees, Decimal(0))):
+        if not (net or tax):
+            continue
+        charged = sum((c.total + c.tax for c in order.charges if c.kind == kind), Decimal(0))
+        add(code or f"(orders.{kind}_code)", Decimal(1) if net + tax >= charged else Decimal(0), net, tax)
+    worth = sum((v[2] for v in out.values()), Decimal(0)).quantize(Decimal("0.01"))
+    return {k: (v[0], v[1].quantize(Decimal("0.01")), v[2].quantize(Decimal("0.01"))) for k, v in out.items()}, worth
 
 
 def _day(text: str) -> dt.date | None:

@@ -101,6 +101,13 @@ def cancel_in_erp(ctx: SyncContext, order: ShopOrder) -> None:
     _refresh_stock(ctx, ctx.erp.order_products(zo))
 
 
+def _has_documents(ctx: SyncContext, order: ShopOrder) -> bool:
+    """The sync issued the order's invoice or receipt (its ledger, sync/money.py)."""
+    bound = ctx.bindings.by_shop_ids(Kind.ORDER, [order.id]).get(order.id)
+    money = ctx.bindings.get(Kind.ORDER_MONEY, bound.erp_id) if bound is not None else None
+    return bool(money and money.state.get("documents"))
+
+
 def _refresh_stock(ctx: SyncContext, product_ids: list[int]) -> None:
     """Our own reservations change commercial stock, and no ERP hook fires for them."""
     now = msg.now_ms()
@@ -159,7 +166,12 @@ class OrderImport:
             try:
                 order = _read_order(ctx, m)
                 if order.status in ctx.settings.orders.cancel_statuses:
-                    cancel_in_erp(ctx, order)
+                    # refunded after its invoice or receipt: corrections (sync/money.py), not a cancellation
+                    settled = self.settle(ctx, order) if self.settle is not None else None
+                    if settled is not None:
+                        msg.enqueue(ctx.store, order_progress_messages(ctx, [settled]))
+                    if not _has_documents(ctx, order):
+                        cancel_in_erp(ctx, order)
                 else:
                     import_order(ctx, order, self.payer)
                     # an order imported before settles in any status (e.g. cash on delivery, paid when completed)
@@ -203,7 +215,8 @@ def order_progress_messages(ctx: SyncContext, erp_order_ids: Iterable[int], *,
         state = {"state": p.state, "code": p.code, "invoices": list(p.invoices), "documents": list(p.documents)}
         if zo in money:  # the sale documents the sync issued (KSeF numbers, receipts) and the payments recorded
             state["money"] = {"documents": money[zo].state.get("documents", []),
-                              "payments": money[zo].state.get("payments", [])}
+                              "payments": money[zo].state.get("payments", []),
+                              "corrections": money[zo].state.get("corrections", [])}
         if only_changed and zo in sent and ProgressSent.of(sent[zo]).erp == state:
             continue
         out.append(msg.OrderProgressChanged(int(bound[zo].shop_id), zo, state))  # type: ignore[arg-type]
@@ -227,6 +240,8 @@ def _notes(state: dict[str, Any]) -> list[tuple[str, str, bool]]:
         elif d.get("ksef_status") == KSEF_REJECTED:
             notes.append((f"ksef-rejected:{d['number']}", f"KSeF odrzucił fakturę {d['number']}: trzeba ją "
                           "poprawić w Symfonii.", False))
+    for c in (state.get("money") or {}).get("corrections", []):
+        notes.append((f"correction:{c['number']}", f"Wystawiono korektę {c['number']} (zwrot {c['amount']}).", True))
     for p in (state.get("money") or {}).get("payments", []):
         notes.append((f"payment:{p['number']}", f"Zapłata {p['amount']} {p['currency']} zapisana w ERP ({p['number']}, "
                       f"{p['registry']}) do {p['document']}.", False))

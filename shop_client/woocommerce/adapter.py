@@ -26,7 +26,7 @@ from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopTimeou
 from shop_client.http import error_for
 from shop_client.options import ShopOptions
 from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGE_UPLOAD, CAP_IMAGES, CAP_INVOICES, CAP_ORDER_STATUS,
-                                   CAP_PAIRING_STATUS, CAP_PRICE_LISTS, ImageRef,
+                                   CAP_PAIRING_STATUS, CAP_PRICE_LISTS, CAP_REFUNDS, ImageRef, RefundLine, ShopRefund,
                                    ITEM_GONE, ITEM_REJECTED, ITEM_RETRYABLE,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
                                    ShopCharge, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
@@ -68,7 +68,7 @@ def _address(raw: dict[str, Any] | None) -> Address:
 
 class WooCommerceShop(ShopClient):
     capabilities = frozenset({CAP_PRICE_LISTS, CAP_CUSTOMER_TAX_ID, CAP_PAIRING_STATUS, CAP_IMAGES,
-                              CAP_ORDER_STATUS, CAP_INVOICES})
+                              CAP_ORDER_STATUS, CAP_INVOICES, CAP_REFUNDS})
 
     def __init__(self, url: str, consumer_key: str, consumer_secret: str, options: ShopOptions | None = None, *,
                  transport: httpx.BaseTransport | None = None, **changes: Any) -> None:
@@ -529,7 +529,9 @@ class WooCommerceShop(ShopClient):
                          date_paid=str(raw.get("date_paid_gmt") or raw.get("date_paid") or ""),
                          reports_date_paid="date_paid_gmt" in raw or "date_paid" in raw,
                          meta={str(m.get("key")): str(m.get("value")) for m in raw.get("meta_data") or ()
-                               if isinstance(m, dict) and isinstance(m.get("value"), (str, int, float, bool))})
+                               if isinstance(m, dict) and isinstance(m.get("value"), (str, int, float, bool))},
+                         refunds=tuple((int(r["id"]), abs(_dec(r.get("total")) or Decimal(0)))
+                                       for r in raw.get("refunds") or () if isinstance(r, dict) and r.get("id")))
 
     def parse_order(self, raw: dict[str, Any]) -> ShopOrder:
         """An order from a webhook body (the resource as the REST API returns it)."""
@@ -551,6 +553,29 @@ class WooCommerceShop(ShopClient):
 
     def get_order(self, order_id: int) -> ShopOrder:
         return self._order(self._send("GET", f"/orders/{int(order_id)}").json())
+
+    def get_refunds(self, order_id: int) -> list[ShopRefund]:
+        """`GET /orders/{id}/refunds`: WooCommerce writes a refund's lines with negative quantities and totals;
+        shipping it gave back in shipping_lines, fees in fee_lines."""
+        out = []
+        for r in self._send("GET", f"/orders/{int(order_id)}/refunds").json() or []:
+            lines = tuple(RefundLine(product_id=int(li.get("product_id") or 0), sku=str(li.get("sku") or ""),
+                                     quantity=abs(_dec(li.get("quantity")) or Decimal(0)),
+                                     total=abs(_dec(li.get("total")) or Decimal(0)),
+                                     tax=abs(_dec(li.get("total_tax")) or Decimal(0)))
+                          for li in r.get("line_items") or () if isinstance(li, dict))
+            ship = [s for s in r.get("shipping_lines") or () if isinstance(s, dict)]
+            fees = [f for f in r.get("fee_lines") or () if isinstance(f, dict)]
+            out.append(ShopRefund(id=int(r["id"]), amount=abs(_dec(r.get("amount")) or Decimal(0)),
+                                  reason=str(r.get("reason") or ""), created=str(r.get("date_created_gmt") or ""),
+                                  lines=lines, shipping=sum((abs(_dec(s.get("total")) or Decimal(0)) for s in ship),
+                                                            Decimal(0)),
+                                  shipping_tax=sum((abs(_dec(s.get("total_tax")) or Decimal(0)) for s in ship),
+                                                   Decimal(0)),
+                                  fees=sum((abs(_dec(f.get("total")) or Decimal(0)) + abs(_dec(f.get("total_tax"))
+                                                                                          or Decimal(0))
+                                            for f in fees), Decimal(0))))
+        return sorted(out, key=lambda r: r.id)
 
     def set_order_status(self, order_id: int, status: str) -> None:
         self._send("PUT", f"/orders/{int(order_id)}", body={"status": status})

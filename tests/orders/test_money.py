@@ -178,3 +178,43 @@ def test_a_rejected_invoice_raises_the_alert_and_offers_no_printout(tmp_path):
     finally:
         stack.close()
         receiver.close()
+
+
+def erp_stock(stack: Stack, product_id: int = 1) -> Decimal:
+    with stack.erp.unit_of_work() as cur:
+        return Decimal(str(cur.execute("SELECT SUM(stan) FROM HM.SM WHERE idtw = ?", product_id).fetchone()[0]))
+
+
+def corrections(stack: Stack, number: str) -> list[tuple]:
+    """(type, number, net + vat) of the corrections of a shop order's documents."""
+    with stack.erp.unit_of_work() as cur:
+        return [(r[0], r[1], Decimal(str(r[2])).quantize(Decimal("0.01"))) for r in cur.execute(
+            "SELECT c.typ_dk, c.kod, c.netto + c.vat FROM HM.PO po JOIN HM.DK c ON c.id = po.id2 JOIN HM.DK m ON "
+            "m.id = po.id1 WHERE po.typ = 90 AND (m.kod_obcy = ? OR m.id IN (SELECT p2.id2 FROM HM.PO p2 JOIN HM.ZO zo "
+            "ON zo.id = p2.id1 WHERE zo.kod_obcy = ? AND p2.typ = 1)) ORDER BY c.id", number, number).fetchall()]
+
+
+def test_a_partial_refund_with_restock_becomes_a_correction_of_the_invoice_and_the_stock_comes_back(money_stack):
+    stack = money_stack
+    order_id, number, total = place(stack, nip="5260250274", status="processing")
+    [(_, invoice, _)] = wait_until(lambda: sale_documents(stack, number), timeout=60, message="the invoice")
+    wait_until(lambda: payments(stack, number), timeout=60, message="the payment")
+    before = erp_stock(stack)
+    with stack.shop_api() as api:
+        order = api.get(f"/orders/{order_id}").json()
+        line = order["line_items"][0]
+        one = Decimal(line["total"]) / Decimal(line["quantity"])
+        tax = Decimal(line["total_tax"]) / Decimal(line["quantity"])
+        r = api.post(f"/orders/{order_id}/refunds", json={
+            "amount": f"{one + tax:.2f}", "reason": "uszkodzony", "api_refund": False, "api_restock": True,
+            "line_items": [{"id": line["id"], "quantity": 1, "refund_total": f"{one:.2f}",
+                            "refund_tax": [{"id": 1, "refund_total": f"{tax:.2f}"}]}]})
+        r.raise_for_status()
+    [(kind, correction, value)] = wait_until(lambda: corrections(stack, number), timeout=60, message="the correction")
+    assert kind == "FKS" and value == -(one + tax).quantize(Decimal("0.01")), "to the grosz of the refund"
+    wait_until(lambda: erp_stock(stack) == before + 1, timeout=30, message="the returned item back in ERP stock")
+    wait_until(lambda: any(correction in n["note"] and n["customer_note"] for n in notes(stack, order_id)),
+               timeout=60, message="the correction on the shop order")
+    replay(stack, order_id)
+    assert corrections(stack, number) == [(kind, correction, value)], "one correction, whatever was replayed"
+    assert erp_stock(stack) == before + 1

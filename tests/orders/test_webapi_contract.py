@@ -273,6 +273,15 @@ def test_the_orders_money_calls_fit_too(recorded):
     [invoice] = erp.order_invoices(zo2)
     assert invoice.ksef in ("waiting", "approved")
     assert erp.refresh_ksef(invoice.id, "invoice").number == invoice.number
+    code = erp.get_products([2])[2].code
+    correction = erp.issue_correction(invoice, "shopsync refund 951/7", "Zwrot w sklepie",
+                                      {code: (D(1), D("10.00"), D("10.00"))}, restock=True)
+    assert correction.kind == "correction" and correction.gross == D("-10.00")
+    assert erp.issue_correction(invoice, "shopsync refund 951/7", "again", {code: (D(1), D("10.00"), D("10.00"))},
+                                restock=True).id == correction.id, "found again by the refund's key"
+    receipt_fix = erp.issue_correction(receipt, "shopsync refund 950/8", "Zwrot", {
+        erp.get_products([1])[1].code: (D(1), D("10.00"), D("12.30"))}, restock=False)
+    assert receipt_fix.gross == D("-12.30")
     assert erp.check_settings(erp.settings) == []
     faults = contract_faults(calls)
     assert not faults, "\n".join(faults)

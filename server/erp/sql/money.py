@@ -42,5 +42,12 @@ class SqlMoney(SqlBase):
     def paid_of(self, document_id: int) -> tuple[Decimal, Decimal]:
         raise ErpConfigError(WEBAPI_ONLY.format(what="reading what a document has been paid"))
 
+    def find_correction(self, master_id: int, key: str) -> SaleDocument | None:
+        raise ErpConfigError(WEBAPI_ONLY.format(what="following a document's corrections"))
+
+    def issue_correction(self, master: SaleDocument, key: str, reason: str,
+                         returned: dict[str, tuple[Decimal, Decimal, Decimal]], restock: bool) -> SaleDocument:
+        raise ErpConfigError(WEBAPI_ONLY.format(what="issuing a correction"))
+
     def record_payment(self, doc: SaleDocument, paid: Decimal, registry: str, paid_on: dt.date, note: str) -> str:
         raise ErpConfigError(WEBAPI_ONLY.format(what="recording a payment"))

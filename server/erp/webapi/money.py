@@ -168,6 +168,82 @@ class WebApiMoney:
                     except ErpNotFound:
                         pass  # released meanwhile
 
+    def find_correction(self, master_id: int, key: str) -> SaleDocument | None:
+        """A correction of a document made for `key` (a shop refund), by the key in its reason: the document's
+        corrections (`GET Sales/CorrectionSequence?documentId=`), each read (`GET Sales/Correction?id=`)."""
+        for c in self.webapi.call("GET", "/Sales/CorrectionSequence", params={"documentId": int(master_id)}) or []:
+            if not isinstance(c, dict) or not c.get("Id"):
+                continue
+            full = self.webapi.call("GET", "/Sales/Correction", params={"id": int(c["Id"])}) or {}
+            if f"[{key}]" in str(full.get("CorrectionReason") or ""):
+                return SaleDocument(id=int(full["Id"]), number=str(full.get("DocumentNumber") or ""),
+                                    kind="correction", type_code=str(full.get("TypeCode") or ""),
+                                    gross=_dec(full.get("GrossValue")), currency=str(full.get("Currency") or "PLN"),
+                                    buyer_id=int(full.get("BuyerId") or 0), ksef_status=full.get("StatusKSeF"),
+                                    ksef_number=str(full.get("NumberKSeF") or ""),
+                                    issued=str(full.get("IssueDate") or ""))
+        return None
+
+    def issue_correction(self, master: SaleDocument, key: str, reason: str,
+                         returned: dict[str, tuple[Decimal, Decimal, Decimal]], restock: bool) -> SaleDocument:
+        """A correction of a sale document for a shop refund, once (found again by `key` in its reason):
+        `returned` = product code -> (quantity, net, gross) given back. `POST /api/SalesIssue/NewCorrection
+        ?issue=true` with each corrected position's number (No) and its quantity and value after the correction
+        (GUESS, docs/symfonia.md: the model holds one Quantity and Value per position) in the master's PriceKind;
+        then, when the shop put the goods back in stock, `PUT SalesIssue/IssueWZCorrection` brings them back
+        into the ERP's. The correction type by what it corrects: orders.correction_types (FKS, PRK)."""
+        found = self.find_correction(master.id, key)
+        if found is not None:
+            return found
+        hold = f"webapi.correction.{master.id}.{key}"
+        wait = self.holds.remaining(hold)
+        if wait > 0:
+            raise ErpRetryable(f"document {master.number}: the WebAPI did not answer the last correction request; "
+                               f"not sent again for {wait:.0f} s more")
+        doc = self.webapi.call("GET", "/Sales", params={"id": int(master.id)})
+        gross_kind = int(doc.get("PriceKind") or 0) == PRICE_KIND_GROSS
+        left = dict(returned)
+        positions = []
+        for p in doc.get("Positions") or []:
+            code = str(p.get("ProductCode") or "")
+            if code not in left or not isinstance(p, dict):
+                continue
+            qty, net, gross = left.pop(code)
+            before = _dec(p.get("GrossValue") if gross_kind else p.get("NetValue"))
+            after_qty = Decimal(str(p.get("Quantity") or 0)) - qty
+            after_value = before - (gross if gross_kind else net)
+            if after_qty < 0 or after_value < 0:
+                raise ErpPermanent(f"document {master.number}: the refund gives back more of {code} than it holds "
+                                   f"({qty} for {gross}): correct it in Symfonia by hand")
+            positions.append({"No": int(p.get("No") or 0), "Code": code, "Quantity": _num(after_qty),
+                              "UnitOfMeasurement": str(p.get("UnitOfMeasurement") or "szt."),
+                              "Value": _num(after_value)})
+        if left:
+            raise ErpPermanent(f"document {master.number} has no position of {', '.join(sorted(left))}: the refund "
+                               "cannot be a correction of it; correct it in Symfonia by hand")
+        types = (self.settings.orders.correction_types if self.settings is not None
+                 else {"invoice": "FKS", "receipt": "PRK"})
+        body = {"MasterDocumentId": master.id, "TypeCode": str(types.get(master.kind) or "FKS"), "Series": "",
+                "NumberInSeries": None, "IssueDate": dt.date.today().isoformat(),
+                "CorrectionReason": f"{reason} [{key}]"[:250], "DocumentExternalMetadata": key,
+                "Positions": positions}
+        sent = time.monotonic()
+        try:
+            corr = self.webapi.call("POST", "/SalesIssue/NewCorrection", params={"issue": "true"}, body=body) or {}
+        except WebApiSentUnknown:
+            self.holds.hold(hold, 3 * self.webapi.timeout - (time.monotonic() - sent))
+            raise
+        log.info("document %s: correction %s issued through the WebAPI for %s", master.number,
+                 corr.get("DocumentNumber"), key)
+        if restock:
+            self.webapi.call("PUT", "/SalesIssue/IssueWZCorrection", params={"documentId": int(corr["Id"]),
+                                                                             "issue": "true"})
+        return SaleDocument(id=int(corr["Id"]), number=str(corr.get("DocumentNumber") or ""), kind="correction",
+                            type_code=str(corr.get("TypeCode") or ""), gross=_dec(corr.get("GrossValue")),
+                            currency=str(corr.get("Currency") or "PLN"), buyer_id=int(corr.get("BuyerId") or 0),
+                            ksef_status=corr.get("StatusKSeF"), ksef_number=str(corr.get("NumberKSeF") or ""),
+                            issued=str(corr.get("IssueDate") or ""))
+
     def record_payment(self, doc: SaleDocument, paid: Decimal, registry: str, paid_on: dt.date, note: str) -> str:
         """The shop's payment of `paid` (in the document's currency) against a document, in the payment register
         `registry` (its code): `POST /api/Payments/Payment`. Once: what the document's settlement already
