@@ -19,12 +19,13 @@ from . import reflection as api_reflection
 from .auth import DecodeGuard, TokenFileError, TokenInterceptor, admin_token, hook_token
 from .runtime import Runtime
 from .servicers.customers import CustomerServicer
+from .servicers.orders import OrderServicer
 from .servicers.erp_events import ErpEventServicer
 from .servicers.queue import QueueServicer
 from .servicers.sync import SyncServicer
 from .settings import Settings, SettingsError
-from shopsync.v1 import (customers_pb2, customers_pb2_grpc, erp_events_pb2, erp_events_pb2_grpc,
-                         queue_pb2, queue_pb2_grpc, sync_pb2, sync_pb2_grpc)
+from shopsync.v1 import (customers_pb2, customers_pb2_grpc, erp_events_pb2, erp_events_pb2_grpc, orders_pb2,
+                         orders_pb2_grpc, queue_pb2, queue_pb2_grpc, sync_pb2, sync_pb2_grpc)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ SERVICE_NAMES = [
     erp_events_pb2.DESCRIPTOR.services_by_name["ErpEventService"].full_name,
     sync_pb2.DESCRIPTOR.services_by_name["SyncService"].full_name,
     customers_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
+    orders_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
 ]
 
 
@@ -90,6 +92,7 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> tuple[S
     erp_events_pb2_grpc.add_ErpEventServiceServicer_to_server(ErpEventServicer(runtime.store, runtime), server)
     sync_pb2_grpc.add_SyncServiceServicer_to_server(SyncServicer(runtime), server)
     customers_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(runtime), server)
+    orders_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(runtime), server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     api_reflection.enable([*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,

@@ -327,12 +327,15 @@ def _send_printouts(ctx: SyncContext, m: msg.OrderProgressChanged, sent: "Progre
     printouts = ctx.erp.invoice_printouts(m.erp_order_id)
     # Since KSeF (2026) an invoice handed to a consumer carries its KSeF number: an invoice the sync follows is
     # offered only once numbered (or when it is not a KSeF document at all).
-    ksef = {d["number"]: SaleDocument.from_json(d).ksef for d in (m.state.get("money") or {}).get("documents", [])}
+    followed = [SaleDocument.from_json(d) for d in (m.state.get("money") or {}).get("documents", [])]
+    ksef = {d.number: d.ksef for d in followed}
+    ksef_numbers = {d.number: d.ksef_number for d in followed if d.ksef_number}
     printouts = [p for p in printouts if ksef.get(p.number, "none") in ("none", "approved")]
     if not printouts or [p.sha1 for p in printouts] == sent.printouts:
         return
     entries = [{"number": p.number, "sha1": p.sha1, "created": p.created, "current": n == len(printouts) - 1,
-                "pdf": base64.b64encode(p.pdf).decode()} for n, p in enumerate(printouts)]
+                "ksef_number": ksef_numbers.get(p.number, ""), "pdf": base64.b64encode(p.pdf).decode()}
+               for n, p in enumerate(printouts)]
     ctx.shop.set_order_invoices(m.shop_order_id, entries)
     sent.printouts = [p.sha1 for p in printouts]
     log.info("shop order %s: %d invoice printout(s) kept for the customer (%s)", m.shop_order_id, len(printouts),

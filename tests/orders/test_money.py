@@ -120,6 +120,14 @@ def test_a_consumer_paying_by_transfer_gets_a_receipt_and_one_recorded_payment(m
     page = http.get(f"/orders/{zo}", headers={"Accept-Language": "pl"}).text
     http.close()
     assert "Dokumenty i płatności" in page and receipt in page and payment in page and "paragon" in page
+    # and over gRPC
+    from shopsync.v1 import orders_pb2, orders_pb2_grpc
+
+    with stack.channel() as ch:
+        ledger = orders_pb2_grpc.OrderServiceStub(ch).GetOrderLedger(
+            orders_pb2.GetOrderLedgerRequest(shop_order_id=order_id), metadata=stack.metadata, timeout=10)
+    assert [(d.number, d.kind, d.ksef) for d in ledger.documents] == [(receipt, "receipt", orders_pb2.KSEF_STATE_NONE)]
+    assert [(p.number, p.registry) for p in ledger.payments] == [(payment, "BANK")] and ledger.erp_order_id == zo
 
 
 def test_a_company_gets_an_invoice_numbered_by_ksef_and_the_printout_only_then(money_stack):

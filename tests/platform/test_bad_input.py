@@ -23,6 +23,8 @@ from shopsync.server.settings import Settings
 from shopsync.v1 import (
     customers_pb2,
     customers_pb2_grpc,
+    orders_pb2,
+    orders_pb2_grpc,
     erp_events_pb2,
     erp_events_pb2_grpc,
     queue_pb2,
@@ -128,6 +130,18 @@ def test_customer_service(server, status, needs, page_size, token, customer, con
             assert depth(srv) == before
 
 
+@HYPO
+@given(shop_order=int64, erp_order=int64)
+def test_order_service(server, shop_order, erp_order):
+    srv, ch = server
+    stub = orders_pb2_grpc.OrderServiceStub(ch)
+    code, details = call(stub.GetOrderLedger, orders_pb2.GetOrderLedgerRequest(shop_order_id=shop_order,
+                                                                                 erp_order_id=erp_order))
+    assert code in PRECISE and code != grpc.StatusCode.OK, (code, details)  # nothing was imported here
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        assert "order_id" in details, details
+
+
 def test_sync_service_with_the_shop_down_is_unavailable(server):
     srv, ch = server
     stub = sync_pb2_grpc.SyncServiceStub(ch)
@@ -145,7 +159,8 @@ def test_sync_service_with_the_shop_down_is_unavailable(server):
 
 METHODS = ["/shopsync.v1.ErpEventService/RecordErpEvent", "/shopsync.v1.QueueService/ListDeadLetters",
            "/shopsync.v1.QueueService/RetryDeadLetter", "/shopsync.v1.CustomerService/PairCustomer",
-           "/shopsync.v1.CustomerService/ListCustomers", "/shopsync.v1.QueueService/GetQueueStats"]
+           "/shopsync.v1.CustomerService/ListCustomers", "/shopsync.v1.QueueService/GetQueueStats",
+           "/shopsync.v1.OrderService/GetOrderLedger"]
 
 
 @HYPO

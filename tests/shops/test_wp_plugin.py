@@ -263,6 +263,7 @@ def test_in_a_real_browser_prices_nip_at_checkout_and_the_pairing_column(plugin_
         driver.save_screenshot(str(shots / "checkout-invalid-nip.png"))
         assert "NIP" in error and "not valid" in error, error
         fill("billing_nip", "PL " + k3.nip10[:3] + "-" + k3.nip10[3:6] + "-" + k3.nip10[6:8] + "-" + k3.nip10[8:])
+        driver.execute_script("arguments[0].click();", driver.find_element(By.ID, "billing_want_invoice"))
         place()
         wait_until(lambda: "order-received" in driver.current_url, timeout=60, message="order placed")
         driver.save_screenshot(str(shots / "order-received.png"))
@@ -271,6 +272,7 @@ def test_in_a_real_browser_prices_nip_at_checkout_and_the_pairing_column(plugin_
             order = api.get(f"/orders/{order_id}").json()
         meta = {m["key"]: m["value"] for m in order["meta_data"]}
         assert meta.get("_billing_nip") == k3.nip10, "stored, normalised, under the key the sync reads"
+        assert meta.get("_billing_want_invoice") == "yes", "the buyer asked for an invoice (orders.document by_buyer)"
         assert Decimal(order["line_items"][0]["total"]) == own
         assert customer_meta(stack, buyer["id"], "_billing_nip") == k3.nip10
         # The customer sees in My Account that their company account is recognised.
@@ -451,3 +453,105 @@ def test_the_customer_downloads_the_erp_invoice_and_nobody_else_can(webapi_plugi
         assert httpx.get(stack.shop.url + link.removeprefix(stack.shop.url)).status_code == 403, "a guest"
     finally:
         shopper.http.close()
+
+
+MONEY = {"invoice": "paid", "document": "by_buyer", "payment_registries": {"bacs": "BANK", "cod": "KASA"}}
+
+
+@pytest.fixture
+def money_plugin_stack(real_woocommerce, tmp_path):
+    """The plugin on a real WooCommerce, the sync issuing documents and recording payments through the WebAPI
+    simulator (KSeF numbers an invoice a second after it is issued)."""
+    s = Stack(tmp_path, products=10, shop_kind="real_woocommerce", shop_process=real_woocommerce, erp_writer="webapi",
+              orders=MONEY)
+    s.start_server()
+    assert real_woocommerce.activate_companion_plugin()["status"] == "active"
+    yield s
+    s.close()
+
+
+def erp_rows(stack: Stack, sql: str, *args) -> list[tuple]:
+    with stack.erp.unit_of_work() as cur:
+        return [tuple(r) for r in cur.execute(sql, *args).fetchall()]
+
+
+def test_the_orders_money_on_a_real_woocommerce(money_plugin_stack):
+    """A consumer paying by transfer gets a receipt and a recorded payment (WooCommerce sets date_paid when the
+    order is marked paid); a company with a NIP an invoice whose KSeF number reaches My Account with the printout;
+    a partial refund with restock becomes a correction of that invoice and the stock comes back; every step
+    replayed (restarts, order updates) creates nothing twice."""
+    stack = money_plugin_stack
+    [code] = sync_products(stack, [1])
+    consumer = customer(stack, "konsument@example.pl", "")
+    firm = customer(stack, "firma-ksef@example.pl", "5260250274")
+    with stack.shop_api() as api:
+        transfer = api.post("/orders", json={
+            "status": "on-hold", "payment_method": "bacs", "customer_id": consumer["id"],
+            "line_items": [{"sku": code, "quantity": 1}],
+            "billing": {"email": "konsument@example.pl", "first_name": "Jan", "last_name": "Nowak"}}).json()
+        company = api.post("/orders", json={
+            "status": "processing", "set_paid": True, "payment_method": "bacs", "customer_id": firm["id"],
+            "line_items": [{"sku": code, "quantity": 2}], "meta_data": [{"key": "_billing_nip", "value": "5260250274"}],
+            "billing": {"email": "firma-ksef@example.pl", "first_name": "Anna", "last_name": "Kowalska",
+                        "company": "Kowalska sp. z o.o."}}).json()
+    zo = wait_until(lambda: stack.erp.find_order_by_shop_number(transfer["number"]), timeout=90, message="ERP order")
+    assert not api_paid(stack, transfer["id"]), "on hold: WooCommerce says not paid"
+    with stack.shop_api() as api:  # the transfer arrived
+        api.put(f"/orders/{transfer['id']}", json={"status": "processing"}).raise_for_status()
+    assert api_paid(stack, transfer["id"]), "WooCommerce sets date_paid when the order is paid"
+    receipts = wait_until(lambda: erp_rows(stack, "SELECT kod FROM HM.DK WHERE typ_dk = 'PA' AND kod_obcy = ?",
+                                           transfer["number"]), timeout=120, message="the receipt")
+    paid = wait_until(lambda: erp_rows(stack, "SELECT w.kod, w.kwota FROM HM.WPL w JOIN HM.DK dk ON dk.id = w.dk "
+                                              "WHERE dk.kod_obcy = ?", transfer["number"]), timeout=60,
+                      message="the transfer recorded")
+    assert Decimal(str(paid[0][1])) == Decimal(transfer["total"])
+    assert stack.erp.get_order(zo).reservations == []
+    # the company's invoice, numbered by KSeF, in My Account with its printout
+    zo2 = wait_until(lambda: stack.erp.find_order_by_shop_number(company["number"]), timeout=90, message="ERP order")
+    invoice = wait_until(lambda: stack.erp.order_progress([zo2])[zo2].invoices, timeout=120, message="invoice")[0]
+    with stack.shop_api() as api:
+        def printouts() -> list:
+            meta = {m["key"]: m["value"] for m in api.get(f"/orders/{company['id']}").json()["meta_data"]}
+            return meta.get("_shopsync_invoices") or []
+        [entry] = wait_until(printouts, timeout=120, message="the printout, once KSeF numbered it")
+    assert entry["number"] == invoice and entry["ksef_number"]
+    shopper = Shopper(stack.shop.url)
+    try:
+        shopper.login("firma-ksef@example.pl", PASSWORD)
+        page = html.unescape(shopper.http.get(f"/my-account/view-order/{company['id']}/", follow_redirects=True).text)
+        assert invoice in page and entry["ksef_number"] in page, "My Account shows the invoice's KSeF number"
+    finally:
+        shopper.http.close()
+    # a partial refund, restocked: a correction of the invoice, the goods back in the ERP
+    stock_before = erp_rows(stack, "SELECT SUM(stan) FROM HM.SM WHERE idtw = 1")[0][0]
+    with stack.shop_api() as api:
+        order = api.get(f"/orders/{company['id']}").json()
+        line = order["line_items"][0]
+        one, tax = Decimal(line["total"]) / 2, Decimal(line["total_tax"]) / 2
+        refund = api.post(f"/orders/{company['id']}/refunds", json={
+            "amount": f"{one + tax:.2f}", "reason": "zwrot", "api_refund": False, "api_restock": True,
+            "line_items": [{"id": line["id"], "quantity": 1, "refund_total": f"{one:.2f}",
+                            "refund_tax": [{"id": t["id"], "refund_total": f"{Decimal(t['total']) / 2:.2f}"}
+                                           for t in line.get("taxes") or []]}]})
+        assert refund.status_code == 201, refund.text
+    corrections = wait_until(lambda: erp_rows(
+        stack, "SELECT c.kod, c.netto + c.vat FROM HM.PO po JOIN HM.DK c ON c.id = po.id2 JOIN HM.DK m ON "
+               "m.id = po.id1 WHERE po.typ = 90 AND m.kod = ?", invoice), timeout=120, message="the correction")
+    assert Decimal(str(corrections[0][1])).quantize(Decimal("0.01")) == -(one + tax).quantize(Decimal("0.01"))
+    wait_until(lambda: erp_rows(stack, "SELECT SUM(stan) FROM HM.SM WHERE idtw = 1")[0][0] == stock_before + 1,
+               timeout=60, message="the returned item back in the ERP's stock")
+    for _ in range(3):  # replays: restarts look at every order again (polling), nothing is issued twice
+        stack.stop_server()
+        stack.start_server()
+    wait_until(stack.queues_empty, timeout=120, message="drained")
+    assert erp_rows(stack, "SELECT kod FROM HM.DK WHERE typ_dk = 'PA' AND kod_obcy = ?", transfer["number"]) == receipts
+    assert len(erp_rows(stack, "SELECT w.kod FROM HM.WPL w JOIN HM.DK dk ON dk.id = w.dk WHERE dk.kod_obcy = ?",
+                        transfer["number"])) == 1
+    assert stack.erp.order_progress([zo2])[zo2].invoices == [invoice]
+    assert len(erp_rows(stack, "SELECT c.kod FROM HM.PO po JOIN HM.DK c ON c.id = po.id2 JOIN HM.DK m ON "
+                               "m.id = po.id1 WHERE po.typ = 90 AND m.kod = ?", invoice)) == 1
+
+
+def api_paid(stack: Stack, order_id: int) -> bool:
+    with stack.shop_api() as api:
+        return bool(api.get(f"/orders/{order_id}").json().get("date_paid_gmt"))

@@ -1,7 +1,8 @@
 <?php
 /**
  * The ERP's invoices in the customer's account: shopsync keeps each printout (PDF) on the shop order, in order
- * meta `_shopsync_invoices` ([{number, sha1, created, current, pdf (base64)}], newest last): in the database,
+ * meta `_shopsync_invoices` ([{number, sha1, created, current, ksef_number, pdf (base64)}], newest last): in the
+ * database,
  * never in the public uploads folder. This class lists them on the order and serves a PDF only to the order's
  * customer and to the shop's managers; a corrected invoice is the current one, earlier ones stay listed.
  *
@@ -105,7 +106,13 @@ class Shopsync_Invoices {
 		echo '<section class="shopsync-invoices"><h2>' . esc_html__( 'Invoices', 'shopsync-woocommerce' ) . '</h2><ul>';
 		foreach ( array_reverse( $all ) as $entry ) {
 			$label = ! empty( $entry['current'] ) ? __( 'current', 'shopsync-woocommerce' ) : __( 'earlier version', 'shopsync-woocommerce' );
-			echo '<li><a href="' . esc_url( self::url( $order, $entry ) ) . '">' . esc_html( (string) ( $entry['number'] ?? '' ) ) . '</a> (' . esc_html( $label ) . ')</li>';
+			$ksef = (string) ( $entry['ksef_number'] ?? '' );
+			echo '<li><a href="' . esc_url( self::url( $order, $entry ) ) . '">' . esc_html( (string) ( $entry['number'] ?? '' ) ) . '</a> (' . esc_html( $label ) . ')';
+			if ( '' !== $ksef ) {
+				/* translators: %s: the invoice's number in KSeF, the national e-invoice system */
+				echo ' <span class="shopsync-ksef">' . esc_html( sprintf( __( 'KSeF number: %s', 'shopsync-woocommerce' ), $ksef ) ) . '</span>';
+			}
+			echo '</li>';
 		}
 		echo '</ul></section>';
 	}

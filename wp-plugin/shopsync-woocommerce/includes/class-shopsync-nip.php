@@ -1,7 +1,8 @@
 <?php
 /**
  * The NIP (Polish tax id) at checkout: an optional billing field, checked with the NIP checksum and stored
- * under the meta key shopsync reads for pairing.
+ * under the meta key shopsync reads for pairing; and "I want an invoice", which makes shopsync issue an invoice
+ * rather than a receipt (orders.document = "by_buyer" reads the order meta WANT_INVOICE).
  *
  * @package Shopsync_WooCommerce
  */
@@ -14,6 +15,10 @@ defined( 'ABSPATH' ) || exit;
 class Shopsync_Nip {
 
 	const FIELD = 'billing_nip';
+
+	const WANT_INVOICE_FIELD = 'billing_want_invoice';
+
+	const WANT_INVOICE = '_billing_want_invoice';
 
 	/**
 	 * Hooks the field (unless another plugin provides it: then the stored value is only read).
@@ -67,6 +72,13 @@ class Shopsync_Nip {
 			'class'       => array( 'form-row-wide' ),
 			'priority'    => 35,
 			'maxlength'   => 20,
+		);
+		$fields[ self::WANT_INVOICE_FIELD ] = array(
+			'type'     => 'checkbox',
+			'label'    => __( 'I want a VAT invoice (without it you get a receipt)', 'shopsync-woocommerce' ),
+			'required' => false,
+			'class'    => array( 'form-row-wide' ),
+			'priority' => 36,
 		);
 		return $fields;
 	}
@@ -123,6 +135,7 @@ class Shopsync_Nip {
 		if ( '' !== $nip ) {
 			$order->update_meta_data( Shopsync_Settings::get( 'shopsync_nip_meta_key' ), $nip );
 		}
+		$order->update_meta_data( self::WANT_INVOICE, ! empty( $data[ self::WANT_INVOICE_FIELD ] ) ? 'yes' : 'no' );
 	}
 
 	/**
