@@ -11,7 +11,7 @@ from typing import Any
 from .queue.bindings import Binding, Kind
 from .queue.pairings import Pairing
 from .queue.store import QueueStore
-from .sync import customers, messages as msg
+from .sync import customers, messages as msg, money
 from .sync.context import SyncContext
 from .sync.products import product_snapshots
 
@@ -74,3 +74,11 @@ def start_reconciliation(rt: Any, *, actor: str) -> bool:
 
     threading.Thread(target=run, name="reconciliation", daemon=True).start()
     return True
+
+
+def refund_corrected_by_hand(ctx: SyncContext, erp_order_id: int, refund_id: int, *, actor: str) -> bool:
+    done = money.refund_corrected_by_hand(ctx, erp_order_id, refund_id)
+    if done:
+        log.info("refund %s of ERP order %s marked corrected by hand in Symfonia by %s", refund_id, erp_order_id,
+                 actor)
+    return done

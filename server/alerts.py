@@ -108,7 +108,7 @@ class Alerts(threading.Thread):
                                         if oldest >= self.s.oldest_message_minutes * 60 else None)
         if self.rt.settings.orders.invoice != "never":
             problems = self.rt.ksef_problems(now)
-            conditions["ksef"] = (f"{len(problems)} invoice(s) need a person in Symfonia's KSeF module: "
+            conditions["ksef"] = (f"{len(problems)} order document(s) need a person in Symfonia (KSeF, refunds): "
                                   + "; ".join(problems[:5]) if problems else None)
         for key, text in conditions.items():
             self._update(key, text, now)

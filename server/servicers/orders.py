@@ -49,7 +49,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
                                "come from the shop")
             ledger = Ledger.of(ctx.bindings.get(Kind.ORDER_MONEY, bound.erp_id))
             documents = [_document(d) for d in ledger.docs()]
-            documents += [_document(SaleDocument.from_json(c)) for c in ledger.corrections]
+            documents += [_document(SaleDocument.from_json(c)) for c in ledger.corrections if not c.get("by_hand")]
             problems = [f"KSeF rejected invoice {d.number}" for d in ledger.docs() if d.ksef == "rejected"]
             problems += [f"refund {r} was told to a person (a dead letter): correct it in Symfonia"
                          for r in ledger.refused]

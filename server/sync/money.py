@@ -164,6 +164,19 @@ def _refunds(ctx: SyncContext, order: ShopOrder, zo: int, ledger: Ledger) -> boo
     return changed
 
 
+def refund_corrected_by_hand(ctx: SyncContext, erp_order_id: int, refund_id: int) -> bool:
+    """A person corrected a refund in Symfonia (one the sync told them about): the ledger says so and it is no
+    longer a problem. False when the refund was not waiting for a person."""
+    b = ctx.bindings.get(Kind.ORDER_MONEY, erp_order_id)
+    ledger = Ledger.of(b)
+    if b is None or refund_id not in ledger.refused:
+        return False
+    ledger.refused.remove(refund_id)
+    ledger.corrections.append({"refund": refund_id, "by_hand": True, "id": 0, "number": "", "kind": "correction"})
+    ctx.bindings.save([ledger.binding(erp_order_id, b.shop_id)])
+    return True
+
+
 def _refuse(ctx: SyncContext, ledger: Ledger, zo: int, order: ShopOrder, rid: int) -> None:
     ledger.refused.append(rid)  # told once (this dead letter); a person corrects it in Symfonia
     ctx.bindings.save([ledger.binding(zo, order.id)])
@@ -253,8 +266,9 @@ def ledgers(ctx: SyncContext, erp_order_ids: Iterable[int]) -> dict[int, Ledger]
 
 
 def ksef_problems(ctx: SyncContext, now: float | None = None) -> list[str]:
-    """Invoices KSeF rejected, and invoices without a KSeF number orders.ksef_alert_hours after they were
-    issued: what a person must look at (an alert while any is left)."""
+    """Invoices KSeF rejected, invoices without a KSeF number orders.ksef_alert_hours after they were issued, and
+    shop refunds no correction was made for: what a person must look at (an alert while any is left; a refund
+    a person corrected in Symfonia is marked so on the console's order page, and leaves the list)."""
     now = time.time() if now is None else now
     late_after = ctx.settings.orders.ksef_alert_hours * 3600
     out = []
@@ -262,6 +276,7 @@ def ksef_problems(ctx: SyncContext, now: float | None = None) -> list[str]:
     for start in range(0, len(every), 500):
         for zo, b in ctx.bindings.many(Kind.ORDER_MONEY, every[start:start + 500]).items():
             ledger = Ledger.of(b)
+            out += [f"refund {r} of ERP order {zo} has no correction (told to a person)" for r in ledger.refused]
             for d in ledger.docs():
                 if d.kind != "invoice":
                     continue

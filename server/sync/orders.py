@@ -241,6 +241,8 @@ def _notes(state: dict[str, Any]) -> list[tuple[str, str, bool]]:
             notes.append((f"ksef-rejected:{d['number']}", f"KSeF odrzucił fakturę {d['number']}: trzeba ją "
                           "poprawić w Symfonii.", False))
     for c in (state.get("money") or {}).get("corrections", []):
+        if c.get("by_hand"):
+            continue
         notes.append((f"correction:{c['number']}", f"Wystawiono korektę {c['number']} (zwrot {c['amount']}).", True))
     for p in (state.get("money") or {}).get("payments", []):
         notes.append((f"payment:{p['number']}", f"Zapłata {p['amount']} {p['currency']} zapisana w ERP ({p['number']}, "

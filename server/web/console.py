@@ -566,6 +566,20 @@ def order(erp_order_id: int) -> str:
                            documents=ledger.docs())
 
 
+@blueprint.route("/orders/<int:erp_order_id>/refund-corrected", methods=["POST"])
+@login_required
+def order_refund_corrected(erp_order_id: int) -> Any:
+    refund = request.form.get("refund", 0, type=int)
+    if request.form.get("confirmed") != "yes":
+        return render_template("confirm.html", question=t("Has this refund been corrected in Symfonia by hand?"),
+                               target=request.path, fields=[("confirmed", "yes"), ("refund", str(refund))],
+                               items=[f"{t('refund')} {refund}"],
+                               back=url_for("console.order", erp_order_id=erp_order_id))
+    done = actions.refund_corrected_by_hand(rt().ctx, erp_order_id, refund, actor=person())
+    flash(t("marked corrected by hand") if done else t("nothing to mark"))
+    return redirect(url_for("console.order", erp_order_id=erp_order_id))
+
+
 def _order_lines(record: Any) -> list[dict[str, Any]]:
     """An ERP order's lines as a person reads them: the product's code and name, the quantity, the net unit
     price and the line's net value, to the grosz."""
