@@ -63,6 +63,7 @@ class OscarShop(ShopClient):
         self.partner_code = o.oscar_partner
         self.product_class = o.oscar_product_class
         self._partner_url: str | None = None
+        self._ids_by_upc: dict[str, int] = {}  # ids found by upc (find_product_ids_by_sku), checked by GET
         self.http = httpx.Client(base_url=self.api, auth=httpx.BasicAuth(username, password), verify=verify_tls,
                                  transport=transport, timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
                                  headers={"Accept": "application/json", "Accept-Language": "en",
@@ -160,10 +161,22 @@ class OscarShop(ShopClient):
         return self._product(self._send("GET", f"/admin/products/{int(shop_id)}/"))
 
     def find_product_ids_by_sku(self, skus: Sequence[str]) -> dict[str, int]:
+        """Ids by SKU (Oscar's upc). The admin list finds a product by its upc only through a PATCH that changes
+        nothing but saves the whole row, so it could write back a title read a moment before another update
+        (a lost update): an id found once is kept and checked with a plain GET from then on."""
         out = {}
         for sku in skus:
-            try:  # the admin list identifies a product by its unique upc (a PATCH that changes nothing)
-                out[sku] = int(self._send("PATCH", "/admin/products/", body={"upc": sku})["id"])
+            known = self._ids_by_upc.get(sku)
+            if known is not None:
+                try:
+                    if self._send("GET", f"/admin/products/{known}/").get("upc") == sku:
+                        out[sku] = known
+                        continue
+                except ShopNotFound:
+                    pass
+                self._ids_by_upc.pop(sku, None)
+            try:
+                out[sku] = self._ids_by_upc[sku] = int(self._send("PATCH", "/admin/products/", body={"upc": sku})["id"])
             except ShopNotFound:
                 continue
         return out
