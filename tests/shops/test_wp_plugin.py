@@ -547,7 +547,7 @@ def test_the_orders_money_on_a_real_woocommerce(money_plugin_stack):
     assert erp_rows(stack, "SELECT kod FROM HM.DK WHERE typ_dk = 'PA' AND kod_obcy = ?", transfer["number"]) == receipts
     assert len(erp_rows(stack, "SELECT w.kod FROM HM.WPL w JOIN HM.DK dk ON dk.id = w.dk WHERE dk.kod_obcy = ?",
                         transfer["number"])) == 1
-    assert stack.erp.order_progress([zo2])[zo2].invoices == [invoice]
+    assert list(stack.erp.order_progress([zo2])[zo2].invoices) == [invoice]
     assert len(erp_rows(stack, "SELECT c.kod FROM HM.PO po JOIN HM.DK c ON c.id = po.id2 JOIN HM.DK m ON "
                                "m.id = po.id1 WHERE po.typ = 90 AND m.kod = ?", invoice)) == 1
 
