@@ -617,6 +617,9 @@ class ErpSimulator:
                                              "cena": Decimal(0), "wartNetto": dn, "wartVat": dv, "magazyn": head[1],
                                              "bufor": 0})
             self.d.insert(cur, "HM.PO", {"id1": master_id, "id2": dk, "typ": PO_CORRECTION})
+            if cur.execute("SELECT id FROM HM.KSEF WHERE dk = ?", master_id).fetchone():  # an invoice's: to KSeF too
+                self.d.insert(cur, "HM.KSEF", {"dk": dk, "status": KSEF_PENDING, "numer": None, "data": None,
+                                               "wyslano": self._now()})
             return dk
         return int(self.transaction(act))
 

@@ -67,8 +67,14 @@ class Ledger:
     def corrected(self) -> set[int]:
         return {int(c["refund"]) for c in self.corrections} | {int(r) for r in self.refused}
 
+    def fixes(self) -> list[SaleDocument]:
+        """The corrections issued for refunds (not those made by hand)."""
+        return [SaleDocument.from_json(c) for c in self.corrections if not c.get("by_hand")]
+
     def waiting_for_ksef(self) -> list[SaleDocument]:
-        return [d for d in self.docs() if d.kind == "invoice" and d.ksef in ("waiting", "failed")]
+        """Invoices and their corrections (KSeF documents both) still without KSeF's word."""
+        return [d for d in self.docs() + self.fixes() if d.kind in ("invoice", "correction")
+                and d.ksef in ("waiting", "failed")]
 
 
 def document_kind(ctx: SyncContext, order: ShopOrder) -> str:
@@ -241,15 +247,20 @@ def ksef_pass(ctx: SyncContext) -> list[int]:
         if [d.to_json() for d in docs] != ledger.documents:
             ledger.documents = [d.to_json() for d in docs]
             changed.append(zo)
-        for d in docs:
+        fixed = [{**c, **now[c["id"]].to_json()} if not c.get("by_hand") and c.get("id") in now else c
+                 for c in ledger.corrections]
+        if fixed != ledger.corrections:
+            ledger.corrections = fixed
+            changed.append(zo)
+        for d in docs + ledger.fixes():
             problem = ""
             if d.ksef == "rejected":
                 problem = f"rejected:{d.number}"
-                text = f"KSeF rejected invoice {d.number}: correct it in Symfonia and send it again"
+                text = f"KSeF rejected {d.kind} {d.number}: correct it in Symfonia and send it again"
             elif d.ksef in ("waiting", "failed") and time.time() - ledger.issued_at > late_after:
                 problem = f"late:{d.number}"
-                text = (f"invoice {d.number} has no KSeF number {ctx.settings.orders.ksef_alert_hours:g} h after it "
-                        "was issued: look at Symfonia's KSeF module")
+                text = (f"{d.kind} {d.number} has no KSeF number {ctx.settings.orders.ksef_alert_hours:g} h after "
+                        "it was issued: look at Symfonia's KSeF module")
             if problem and problem != ledger.alerted:
                 ledger.alerted = problem
                 changed.append(zo)
@@ -277,12 +288,12 @@ def ksef_problems(ctx: SyncContext, now: float | None = None) -> list[str]:
         for zo, b in ctx.bindings.many(Kind.ORDER_MONEY, every[start:start + 500]).items():
             ledger = Ledger.of(b)
             out += [f"refund {r} of ERP order {zo} has no correction (told to a person)" for r in ledger.refused]
-            for d in ledger.docs():
-                if d.kind != "invoice":
+            for d in ledger.docs() + ledger.fixes():
+                if d.kind not in ("invoice", "correction"):
                     continue
                 if d.ksef == "rejected":
-                    out.append(f"KSeF rejected invoice {d.number}")
+                    out.append(f"KSeF rejected {d.kind} {d.number}")
                 elif d.ksef in ("waiting", "failed") and now - ledger.issued_at > late_after:
-                    out.append(f"invoice {d.number} has no KSeF number after "
+                    out.append(f"{d.kind} {d.number} has no KSeF number after "
                                f"{ctx.settings.orders.ksef_alert_hours:g} h")
     return out

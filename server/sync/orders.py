@@ -244,6 +244,8 @@ def _notes(state: dict[str, Any]) -> list[tuple[str, str, bool]]:
         if c.get("by_hand"):
             continue
         notes.append((f"correction:{c['number']}", f"Wystawiono korektę {c['number']} (zwrot {c['amount']}).", True))
+        if c.get("ksef_number"):
+            notes.append((f"ksef:{c['number']}", f"Korekta {c['number']} ma numer KSeF {c['ksef_number']}.", True))
     for p in (state.get("money") or {}).get("payments", []):
         notes.append((f"payment:{p['number']}", f"Zapłata {p['amount']} {p['currency']} zapisana w ERP ({p['number']}, "
                       f"{p['registry']}) do {p['document']}.", False))

@@ -223,6 +223,8 @@ def test_a_partial_refund_with_restock_becomes_a_correction_of_the_invoice_and_t
     wait_until(lambda: erp_stock(stack) == before + 1, timeout=30, message="the returned item back in ERP stock")
     wait_until(lambda: any(correction in n["note"] and n["customer_note"] for n in notes(stack, order_id)),
                timeout=60, message="the correction on the shop order")
+    wait_until(lambda: any(f"Korekta {correction} ma numer KSeF" in n["note"] for n in notes(stack, order_id)),
+               timeout=60, message="the correction's KSeF number on the shop order (a correction goes to KSeF too)")
     replay(stack, order_id)
     assert corrections(stack, number) == [(kind, correction, value)], "one correction, whatever was replayed"
     assert erp_stock(stack) == before + 1

@@ -277,6 +277,7 @@ def test_the_orders_money_calls_fit_too(recorded):
     correction = erp.issue_correction(invoice, "shopsync refund 951/7", "Zwrot w sklepie",
                                       {code: (D(1), D("10.00"), D("10.00"))}, restock=True)
     assert correction.kind == "correction" and correction.gross == D("-10.00")
+    assert erp.refresh_ksef(correction.id, "correction").ksef in ("waiting", "approved"), "a correction goes to KSeF"
     assert erp.issue_correction(invoice, "shopsync refund 951/7", "again", {code: (D(1), D("10.00"), D("10.00"))},
                                 restock=True).id == correction.id, "found again by the refund's key"
     receipt_fix = erp.issue_correction(receipt, "shopsync refund 950/8", "Zwrot", {
