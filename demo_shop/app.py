@@ -224,6 +224,12 @@ class ShopApp:
         r("GET", r"/products/categories", self.list_categories)
         r("POST", r"/products/categories", self.create_category)
         r("POST", r"/products/categories/batch", self.batch_categories)
+        r("GET", r"/products/(\d+)/variations", self.list_variations)
+        r("POST", r"/products/(\d+)/variations", self.create_variation)
+        r("POST", r"/products/(\d+)/variations/batch", self.batch_variations)
+        r("GET", r"/products/(\d+)/variations/(\d+)", self.get_variation)
+        r("PUT", r"/products/(\d+)/variations/(\d+)", self.update_variation)
+        r("DELETE", r"/products/(\d+)/variations/(\d+)", self.delete_variation)
         r("GET", r"/products/(\d+)", self.get_product)
         r("PUT", r"/products/(\d+)", self.update_product)
         r("DELETE", r"/products/(\d+)", self.delete_product)
@@ -436,9 +442,11 @@ class ShopApp:
     # -- products ------------------------------------------------------------
     def list_products(self, params: dict[str, str], body: Any) -> Any:
         where, args = ["1=1"], []
-        if params.get("sku"):
+        if params.get("sku"):  # WooCommerce looks a SKU up among products and their variations alike
             where.append("key = ?")
             args.append(params["sku"])
+        else:  # variations are listed under their product (/products/{id}/variations)
+            where.append("COALESCE(json_extract(body, '$.type'), 'simple') != 'variation'")
         if params.get("modified_after"):
             where.append("modified > ?")
             args.append(params["modified_after"])
@@ -548,8 +556,28 @@ class ShopApp:
             product["images"] = self._images(data["images"], product.get("images") or [])
         if "meta_data" in data:
             product["meta_data"] = _merge_meta(product.get("meta_data"), data["meta_data"])
+        if "attributes" in data:
+            product["attributes"] = self._attributes(data["attributes"], product.get("type") == "variation")
         product["date_modified_gmt"] = now_gmt()
         return product
+
+    @staticmethod
+    def _attributes(attributes: Any, of_variation: bool) -> list[dict[str, Any]]:
+        """A product's own (custom) attributes: {id 0, name, position, visible, variation, options}; a variation's
+        {id 0, name, option}."""
+        if not isinstance(attributes, list):
+            raise HttpError(400, "rest_invalid_param", "Invalid parameter(s): attributes")
+        out = []
+        for n, a in enumerate(attributes):
+            if not isinstance(a, dict) or not str(a.get("name") or "").strip():
+                raise HttpError(400, "rest_invalid_param", f"Invalid parameter(s): attributes[{n}]")
+            if of_variation:
+                out.append({"id": 0, "name": str(a["name"]), "option": str(a.get("option") or "")})
+            else:
+                out.append({"id": 0, "name": str(a["name"]), "position": n, "visible": bool(a.get("visible", True)),
+                            "variation": bool(a.get("variation", False)),
+                            "options": [str(o) for o in a.get("options") or []]})
+        return out
 
     def _new_product(self, data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(data, dict):
@@ -557,7 +585,10 @@ class ShopApp:
         product = {"name": "Product", "type": "simple", "status": "publish", "catalog_visibility": "visible",
                    "description": "", "short_description": "", "sku": "", "regular_price": "", "price": "",
                    "manage_stock": False, "stock_quantity": None, "stock_status": "instock", "categories": [],
-                   "images": [], "meta_data": [], "date_created_gmt": now_gmt()}
+                   "images": [], "meta_data": [], "attributes": [], "parent_id": 0,
+                   "date_created_gmt": now_gmt()}
+        if data.get("type") == "variable":
+            product["variations"] = []
         self._apply_product(product, data)
         saved = self.store.insert("products", product, product.get("sku") or None)
         return saved
@@ -585,6 +616,116 @@ class ShopApp:
             self._note_trash(product)
         self.webhooks.fire("product.updated", product)
         return product
+
+    # -- variations (/products/{id}/variations, as WC_REST_Product_Variations_Controller) ------------------------
+    def _parent(self, pid: str) -> dict[str, Any]:
+        parent = self._load_product(pid)
+        if parent.get("type") != "variable":
+            raise HttpError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")  # not a variable product
+        return parent
+
+    def _load_variation(self, parent: dict[str, Any], vid: str) -> dict[str, Any]:
+        variation = self.store.get("products", int(vid))
+        if variation is None or variation.get("type") != "variation" or variation.get("parent_id") != parent["id"]:
+            raise HttpError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.")
+        return variation
+
+    @staticmethod
+    def _variation_view(v: dict[str, Any]) -> dict[str, Any]:
+        """A variation as the variations endpoint shows it (no parent_id, type or name there)."""
+        return {k: val for k, val in v.items() if k not in ("parent_id", "type", "name", "categories", "variations",
+                                                           "catalog_visibility", "short_description")}
+
+    def _reprice(self, parent: dict[str, Any]) -> None:
+        """The parent's price is its cheapest variation's (WC_Product_Variable::sync), its own regular price none;
+        in stock while any variation is."""
+        variations = [self.store.get("products", v) for v in parent.get("variations") or []]
+        prices = [Decimal(v["price"]) for v in variations if v and v.get("price") and v.get("status") == "publish"]
+        parent["price"] = f"{min(prices):.2f}" if prices else ""
+        parent["regular_price"] = ""
+        parent["stock_status"] = "instock" if any(v and v.get("stock_status") == "instock" for v in variations) \
+            else "outofstock"
+        parent["date_modified_gmt"] = now_gmt()
+        self.store.save("products", parent, parent.get("sku") or None)
+
+    def _new_variation(self, parent: dict[str, Any], data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise HttpError(400, "rest_invalid_json", "Invalid variation.")
+        variation = {"type": "variation", "parent_id": parent["id"], "status": "publish", "description": "",
+                     "sku": "", "regular_price": "", "price": "", "manage_stock": False, "stock_quantity": None,
+                     "stock_status": "instock", "images": [], "meta_data": [], "attributes": [],
+                     "date_created_gmt": now_gmt()}
+        self._apply_product(variation, {k: v for k, v in data.items() if k not in ("type", "categories")})
+        options = ", ".join(a["option"] for a in variation["attributes"] if a.get("option"))
+        variation["name"] = f"{parent.get('name')} - {options}" if options else parent.get("name")
+        variation["categories"] = []
+        saved = self.store.insert("products", variation, variation.get("sku") or None)
+        parent.setdefault("variations", []).append(saved["id"])
+        self._reprice(parent)
+        return saved
+
+    def list_variations(self, params: dict[str, str], body: Any, pid: str) -> Any:
+        parent = self._parent(pid)
+        where = "json_extract(body, '$.parent_id') = ? AND json_extract(body, '$.type') = 'variation'"
+        items, headers = self._page("products", params, where, (parent["id"],), "id ASC")
+        return [self._variation_view(v) for v in items], headers
+
+    def create_variation(self, params: dict[str, str], body: Any, pid: str) -> Any:
+        with self.store.lock:
+            parent = self._parent(pid)
+            variation = self._new_variation(parent, body or {})
+        self.webhooks.fire("product.updated", parent)
+        return self._variation_view(variation)
+
+    def get_variation(self, params: dict[str, str], body: Any, pid: str, vid: str) -> Any:
+        return self._variation_view(self._load_variation(self._parent(pid), vid))
+
+    def _update_variation(self, parent: dict[str, Any], vid: Any, data: dict[str, Any]) -> dict[str, Any]:
+        variation = self._load_variation(parent, str(vid))
+        self._apply_product(variation, {k: v for k, v in data.items() if k not in ("id", "type", "categories")})
+        self.store.save("products", variation, variation.get("sku") or None)
+        self._reprice(parent)
+        return variation
+
+    def update_variation(self, params: dict[str, str], body: Any, pid: str, vid: str) -> Any:
+        with self.store.lock:
+            parent = self._parent(pid)
+            variation = self._update_variation(parent, vid, body or {})
+        self.webhooks.fire("product.updated", parent)
+        return self._variation_view(variation)
+
+    def delete_variation(self, params: dict[str, str], body: Any, pid: str, vid: str) -> Any:
+        """Variations are deleted for good (WooCommerce has no trash for them: force=true is required)."""
+        if params.get("force") not in ("true", "1"):
+            raise HttpError(501, "woocommerce_rest_trash_not_supported", "Variations do not support trashing.")
+        with self.store.lock:
+            parent = self._parent(pid)
+            variation = self._load_variation(parent, vid)
+            self.store.delete("products", variation["id"])
+            parent["variations"] = [v for v in parent.get("variations") or [] if v != variation["id"]]
+            self._reprice(parent)
+        return self._variation_view(variation)
+
+    def batch_variations(self, params: dict[str, str], body: Any, pid: str) -> Any:
+        with self.store.lock:
+            parent = self._parent(pid)
+
+            def update(item: dict[str, Any]) -> Any:
+                if not item.get("id"):
+                    raise HttpError(400, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.")
+                return self._variation_view(self._update_variation(parent, item["id"], item))
+
+            def delete(vid: int) -> Any:
+                variation = self._load_variation(parent, str(vid))
+                self.store.delete("products", variation["id"])
+                parent["variations"] = [v for v in parent.get("variations") or [] if v != variation["id"]]
+                self._reprice(parent)
+                return self._variation_view(variation)
+
+            out = self._batch(body, lambda item: self._variation_view(self._new_variation(parent, item)), update,
+                              delete)
+        self.webhooks.fire("product.updated", parent)
+        return out
 
     def _note_trash(self, product: dict[str, Any]) -> None:
         """Keep the set of trashed ids (lists leave them out) without scanning every product's JSON."""
@@ -752,16 +893,23 @@ class ShopApp:
         with self.store.lock:
             for i, li in enumerate(body.get("line_items") or [], start=1):
                 product = None
-                if li.get("product_id"):
+                if li.get("variation_id"):
+                    product = self.store.get("products", int(li["variation_id"]))
+                elif li.get("product_id"):
                     product = self.store.get("products", int(li["product_id"]))
                 elif li.get("sku"):
                     product = self.store.by_key("products", li["sku"])
                 if product is None:
                     raise HttpError(400, "woocommerce_rest_invalid_product_id", f"Line {i}: invalid product.")
+                if product.get("type") == "variable":  # WooCommerce sells a variation, never its parent
+                    raise HttpError(400, "woocommerce_rest_invalid_product_id",
+                                    f"Line {i}: choose a variation of product {product['id']}.")
                 qty = int(li.get("quantity", 1))
                 price = Decimal(li.get("price") or product.get("regular_price") or "0")
                 subtotal = price * qty
-                lines.append({"id": i, "product_id": product["id"], "variation_id": 0, "sku": product.get("sku", ""),
+                variation = product.get("type") == "variation"
+                lines.append({"id": i, "product_id": product["parent_id"] if variation else product["id"],
+                              "variation_id": product["id"] if variation else 0, "sku": product.get("sku", ""),
                               "name": product.get("name", ""), "quantity": qty, "subtotal": f"{subtotal:.2f}",
                               "subtotal_tax": "0.00", "total": f"{subtotal:.2f}", "total_tax": "0.00",
                               "price": float(price)})
@@ -919,7 +1067,7 @@ class ShopApp:
 
     def _move_stock(self, lines: list[dict[str, Any]], sign: int) -> None:
         for li in lines:
-            product = self.store.get("products", int(li["product_id"]))
+            product = self.store.get("products", int(li.get("variation_id") or li["product_id"]))
             if product and product.get("manage_stock"):
                 product["stock_quantity"] = (product.get("stock_quantity") or 0) + sign * int(li["quantity"])
                 product["date_modified_gmt"] = now_gmt()
@@ -952,7 +1100,8 @@ class ShopApp:
                        "total": f"{-total:.2f}", "total_tax": f"{-tax:.2f}",
                        "meta_data": [{"key": "_refunded_item_id", "value": str(item_id)}]}
                 if item_id in goods:
-                    out_lines.append({**row, "product_id": item["product_id"], "variation_id": 0,
+                    out_lines.append({**row, "product_id": item["product_id"],
+                                      "variation_id": item.get("variation_id") or 0,
                                       "sku": item.get("sku", ""), "subtotal": f"{-total:.2f}",
                                       "subtotal_tax": f"{-tax:.2f}", "price": float(item.get("price") or 0)})
                 elif item_id in shipping:
@@ -969,8 +1118,8 @@ class ShopApp:
                 raise HttpError(500, "woocommerce_rest_cannot_create_order_refund",
                                 "The payment gateway for this order does not support automatic refunds.")
             if body.get("api_restock", True):
-                self._move_stock([{"product_id": li["product_id"], "quantity": -li["quantity"]} for li in out_lines],
-                                 +1)
+                self._move_stock([{"product_id": li["product_id"], "variation_id": li["variation_id"],
+                                   "quantity": -li["quantity"]} for li in out_lines], +1)
             now = now_gmt()
             refund = self.store.insert("refunds", {
                 "order_id": order["id"], "date_created": now, "date_created_gmt": now, "amount": f"{amount:.2f}",

@@ -208,3 +208,43 @@ def test_order_taxes_as_woocommerce_computes_them(shop, prices_include_tax):
     else:
         assert got == ([("99.99", "23.00", "89.99", "20.70"), ("50.00", "11.50", "45.00", "10.35")], "3.45", "1.15",
                        "15.00", "3.45", "35.65", "190.64", False), got
+
+
+def test_variable_products_and_their_variations_behave_alike(shop):
+    """Variable products as shopsync's variants will use them (issue: sizes and colours): a parent with a
+    variation attribute, variations made in one batch, the parent priced by its cheapest variation, a variation
+    found by its SKU through /products, the product list without variations, an order of a variation on its
+    parent with the variation's id and the variation's stock taken."""
+    with shop.api() as api:
+        parent = api.post("/products", json={"name": "Koszulka", "type": "variable", "sku": "KOSZ",
+                                              "attributes": [{"name": "Rozmiar", "variation": True, "visible": True,
+                                                              "options": ["S", "M", "L"]}]})
+        assert parent.status_code == 201, parent.text
+        pid = parent.json()["id"]
+        made = api.post(f"/products/{pid}/variations/batch", json={"create": [
+            {"sku": f"KOSZ-{size}", "regular_price": price, "manage_stock": True, "stock_quantity": 5,
+             "attributes": [{"name": "Rozmiar", "option": size}]}
+            for size, price in (("S", "29.00"), ("M", "31.00"), ("L", "33.00"))]}).json()["create"]
+        assert [v["sku"] for v in made] == ["KOSZ-S", "KOSZ-M", "KOSZ-L"], made
+        assert all(v["attributes"][0]["option"] in "SML" and v["stock_quantity"] == 5 for v in made)
+        got = api.get(f"/products/{pid}").json()
+        assert got["type"] == "variable" and sorted(got["variations"]) == sorted(v["id"] for v in made)
+        assert Decimal(got["price"]) == Decimal("29.00")
+        listed = api.get(f"/products/{pid}/variations", params={"per_page": 100}).json()
+        assert sorted(v["id"] for v in listed) == sorted(v["id"] for v in made)
+        by_sku = api.get("/products", params={"sku": "KOSZ-M"}).json()
+        assert [(p["id"], p["type"], p["parent_id"]) for p in by_sku] == [(made[1]["id"], "variation", pid)]
+        everything = api.get("/products", params={"per_page": 100}).json()
+        assert pid in {p["id"] for p in everything} and not {v["id"] for v in made} & {p["id"] for p in everything}
+        duplicate = api.post(f"/products/{pid}/variations", json={"sku": "KOSZ-S", "regular_price": "1.00"})
+        assert duplicate.status_code == 400 and duplicate.json()["code"] == "product_invalid_sku"
+        updated = api.put(f"/products/{pid}/variations/{made[0]['id']}", json={"regular_price": "35.00"}).json()
+        assert updated["regular_price"] == "35.00"
+        assert Decimal(api.get(f"/products/{pid}").json()["price"]) == Decimal("31.00"), "the cheapest now M"
+        order = api.post("/orders", json={"status": "processing", "line_items": [
+            {"product_id": pid, "variation_id": made[1]["id"], "quantity": 2}],
+            "billing": {"email": "rozmiar@example.pl", "first_name": "Ola", "last_name": "Nowak"}})
+        assert order.status_code == 201, order.text
+        [line] = order.json()["line_items"]
+        assert (line["product_id"], line["variation_id"], line["sku"]) == (pid, made[1]["id"], "KOSZ-M")
+        assert api.get(f"/products/{pid}/variations/{made[1]['id']}").json()["stock_quantity"] == 3
