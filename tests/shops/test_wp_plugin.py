@@ -208,8 +208,11 @@ def _login(driver, url: str, user: str, password: str) -> None:
 
     driver.delete_all_cookies()
     driver.get(url + "/wp-login.php")
-    driver.find_element(By.ID, "user_login").send_keys(user)
-    driver.find_element(By.ID, "user_pass").send_keys(password)
+    # wp-login.php focuses and selects the user field 200 ms after loading: keys typed meanwhile can land in
+    # the wrong field, so the form is filled without focus, then checked
+    driver.execute_script("document.getElementById('user_login').value = arguments[0];"
+                          "document.getElementById('user_pass').value = arguments[1];", user, password)
+    assert driver.find_element(By.ID, "user_login").get_attribute("value") == user
     driver.find_element(By.ID, "wp-submit").click()
     wait_until(lambda: "wp-login.php" not in driver.current_url, timeout=30, message=f"{user} logged in")
 
@@ -252,10 +255,19 @@ def test_in_a_real_browser_prices_nip_at_checkout_and_the_pairing_column(plugin_
         fill("billing_nip", "123-456-78-90")  # checksum wrong
 
         def place() -> None:
-            button = wait_until(lambda: driver.find_element(By.ID, "place_order"), timeout=30, message="button")
-            wait_until(lambda: not driver.find_elements(By.CSS_SELECTOR, ".blockUI"), timeout=30,
-                       message="checkout ready")
-            driver.execute_script("arguments[0].click();", button)
+            from selenium.common.exceptions import StaleElementReferenceException
+
+            def clicked() -> bool:
+                # WooCommerce re-renders the order review (and its button) after each checkout update: the
+                # button is found after the update settles, and found again if it was replaced meanwhile
+                if driver.find_elements(By.CSS_SELECTOR, ".blockUI"):
+                    return False
+                try:
+                    driver.execute_script("arguments[0].click();", driver.find_element(By.ID, "place_order"))
+                except StaleElementReferenceException:
+                    return False
+                return True
+            wait_until(clicked, timeout=30, message="the order button clicked once the checkout is ready")
 
         place()
         error = wait_until(lambda: driver.find_element(By.CSS_SELECTOR, ".woocommerce-error").text, timeout=30,
