@@ -231,6 +231,8 @@ def cmd_erp_action(args: argparse.Namespace) -> int:
             print(f"invoice (HM.DK id {event[1]}) issued for order {args.id}")
         elif a == "cancel-order":
             event = sim.cancel_order(args.id)
+        elif a == "set-feature":
+            event = sim.set_feature(args.id, args.name, args.value)
         elif a == "ksef":
             event = sim.ksef_verdict(args.id, args.verdict == "accept")
             print(f"KSeF {'numbered' if args.verdict == 'accept' else 'rejected'} invoice {args.id}")
@@ -327,6 +329,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("id", type=int)
     a = action("cancel-order", "cancel a customer order and free its reservations (ID = HM.ZO.id)")
     a.add_argument("id", type=int)
+    a = action("set-feature", "give a product a feature's value, e.g. Rozmiar M (the feature is defined if new)")
+    a.add_argument("id", type=int)
+    a.add_argument("name")
+    a.add_argument("value")
     a = action("ksef", "answer for KSeF: number (accept) or reject an invoice sent to it (ID = HM.DK.id)")
     a.add_argument("verdict", choices=("accept", "reject"))
     a.add_argument("id", type=int)

@@ -358,6 +358,27 @@ class ErpSimulator:
         self.transaction(act)
         return "item-saved", product_id
 
+    def set_feature(self, product_id: int, name: str, value: str) -> tuple[str, int]:
+        """Give a card a feature's value (a size, a colour), the feature defined in the company first if it is
+        new (a column CDim_<name>_Val of SSCommon.ProductClassification, as Symfonia keeps features)."""
+        if not MarkerSource.feature_name_ok(name):
+            raise ErpPermanent(f"feature name {name!r}: letters, digits and _ only (it becomes a column name)")
+        column = f"CDim_{name}_Val"
+
+        def act(cur: pyodbc.Cursor) -> None:
+            self._need_product(cur, product_id)
+            have = [d[0] for d in cur.execute("SELECT * FROM SSCommon.ProductClassification WHERE 1 = 0")
+                    .description]
+            if column not in have:
+                cur.execute(f"ALTER TABLE SSCommon.ProductClassification ADD {column} varchar(40)")
+            if cur.execute(f"UPDATE SSCommon.ProductClassification SET {column} = ? WHERE ElementId = ?", value,
+                           product_id).rowcount == 0:
+                cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {column}) VALUES (?, ?)",
+                            product_id, value)
+            cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
+        self.transaction(act)
+        return "item-saved", product_id
+
     def set_marker(self, product_id: int, on: bool) -> tuple[str, int]:
         """Give or take the site's agreed marker (erp.marker): the native marker number, or the feature's value."""
         def act(cur: pyodbc.Cursor) -> None:

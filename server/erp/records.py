@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 _FEATURE_NAME = re.compile(r"^[A-Za-z0-9_]{1,60}$")  # becomes part of a column name: CDim_<name>_Val
 
@@ -47,6 +47,11 @@ class MarkerSource:
         raise ValueError(f"erp.marker {text!r}: write marker:N (Symfonia's native marker number N) or "
                          "feature:NAME=VALUE (a product feature and its value)")
 
+    @staticmethod
+    def feature_name_ok(name: str) -> bool:
+        """A feature name that can be part of a column name (CDim_<name>_Val)."""
+        return bool(_FEATURE_NAME.match(name or ""))
+
     def is_marked(self, raw: Any) -> bool:
         """Whether a product's stored marker field (znacznik, or the feature's value) means sold online."""
         if self.native:
@@ -76,6 +81,10 @@ class Product:
     active: bool
     modified: str
     base_price: Decimal | None
+    # The card's features (cechy) that have a value: name -> value (over SQL the CDim_<name>_Val columns of
+    # SSCommon.ProductClassification; through the WebAPI the card's Dimensions). Sizes and colours of a family
+    # of cards are features.
+    features: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

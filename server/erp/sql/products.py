@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Sequence
+from typing import Any, Sequence
 
 import pyodbc
 
@@ -36,6 +36,23 @@ class SqlProducts(SqlBase):
             paths[gid] = tuple(reversed(path))
         return paths
 
+    @staticmethod
+    def _features(cur: Any, chunk: Sequence[int], marks: str) -> dict[int, dict[str, str]]:
+        """Each card's features with a value, from SSCommon.ProductClassification (a CDim_<name>_Val column per
+        feature the company defined; the columns as the table has them)."""
+        rows = cur.execute(f"SELECT * FROM SSCommon.ProductClassification WHERE ElementId IN ({marks})",
+                           list(chunk)).fetchall()
+        names = [str(d[0]) for d in cur.description or ()]
+        out: dict[int, dict[str, str]] = {}
+        for r in rows:
+            values = dict(zip(names, r))
+            element = next((v for k, v in values.items() if k.lower() == "elementid"), None)
+            if element is None:
+                continue
+            out[int(element)] = {k[5:-4]: str(v) for k, v in values.items()
+                                 if k.startswith("CDim_") and k.endswith("_Val") and v not in (None, "")}
+        return out
+
     def _marker_field(self) -> str:
         """The product's marker field in the products query (erp.marker)."""
         return "t.znacznik" if self.marker.native else f"c.{self.marker.column}"
@@ -65,6 +82,7 @@ class SqlProducts(SqlBase):
                     "SELECT p.idpoz, p.cena FROM HM.CP p JOIN HM.CK k ON k.id = p.idck "
                     f"WHERE k.kod = ? AND p.idpoz IN ({marks})",
                     [self.base_price_list, *chunk]).fetchall())
+                features = self._features(cur, chunk, marks)
                 for r in rows:
                     pid = int(r[0])
                     out[pid] = Product(
@@ -72,7 +90,8 @@ class SqlProducts(SqlBase):
                         vat=int(r[5] or 0), group_path=paths.get(r[6], ()) if r[6] is not None else (),
                         marked=self.marker.is_marked(r[9]), note=notes.get(pid) or "",
                         active=bool(r[7]), modified=str(r[8] or ""),
-                        base_price=money(prices[pid]) if pid in prices else None)
+                        base_price=money(prices[pid]) if pid in prices else None,
+                        features=features.get(pid, {}))
         return out
 
     def get_product(self, product_id: int) -> Product:

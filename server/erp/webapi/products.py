@@ -133,6 +133,10 @@ class WebApiProducts:
                        # GUESS: FullPath joins the catalog names with a backslash, root first
                        group_path=tuple(x for x in str(catalog.get("FullPath") or "").split("\\") if x),
                        marked=marker.is_marked(raw), note=p.get("Note") or "", active=p.get("Active") is not False,
+                       # GUESS (as for the marker): a card's features are its Dimensions, coded by the feature's name
+                       features={str(d.get("Code") or d.get("Name")): str(d.get("Value"))
+                                 for d in p.get("Dimensions") or [] if isinstance(d, dict)
+                                 and (d.get("Code") or d.get("Name")) and d.get("Value") not in (None, "")},
                        modified="", base_price=base)
 
     def find_products_by_codes(self, codes: Sequence[str]) -> dict[str, int]:
