@@ -135,10 +135,32 @@ class Stack:
 
     # -- the server process ----------------------------------------------------
     def start_server(self) -> "Stack":
-        with open(self.log, "ab") as log:
-            self.server = subprocess.Popen([bin_path("shopsync"), "--config", str(self.config), "serve"],
-                                           cwd=self.tmp, env=env_with(), stdout=log, stderr=subprocess.STDOUT)
-        wait_port("127.0.0.1", self.grpc_port, timeout=30)
+        """Start the server and wait until it listens. A port chosen free may be taken by another test's
+        process before the server binds it (the server then exits saying it cannot listen there, while the
+        port answers for the other process): new ports are chosen and the server started again."""
+        for attempt in range(3):
+            seen = self.log.stat().st_size if self.log.exists() else 0
+            with open(self.log, "ab") as log:
+                self.server = subprocess.Popen([bin_path("shopsync"), "--config", str(self.config), "serve"],
+                                               cwd=self.tmp, env=env_with(), stdout=log, stderr=subprocess.STDOUT)
+            wait_port("127.0.0.1", self.grpc_port, timeout=30)
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                new = self.log.read_bytes()[seen:].decode("utf-8", "replace")
+                if "gRPC listening on" in new:
+                    return self
+                if self.server.poll() is not None:
+                    break
+                time.sleep(0.05)
+            if self.server.poll() is None or "cannot listen there" not in new or attempt == 2:
+                return self  # as before: the test sees what the server does
+            self.server = None
+            self.grpc_port, self.http_port, self.console_port = free_port(), free_port(), free_port()
+            self.address = f"127.0.0.1:{self.grpc_port}"
+            self.sections["grpc"]["address"] = self.address
+            self.sections["webhooks"]["address"] = f"127.0.0.1:{self.http_port}"
+            self.sections["console"]["address"] = f"127.0.0.1:{self.console_port}"
+            self.write_config()
         return self
 
     def stop_server(self, kill: bool = False) -> None:
