@@ -25,7 +25,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from ..errors import ErpNotFound, ErpPermanent, ErpRetryable
+from ..errors import ErpNotFound, ErpPermanent
 from ..records import SaleDocument
 from ..rounding import money
 from .client import WebApiSentUnknown
@@ -120,10 +120,7 @@ class WebApiMoney:
             self._release_reservations(o)
             return found
         key = f"webapi.receipt.{order_id}"
-        wait = self.holds.remaining(key)
-        if wait > 0:
-            raise ErpRetryable(f"ERP order {order_id}: the WebAPI did not answer the last receipt request; not "
-                               f"sent again for {wait:.0f} s more")
+        self._refuse_if_held(key, f"the receipt of ERP order {order_id}")
         positions = [p for p in o.get("Positions") or [] if isinstance(p, dict) and p.get("ProductId")]
         if not positions:
             raise ErpPermanent(f"ERP order {o.get('DocumentNumber') or order_id} has no lines to put on a receipt")
@@ -196,10 +193,7 @@ class WebApiMoney:
         if found is not None:
             return found
         hold = f"webapi.correction.{master.id}.{key}"
-        wait = self.holds.remaining(hold)
-        if wait > 0:
-            raise ErpRetryable(f"document {master.number}: the WebAPI did not answer the last correction request; "
-                               f"not sent again for {wait:.0f} s more")
+        self._refuse_if_held(hold, f"the correction of {master.number} for {key}")
         doc = self.webapi.call("GET", "/Sales", params={"id": int(master.id)})
         gross_kind = int(doc.get("PriceKind") or 0) == PRICE_KIND_GROSS
         left = dict(returned)
@@ -254,10 +248,7 @@ class WebApiMoney:
         if owed <= 0:
             return ""
         key = f"webapi.payment.{doc.id}"
-        wait = self.holds.remaining(key)
-        if wait > 0:
-            raise ErpRetryable(f"document {doc.number}: the WebAPI did not answer the last payment request; not "
-                               f"sent again for {wait:.0f} s more")
+        self._refuse_if_held(key, f"the payment of {doc.number}")
         kinds = self.payment_registries()
         if registry not in kinds:
             raise ErpPermanent(f"payment register {registry!r} is not in the ERP (orders.payment_registries)")
