@@ -10,19 +10,12 @@ from decimal import Decimal
 import pytest
 
 from tests.helpers.stack import Stack, wait_until
+from tests.orders.test_invoices import shop_meta
 from tests.platform.test_metrics_and_alerts import Receiver
 
 PASSWORD = "biuro-haslo-2026"
 MONEY = {"invoice": "paid", "document": "by_buyer", "payment_registries": {"bacs": "BANK", "cod": "KASA"},
          "poll_interval_seconds": 1}
-
-
-def shop_meta(stack: Stack, order_id: int, key: str):
-    with stack.shop.api() as api:
-        for m in api.get(f"/orders/{order_id}").json()["meta_data"]:
-            if m["key"] == key:
-                return m["value"]
-    return None
 
 
 def notes(stack: Stack, order_id: int) -> list[dict]:
