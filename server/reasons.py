@@ -113,6 +113,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     # the shop's answers
     "shop.refused": ("the shop refused it ({status}): {text}", "sklep odmówił ({status}): {text}"),
     "shop.not_found": ("the shop no longer has it ({status}): {text}", "sklepu już tego nie ma ({status}): {text}"),
+    "variant.shop_cannot": ("product {sku} belongs to a family of variants (products.variants_by) and this shop "
+                            "has no variable products: use WooCommerce, or leave products.variants_by empty",
+                            "towar {sku} należy do rodziny wariantów (products.variants_by), a ten sklep nie ma "
+                            "produktów z wariantami: użyj WooCommerce albo zostaw products.variants_by puste"),
+    "variant.no_attributes": ("product {sku} is in family {family} but has none of the features {attributes}: "
+                              "give the card its size or colour in Symfonia (its features), then retry",
+                              "towar {sku} jest w rodzinie {family}, ale nie ma żadnej z cech {attributes}: nadaj "
+                              "kartotece w Symfonii rozmiar albo kolor (cechy), potem ponów"),
     "image.not_image": ("product {sku}: main image {url} is not a PNG/JPEG/GIF/WebP image (type {type})",
                         "towar {sku}: zdjęcie główne {url} nie jest obrazem PNG/JPEG/GIF/WebP (typ {type})"),
 }

@@ -242,6 +242,22 @@ class OrderSettings:
 
 
 @dataclass(frozen=True)
+class ProductSettings:
+    # Families of sizes and colours (docs/variants.md): "" (every card its own product), "feature:NAME" (the cards
+    # sharing a value of feature NAME, SSCommon.ProductClassification.CDim_<NAME>_Val, become one variable product
+    # in the shop, each card a variation) or "dimension:NAME" (the same, named as the WebAPI names it: a card's
+    # Dimension). The family's value is the variable product's SKU: it must not be any card's code.
+    variants_by: str = ""
+    # The features (dimensions) that become the variable product's attributes, each card's value its option.
+    variant_attributes: tuple[str, ...] = ()
+
+    @property
+    def family_feature(self) -> str:
+        """The feature (dimension) naming each card's family; "" when families are not used."""
+        return self.variants_by.partition(":")[2].strip()
+
+
+@dataclass(frozen=True)
 class SyncSettings:
     catch_up_interval_seconds: float = 300.0
     customer_pass_interval_seconds: float = 600.0
@@ -322,6 +338,7 @@ class Settings:
     shop: ShopSettings = ShopSettings()
     webhooks: WebhookSettings = WebhookSettings()
     orders: OrderSettings = OrderSettings()
+    products: ProductSettings = ProductSettings()
     sync: SyncSettings = SyncSettings()
     hooks: HookSettings = HookSettings()
     log: LogSettings = LogSettings()
@@ -517,6 +534,17 @@ def validate(settings: Settings) -> None:
             ok = False
         if not ok:
             raise SettingsError(f"orders.fixed_rates.{currency} must be a positive number, got {rate!r}")
+    variants = settings.products
+    if variants.variants_by and (variants.variants_by.partition(":")[0] not in ("feature", "dimension")
+                                 or not variants.family_feature):
+        raise SettingsError(f"products.variants_by must be \"feature:NAME\" or \"dimension:NAME\" (or empty), not "
+                            f"{variants.variants_by!r}")
+    if variants.variants_by and not variants.variant_attributes:
+        raise SettingsError("products.variant_attributes: name the features that tell a family's cards apart (e.g. "
+                            "[\"Rozmiar\", \"Kolor\"]); products.variants_by is set")
+    if variants.family_feature in variants.variant_attributes:
+        raise SettingsError(f"products.variant_attributes: {variants.family_feature!r} names the family "
+                            "(products.variants_by), it cannot also be an attribute")
     if settings.erp.dialect not in ("sqlite", "postgresql", "sqlserver"):
         raise SettingsError(f"erp.dialect must be sqlite, postgresql or sqlserver, not {settings.erp.dialect!r}")
     try:

@@ -23,6 +23,10 @@ CAP_ORDER_STATUS = "order_status"  # set an order's status and add notes to it
 CAP_INVOICES = "invoices"  # invoice printouts kept on the shop order (the companion plugin serves them)
 CAP_REFUNDS = "refunds"  # an order's refunds, line by line (get_refunds)
 CAP_IMAGE_UPLOAD = "image_upload"  # takes image bytes (the shop needs no route to us)
+CAP_VARIATIONS = "variations"  # variable products and their variations (upsert_variations, iter_variations)
+
+# ShopProduct.kind
+SIMPLE, VARIABLE, VARIATION = "simple", "variable", "variation"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,11 @@ class ShopProduct:
     modified: str = ""
     trashed: bool = False  # in the shop's trash (deleted by a person, still readable by id)
     tax_class: str = ""  # the shop's tax class ("" = standard; WooCommerce: "reduced-rate", "zero-rate", ...)
+    kind: str = SIMPLE  # SIMPLE | VARIABLE (sold as its variations) | VARIATION (one of them)
+    parent_id: int = 0  # a variation's variable product
+    # A variable product's attributes that make its variations (name -> its options), a variation's own
+    # (name -> its option).
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,9 @@ class ProductChange:
     price_lists ({list code: price}); and, on a create only, image (an ImageRef: the
     main image, so a new product needs no second call; later changes go through
     set_main_image, which keeps the rest of the gallery).
+    A variable product: variable (True, on create) and attributes ({name: [options]}).
+    A variation (upsert_variations): sku, price, stock, published, ean, price_lists,
+    description, attributes ({name: option}) and image (an ImageRef, on create and on change).
     """
 
     sku: str
@@ -147,6 +159,7 @@ class ShopOrderLine:
     unit_price: Decimal  # net after discounts, in the order currency
     total: Decimal | None = None  # the line's net value after coupons (None: the shop does not say)
     tax: Decimal = Decimal(0)  # the tax the shop charged on the line
+    variation_id: int = 0  # the variation ordered (product_id is then its variable product)
 
 
 @dataclass(frozen=True)
@@ -266,6 +279,21 @@ class ShopClient(abc.ABC):
         """Set the stock of many products: (shop id, sku, quantity)."""
         return self.upsert_products([ProductChange(sku=sku, shop_id=sid, fields={"stock": qty})
                                      for sid, sku, qty in stock])
+
+    def upsert_variations(self, parent_id: int, changes: Sequence[ProductChange]) -> list[ItemResult]:
+        """Create or update variations of the variable product `parent_id` (with CAP_VARIATIONS), one result
+        per change, in order. A create whose SKU the shop has already becomes an update of it there (or, when it
+        is a variation of another product or a product of its own, that one is removed first: the card moved)."""
+        raise CapabilityMissing(f"this shop ({type(self).__name__}) has no variable products")
+
+    def iter_variations(self, parent_id: int) -> list[ShopProduct]:
+        """The variations of a variable product (with CAP_VARIATIONS)."""
+        raise CapabilityMissing(f"this shop ({type(self).__name__}) has no variable products")
+
+    def remove_products(self, refs: Sequence[tuple[int, int]]) -> None:
+        """Delete products for good: (variable product id, variation id) for a variation, (0, id) for a product
+        (a card that moved to another family, or out of one). Already gone is fine."""
+        raise CapabilityMissing(f"this shop ({type(self).__name__}) has no variable products")
 
     @abc.abstractmethod
     def ensure_category(self, path: Sequence[str]) -> int:

@@ -12,6 +12,8 @@
     feed_price_list HM.CK.id             -                      (sync/feeds.py)
     feed_order      HM.ZO.id             -
     feed_stock      HM.TW.id             -                    {"warehouses": {id: AmountToSale}} as last shown
+    family          family_id(value)     variable product id  the variable product last sent (sync/families.py)
+    family_member   HM.TW.id             family_id(value)     {"family": value}: the card is a variation of it
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Kind(str, enum.Enum):
     FEED_PRICE_LIST = "feed_price_list"
     FEED_ORDER = "feed_order"
     FEED_STOCK = "feed_stock"
+    FAMILY = "family"
+    FAMILY_MEMBER = "family_member"
 
     def __str__(self) -> str:
         return self.value
@@ -88,6 +92,10 @@ class Bindings:
             out += [self._binding(r) for r in
                     B.select().where((B.kind == kind.value) & column.in_(wanted[start:start + _CHUNK]))]
         return out
+
+    def with_shop_ids(self, kind: Kind, shop_ids: Sequence[int]) -> list[Binding]:
+        """Every binding of a kind whose shop id is one of these (several may share one)."""
+        return self._where(kind, self.t.binding.shop_id, shop_ids)
 
     def save(self, bindings: Iterable[Binding]) -> None:
         """Insert or replace bindings in one transaction."""

@@ -40,7 +40,9 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
     if not order.lines:
         raise Rejected.of("order.no_lines", order=order.number)
     skus = [ln.sku for ln in order.lines]
-    by_shop_id = ctx.bindings.by_shop_ids(Kind.PRODUCT, [ln.product_id for ln in order.lines if ln.product_id])
+    # A line of a variation names the variation (its card's binding) and its variable product (no card's).
+    by_shop_id = ctx.bindings.by_shop_ids(Kind.PRODUCT, [i for ln in order.lines for i in (ln.variation_id,
+                                                                                         ln.product_id) if i])
     o = ctx.settings.orders
     # Every product the order names, read once: its lines' SKUs and the shipping and fee services.
     charged = {c.kind for c in order.charges if c.total or c.tax}
@@ -52,7 +54,8 @@ def order_draft(ctx: SyncContext, order: ShopOrder, contractor_id: int) -> Order
         if ln.quantity <= 0:
             raise Rejected.of("order.bad_quantity", order=order.number, line=i, item=ln.sku or ln.name,
                               quantity=str(ln.quantity))
-        pid = codes.get(ln.sku) or (by_shop_id[ln.product_id].erp_id if ln.product_id in by_shop_id else None)
+        pid = (by_shop_id[ln.variation_id].erp_id if ln.variation_id in by_shop_id else None) or codes.get(ln.sku) \
+            or (by_shop_id[ln.product_id].erp_id if ln.product_id in by_shop_id and not ln.variation_id else None)
         if pid is None:
             raise Rejected.of("order.unknown_sku", order=order.number, line=i, sku=ln.sku)
         goods.append((pid, ln))

@@ -27,6 +27,7 @@ from . import messages as msg
 from .context import SyncContext
 from .mappers import changed_fields, product_state, to_change
 from .outcome import Outcome, outcome_of, outcome_of_item
+from .families import add_family_states, export_families, known_members
 from .product_images import image_for_shop, settle_image
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ def product_snapshots(ctx: SyncContext, product_ids: Iterable[int], *,
         return []
     read_at = time.time_ns()
     products = ctx.erp.get_products(ids)
+    # A card of a family: the whole family is read (its variable product is made of all of them).
+    more = known_members(ctx, ids, products)
+    if more:
+        ids = sorted(set(ids) | more)
+        products = {**products, **ctx.erp.get_products(sorted(more))}
     stock = ctx.erp.commercial_stock(ids)
     images = ctx.erp.image_digests(ids)
     prices = ctx.erp.prices_for_products(ids)
@@ -52,12 +58,16 @@ def product_snapshots(ctx: SyncContext, product_ids: Iterable[int], *,
     # waits in the outbox, e.g. while the shop is down): losing the marker must reach it too.
     unsold = {pid for pid in ids if pid not in bound and not getattr(products.get(pid), "marked", False)}
     on_the_way = ctx.store.waiting_keys("outbox", [msg.ProductSnapshot(pid, {}, 0).key for pid in sorted(unsold)])
+    states = {pid: product_state(products.get(pid), stock.get(pid, Decimal(0)), images.get(pid),
+                                 prices.get(pid, {})) for pid in ids}
+    # never sent, and not to be sent: the marker gates everything
+    skipped = {pid for pid in unsold if msg.ProductSnapshot(pid, {}, 0).key not in on_the_way}
+    add_family_states(ctx, {pid: st for pid, st in states.items() if pid not in skipped}, products)
     out = []
     for pid in ids:
-        snapshot = msg.ProductSnapshot(pid, product_state(products.get(pid), stock.get(pid, Decimal(0)),
-                                                          images.get(pid), prices.get(pid, {})), read_at)
-        if pid in unsold and snapshot.key not in on_the_way:
-            continue  # never sent, and not to be sent: the marker gates everything
+        snapshot = msg.ProductSnapshot(pid, states[pid], read_at)
+        if pid in skipped:
+            continue
         if only_changed and pid in bound and not changed_fields(snapshot.state, bound[pid].state):
             continue
         out.append(snapshot)
@@ -72,8 +82,12 @@ class ProductExport:
         bindings = ctx.bindings.many(Kind.PRODUCT, [s.erp_id for s in batch])
         unsupported = set() if CAP_PRICE_LISTS in ctx.shop.capabilities else {"price_lists"}
         plans = []  # (index, snapshot, changed fields, binding, sku, change or None)
+        members = []  # a family's cards (or ones that were): variations of a variable product (families.py)
         for i, s in enumerate(batch):
             b = bindings.get(s.erp_id)
+            if s.state.get("family") or (b is not None and b.state.get("family")):
+                members.append((i, s, b))
+                continue
             if b is not None and b.state_time >= s.read_at:
                 log.debug("product %s: snapshot read %d is older than what was sent (%d): skipped", s.erp_id,
                           s.read_at, b.state_time)
@@ -98,6 +112,9 @@ class ProductExport:
                 if image is not None:
                     change = ProductChange(change.sku, {**change.fields, "image": image}, None)
             plans.append((i, s, fields, b, sku, change))
+        if members:
+            for i, outcome in export_families(ctx, members).items():
+                outcomes[i] = outcome
         changes = [p[5] for p in plans if p[5] is not None]
         for _, s, fields, b, sku, change in plans:
             if change is not None:

@@ -29,9 +29,11 @@ from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGE_UPLOAD, CAP_IM
                                    CAP_PAIRING_STATUS, CAP_PRICE_LISTS, CAP_REFUNDS, ImageRef, RefundLine, ShopRefund,
                                    ITEM_GONE, ITEM_REJECTED, ITEM_RETRYABLE,
                                    Address, CustomerPage, ItemResult, OrderPage, ProductChange, ProductPage,
-                                   ShopCharge, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct)
+                                   ShopCharge, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine, ShopProduct,
+                                   CAP_VARIATIONS, SIMPLE, VARIABLE, VARIATION)
 from shop_client.text import to_html, to_plain
 from shop_client.woocommerce.oauth import OAuth1QueryAuth
+from shop_client.woocommerce.variations import Variations
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +68,9 @@ def _address(raw: dict[str, Any] | None) -> Address:
     return Address(**{k: str(raw.get(k) or "") for k in Address.__dataclass_fields__})
 
 
-class WooCommerceShop(ShopClient):
+class WooCommerceShop(Variations, ShopClient):
     capabilities = frozenset({CAP_PRICE_LISTS, CAP_CUSTOMER_TAX_ID, CAP_PAIRING_STATUS, CAP_IMAGES,
-                              CAP_ORDER_STATUS, CAP_INVOICES, CAP_REFUNDS})
+                              CAP_ORDER_STATUS, CAP_INVOICES, CAP_REFUNDS, CAP_VARIATIONS})
 
     def __init__(self, url: str, consumer_key: str, consumer_secret: str, options: ShopOptions | None = None, *,
                  transport: httpx.BaseTransport | None = None, **changes: Any) -> None:
@@ -237,7 +239,16 @@ class WooCommerceShop(ShopClient):
         if cats:
             path = self._category_path_of(int(cats[0]["id"])) or (to_plain(cats[0].get("name") or ""),)
         images = raw.get("images") or []
+        kind = raw.get("type") or SIMPLE
+        if kind == VARIABLE:
+            attributes: dict[str, Any] = {to_plain(a.get("name") or ""): tuple(a.get("options") or ())
+                                          for a in raw.get("attributes") or () if a.get("variation")}
+        else:
+            attributes = {to_plain(a.get("name") or ""): a.get("option") or ""
+                          for a in raw.get("attributes") or () if "option" in a}
         return ShopProduct(
+            kind=kind if kind in (VARIABLE, VARIATION) else SIMPLE, parent_id=int(raw.get("parent_id") or 0),
+            attributes=attributes,
             id=int(raw["id"]), sku=raw.get("sku") or "", name=to_plain(raw.get("name") or ""),
             price=_dec(raw.get("regular_price")), description=to_plain(raw.get("description") or ""),
             category_path=path, published=raw.get("status") == "publish",
@@ -325,7 +336,7 @@ class WooCommerceShop(ShopClient):
         f = change.fields
         body: dict[str, Any] = {}
         if change.shop_id is None:
-            body.update({"sku": change.sku, "type": "simple"})
+            body.update({"sku": change.sku, "type": VARIABLE if f.get("variable") else SIMPLE})
         else:
             body["id"] = change.shop_id
             if "sku" in f:
@@ -349,6 +360,9 @@ class WooCommerceShop(ShopClient):
             body["categories"] = [{"id": self._categories[path]}] if path else []
         if f.get("image"):
             body["images"] = [self._image_entry(f["image"], change.sku)]
+        if "attributes" in f:  # a variable product's: each attribute makes variations
+            body["attributes"] = [{"name": to_html(name), "options": list(options), "visible": True,
+                                   "variation": True} for name, options in f["attributes"].items()]
         meta = []
         if "ean" in f:
             meta.append({"key": "_shopsync_ean", "value": f["ean"]})
@@ -509,6 +523,7 @@ class WooCommerceShop(ShopClient):
             unit = (total / qty).quantize(Decimal("0.0001")) if qty and total is not None \
                 else (_dec(li.get("price")) or Decimal(0))
             lines.append(ShopOrderLine(product_id=int(li.get("product_id") or 0), sku=li.get("sku") or "",
+                                       variation_id=int(li.get("variation_id") or 0),
                                        name=li.get("name") or "", quantity=qty, unit_price=unit, total=total,
                                        tax=_dec(li.get("total_tax")) or Decimal(0)))
         charges = [ShopCharge("shipping", s.get("method_title") or s.get("method_id") or "",

@@ -1,0 +1,295 @@
+"""Families of sizes and colours: ERP cards sharing a feature's value as one variable product in the shop.
+
+Symfonia Handel has no variant object: a site keeps each size or colour as its own card and groups the cards by
+a feature (cecha; through the WebAPI, a dimension). With `products.variants_by = "feature:Rodzina"`, the marked
+cards whose Rodzina is "KOSZ-BASIC" become one variable product (SKU "KOSZ-BASIC"), each card one variation
+(SKU its code) told apart by the features `products.variant_attributes` names (Rozmiar, Kolor ...).
+
+Where the variable product's data come from (docs/variants.md): its *lead* card, the family's lowest ERP id
+among the cards sold online (among all of them while none is): its name without the attribute values
+("Koszulka Basic M" -> "Koszulka Basic"), its note as the description, its group as the category, its image.
+Published while any card of the family carries the marker; each variation's own price, stock, price lists,
+note, EAN and image are its card's; a card losing the marker hides its variation (private); a card moving to
+another family (or out of all) leaves its old variation (deleted) and becomes one of the new family.
+
+Bindings: the card's `product` binding holds its variation's id; `family` (erp id = family_id(value)) the
+variable product's id and the state last sent; `family_member` (card id -> family_id) which cards were sent
+as a family's, so a change of one card re-reads its whole family (the variable product's options and lead
+need all of them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any, Iterable, Mapping, Sequence
+
+from shop_client.errors import ShopError
+from shop_client.interface import CAP_PRICE_LISTS, CAP_VARIATIONS, ITEM_GONE, ProductChange
+
+from ..erp.records import Product
+from ..queue.bindings import Binding, Kind
+from ..reasons import Reason
+from . import messages as msg
+from .context import SyncContext
+from .mappers import changed_fields, to_change
+from .outcome import DEAD, Outcome, outcome_of, outcome_of_item
+from .product_images import image_for_shop
+
+log = logging.getLogger(__name__)
+# What a variation takes of its card's state (the rest belongs to the variable product).
+VARIATION_KEYS = ("sku", "price", "stock", "published", "ean", "price_lists", "description", "attributes",
+                  "image", "image_type")
+PARENT_KEYS = ("sku", "name", "description", "category_path", "published", "attributes", "image", "image_type")
+
+
+def family_id(value: str) -> int:
+    """A family's stable number (its bindings' key): 56 bits of the SHA-1 of its value."""
+    return int.from_bytes(hashlib.sha1(value.encode("utf-8")).digest()[:7], "big")
+
+
+def family_of(ctx: SyncContext, product: Product | None) -> tuple[str, dict[str, str]] | None:
+    """(family value, {attribute: value}) of a card, or None when it belongs to no family."""
+    p = ctx.settings.products
+    if product is None or not p.family_feature:
+        return None
+    value = str(product.features.get(p.family_feature) or "").strip()
+    if not value:
+        return None
+    return value, {a: str(product.features[a]).strip() for a in p.variant_attributes
+                   if str(product.features.get(a) or "").strip()}
+
+
+def base_name(name: str, values: Iterable[str]) -> str:
+    """A card's name without its attribute values: "Koszulka Basic czerwona M" -> "Koszulka Basic"."""
+    drop = {v.casefold() for v in values if v}
+    words = [w for w in re.split(r"\s+", name.strip()) if w.strip(",;/-–()").casefold() not in drop]
+    return " ".join(words).strip(" ,;/-–") or name.strip()
+
+
+def known_members(ctx: SyncContext, ids: Sequence[int], products: Mapping[int, Product | None]) -> set[int]:
+    """The cards sent before as members of the families these cards belong to (now or as last sent)."""
+    if not ctx.settings.products.family_feature:
+        return set()
+    families = {family_id(f[0]) for f in (family_of(ctx, products.get(i)) for i in ids) if f}
+    families |= {b.shop_id for b in ctx.bindings.many(Kind.FAMILY_MEMBER, list(ids)).values() if b.shop_id}
+    if not families:
+        return set()
+    return {b.erp_id for b in ctx.bindings.with_shop_ids(Kind.FAMILY_MEMBER, sorted(families))} - set(ids)
+
+
+def add_family_states(ctx: SyncContext, states: dict[int, dict[str, Any]],
+                      products: Mapping[int, Product | None]) -> None:
+    """Give each family member's state its family, attributes and the variable product as the whole family
+    (all of `states` that are its members) makes it now."""
+    families: dict[str, list[int]] = {}
+    for pid in sorted(states):
+        fam = family_of(ctx, products.get(pid))
+        if fam is not None:
+            states[pid]["family"], states[pid]["attributes"] = fam
+            families.setdefault(fam[0], []).append(pid)
+    for value, members in families.items():
+        # A card without any attribute is no variation yet (its size comes next): not part of the family's face.
+        whole = [m for m in members if states[m]["attributes"]] or members
+        sold = [m for m in whole if states[m].get("published") and states[m]["attributes"]]
+        lead = (sold or whole)[0]
+        options: dict[str, list[str]] = {a: [] for a in ctx.settings.products.variant_attributes}
+        for m in members:
+            for a, v in states[m]["attributes"].items():
+                if v not in options[a]:
+                    options[a].append(v)
+        lead_state = states[lead]
+        parent = {"sku": value, "lead": lead,
+                  "name": base_name(lead_state.get("name") or value, states[lead]["attributes"].values()),
+                  "description": lead_state.get("description") or "",
+                  "category_path": list(lead_state.get("category_path") or []),
+                  "published": bool(sold), "attributes": {a: o for a, o in options.items() if o},
+                  "image": lead_state.get("image"), "image_type": lead_state.get("image_type")}
+        for m in members:
+            states[m]["parent"] = parent
+
+
+def export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot, Binding | None]]
+                    ) -> dict[int, Outcome]:
+    """The family members' snapshots of a batch -> the shop: the variable products first (one call for all),
+    then each family's variations (one call per family). Returns an outcome per batch index."""
+    out: dict[int, Outcome] = {}
+    if CAP_VARIATIONS not in ctx.shop.capabilities:
+        for i, s, _ in items:
+            out[i] = _dead(Reason("variant.shop_cannot", {"sku": s.state.get("sku") or s.erp_id}))
+        return out
+    saved: list[Binding] = []
+    live: list[tuple[int, msg.ProductSnapshot, Binding | None]] = []
+    moves: list[tuple[int, msg.ProductSnapshot, Binding]] = []
+    for i, s, b in items:
+        if b is not None and b.state_time >= s.read_at:
+            out[i] = Outcome.done()  # stale: newer data was sent already
+        elif b is not None and b.shop_id is not None and b.state.get("family") != s.state.get("family"):
+            moves.append((i, s, b))
+        else:
+            live.append((i, s, b))
+    if moves:
+        # A card that moved (family to family, product of its own to family, family to none): its old shop
+        # record goes first (its SKU is unique in the shop), then it is made anew where it belongs now.
+        try:
+            ctx.shop.remove_products([(int(b.state.get("parent_id") or 0), int(b.shop_id or 0))
+                                      for _, _, b in moves])
+        except ShopError as exc:
+            for i, _, _ in moves:
+                out[i] = outcome_of(exc)
+            moves = []
+        for i, s, b in moves:
+            log.info("product %s moved from %s to %s: its old shop record %s removed", s.state.get("sku"),
+                     b.state.get("family") or "its own product", s.state.get("family") or "its own product", b.shop_id)
+            saved.append(Binding(Kind.PRODUCT, s.erp_id, None, {}, 0))
+            if s.state.get("family"):
+                live.append((i, s, None))
+            else:
+                saved.append(Binding(Kind.FAMILY_MEMBER, s.erp_id, None, {}, 0))
+                out[i] = Outcome.retry(f"product {s.state.get('sku')} left its family; made a product of its own next")
+    by_family: dict[str, list[tuple[int, msg.ProductSnapshot, Binding | None]]] = {}
+    for i, s, b in live:
+        by_family.setdefault(str(s.state["family"]), []).append((i, s, b))
+    fams = ctx.bindings.many(Kind.FAMILY, [family_id(v) for v in by_family])
+    parents = _send_parents(ctx, by_family, fams, out, saved)
+    for value, members in by_family.items():
+        if value in parents:
+            _send_variations(ctx, parents[value], members, out, saved)
+    ctx.bindings.save(saved)
+    return out
+
+
+def _send_parents(ctx: SyncContext, by_family: dict[str, list[tuple[int, msg.ProductSnapshot, Binding | None]]],
+                  fams: dict[int, Binding], out: dict[int, Outcome], saved: list[Binding]) -> dict[str, int]:
+    """Create or update the families' variable products; returns value -> its shop id (families to go on)."""
+    plans: list[tuple[str, dict[str, Any], Binding | None, int, ProductChange | None]] = []
+    ready: dict[str, int] = {}
+    for value, members in by_family.items():
+        newest = max(members, key=lambda m: m[1].read_at)[1]
+        parent = {k: newest.state["parent"].get(k) for k in PARENT_KEYS}
+        fb = fams.get(family_id(value))
+        if (fb is None or fb.shop_id is None) and not parent["published"]:
+            for i, *_ in members:
+                out[i] = Outcome.done()  # a hidden family the shop never had: nothing to do
+            continue
+        if fb is not None and fb.shop_id is not None and fb.state_time >= newest.read_at:
+            ready[value] = fb.shop_id  # what was sent is newer; the variations may still go
+            continue
+        fields = changed_fields(parent, fb.state if fb and fb.shop_id else None)
+        shop_id = fb.shop_id if fb else None
+        change = to_change(value, shop_id, fields)
+        extra: dict[str, Any] = {}
+        if "attributes" in fields:
+            extra["attributes"] = fields["attributes"]
+        if shop_id is None:
+            extra["variable"] = True
+            if parent.get("image"):
+                image = image_for_shop(ctx, msg.ProductSnapshot(int(newest.state["parent"]["lead"]), parent, 0))
+                if image is not None:
+                    extra["image"] = image
+        if change is not None or extra:
+            change = ProductChange(value, {**(change.fields if change else {}), **extra}, shop_id)
+        plans.append((value, parent, fb, newest.read_at, change))
+    changes = [p[4] for p in plans if p[4] is not None]
+    try:
+        results = iter(ctx.shop.upsert_products(changes) if changes else [])
+    except ShopError as exc:
+        for value, *_ in plans:
+            for i, *_ in by_family[value]:
+                out[i] = outcome_of(exc)
+        return ready
+    for value, parent, fb, read_at, change in plans:
+        res = next(results) if change is not None else None
+        shop_id = fb.shop_id if fb else None
+        if res is not None and res.kind == ITEM_GONE:
+            saved.append(Binding(Kind.FAMILY, family_id(value), None, {}, 0))
+            for i, s, _ in by_family[value]:
+                saved.append(Binding(Kind.PRODUCT, s.erp_id, None, {}, 0))
+                out[i] = Outcome.retry(f"the variable product {value} was deleted in the shop; making it again")
+            continue
+        if res is not None and not res.ok:
+            for i, *_ in by_family[value]:
+                out[i] = outcome_of_item(res, ("product", value))
+            continue
+        shop_id = res.shop_id if res is not None and res.shop_id else shop_id
+        sent = dict(parent)
+        if fb is not None and shop_id == fb.shop_id and "image" in changed_fields(parent, fb.state) and \
+                change is not None and change.shop_id is not None:
+            try:  # a new lead image for a variable product the shop has
+                lead = int(by_family[value][0][1].state["parent"]["lead"])
+                image = image_for_shop(ctx, msg.ProductSnapshot(lead, parent, 0)) if parent.get("image") else None
+                ctx.shop.set_main_image(int(shop_id), image, name=value)  # type: ignore[arg-type]
+            except ShopError as exc:
+                log.warning("variable product %s: image not set (%s); tried again with the next change", value, exc)
+                sent["image"] = fb.state.get("image")
+        saved.append(Binding(Kind.FAMILY, family_id(value), shop_id, sent, read_at))
+        ready[value] = int(shop_id)  # type: ignore[arg-type]
+    return ready
+
+
+def _send_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, msg.ProductSnapshot, Binding | None]],
+                     out: dict[int, Outcome], saved: list[Binding]) -> None:
+    unsupported = set() if CAP_PRICE_LISTS in ctx.shop.capabilities else {"price_lists"}
+    plans: list[tuple[int, msg.ProductSnapshot, Binding | None, ProductChange | None]] = []
+    for i, s, b in members:
+        sku = str(s.state.get("sku") or "")
+        if not s.state.get("attributes"):
+            # Not yet a variation (a person gives the card its family first, its size next): nothing is sent
+            # until it has one; the product page says why it is not in the shop.
+            log.warning("%s", Reason("variant.no_attributes", {
+                "sku": sku, "family": s.state["family"],
+                "attributes": ", ".join(ctx.settings.products.variant_attributes)}).text("en"))
+            out[i] = Outcome.done()
+            continue
+        mine = b if b is not None and b.shop_id is not None and b.state.get("parent_id") == parent_id else None
+        if mine is None and not s.state.get("published"):
+            out[i] = Outcome.done()  # a hidden variation the shop never had
+            saved.append(Binding(Kind.FAMILY_MEMBER, s.erp_id, family_id(s.state["family"]),
+                                 {"family": s.state["family"]}, s.read_at))
+            continue
+        new = {k: s.state.get(k) for k in VARIATION_KEYS}
+        fields = changed_fields(new, {k: mine.state.get(k) for k in VARIATION_KEYS} if mine else None)
+        shop_id = mine.shop_id if mine else None
+        change = to_change(sku, shop_id, {k: v for k, v in fields.items() if k not in unsupported})
+        extra: dict[str, Any] = {}
+        if "attributes" in fields:
+            extra["attributes"] = fields["attributes"]
+        if shop_id is None:
+            extra["sku"] = sku
+        if "image" in fields and s.state.get("image"):
+            image = image_for_shop(ctx, s)
+            if image is not None:
+                extra["image"] = image
+        if change is not None or extra:
+            change = ProductChange(sku, {**(change.fields if change else {}), **extra}, shop_id)
+        plans.append((i, s, mine, change))
+    changes = [p[3] for p in plans if p[3] is not None]
+    try:
+        results = iter(ctx.shop.upsert_variations(parent_id, changes) if changes else [])
+    except ShopError as exc:
+        for i, *_ in plans:
+            out[i] = outcome_of(exc)
+        return
+    for i, s, mine, change in plans:
+        res = next(results) if change is not None else None
+        sku = str(s.state.get("sku") or "")
+        if res is not None and res.kind == ITEM_GONE:
+            saved.append(Binding(Kind.PRODUCT, s.erp_id, None, {}, 0))
+            out[i] = Outcome.retry(f"variation {sku} was deleted in the shop; making it again")
+            continue
+        if res is not None and not res.ok:
+            out[i] = outcome_of_item(res, ("product", sku))
+            continue
+        shop_id = res.shop_id if res is not None and res.shop_id else (mine.shop_id if mine else None)
+        sent = {**s.state, "parent_id": parent_id}
+        if res is not None and res.image_error:
+            sent["image"] = sent["image_type"] = None
+        saved.append(Binding(Kind.PRODUCT, s.erp_id, shop_id, sent, s.read_at))
+        saved.append(Binding(Kind.FAMILY_MEMBER, s.erp_id, family_id(s.state["family"]),
+                             {"family": s.state["family"]}, s.read_at))
+        out[i] = Outcome.done()
+
+
+def _dead(why: Reason) -> Outcome:
+    return Outcome(DEAD, why.text("en"), why=why)

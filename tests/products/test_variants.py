@@ -1,0 +1,92 @@
+"""Families of sizes and colours, over the real pieces (hook processes -> gRPC server -> outbox -> WooCommerce
+adapter -> the local shop and a real WooCommerce, in both ERP modes): cards sharing a feature's value become one
+variable product, each card a variation, both ways."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import ERP_STACKS, make_stack
+from tests.helpers.stack import Stack, wait_until
+
+VARIANTS = {"variants_by": "feature:Rodzina", "variant_attributes": ["Rozmiar", "Kolor"]}
+FAMILY = [(11, "S"), (12, "M"), (13, "L")]
+
+
+@pytest.fixture(params=ERP_STACKS)
+def stack(request, tmp_path):
+    s = make_stack(request, tmp_path, products=30, orders={"poll_interval_seconds": 1})
+    s.sections["products"] = dict(VARIANTS)  # (Stack's own `products` is the demo's size)
+    s.write_config()
+    s.start_server()
+    s.register_webhooks()
+    yield s
+    s.close()
+
+
+def family_of(stack: Stack, value: str, sizes=FAMILY) -> None:
+    """A person groups cards into a family in Symfonia: Rodzina and Rozmiar features, and the marker."""
+    for pid, size in sizes:
+        stack.act(stack.sim.set_feature(pid, "Rodzina", value))
+        stack.act(stack.sim.set_feature(pid, "Rozmiar", size))
+        stack.act(stack.sim.set_marker(pid, True))
+
+
+def variations(stack: Stack, value: str) -> dict[str, object]:
+    parent = stack.shop_product(value)
+    if parent is None:
+        return {}
+    return {v.sku: v for v in stack.woo.iter_variations(parent.id)}
+
+
+def test_a_family_becomes_one_variable_product_that_follows_the_erp(stack):
+    family_of(stack, "KOSZ-BASIC")
+    codes = {pid: stack.erp.get_product(pid).code for pid, _ in FAMILY}
+    lead = stack.erp.get_product(11)
+    parent = wait_until(lambda: stack.shop_product("KOSZ-BASIC"), timeout=30, message="the variable product")
+    wait_until(lambda: len(variations(stack, "KOSZ-BASIC")) == 3, timeout=30, message="three variations")
+    parent = stack.shop_product("KOSZ-BASIC")
+    assert parent.kind == "variable" and parent.published
+    assert parent.category_path == lead.group_path and parent.description == lead.note
+    assert dict(parent.attributes) == {"Rozmiar": ("S", "M", "L")}
+    found = variations(stack, "KOSZ-BASIC")
+    for pid, size in FAMILY:
+        v = found[codes[pid]]
+        p = stack.erp.get_product(pid)
+        assert dict(v.attributes) == {"Rozmiar": size} and v.published
+        assert v.price == p.base_price and v.stock == stack.erp.commercial_stock([pid])[pid]
+    # stock and price of one variation follow its card
+    stack.act(stack.sim.approve_pz(12, 7))
+    want = stack.erp.commercial_stock([12])[12]
+    wait_until(lambda: variations(stack, "KOSZ-BASIC")[codes[12]].stock == want, message="PZ on the variation")
+    stack.act(stack.sim.set_price(stack.sim.price_list_id("DETAL"), 13, Decimal("77.50")))
+    wait_until(lambda: variations(stack, "KOSZ-BASIC")[codes[13]].price == Decimal("77.50"),
+               message="price of the variation")
+    # a card losing the marker hides its variation, the family stays published
+    stack.act(stack.sim.set_marker(13, False))
+    wait_until(lambda: not variations(stack, "KOSZ-BASIC")[codes[13]].published, message="variation hidden")
+    assert stack.shop_product("KOSZ-BASIC").published
+    # a card moving to another family moves
+    stack.act(stack.sim.set_feature(12, "Rodzina", "KOSZ-SLIM"))
+    wait_until(lambda: codes[12] in variations(stack, "KOSZ-SLIM"), timeout=30, message="moved to KOSZ-SLIM")
+    wait_until(lambda: codes[12] not in variations(stack, "KOSZ-BASIC"), message="gone from KOSZ-BASIC")
+    wait_until(lambda: stack.shop_product("KOSZ-BASIC").attributes.get("Rozmiar") in (("S", "L"),),
+               message="the family's options without M")
+    # every card of the family losing the marker hides the variable product
+    stack.act(stack.sim.set_marker(11, False))
+    wait_until(lambda: not stack.shop_product("KOSZ-BASIC").published, message="family hidden")
+
+
+def test_an_order_of_a_variation_reaches_its_card_with_a_reservation(stack):
+    family_of(stack, "KOSZ-BASIC")
+    code = stack.erp.get_product(12).code
+    wait_until(lambda: code in variations(stack, "KOSZ-BASIC"), timeout=30, message="the variation")
+    before = stack.erp.commercial_stock([12])[12]
+    number = stack.shop.place_order([(code, 2)], email="warianty@example.pl")
+    zo = wait_until(lambda: stack.erp.find_order_by_shop_number(number), timeout=60, message="ERP order")
+    lines = stack.erp.order_products(zo)
+    assert list(lines) == [12], "the line is the card of the variation ordered"
+    wait_until(lambda: stack.erp.commercial_stock([12])[12] == before - 2, message="reserved")
+    wait_until(lambda: variations(stack, "KOSZ-BASIC")[code].stock == before - 2, message="stock back in the shop")
