@@ -367,10 +367,7 @@ class ErpSimulator:
 
         def act(cur: pyodbc.Cursor) -> None:
             self._need_product(cur, product_id)
-            have = [d[0] for d in cur.execute("SELECT * FROM SSCommon.ProductClassification WHERE 1 = 0")
-                    .description]
-            if column not in have:
-                cur.execute(f"ALTER TABLE SSCommon.ProductClassification ADD {column} varchar(40)")
+            self._define_feature(cur, column)
             if cur.execute(f"UPDATE SSCommon.ProductClassification SET {column} = ? WHERE ElementId = ?", value,
                            product_id).rowcount == 0:
                 cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {column}) VALUES (?, ?)",
@@ -378,6 +375,18 @@ class ErpSimulator:
             cur.execute("UPDATE HM.TW SET modifiedDate = ? WHERE id = ?", self._now(), product_id)
         self.transaction(act)
         return "item-saved", product_id
+
+    def define_feature(self, name: str) -> None:
+        """Define a feature in the company (Towary, Cechy) without giving any card a value of it."""
+        if not MarkerSource.feature_name_ok(name):
+            raise ErpPermanent(f"feature name {name!r}: letters, digits and _ only (it becomes a column name)")
+        self.transaction(lambda cur: self._define_feature(cur, f"CDim_{name}_Val"))
+
+    @staticmethod
+    def _define_feature(cur: pyodbc.Cursor, column: str) -> None:
+        have = [d[0] for d in cur.execute("SELECT * FROM SSCommon.ProductClassification WHERE 1 = 0").description]
+        if column not in have:
+            cur.execute(f"ALTER TABLE SSCommon.ProductClassification ADD {column} varchar(40)")
 
     def set_marker(self, product_id: int, on: bool) -> tuple[str, int]:
         """Give or take the site's agreed marker (erp.marker): the native marker number, or the feature's value."""

@@ -130,6 +130,13 @@ class SimProducts:
         """POST Products/Create: a new product card. GUESSES: Code and Name are required and a Code in use is
         refused (400); the catalog is one the company has, by its Id; the sale price of type 1 goes to
         the demo's DETAL list (as it is read); a Dimension coded as a feature sets that feature."""
+        # GUESS: a Dimension the company has not defined is refused (Symfonia's cechy are defined first).
+        defined = {_feature_name(c[0]) for c in cur.execute(
+            "SELECT * FROM SSCommon.ProductClassification WHERE 0 = 1").description[1:]} \
+            if self._has_features(cur) else set()
+        for d in body.get("Dimensions") or []:
+            if isinstance(d, dict) and d.get("Code") not in defined:
+                raise ApiError(400, f"Cecha {d.get('Code')!r} nie jest zdefiniowana w firmie")
         code, name = self._new_card(cur, body, "HM.TW", "towar", "Product")
         vat = str((body.get("VatRate") or {}).get("Code") or "23").lower()
         if vat not in VAT_RATES:

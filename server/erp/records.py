@@ -197,6 +197,8 @@ class ProductDraft:
     price_gross: bool = False  # the price includes VAT (the shop's prices are entered with tax)
     marked: bool = True
     note: str = ""
+    # Features (cechy) to give the card, name -> value: a family's and its attributes' (variable products).
+    features: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

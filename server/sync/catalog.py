@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from ..erp.records import ProductDraft
+from .families import family_bindings, family_features, member_state, variations_of
 from . import messages as msg
 from ..queue.bindings import Binding, Kind
 from .context import SyncContext
@@ -24,10 +25,12 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
     for page in ctx.shop.iter_products():
         problems: list[dict[str, Any]] = []
         totals["total"] = page.total or totals["total"]
-        bound = ctx.bindings.by_shop_ids(Kind.PRODUCT, [p.id for p in page.items])
+        # A variable product is imported as its variations: one card each, of one family (families.py).
+        items, parents = variations_of(ctx, page.items, problems)
+        bound = ctx.bindings.by_shop_ids(Kind.PRODUCT, [p.id for p in items])
         candidates = []
-        for p in page.items:
-            totals["seen"] += 1
+        totals["seen"] += len(page.items)  # the shop's products (a variable product is one, its cards several)
+        for p in items:
             if p.id in bound:
                 totals["already_bound"] += 1
             elif not p.sku.strip():
@@ -63,7 +66,8 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
         # The card as the shop has the product: its VAT rate by its tax class, its price of the shop's kind.
         drafts = [ProductDraft(code=p.sku, name=p.name or p.sku, ean=p.ean, group_path=p.category_path,
                                price=p.price, marked=p.published, note=p.description,
-                               vat=str(tax_classes[p.tax_class]), price_gross=ctx.settings.shop.prices_include_tax)
+                               vat=str(tax_classes[p.tax_class]), price_gross=ctx.settings.shop.prices_include_tax,
+                               features=family_features(ctx, p, parents))
                   for p in new]
         ids = ctx.erp.create_products(drafts) if drafts else {}
         ids.update(existing)
@@ -75,8 +79,9 @@ def import_catalog(ctx: SyncContext, *, dry_run: bool = False) -> Iterator[dict[
             state = {"sku": p.sku, "name": p.name, "ean": p.ean, "price": _num(p.price),
                      "description": p.description, "category_path": list(p.category_path),
                      "published": p.published, "stock": _num(p.stock) if p.stock is not None else None,
-                     "image": None, "image_type": None, "price_lists": {}}
+                     "image": None, "image_type": None, "price_lists": {}, **member_state(p, parents)}
             bindings.append(Binding(Kind.PRODUCT, ids[p.sku], p.id, state, now))
+        bindings += family_bindings(ctx, [(ids[p.sku], p) for p in candidates], parents, now)
         ctx.bindings.save(bindings)
         totals["created"] += len(new)
         totals["paired"] += len(candidates) - len(new)

@@ -23,10 +23,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from shop_client.errors import ShopError
-from shop_client.interface import CAP_PRICE_LISTS, CAP_VARIATIONS, ITEM_GONE, ProductChange
+from shop_client.interface import CAP_PRICE_LISTS, CAP_VARIATIONS, ITEM_GONE, VARIABLE, ProductChange, ShopProduct
 
 from ..erp.records import Product
 from ..queue.bindings import Binding, Kind
@@ -69,14 +70,17 @@ def base_name(name: str, values: Iterable[str]) -> str:
 
 
 def known_members(ctx: SyncContext, ids: Sequence[int], products: Mapping[int, Product | None]) -> set[int]:
-    """The cards sent before as members of the families these cards belong to (now or as last sent)."""
-    if not ctx.settings.products.family_feature:
+    """The other cards of the families these cards belong to now, or belonged to as last sent (a card that
+    moved changes its old family too), as the ERP has them now."""
+    feature = ctx.settings.products.family_feature
+    if not feature:
         return set()
-    families = {family_id(f[0]) for f in (family_of(ctx, products.get(i)) for i in ids) if f}
-    families |= {b.shop_id for b in ctx.bindings.many(Kind.FAMILY_MEMBER, list(ids)).values() if b.shop_id}
-    if not families:
+    values = {f[0] for f in (family_of(ctx, products.get(i)) for i in ids) if f}
+    values |= {str(b.state["family"]) for b in ctx.bindings.many(Kind.FAMILY_MEMBER, list(ids)).values()
+               if b.state.get("family")}
+    if not values:
         return set()
-    return {b.erp_id for b in ctx.bindings.with_shop_ids(Kind.FAMILY_MEMBER, sorted(families))} - set(ids)
+    return {m for members in ctx.erp.family_member_ids(feature, sorted(values)).values() for m in members} - set(ids)
 
 
 def add_family_states(ctx: SyncContext, states: dict[int, dict[str, Any]],
@@ -293,3 +297,80 @@ def _send_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, 
 
 def _dead(why: Reason) -> Outcome:
     return Outcome(DEAD, why.text("en"), why=why)
+
+
+# -- the initial import: a variable product of the shop -> one card per variation ------------------------------
+def variations_of(ctx: SyncContext, products: Sequence[ShopProduct], problems: list[dict[str, Any]]
+                  ) -> tuple[list[ShopProduct], dict[int, ShopProduct]]:
+    """A page of the shop's products with each variable product replaced by its variations, each as a product
+    of its own (named by the variable product and its options; its category, and its description and tax class
+    where the variation has none); and variation id -> its variable product."""
+    out: list[ShopProduct] = []
+    parents: dict[int, ShopProduct] = {}
+    wanted = ctx.settings.products.variant_attributes
+    for p in products:
+        if p.kind != VARIABLE:
+            out.append(p)
+            continue
+        problem = ""
+        unknown = sorted(set(p.attributes) - set(wanted))
+        if not ctx.settings.products.family_feature:
+            problem = ("a variable product: set products.variants_by and products.variant_attributes to import its "
+                       "variations as a family of cards")
+        elif not p.sku.strip():
+            problem = "no SKU: give the variable product a SKU in the shop (it becomes the family's feature value)"
+        elif unknown:
+            problem = (f"attribute {unknown[0]!r} is not in products.variant_attributes: add it there (and define "
+                       "the feature in Symfonia)")
+        if problem:
+            problems.append({"shop_product_id": p.id, "sku": p.sku, "reason": problem})
+            continue
+        for v in ctx.shop.iter_variations(p.id):
+            if any(not str(o) for o in v.attributes.values()) or not v.attributes:
+                problems.append({"shop_product_id": v.id, "sku": v.sku, "reason": "a variation for any value of an "
+                                 "attribute: give it one value of each (a card has one size)"})
+                continue
+            options = [str(o) for o in v.attributes.values()]
+            out.append(replace(v, name=" ".join([p.name, *options]).strip(), category_path=p.category_path,
+                               description=v.description or p.description,
+                               tax_class=p.tax_class if v.tax_class in ("parent",) else v.tax_class,
+                               published=v.published and p.published))
+            parents[v.id] = p
+    return out, parents
+
+
+def family_features(ctx: SyncContext, p: ShopProduct, parents: Mapping[int, ShopProduct]) -> dict[str, str]:
+    """The features a variation's new card gets: its family's (the variable product's SKU) and its options."""
+    parent = parents.get(p.id)
+    if parent is None:
+        return {}
+    return {ctx.settings.products.family_feature: parent.sku, **{a: str(o) for a, o in p.attributes.items()}}
+
+
+def member_state(p: ShopProduct, parents: Mapping[int, ShopProduct]) -> dict[str, Any]:
+    """What an imported variation's binding remembers of its family (as a snapshot of its card will say)."""
+    parent = parents.get(p.id)
+    if parent is None:
+        return {}
+    return {"family": parent.sku, "attributes": {a: str(o) for a, o in p.attributes.items()}, "parent_id": parent.id}
+
+
+def family_bindings(ctx: SyncContext, cards: Sequence[tuple[int, ShopProduct]], parents: Mapping[int, ShopProduct],
+                    now: int) -> list[Binding]:
+    """The families of imported variations: each card a member, each variable product bound as the shop has it."""
+    out: list[Binding] = []
+    done: set[int] = set()
+    for erp_id, p in cards:
+        parent = parents.get(p.id)
+        if parent is None:
+            continue
+        out.append(Binding(Kind.FAMILY_MEMBER, erp_id, family_id(parent.sku), {"family": parent.sku}, now))
+        if parent.id in done:
+            continue
+        done.add(parent.id)
+        out.append(Binding(Kind.FAMILY, family_id(parent.sku), parent.id, {
+            "sku": parent.sku, "name": parent.name, "description": parent.description,
+            "category_path": list(parent.category_path), "published": parent.published,
+            "attributes": {a: [str(o) for o in options] for a, options in parent.attributes.items()},
+            "image": None, "image_type": None}, now))
+    return out

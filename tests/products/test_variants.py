@@ -90,3 +90,40 @@ def test_an_order_of_a_variation_reaches_its_card_with_a_reservation(stack):
     assert list(lines) == [12], "the line is the card of the variation ordered"
     wait_until(lambda: stack.erp.commercial_stock([12])[12] == before - 2, message="reserved")
     wait_until(lambda: variations(stack, "KOSZ-BASIC")[code].stock == before - 2, message="stock back in the shop")
+
+
+def test_a_variable_product_of_the_shop_is_imported_as_a_family_of_cards(stack):
+    from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+    for name in ("Rodzina", "Rozmiar", "Kolor"):
+        stack.sim.define_feature(name)  # defined in Symfonia (Towary, Cechy) before the import
+    api = stack.shop_api()
+    parent = api.post("/products", json={
+        "name": "Bluza Polar", "type": "variable", "sku": "BLUZA-POLAR", "status": "publish",
+        "description": "Ciepła bluza", "attributes": [{"name": "Rozmiar", "options": ["S", "M"], "visible": True,
+                                                       "variation": True}]}).json()
+    for size, price in (("S", "99.00"), ("M", "109.00")):
+        api.post(f"/products/{parent['id']}/variations", json={
+            "sku": f"BLUZA-POLAR-{size}", "regular_price": price, "manage_stock": True, "stock_quantity": 3,
+            "attributes": [{"name": "Rozmiar", "option": size}]}).raise_for_status()
+    with stack.channel() as ch:
+        progress = list(sync_pb2_grpc.SyncServiceStub(ch).ImportCatalog(sync_pb2.ImportCatalogRequest(),
+                                                                         timeout=120, metadata=stack.metadata))
+    assert progress[-1].done and progress[-1].created == 2, [p.reason for m in progress for p in m.problems]
+    ids = stack.erp.find_products_by_codes(["BLUZA-POLAR-S", "BLUZA-POLAR-M"])
+    cards = stack.erp.get_products(list(ids.values()))
+    s, m = cards[ids["BLUZA-POLAR-S"]], cards[ids["BLUZA-POLAR-M"]]
+    assert {k: v for k, v in s.features.items() if k in ("Rodzina", "Rozmiar")} == {"Rodzina": "BLUZA-POLAR",
+                                                                                   "Rozmiar": "S"}
+    assert m.features.get("Rozmiar") == "M" and m.base_price == Decimal("109.00") and s.name == "Bluza Polar S"
+    assert s.marked and m.marked
+    # paired: the ERP's changes go to the same variations of the same variable product, nothing made twice
+    before = {v.sku: v.id for v in stack.woo.iter_variations(parent["id"])}
+    stack.act(stack.sim.approve_pz(ids["BLUZA-POLAR-S"], 5))
+    want = stack.erp.commercial_stock([ids["BLUZA-POLAR-S"]])[ids["BLUZA-POLAR-S"]]
+    wait_until(lambda: variations(stack, "BLUZA-POLAR")["BLUZA-POLAR-S"].stock == want, timeout=30,
+               message="the imported variation follows its card")
+    wait_until(stack.queues_empty, message="queues drained")
+    assert {v.sku: v.id for v in stack.woo.iter_variations(parent["id"])} == before
+    assert stack.shop_product("BLUZA-POLAR").id == parent["id"]
+    assert [p.sku for p in stack.woo.iter_products().__next__().items].count("BLUZA-POLAR") == 1

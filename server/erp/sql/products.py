@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import pyodbc
 
 from ..errors import ErpNotFound, ErpPermanent
-from ..records import Product, ProductDraft
+from ..records import MarkerSource, Product, ProductDraft
 from ..rounding import money
 from .base import SqlBase
 from .tables import NAME_MAX, _chunks, _like_contains, _now, vat_percent_of
@@ -125,6 +125,20 @@ class SqlProducts(SqlBase):
                             "AND ElementId > ? ORDER BY ElementId", self.marker.value, after_id)
             return [int(r[0]) for r in cur.fetchmany(limit)]
 
+    def family_member_ids(self, feature: str, values: Sequence[str]) -> dict[str, list[int]]:
+        """value -> ids of the cards with that value of the feature (SSCommon.ProductClassification), id order;
+        nothing when the company has no such feature."""
+        column = f"CDim_{feature}_Val"
+        out: dict[str, list[int]] = {}
+        with self.unit_of_work() as cur:
+            if not MarkerSource.feature_name_ok(feature) or column not in self._feature_columns(cur):
+                return out
+            for chunk in _chunks(sorted(set(values)), 500):
+                for pid, value in cur.execute(f"SELECT ElementId, {column} FROM SSCommon.ProductClassification "
+                                              f"WHERE {column} IN ({self._in(chunk)}) ORDER BY ElementId", chunk):
+                    out.setdefault(str(value), []).append(int(pid))
+        return out
+
     def products_changed_since(self, since: str) -> list[int]:
         """Ids of products whose card changed after `since` (HM.TW.modifiedDate, as text)."""
         with self.unit_of_work() as cur:
@@ -191,9 +205,17 @@ class SqlProducts(SqlBase):
                     "vatsp": vat_percent_of(d.vat), "katalog": group, "aktywny": 1, "modifiedDate": now,
                     "znacznik": self.marker.number if self.marker.native and d.marked else 0})
                 out[d.code] = pid
+                values = {f"CDim_{name}_Val": value for name, value in d.features.items()}
                 if not self.marker.native:
-                    cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {self.marker.column}) "
-                                "VALUES (?, ?)", pid, self.marker.value if d.marked else "")
+                    values[self.marker.column] = self.marker.value if d.marked else ""
+                if values:
+                    missing = sorted(set(values) - self._feature_columns(cur))
+                    if missing:
+                        raise ErpPermanent(f"product {d.code}: the company has no feature "
+                                           f"{missing[0][5:-4]!r}: define it in Symfonia (Towary, Cechy), then "
+                                           "run the import again")
+                    cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, {', '.join(values)}) "
+                                f"VALUES (?{', ?' * len(values)})", pid, *values.values())
                 for w in sorted({*self.warehouses, self.order_warehouse}):
                     cur.execute("INSERT INTO HM.SM (idtw, magazyn, stan, stanHandl) VALUES (?, ?, 0, 0)", pid, w)
                 if d.price is not None and base:
@@ -203,6 +225,12 @@ class SqlProducts(SqlBase):
                     cur.execute("INSERT INTO HM.NT (super, baza, typ, subtyp, opis) VALUES (?, ?, 0, 0, ?)",
                                 pid, self.note_baza, d.note)
         return out
+
+    @staticmethod
+    def _feature_columns(cur: Any) -> set[str]:
+        """The features the company has defined: SSCommon.ProductClassification's CDim_<name>_Val columns."""
+        return {str(c[0]) for c in cur.execute("SELECT * FROM SSCommon.ProductClassification WHERE 1 = 0")
+                .description}
 
     def search_products(self, text: str, limit: int = 50) -> list[int]:
         """Ids of products whose code or name contains `text` (or whose id it is), in code order. LIKE as the
