@@ -567,3 +567,64 @@ def test_the_orders_money_on_a_real_woocommerce(money_plugin_stack):
 def api_paid(stack: Stack, order_id: int) -> bool:
     with stack.shop_api() as api:
         return bool(api.get(f"/orders/{order_id}").json().get("date_paid_gmt"))
+
+
+@pytest.fixture
+def variant_plugin_stack(real_woocommerce, tmp_path):
+    s = Stack(tmp_path, products=30, shop_kind="real_woocommerce", shop_process=real_woocommerce)
+    s.sections["products"] = {"variants_by": "feature:Rodzina", "variant_attributes": ["Rozmiar"]}
+    s.write_config()
+    s.start_server()
+    real_woocommerce.activate_companion_plugin()
+    with s.shop_api() as api:
+        api.put("/payment_gateways/cod", json={"enabled": True}).raise_for_status()
+    yield s
+    s.close()
+
+
+def test_a_customers_price_list_applies_to_a_variation_at_checkout(variant_plugin_stack):
+    stack = variant_plugin_stack
+    k3 = demo_data.contractors()[2]
+    for pid, size in ((PRODUCT, "M"), (PRODUCT + 2, "L")):  # both on K0003's own list
+        stack.act(stack.sim.set_feature(pid, "Rodzina", "KOSZ-LISTA"))
+        stack.act(stack.sim.set_feature(pid, "Rozmiar", size))
+        stack.act(stack.sim.set_marker(pid, True))
+    code = stack.erp.get_product(PRODUCT).code
+    lists = stack.erp.prices_for_products([PRODUCT])[PRODUCT]
+    own, base = lists["IND-K0003"], stack.erp.get_product(PRODUCT).base_price
+    assert own != base, "the list price must differ from the base price, or the test cannot tell them apart"
+
+    def variation():
+        parent = stack.shop_product("KOSZ-LISTA")
+        found = {v.sku: v for v in stack.woo.iter_variations(parent.id)} if parent else {}
+        return found.get(code)
+
+    v = wait_until(variation, timeout=60, message="the variation in the shop")
+    wait_until(lambda: stack.woo.get_product(v.id).price == base, message="the variation's base price")
+    c = customer(stack, "warianty@example.pl", k3.nip_typed)
+    wait_until(lambda: (customer_meta(stack, c["id"], "_shopsync_price_lists") or [None])[0] == "IND-K0003",
+               timeout=60, message="the customer's own price list in the shop")
+    wait_until(lambda: (variation_meta(stack, v) or {}).get("IND-K0003") is not None, timeout=60,
+               message="the variation's list prices in the shop")
+    shopper = Shopper(stack.shop.url)
+    try:
+        shopper.login("warianty@example.pl", PASSWORD)
+        placed = shopper.buy(v.id, 2, "warianty@example.pl")
+    finally:
+        shopper.close()
+    with stack.shop_api() as api:
+        order = api.get(f"/orders/{placed['order_id']}").json()
+    line = order["line_items"][0]
+    assert line["variation_id"] == v.id and Decimal(line["total"]) == own * 2, line
+    # ... and the order reaches the variation's card
+    zo = wait_until(lambda: stack.erp.find_order_by_shop_number(str(order["number"])), timeout=90, message="ERP order")
+    assert list(stack.erp.order_products(zo)) == [PRODUCT]
+
+
+def variation_meta(stack: Stack, v) -> dict | None:
+    with stack.shop_api() as api:
+        raw = api.get(f"/products/{v.parent_id}/variations/{v.id}").json()
+    for m in raw.get("meta_data") or ():
+        if m["key"] == "_shopsync_prices":
+            return m["value"]
+    return None

@@ -43,6 +43,7 @@ class Shopsync_Prices {
 		}
 		add_filter( 'woocommerce_product_get_price', array( __CLASS__, 'price' ), 20, 2 );
 		add_filter( 'woocommerce_product_variation_get_price', array( __CLASS__, 'price' ), 20, 2 );
+		add_filter( 'woocommerce_variation_prices_price', array( __CLASS__, 'variation_price' ), 20, 3 );
 		add_filter( 'woocommerce_get_variation_prices_hash', array( __CLASS__, 'variation_prices_hash' ), 20, 3 );
 		add_filter( 'woocommerce_product_is_on_sale', array( __CLASS__, 'is_on_sale' ), 20, 2 );
 	}
@@ -107,6 +108,19 @@ class Shopsync_Prices {
 	public static function price( $price, $product ) {
 		$list = self::list_price( $product );
 		return null === $list ? $price : $list;
+	}
+
+	/**
+	 * A variation's price in its variable product's price range ("from ... to ..."): the customer's list price
+	 * of that variation (each variation is an ERP card with its own lists).
+	 *
+	 * @param string     $price     The variation's own price.
+	 * @param WC_Product $variation Variation.
+	 * @param WC_Product $product   Its variable product.
+	 * @return string
+	 */
+	public static function variation_price( $price, $variation, $product ) {
+		return self::price( $price, $variation );
 	}
 
 	/**
