@@ -144,3 +144,72 @@ def bench_real_woocommerce(tmp: Path, products: int, changes_each: int, record: 
             stack.close()
     finally:
         site.close()
+
+
+SIZES = ("XS", "S", "M", "L", "XL", "XXL", "3XL", "4XL", "5XL", "6XL")
+
+
+def bench_variants(tmp: Path, families: int, size: int, simple: int, record: Callable[..., None]) -> None:
+    """Catch-up of `families` families of `size` cards each (variable products with their variations) beside
+    `simple` simple products, in the same run on the same real WooCommerce; aim: at most 1.3x their time."""
+    reason = missing_reason()
+    if reason:
+        print(f"real WooCommerce variant benchmark skipped: {reason}", flush=True)
+        return
+    import grpc
+
+    from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+    cards = families * size
+    site = WordPressSite(tmp / "site")
+    try:
+        shop = RealWooCommerceProcess(site, Path(tempfile.mkdtemp(dir=tmp)))
+        stack = Stack(Path(tempfile.mkdtemp(dir=tmp)), products=simple + cards, shop_kind="real_woocommerce",
+                      shop_process=shop, auth={"token": ""}, log={"level": "INFO"},
+                      orders={"poll_interval_seconds": 0}, sync={"customer_pass_interval_seconds": 0})
+        stack.sections["products"] = {"variants_by": "feature:Rodzina", "variant_attributes": ["Rozmiar"]}
+        stack.write_config()
+        stack.sim.define_feature("Rodzina")
+        stack.sim.define_feature("Rozmiar")
+        # only the first `simple` cards are sold online to begin with
+        stack.sim.transaction(lambda cur: (cur.execute("UPDATE HM.TW SET znacznik = 0"),
+                                           cur.execute("UPDATE HM.TW SET znacznik = 1 WHERE id <= ?", simple)))
+        stack.start_server()
+        shop.wait_ready()
+
+        def catch_up(what: str) -> float:
+            start = time.perf_counter()
+            with grpc.insecure_channel(stack.address) as ch:
+                list(sync_pb2_grpc.SyncServiceStub(ch).RunCatchUp(sync_pb2.RunCatchUpRequest(), timeout=600,
+                                                                    metadata=stack.metadata))
+            wait_until(stack.queues_empty, timeout=3600, interval=0.2, message=what)
+            return time.perf_counter() - start
+
+        try:
+            plain = catch_up("simple products pushed")
+
+            def group(cur: Any) -> None:  # a person groups the other cards into families, sold online
+                for n in range(cards):
+                    pid = simple + 1 + n
+                    cur.execute("UPDATE SSCommon.ProductClassification SET CDim_Rodzina_Val = ?, CDim_Rozmiar_Val = ? "
+                                "WHERE ElementId = ?", f"RODZ-{n // size:04d}", SIZES[n % size], pid)
+                    if cur.rowcount == 0:
+                        cur.execute("INSERT INTO SSCommon.ProductClassification (ElementId, CDim_Rodzina_Val, "
+                                    "CDim_Rozmiar_Val) VALUES (?, ?, ?)", pid, f"RODZ-{n // size:04d}",
+                                    SIZES[n % size])
+                cur.execute("UPDATE HM.TW SET znacznik = 1 WHERE id > ?", simple)
+
+            stack.sim.transaction(group)
+            varied = catch_up("families pushed")
+            parents = [p for page in stack.woo.iter_products() for p in page.items if p.kind == "variable"]
+            made = sum(len(stack.woo.iter_variations(p.id)) for p in parents[:5])
+            if len(parents) != families or made != 5 * size:
+                raise AssertionError(f"{len(parents)} variable products (want {families}), {made} variations in the "
+                                     f"first five (want {5 * size})")
+            record(f"real WooCommerce: catch-up of {families} families x {size} variations (new)", varied, "s",
+                   f"catch-up of {simple} simple products (new), same run", plain, "aim: at most 1.3x",
+                   varied <= 1.3 * plain)
+        finally:
+            stack.close()
+    finally:
+        site.close()

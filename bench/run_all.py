@@ -3,7 +3,7 @@
 Prints a table and writes bench/results.json as a list of
 {name, value, unit, reference_name, reference_value, ratio, aim, met}.
 
-    python bench/run_all.py [--only hook,enqueue,catchup,latency,writers,feeds,import] [--quick]
+    python bench/run_all.py [--only hook,enqueue,catchup,latency,writers,feeds,import,variants] [--quick]
 
 Everything runs on loopback: the demo ERP (SQLite ODBC), the local shop, `shopsync serve`;
 `realwoo` runs against a real WooCommerce 7.9.0 (bench/real_woocommerce.py).
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.helpers.servers import bin_path, env_with  # noqa: E402
 from bench.console_bench import run as bench_console  # noqa: E402
-from bench.real_woocommerce import bench_real_woocommerce  # noqa: E402
+from bench.real_woocommerce import bench_real_woocommerce, bench_variants  # noqa: E402
 from tests.helpers.stack import Stack, wait_until  # noqa: E402
 
 RESULTS: list[dict[str, Any]] = []
@@ -638,7 +638,7 @@ def _hwm_kb(pid: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="hook,enqueue,catchup,document,latency,orders,writers,feeds,modes,import,"
-                        "reconcile,realwoo,console")
+                        "reconcile,realwoo,variants,console")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -659,6 +659,7 @@ def main() -> int:
         ("modes", lambda d: bench_modes(d, 300 if q else 10_000)),
         ("reconcile", lambda d: bench_reconcile(d, 1000 if q else 10_000, 0.01)),
         ("realwoo", lambda d: bench_real_woocommerce(d, 100 if q else 1000, 10, record, reference_put)),
+        ("variants", lambda d: bench_variants(d, 20 if q else 200, 10, 200 if q else 2000, record)),
         ("console", lambda d: bench_console(d, record, q)),
     ]
     with tempfile.TemporaryDirectory(prefix="shopsync-bench-") as tmp:

@@ -27,7 +27,7 @@ from ..reasons import Reason
 from .context import SyncContext
 from .products import CONFLICT, in_pages, product_snapshots
 from shop_client.errors import ShopNotFound
-from shop_client.interface import ShopProduct
+from shop_client.interface import CAP_VARIATIONS, VARIABLE, VARIATION, ShopProduct
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +63,26 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
     corrections: Counter[str] = Counter()
     conflicts: list[str] = []
     conflicts_why: list[dict[str, Any]] = []
-    checked = total = 0
+    checked = total = read = 0
     listed: set[int] = set()
     for page in ctx.shop.iter_products():
         total = page.total or total
-        bound = ctx.bindings.by_shop_ids(Kind.PRODUCT, [p.id for p in page.items])
+        read += len(page.items)
+        # A variable product's variations are each a card's (families.py): read and compared as products are.
+        items = list(page.items)
+        variable = [p for p in page.items if p.kind == VARIABLE]
+        if variable and CAP_VARIATIONS in ctx.shop.capabilities:
+            for p in variable:
+                items += ctx.shop.iter_variations(p.id)
+        bound = ctx.bindings.by_shop_ids(Kind.PRODUCT, [p.id for p in items])
         wanted = {s.erp_id: s for s in product_snapshots(ctx, [b.erp_id for b in bound.values()])}
         fixes, resend = [], []
-        for p in page.items:
+        family_fixes = _families(ctx, variable, corrections)
+        for fb in family_fixes:
+            fixes.append(fb)
+            members = ctx.bindings.with_shop_ids(Kind.FAMILY_MEMBER, [fb.erp_id])
+            resend += product_snapshots(ctx, [members[0].erp_id]) if members else []
+        for p in items:
             listed.add(p.id)
             b = bound.get(p.id)
             if b is None:
@@ -80,6 +92,8 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
             if snap is None:
                 continue
             have = _shop_state(p)
+            if p.kind == VARIATION:
+                have = {k: v for k, v in have.items() if k in ("price", "published", "stock", "description")}
             diff = [k for k in have if k in snap.state and _differs(k, snap.state[k], have[k])]
             if snap.state.get("image") and not p.image_url:
                 diff.append("image")  # removed in the shop
@@ -93,11 +107,11 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
                 resend.append(snap)
         ctx.bindings.save(fixes)
         msg.enqueue(ctx.store, resend)
-        yield {"read": len(listed), "checked": checked, "total": total, "corrections": dict(corrections),
+        yield {"read": read, "checked": checked, "total": total, "corrections": dict(corrections),
                "conflicts": conflicts, "conflicts_why": conflicts_why, "done": False}
     removed = _removed_in_shop(ctx, listed, conflicts, conflicts_why)
     corrections.update(removed)
-    report = {"read": len(listed), "checked": checked, "total": max(total, len(listed)),
+    report = {"read": read, "checked": checked, "total": max(total, read),
               "corrections": dict(corrections), "conflicts": conflicts, "conflicts_why": conflicts_why,
               "done": True}
     if corrections or conflicts:
@@ -106,6 +120,24 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
         for c in conflicts:
             log.warning("reconciliation: %s", c)
     yield report
+
+
+def _families(ctx: SyncContext, variable: list[ShopProduct], corrections: Counter[str]) -> list[Binding]:
+    """The variable products of ours whose face (name, description, category, published) a person changed in
+    the shop: their bindings made to say what the shop holds, so the next snapshot sends the ERP's again."""
+    fams = ctx.bindings.by_shop_ids(Kind.FAMILY, [p.id for p in variable])
+    out = []
+    for p in variable:
+        fb = fams.get(p.id)
+        if fb is None:
+            continue
+        have = {k: v for k, v in _shop_state(p).items() if k in ("name", "description", "category_path", "published")}
+        diff = [k for k in have if _differs(k, fb.state.get(k), have[k])]
+        if diff:
+            corrections.update(diff)
+            out.append(Binding(Kind.FAMILY, fb.erp_id, fb.shop_id, {**fb.state, **{k: have[k] for k in diff}},
+                               fb.state_time - 1 if fb.state_time else 0))
+    return out
 
 
 def _removed_in_shop(ctx: SyncContext, listed: set[int], conflicts: list[str],

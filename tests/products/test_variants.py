@@ -127,3 +127,24 @@ def test_a_variable_product_of_the_shop_is_imported_as_a_family_of_cards(stack):
     assert {v.sku: v.id for v in stack.woo.iter_variations(parent["id"])} == before
     assert stack.shop_product("BLUZA-POLAR").id == parent["id"]
     assert [p.sku for p in stack.woo.iter_products().__next__().items].count("BLUZA-POLAR") == 1
+
+
+def test_reconciliation_puts_back_what_a_person_changed_on_a_family_in_the_shop(stack):
+    from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+    family_of(stack, "KOSZ-BASIC")
+    code = stack.erp.get_product(12).code
+    wait_until(lambda: len(variations(stack, "KOSZ-BASIC")) == 3, timeout=30, message="three variations")
+    wait_until(stack.queues_empty, message="queues drained")
+    parent = stack.shop_product("KOSZ-BASIC")
+    v = variations(stack, "KOSZ-BASIC")[code]
+    with stack.shop_api() as api:  # a person edits the shop behind the sync's back
+        api.put(f"/products/{parent.id}/variations/{v.id}", json={"stock_quantity": 999}).raise_for_status()
+        api.put(f"/products/{parent.id}", json={"name": "Zmienione w sklepie"}).raise_for_status()
+    with stack.channel() as ch:
+        report = list(sync_pb2_grpc.SyncServiceStub(ch).RunReconciliation(sync_pb2.RunReconciliationRequest(),
+                                                                           timeout=120, metadata=stack.metadata))[-1]
+    assert report.done and report.checked >= 3
+    want = stack.erp.commercial_stock([12])[12]
+    wait_until(lambda: variations(stack, "KOSZ-BASIC")[code].stock == want, message="the variation's stock put back")
+    wait_until(lambda: stack.shop_product("KOSZ-BASIC").name == parent.name, message="the family's name put back")
