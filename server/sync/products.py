@@ -68,8 +68,8 @@ def product_snapshots(ctx: SyncContext, product_ids: Iterable[int], *,
         snapshot = msg.ProductSnapshot(pid, states[pid], read_at)
         if pid in skipped:
             continue
-        if only_changed and pid in bound and not changed_fields(snapshot.state, bound[pid].state):
-            continue
+        if (only_changed or pid in more) and pid in bound and not changed_fields(snapshot.state, bound[pid].state):
+            continue  # (a card read only as its family's: sent when it changed, e.g. its family's face did)
         out.append(snapshot)
     return out
 

@@ -35,6 +35,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shop_client.errors import ShopError
+from shop_client.interface import VARIATION
 
 from .. import actions
 from ..nip import normalize_nip
@@ -43,7 +44,9 @@ from ..queue.bindings import Kind
 from ..queue.pairings import PairingStatus
 from ..queue.store import NotFound
 from ..sync.customers import status_payload
+from ..sync.families import family_of
 from ..sync.mappers import product_state
+from ..sync.products import product_snapshots
 from ..sync.orders import ProgressSent
 from .doors import CONSOLE, at_door
 from ..reasons import Reason, pairing_detail, reason_of, render
@@ -479,17 +482,49 @@ def product(product_id: int) -> str:
     erp_now = product_state(p, stock, ctx.erp.image_digests([product_id]).get(product_id),
                             ctx.erp.prices_for_products([product_id]).get(product_id, {}))
     b = ctx.bindings.get(Kind.PRODUCT, product_id)
+    sent = dict(b.state) if b else {}
+    fields, note = FIELDS, ""
+    fam = family_of(ctx, p)
+    if fam is not None or sent.get("family"):
+        # A card of a family is a variation: its name, category and description are its variable product's.
+        fields = FIELDS + ("family",)
+        for snap in product_snapshots(ctx, [product_id]) if fam else []:  # (its whole family is read)
+            if snap.erp_id == product_id:
+                erp_now = {**snap.state, **_family_face(snap.state)}
+        if fam is not None:
+            erp_now["family"] = _family_label(*fam)
+            if not fam[1]:
+                note = Reason("variant.no_attributes", {"sku": p.code, "family": fam[0], "attributes": ", ".join(
+                    ctx.settings.products.variant_attributes)}).text(language())
+        sent = {**sent, **_family_face(sent)}
+        if sent.get("family"):
+            sent["family"] = _family_label(sent["family"], sent.get("attributes") or {})
     shop, shop_error = None, ""
     if b is not None and b.shop_id:
         try:
             sp = ctx.shop.get_product(b.shop_id)
             shop = {"sku": sp.sku, "name": sp.name, "stock": sp.stock, "price": sp.price, "published": sp.published,
                     "category_path": list(sp.category_path), "description": sp.description, "image": sp.image_url}
+            if sp.kind == VARIATION:
+                parent = ctx.shop.get_product(sp.parent_id)
+                shop.update({"name": parent.name, "category_path": list(parent.category_path),
+                             "family": _family_label(parent.sku, sp.attributes)})
         except Exception as exc:  # noqa: BLE001 - shown to the person, whatever the shop said
             shop_error = f"{type(exc).__name__}: {exc}"
     messages = rt().store.messages_for([f"product:{product_id}", f"shop_product:{b.shop_id}" if b else "-"])
-    return render_template("product.html", p=p, fields=FIELDS, erp=erp_now, sent=b.state if b else {},
+    return render_template("product.html", p=p, fields=fields, erp=erp_now, sent=sent, note=note,
                            shop=shop, shop_error=shop_error, binding=b, messages=messages, json=json)
+
+
+def _family_face(state: dict[str, Any]) -> dict[str, Any]:
+    """What a variation shows of its variable product (its name and category)."""
+    parent = state.get("parent") or {}
+    return {k: parent[k] for k in ("name", "category_path") if k in parent}
+
+
+def _family_label(value: str, attributes: Any) -> str:
+    """"KOSZ-BASIC · Rozmiar M": a family and a variation's options."""
+    return " · ".join([value, *(f"{k} {v}" for k, v in dict(attributes).items())])
 
 
 @blueprint.route("/products/<int:product_id>/send-again", methods=["POST"])

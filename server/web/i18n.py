@@ -109,6 +109,7 @@ POLISH = {
     "sold online": "sprzedaż online",
     "in the shop": "jest w sklepie",
     "not in the shop": "nie ma w sklepie",
+    "family": "rodzina (warianty)",
     "field": "pole",
     "ERP now": "ERP teraz",
     "last sent": "ostatnio wysłane",

@@ -148,3 +148,34 @@ def test_reconciliation_puts_back_what_a_person_changed_on_a_family_in_the_shop(
     want = stack.erp.commercial_stock([12])[12]
     wait_until(lambda: variations(stack, "KOSZ-BASIC")[code].stock == want, message="the variation's stock put back")
     wait_until(lambda: stack.shop_product("KOSZ-BASIC").name == parent.name, message="the family's name put back")
+
+
+def test_the_console_shows_a_variation_beside_its_card(tmp_path):
+    import re
+
+    from shopsync.server.web.console import hash_password
+    from tests.platform.test_console import PASSWORD, login_session
+
+    s = Stack(tmp_path, products=20, console={"password_hash": hash_password(PASSWORD)})
+    s.sections["products"] = dict(VARIANTS)
+    s.write_config()
+    s.start_server()
+    try:
+        family_of(s, "KOSZ-BASIC")
+        code = s.erp.get_product(12).code
+        wait_until(lambda: code in variations(s, "KOSZ-BASIC"), timeout=30, message="the variation")
+        wait_until(s.queues_empty, message="queues drained")
+        http = login_session(s)
+        page = http.get("/products/12").text
+        rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr data-field="(\w+)".*?</tr>', page, re.S)}
+        assert rows["family"].count("KOSZ-BASIC · Rozmiar M") == 3, rows["family"]  # ERP, last sent, shop
+        differs = [f for f, row in rows.items() if 'class="differs"' in row]
+        assert differs == [], f"the variation shows as its card: {differs} {[rows[f] for f in differs]}"
+        # a card given its family before its size is not sent, and the page says why
+        s.act(s.sim.set_feature(15, "Rodzina", "KOSZ-BASIC"))
+        s.act(s.sim.set_marker(15, True))
+        wait_until(s.queues_empty, message="queues drained")
+        assert "has none of the features Rozmiar, Kolor" in http.get("/products/15").text
+        assert s.erp.get_product(15).code not in variations(s, "KOSZ-BASIC")
+    finally:
+        s.close()
