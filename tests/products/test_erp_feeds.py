@@ -96,3 +96,27 @@ def test_a_stock_move_in_a_warehouse_the_shop_does_not_sum_sends_nothing(tmp_pat
                    message="warehouse 1's receipt in the shop")
     finally:
         s.close()
+
+
+def test_a_family_is_made_and_moved_by_the_feeds_alone(stack):
+    """Families of sizes (products.variants_by): the features a person gives cards reach the shop as a variable
+    product and its variations with no hook, and a card given another family moves there."""
+    stack.stop_server()
+    stack.sections["products"] = {"variants_by": "feature:Rodzina", "variant_attributes": ["Rozmiar"]}
+    stack.write_config()
+    stack.start_server()
+    codes = {}
+    for pid, size in ((5, "S"), (6, "M")):
+        stack.sim.set_feature(pid, "Rodzina", "FEED-FAM")  # no hook runs
+        stack.sim.set_feature(pid, "Rozmiar", size)
+        stack.sim.set_marker(pid, True)
+        codes[pid] = stack.erp.get_product(pid).code
+
+    def skus(value: str) -> set[str]:
+        parent = stack.shop_product(value)
+        return {v.sku for v in stack.woo.iter_variations(parent.id)} if parent else set()
+
+    wait_until(lambda: skus("FEED-FAM") == set(codes.values()), timeout=40, message="the family from the feeds")
+    stack.sim.set_feature(6, "Rodzina", "FEED-FAM-2")
+    wait_until(lambda: skus("FEED-FAM-2") == {codes[6]} and skus("FEED-FAM") == {codes[5]}, timeout=40,
+               message="the card moved by the feeds")
