@@ -81,13 +81,16 @@ def cmd_run_demo(args: argparse.Namespace) -> int:
                                 erp={"mode": "webapi", "webapi_app_key": keys["webapi_app_key"],
                                      "webapi_department": "Sklep internetowy"},
                                 orders={"shipping_code": "TRANSPORT", "fee_code": "OPLATA"},
+                                # the seeded T-shirt in S, M, L is one variable product (docs/variants.md)
+                                products={} if base.products.variants_by else {
+                                    "variants_by": "feature:Rodzina", "variant_attributes": ("Rozmiar",)},
                                 # the site's own console password where it set one; else the demo's
                                 console={"password_hash": base.console.password_hash or
                                          hash_password(keys["console_password"])})
     erp_db = settings.path(settings.erp.database)
     if settings.erp.dialect == "sqlite" and not erp_db.exists():
         print(f"creating the demo ERP company database {erp_db} ...", flush=True)
-        init_sqlite_demo(erp_db)
+        init_sqlite_demo(erp_db, family=True)
     shop_url = settings.shop.url.rstrip("/")
     host_port = shop_url.split("://", 1)[1]
     shop_host, _, shop_port = host_port.partition(":")
@@ -167,13 +170,14 @@ def cmd_erp_init_demo(args: argparse.Namespace) -> int:
     from .erp import init_odbc_demo, init_sqlite_demo
 
     if args.odbc:
-        init_odbc_demo(args.odbc, args.dialect, product_count=args.products)
+        init_odbc_demo(args.odbc, args.dialect, product_count=args.products, family=args.family)
         print(f"demo company created in the {args.dialect} database")
         return 0
     if not args.path:
         raise CliError("give a PATH for the SQLite company file, or --odbc for a PostgreSQL database", 2)
     try:
-        path = init_sqlite_demo(Path(args.path), product_count=args.products, overwrite=args.force)
+        path = init_sqlite_demo(Path(args.path), product_count=args.products, overwrite=args.force,
+                                family=args.family)
     except FileExistsError as exc:
         raise CliError(str(exc)) from None
     print(f"demo company created: {path} (+ {path.stem}.sscommon.db)")
@@ -275,6 +279,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dialect", default="postgresql", choices=["postgresql"])
     p.add_argument("--products", type=int, default=300)
     p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--family", action="store_true", help="with a T-shirt in S, M, L: three cards of one family "
+                   "(features Rodzina, Rozmiar; products.variants_by = \"feature:Rodzina\")")
     p.set_defaults(func=cmd_erp_init_demo)
 
     from . import webapi_sim

@@ -191,7 +191,7 @@ def _ins(d: Dialect, cur: pyodbc.Cursor, table: str, **values: Any) -> int:
 
 
 def seed(conn: pyodbc.Connection, dialect: Dialect, *, product_count: int = 300,
-         marker_feature: str = "Sklep", marker_value: str = "TAK", note_baza: int = 1) -> None:
+         marker_feature: str = "Sklep", marker_value: str = "TAK", note_baza: int = 1, family: bool = False) -> None:
     """Fill the demo company with groups, products, notes, stock, contractors and price lists.
 
     Products sold online carry both flags a site may agree on: the native marker DEMO_MARKER
@@ -244,11 +244,36 @@ def seed(conn: pyodbc.Connection, dialect: Dialect, *, product_count: int = 300,
                    znacznik=0, aktywny=1, modifiedDate=now)
         cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, CDim_{marker_feature}_Val) "
                     "VALUES (?, ?)", sid, "NIE")
+    if family:
+        _seed_family(cur, dialect, groups, base, marker_feature, marker_value, note_baza, now)
     conn.commit()
 
 
+FAMILY = "KOSZ-BASIC"  # the demo's family of sizes (products.variants_by = "feature:Rodzina")
+
+
+def _seed_family(cur: pyodbc.Cursor, dialect: Dialect, groups: dict[tuple[str, ...], int], base: int,
+                 marker_feature: str, marker_value: str, note_baza: int, now: dt.datetime) -> None:
+    """A T-shirt in S, M and L: three cards of one family (feature Rodzina), told apart by the feature Rozmiar,
+    as a Symfonia site keeps sizes (Handel has no variant object)."""
+    for column in ("CDim_Rodzina_Val", "CDim_Rozmiar_Val"):
+        cur.execute(f"ALTER TABLE SSCommon.ProductClassification ADD {column} varchar(40)")
+    group = groups[sorted(groups)[0]]
+    for n, (size, price, stock) in enumerate((("S", "49.00", 12), ("M", "49.00", 20), ("L", "52.00", 7))):
+        code = f"{FAMILY}-{size}"
+        pid = _ins(dialect, cur, "HM.TW", kod=code, nazwa=f"Koszulka Basic {size}", kodpaskowy=f"590000000{n:04d}",
+                   jm="szt.", vatsp=23, katalog=group, znacznik=DEMO_MARKER, aktywny=1, modifiedDate=now)
+        cur.execute(f"INSERT INTO SSCommon.ProductClassification (ElementId, CDim_{marker_feature}_Val, "
+                    "CDim_Rodzina_Val, CDim_Rozmiar_Val) VALUES (?, ?, ?, ?)", pid, marker_value, FAMILY, size)
+        _ins(dialect, cur, "HM.NT", super=pid, baza=note_baza, typ=0, subtyp=0,
+             opis="Koszulka z bawełny organicznej, krój prosty.")
+        _ins(dialect, cur, "HM.SM", idtw=pid, magazyn=1, stan=stock, stanHandl=stock)
+        _ins(dialect, cur, "HM.SM", idtw=pid, magazyn=2, stan=0, stanHandl=0)
+        _ins(dialect, cur, "HM.CP", idck=base, idpoz=pid, bazapoz=1, kod=code, cena=Decimal(price), waluta="PLN")
+
+
 def init_sqlite_demo(path: Path, *, product_count: int = 300, marker_feature: str = "Sklep",
-                     marker_value: str = "TAK", overwrite: bool = False) -> Path:
+                     marker_value: str = "TAK", overwrite: bool = False, family: bool = False) -> Path:
     """Create a SQLite demo company at `path` (plus its SSCommon companion file)."""
     path = Path(path)
     companion = sqlite_companion(path)
@@ -266,18 +291,19 @@ def init_sqlite_demo(path: Path, *, product_count: int = 300, marker_feature: st
     conn.autocommit = False
     create_schema(conn, "sqlite", marker_feature)
     seed(conn, make_dialect("sqlite"), product_count=product_count, marker_feature=marker_feature,
-         marker_value=marker_value)
+         marker_value=marker_value, family=family)
     conn.close()
     return path
 
 
 def init_odbc_demo(conn_str: str, dialect_name: str, *, product_count: int = 300,
-                   marker_feature: str = "Sklep", marker_value: str = "TAK") -> None:
+                   marker_feature: str = "Sklep", marker_value: str = "TAK", family: bool = False) -> None:
     """Create the demo company in an empty PostgreSQL database reached through ODBC."""
     dialect = make_dialect(dialect_name)
     conn = dialect.connect(conn_str)
     create_schema(conn, dialect_name, marker_feature)
-    seed(conn, dialect, product_count=product_count, marker_feature=marker_feature, marker_value=marker_value)
+    seed(conn, dialect, product_count=product_count, marker_feature=marker_feature, marker_value=marker_value,
+         family=family)
     conn.close()
 
 

@@ -62,6 +62,21 @@ def test_run_demo_writes_the_seeded_orders_through_the_webapi(tmp_path):
         for name in ("secrets.json", "endpoints.json"):
             assert (tmp_path / "var" / "demo" / name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"
         assert (tmp_path / "var" / "shopsync" / "admin-token").stat().st_mode & 0o077 == 0
+        # the seeded T-shirt in S, M, L is one variable product of the shop, each size a variation
+        from shop_client.woocommerce import WooCommerceShop
+
+        shop = WooCommerceShop(f"http://127.0.0.1:{shop_port}", values["shop_key"], values["shop_secret"])
+        try:
+            def sizes() -> set[str]:
+                ids = shop.find_product_ids_by_sku(["KOSZ-BASIC"])
+                return {v.sku for v in shop.iter_variations(ids["KOSZ-BASIC"])} if ids else set()
+
+            wait_until(lambda: sizes() == {"KOSZ-BASIC-S", "KOSZ-BASIC-M", "KOSZ-BASIC-L"}, timeout=60,
+                       message="the seeded family in the shop")
+            assert shop.get_product(shop.find_product_ids_by_sku(["KOSZ-BASIC"])["KOSZ-BASIC"]).name == \
+                "Koszulka Basic"
+        finally:
+            shop.close()
     finally:
         proc.send_signal(signal.SIGINT)
         try:
