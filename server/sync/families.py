@@ -23,11 +23,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from shop_client.errors import ShopError
-from shop_client.interface import CAP_PRICE_LISTS, CAP_VARIATIONS, ITEM_GONE, VARIABLE, ProductChange, ShopProduct
+from shop_client.interface import (CAP_PRICE_LISTS, CAP_VARIATIONS, ITEM_GONE, VARIABLE, ItemResult, ProductChange,
+                                   ShopProduct)
 
 from ..erp.records import Product
 from ..queue.bindings import Binding, Kind
@@ -157,9 +159,8 @@ def export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot
         by_family.setdefault(str(s.state["family"]), []).append((i, s, b))
     fams = ctx.bindings.many(Kind.FAMILY, [family_id(v) for v in by_family])
     parents = _send_parents(ctx, by_family, fams, out, saved)
-    for value, members in by_family.items():
-        if value in parents:
-            _send_variations(ctx, parents[value], members, out, saved)
+    _send_variations(ctx, {parents[value]: members for value, members in by_family.items() if value in parents},
+                     out, saved)
     ctx.bindings.save(saved)
     return out
 
@@ -232,10 +233,47 @@ def _send_parents(ctx: SyncContext, by_family: dict[str, list[tuple[int, msg.Pro
     return ready
 
 
-def _send_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, msg.ProductSnapshot, Binding | None]],
+def variation_view(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What a variation shows of its card's state. Its description is the card's note only where that differs from
+    the family's (the variable product shows the lead's note; the same text under every size is left out)."""
+    view = {k: state.get(k) for k in VARIATION_KEYS}
+    if (view.get("description") or "") == ((state.get("parent") or {}).get("description") or ""):
+        view["description"] = ""
+    return view
+
+
+Plan = tuple[int, msg.ProductSnapshot, "Binding | None", "ProductChange | None"]
+
+
+def _send_variations(ctx: SyncContext, families: dict[int, list[tuple[int, msg.ProductSnapshot, Binding | None]]],
                      out: dict[int, Outcome], saved: list[Binding]) -> None:
+    """Each family's variations in one call of its own; the families' calls run side by side
+    (shop.concurrency at once), as each is a small call the shop spends most of its time on."""
+    plans = {parent_id: _plan_variations(ctx, parent_id, members, out, saved)
+             for parent_id, members in families.items()}
+
+    def send(parent_id: int) -> list[ItemResult] | ShopError:
+        changes = [c for *_, c in plans[parent_id] if c is not None]
+        try:
+            return ctx.shop.upsert_variations(parent_id, changes) if changes else []
+        except ShopError as exc:
+            return exc
+
+    ids = [pid for pid in plans if plans[pid]]
+    workers = max(1, min(len(ids), ctx.settings.shop.concurrency))
+    if workers > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="variations") as pool:
+            answers = dict(zip(ids, pool.map(send, ids)))
+    else:
+        answers = {pid: send(pid) for pid in ids}
+    for parent_id in ids:
+        _settle_variations(parent_id, plans[parent_id], answers[parent_id], out, saved)
+
+
+def _plan_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, msg.ProductSnapshot, Binding | None]],
+                     out: dict[int, Outcome], saved: list[Binding]) -> list[Plan]:
     unsupported = set() if CAP_PRICE_LISTS in ctx.shop.capabilities else {"price_lists"}
-    plans: list[tuple[int, msg.ProductSnapshot, Binding | None, ProductChange | None]] = []
+    plans: list[Plan] = []
     for i, s, b in members:
         sku = str(s.state.get("sku") or "")
         if not s.state.get("attributes"):
@@ -252,8 +290,7 @@ def _send_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, 
             saved.append(Binding(Kind.FAMILY_MEMBER, s.erp_id, family_id(s.state["family"]),
                                  {"family": s.state["family"]}, s.read_at))
             continue
-        new = {k: s.state.get(k) for k in VARIATION_KEYS}
-        fields = changed_fields(new, {k: mine.state.get(k) for k in VARIATION_KEYS} if mine else None)
+        fields = changed_fields(variation_view(s.state), variation_view(mine.state) if mine else None)
         shop_id = mine.shop_id if mine else None
         change = to_change(sku, shop_id, {k: v for k, v in fields.items() if k not in unsupported})
         extra: dict[str, Any] = {}
@@ -268,13 +305,16 @@ def _send_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, 
         if change is not None or extra:
             change = ProductChange(sku, {**(change.fields if change else {}), **extra}, shop_id)
         plans.append((i, s, mine, change))
-    changes = [p[3] for p in plans if p[3] is not None]
-    try:
-        results = iter(ctx.shop.upsert_variations(parent_id, changes) if changes else [])
-    except ShopError as exc:
+    return plans
+
+
+def _settle_variations(parent_id: int, plans: list[Plan], answer: list[ItemResult] | ShopError,
+                       out: dict[int, Outcome], saved: list[Binding]) -> None:
+    if isinstance(answer, ShopError):
         for i, *_ in plans:
-            out[i] = outcome_of(exc)
+            out[i] = outcome_of(answer)
         return
+    results = iter(answer)
     for i, s, mine, change in plans:
         res = next(results) if change is not None else None
         sku = str(s.state.get("sku") or "")

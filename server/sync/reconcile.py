@@ -25,6 +25,7 @@ from . import messages as msg
 from ..queue.bindings import Binding, Kind
 from ..reasons import Reason
 from .context import SyncContext
+from .families import variation_view
 from .products import CONFLICT, in_pages, product_snapshots
 from shop_client.errors import ShopNotFound
 from shop_client.interface import CAP_VARIATIONS, VARIABLE, VARIATION, ShopProduct
@@ -91,10 +92,11 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
             snap = wanted.get(b.erp_id)
             if snap is None:
                 continue
-            have = _shop_state(p)
-            if p.kind == VARIATION:
+            have, want = _shop_state(p), snap.state
+            if p.kind == VARIATION:  # what a variation shows of its card (families.py)
                 have = {k: v for k, v in have.items() if k in ("price", "published", "stock", "description")}
-            diff = [k for k in have if k in snap.state and _differs(k, snap.state[k], have[k])]
+                want = variation_view(snap.state)
+            diff = [k for k in have if k in want and _differs(k, want[k], have[k])]
             if snap.state.get("image") and not p.image_url:
                 diff.append("image")  # removed in the shop
             state = {k: v for k, v in b.state.items() if k != CONFLICT}

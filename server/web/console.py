@@ -508,6 +508,7 @@ def product(product_id: int) -> str:
             if sp.kind == VARIATION:
                 parent = ctx.shop.get_product(sp.parent_id)
                 shop.update({"name": parent.name, "category_path": list(parent.category_path),
+                             "description": sp.description or parent.description,  # (only its own when it differs)
                              "family": _family_label(parent.sku, sp.attributes)})
         except Exception as exc:  # noqa: BLE001 - shown to the person, whatever the shop said
             shop_error = f"{type(exc).__name__}: {exc}"
