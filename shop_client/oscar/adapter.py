@@ -30,7 +30,8 @@ from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.http import error_for
 from shop_client.options import ShopOptions
-from shop_client.interface import (CAP_IMAGES, ITEM_GONE, Address, CustomerPage, ImageRef, ItemResult, OrderPage,
+from shop_client.oscar.variations import OscarVariations
+from shop_client.interface import (CAP_IMAGES, CAP_VARIATIONS, SIMPLE, VARIABLE, VARIATION, ITEM_GONE, Address, CustomerPage, ImageRef, ItemResult, OrderPage,
                                    ProductChange, ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine,
                                    ShopProduct)
 
@@ -49,8 +50,8 @@ def _slug(sku: str) -> str:
     return slug or "produkt"
 
 
-class OscarShop(ShopClient):
-    capabilities = frozenset({CAP_IMAGES})
+class OscarShop(OscarVariations, ShopClient):
+    capabilities = frozenset({CAP_IMAGES, CAP_VARIATIONS})
 
     def __init__(self, url: str, username: str, password: str, options: ShopOptions | None = None, *,
                  transport: httpx.BaseTransport | None = None, **changes: Any) -> None:
@@ -142,7 +143,13 @@ class OscarShop(ShopClient):
             stock = Decimal(record.get("num_in_stock") or 0) - Decimal(record.get("num_allocated") or 0)
         sku = raw.get("upc") or record.get("partner_sku") or ""
         self._sku_by_product[int(raw["id"])] = sku
+        structure = raw.get("structure") or "standalone"
+        kind = {"parent": VARIABLE, "child": VARIATION}.get(structure, SIMPLE)
+        attributes = {str(a.get("name") or a.get("code")): a.get("value") for a in raw.get("attributes") or ()
+                      if isinstance(a, dict)} if kind == VARIATION else {}
         return ShopProduct(id=int(raw["id"]), sku=sku, name=raw.get("title") or "", price=_dec(record.get("price")),
+                           kind=kind, parent_id=int(raw.get("parent") or 0) if kind == VARIATION else 0,
+                           attributes=attributes,
                            description=raw.get("description") or "",
                            category_path=tuple(cats[0].split(SEPARATOR)) if cats else (),
                            published=bool(raw.get("is_public")), stock=stock,
@@ -155,7 +162,9 @@ class OscarShop(ShopClient):
             page += 1
             if page < start_page:
                 continue
-            yield ProductPage(items=[self._product(p) for p in items], total=total, page=page, pages=None)
+            # a parent's children are listed under it (iter_variations), as WooCommerce lists variations
+            yield ProductPage(items=[self._product(p) for p in items if p.get("structure") != "child"], total=total,
+                              page=page, pages=None)
 
     def get_product(self, shop_id: int) -> ShopProduct:
         return self._product(self._send("GET", f"/admin/products/{int(shop_id)}/"))
@@ -194,7 +203,8 @@ class OscarShop(ShopClient):
         body: dict[str, Any] = {}
         if change.shop_id is None:
             body.update({"upc": change.sku, "slug": _slug(change.sku), "product_class": self.product_class,
-                         "title": f.get("name") or change.sku, "structure": "standalone"})
+                         "title": f.get("name") or change.sku,
+                         "structure": "parent" if f.get("variable") else "standalone"})
         if "sku" in f:
             body["upc"] = f["sku"]
         if "name" in f:
@@ -214,7 +224,7 @@ class OscarShop(ShopClient):
         if "stock" in f:
             qty = f["stock"] or 0
             record["num_in_stock"] = int(Decimal(qty).to_integral_value(rounding="ROUND_FLOOR")) if qty else 0
-        if record or change.shop_id is None:
+        if (record or change.shop_id is None) and not f.get("variable"):  # a parent is never bought: no record
             body["stockrecords"] = [{"partner": self.partner_url, "partner_sku": f.get("sku", change.sku),
                                      "price_currency": "PLN", **record}]
         return body
@@ -223,6 +233,8 @@ class OscarShop(ShopClient):
         """Update a product with PUT: Oscar's PATCH adds to categories and images instead of replacing them."""
         current = self._send("GET", f"/admin/products/{int(shop_id)}/")
         body = {k: current.get(k) for k in ("upc", "slug", "title", "product_class", "structure")}
+        if current.get("structure") == "child":
+            body["parent"] = current.get("parent")
         body.update({k: v for k, v in changes.items() if k != "stockrecords"})
         if "stockrecords" in changes:
             # Keep other partners' stock records; a PUT would delete what it does not name.

@@ -179,3 +179,38 @@ def test_the_console_shows_a_variation_beside_its_card(tmp_path):
         assert s.erp.get_product(15).code not in variations(s, "KOSZ-BASIC")
     finally:
         s.close()
+
+
+@pytest.fixture
+def oscar_stack(tmp_path):
+    s = Stack(tmp_path, products=30, shop_kind="oscar")
+    s.sections["products"] = dict(VARIANTS)
+    s.write_config()
+    s.start_server()
+    yield s
+    s.close()
+
+
+def test_a_family_in_oscar_is_a_parent_with_children(oscar_stack):
+    """django-oscar's form of a family: a parent product (never bought, no stock record) and a child per card with
+    its attribute value, stock and price; an order of a child reaches its card."""
+    stack = oscar_stack
+    family_of(stack, "KOSZ-BASIC")
+    codes = {pid: stack.erp.get_product(pid).code for pid, _ in FAMILY}
+    wait_until(lambda: len(variations(stack, "KOSZ-BASIC")) == 3, timeout=60, message="three children")
+    parent = stack.shop_product("KOSZ-BASIC")
+    assert parent.kind == "variable" and parent.published
+    assert parent.name == stack.erp.get_product(11).name, "the lead card's name (it holds no size to drop)"
+    found = variations(stack, "KOSZ-BASIC")
+    for pid, size in FAMILY:
+        v = found[codes[pid]]
+        assert v.kind == "variation" and v.parent_id == parent.id and dict(v.attributes) == {"Rozmiar": size}
+        assert v.price == stack.erp.get_product(pid).base_price and v.stock == stack.erp.commercial_stock([pid])[pid]
+    assert codes[12] not in {p.sku for page in stack.woo.iter_products() for p in page.items}, \
+        "children are listed under their parent, not beside it"
+    stack.act(stack.sim.approve_pz(12, 4))
+    want = stack.erp.commercial_stock([12])[12]
+    wait_until(lambda: variations(stack, "KOSZ-BASIC")[codes[12]].stock == want, timeout=60, message="child's stock")
+    number = stack.shop.place_order([(codes[12], 1)], email="oscar-warianty@example.pl")
+    zo = wait_until(lambda: stack.erp.find_order_by_shop_number(number), timeout=90, message="ERP order")
+    assert list(stack.erp.order_products(zo)) == [12]
