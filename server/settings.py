@@ -542,8 +542,6 @@ def validate(settings: Settings) -> None:
     if variants.variants_by and not variants.variant_attributes:
         raise SettingsError("products.variant_attributes: name the features that tell a family's cards apart (e.g. "
                             "[\"Rozmiar\", \"Kolor\"]); products.variants_by is set")
-    from .erp.records import MarkerSource
-
     for name in (variants.family_feature, *variants.variant_attributes):
         if name and not MarkerSource.feature_name_ok(name):
             raise SettingsError(f"products.variants_by / variant_attributes: feature name {name!r}: letters, digits "

@@ -31,7 +31,8 @@ from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopUnavai
 from shop_client.http import error_for
 from shop_client.options import ShopOptions
 from shop_client.oscar.variations import OscarVariations
-from shop_client.interface import (CAP_IMAGES, CAP_VARIATIONS, SIMPLE, VARIABLE, VARIATION, ITEM_GONE, Address, CustomerPage, ImageRef, ItemResult, OrderPage,
+from shop_client.interface import (CAP_IMAGES, CAP_VARIATIONS, SIMPLE, VARIABLE, VARIATION, ITEM_GONE, Address,
+                                   CustomerPage, ImageRef, ItemResult, OrderPage,
                                    ProductChange, ProductPage, ShopClient, ShopCustomer, ShopOrder, ShopOrderLine,
                                    ShopProduct)
 

@@ -122,7 +122,7 @@ def test_no_import_cycles():
 SYNC = "shopsync.server.sync"
 # server/sync/: each entity's modules, the rooms that cross entities, and the base they all stand on.
 ENTITIES = {
-    "product": {"products", "product_images", "catalog", "reconcile", "mappers"},
+    "product": {"products", "product_images", "catalog", "reconcile", "mappers", "families"},
     "price_list": {"price_lists"},
     "customer": {"customers"},
     "order": {"orders", "order_pricing", "money"},
