@@ -286,3 +286,25 @@ def test_the_orders_money_calls_fit_too(recorded):
     assert erp.check_settings(erp.settings) == []
     faults = contract_faults(calls)
     assert not faults, "\n".join(faults)
+
+
+def test_a_families_calls_fit_too(recorded):
+    """Families of sizes (products.variants_by = "dimension:Rodzina"): a family's cards found by the Dimension
+    (one Products/Filter per family) and the import's cards made with the family's and the size's Dimensions,
+    each call held to the library's operations and models."""
+    erp, sim, calls = recorded
+    person = ErpSimulator(erp.sql.dialect.connect(erp.sql.conn_str), erp.sql.dialect)
+    try:
+        for pid, size in ((1, "S"), (2, "M")):
+            person.set_feature(pid, "Rodzina", "KOSZ")
+            person.set_feature(pid, "Rozmiar", size)
+    finally:
+        person.close()
+    assert erp.family_member_ids("Rodzina", ["KOSZ", "NONE"]) == {"KOSZ": [1, 2]}
+    erp.create_products([ProductDraft(code="KOSZ-L", name="Koszulka L", price=D("5.00"),
+                                      features={"Rodzina": "KOSZ", "Rozmiar": "L"})])
+    made = erp.find_products_by_codes(["KOSZ-L"])["KOSZ-L"]
+    assert erp.get_products([made])[made].features.get("Rozmiar") == "L"
+    assert erp.family_member_ids("Rodzina", ["KOSZ"]) == {"KOSZ": [1, 2, made]}
+    faults = contract_faults(calls)
+    assert not faults, "\n".join(faults)

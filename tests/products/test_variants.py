@@ -4,6 +4,7 @@ variable product, each card a variation, both ways."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -151,7 +152,6 @@ def test_reconciliation_puts_back_what_a_person_changed_on_a_family_in_the_shop(
 
 
 def test_the_console_shows_a_variation_beside_its_card(tmp_path):
-    import re
 
     from shopsync.server.web.console import hash_password
     from tests.platform.test_console import PASSWORD, login_session
@@ -214,3 +214,20 @@ def test_a_family_in_oscar_is_a_parent_with_children(oscar_stack):
     number = stack.shop.place_order([(codes[12], 1)], email="oscar-warianty@example.pl")
     zo = wait_until(lambda: stack.erp.find_order_by_shop_number(number), timeout=90, message="ERP order")
     assert list(stack.erp.order_products(zo)) == [12]
+
+
+@pytest.mark.parametrize("toml, says", [
+    ('variants_by = "Rodzina"\nvariant_attributes = ["Rozmiar"]', 'must be "feature:NAME" or "dimension:NAME"'),
+    ('variants_by = "feature:Rodzina"', "products.variant_attributes: name the features"),
+    ('variants_by = "feature:Rod zina"\nvariant_attributes = ["Rozmiar"]', "letters, digits and _ only"),
+    ('variants_by = "feature:Rodzina"\nvariant_attributes = ["Rodzina"]', "cannot also be an attribute"),
+])
+def test_family_settings_that_cannot_work_are_refused_naming_the_setting(tmp_path, toml, says):
+    from shopsync.server.settings import SettingsError, load_settings
+
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(f"[products]\n{toml}\n")
+    with pytest.raises(SettingsError, match=re.escape(says)):
+        load_settings(cfg, env={})
+    cfg.write_text('[products]\nvariants_by = "dimension:Rodzina"\nvariant_attributes = ["Rozmiar", "Kolor"]\n')
+    assert load_settings(cfg, env={}).products.family_feature == "Rodzina"
