@@ -91,6 +91,13 @@ def test_an_order_of_a_variation_reaches_its_card_with_a_reservation(stack):
     assert list(lines) == [12], "the line is the card of the variation ordered"
     wait_until(lambda: stack.erp.commercial_stock([12])[12] == before - 2, message="reserved")
     wait_until(lambda: variations(stack, "KOSZ-BASIC")[code].stock == before - 2, message="stock back in the shop")
+    # a variation whose SKU a person changed in the shop is still its card's: matched by the variation's id first
+    v = variations(stack, "KOSZ-BASIC")[code]
+    with stack.shop_api() as api:
+        api.put(f"/products/{v.parent_id}/variations/{v.id}", json={"sku": "ZMIENIONY-W-SKLEPIE"}).raise_for_status()
+    number = stack.shop.place_order([("ZMIENIONY-W-SKLEPIE", 1)], email="warianty@example.pl")
+    zo = wait_until(lambda: stack.erp.find_order_by_shop_number(number), timeout=60, message="second ERP order")
+    assert list(stack.erp.order_products(zo)) == [12]
 
 
 def test_a_variable_product_of_the_shop_is_imported_as_a_family_of_cards(stack):
