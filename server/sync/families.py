@@ -146,6 +146,7 @@ def export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot
             for i, _, _ in moves:
                 out[i] = outcome_of(exc)
             moves = []
+        _hide_emptied(ctx, [b for _, _, b in moves], saved)
         for i, s, b in moves:
             log.info("product %s moved from %s to %s: its old shop record %s removed", s.state.get("sku"),
                      b.state.get("family") or "its own product", s.state.get("family") or "its own product", b.shop_id)
@@ -168,6 +169,26 @@ def export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot
               sent_parents - began, sum(len(m) for m in by_family.values()), time.perf_counter() - sent_parents)
     ctx.bindings.save(saved)
     return out
+
+
+def _hide_emptied(ctx: SyncContext, moved: list[Binding], saved: list[Binding]) -> None:
+    """A family all of whose cards moved away: its variable product, left without variations, is hidden."""
+    gone = {b.erp_id for b in moved}
+    old = {str(b.state["family"]) for b in moved if b.state.get("family")}
+    fams = ctx.bindings.many(Kind.FAMILY, [family_id(v) for v in old])
+    for value in sorted(old):
+        fb = fams.get(family_id(value))
+        left = {m.erp_id for m in ctx.bindings.with_shop_ids(Kind.FAMILY_MEMBER, [family_id(value)])} - gone
+        if left or fb is None or fb.shop_id is None or not fb.state.get("published"):
+            continue
+        try:
+            [res] = ctx.shop.upsert_products([ProductChange(value, {"published": False}, fb.shop_id)])
+        except ShopError as exc:
+            log.warning("variable product %s has no cards left but could not be hidden now: %s", value, exc)
+            continue
+        if res.ok:
+            log.info("variable product %s has no cards left: hidden", value)
+            saved.append(Binding(Kind.FAMILY, fb.erp_id, fb.shop_id, {**fb.state, "published": False}, fb.state_time))
 
 
 def _send_parents(ctx: SyncContext, by_family: dict[str, list[tuple[int, msg.ProductSnapshot, Binding | None]]],

@@ -78,6 +78,10 @@ def test_a_family_becomes_one_variable_product_that_follows_the_erp(stack):
     # every card of the family losing the marker hides the variable product
     stack.act(stack.sim.set_marker(11, False))
     wait_until(lambda: not stack.shop_product("KOSZ-BASIC").published, message="family hidden")
+    # a family whose every card moved away is hidden (no variations left to sell)
+    stack.act(stack.sim.set_feature(12, "Rodzina", "KOSZ-BASIC"))
+    wait_until(lambda: codes[12] in variations(stack, "KOSZ-BASIC"), timeout=30, message="moved back")
+    wait_until(lambda: not stack.shop_product("KOSZ-SLIM").published, message="the emptied family hidden")
 
 
 def test_an_order_of_a_variation_reaches_its_card_with_a_reservation(stack):
