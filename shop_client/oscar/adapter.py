@@ -30,6 +30,7 @@ from shop_client.values import decimal_or_none as _dec
 from shop_client.errors import ShopError, ShopNotFound, ShopRejected, ShopUnavailable
 from shop_client.http import error_for
 from shop_client.options import ShopOptions
+from shop_client.oscar.fields import slug as _slug, stock_record
 from shop_client.oscar.variations import OscarVariations
 from shop_client.interface import (CAP_IMAGES, CAP_VARIATIONS, SIMPLE, VARIABLE, VARIATION, ITEM_GONE, Address,
                                    CustomerPage, ImageRef, ItemResult, OrderPage,
@@ -44,11 +45,6 @@ _ID_IN_URL = re.compile(r"/(\d+)/?$")
 def _id_of(url: str | None) -> int:
     m = _ID_IN_URL.search(url or "")
     return int(m.group(1)) if m else 0
-
-
-def _slug(sku: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", sku.lower()).strip("-")
-    return slug or "produkt"
 
 
 class OscarShop(OscarVariations, ShopClient):
@@ -219,12 +215,7 @@ class OscarShop(OscarVariations, ShopClient):
             body["categories"] = [path] if path else []
         if change.shop_id is None and f.get("image") and f["image"].url:
             body["images"] = [{"original": f["image"].url, "caption": change.sku, "display_order": 0}]
-        record: dict[str, Any] = {}
-        if "price" in f and f["price"] is not None:
-            record["price"] = f"{Decimal(f['price']):.2f}"
-        if "stock" in f:
-            qty = f["stock"] or 0
-            record["num_in_stock"] = int(Decimal(qty).to_integral_value(rounding="ROUND_FLOOR")) if qty else 0
+        record = stock_record(f)
         if (record or change.shop_id is None) and not f.get("variable"):  # a parent is never bought: no record
             body["stockrecords"] = [{"partner": self.partner_url, "partner_sku": f.get("sku", change.sku),
                                      "price_currency": "PLN", **record}]

@@ -9,10 +9,10 @@ its parent by id and has no product class or categories of its own (Oscar's rule
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any, Sequence
 
 from shop_client.errors import ShopNotFound, ShopRejected
+from shop_client.oscar.fields import slug as _slug, stock_record
 from shop_client.interface import ITEM_GONE, ItemResult, ProductChange, ShopProduct
 
 
@@ -57,12 +57,7 @@ class OscarVariations:
                                   for n, v in f["attributes"].items()]  # type: ignore[attr-defined]
         if change.shop_id is None and f.get("image") and f["image"].url:
             body["images"] = [{"original": f["image"].url, "caption": change.sku, "display_order": 0}]
-        record: dict[str, Any] = {}
-        if "price" in f and f["price"] is not None:
-            record["price"] = f"{Decimal(f['price']):.2f}"
-        if "stock" in f:
-            qty = f["stock"] or 0
-            record["num_in_stock"] = int(Decimal(qty).to_integral_value(rounding="ROUND_FLOOR")) if qty else 0
+        record = stock_record(f)
         if record or change.shop_id is None:
             body["stockrecords"] = [{"partner": self.partner_url,  # type: ignore[attr-defined]
                                      "partner_sku": f.get("sku", change.sku), "price_currency": "PLN", **record}]
@@ -120,8 +115,3 @@ class OscarVariations:
                 pass
             self._ids_by_upc = {k: v for k, v in self._ids_by_upc.items()  # type: ignore[attr-defined]
                                 if v != int(shop_id)}
-
-
-def _slug(sku: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", sku.lower()).strip("-")
-    return slug or "produkt"

@@ -33,6 +33,7 @@ from shop_client.interface import (CAP_CUSTOMER_TAX_ID, CAP_IMAGE_UPLOAD, CAP_IM
                                    CAP_VARIATIONS, SIMPLE, VARIABLE, VARIATION)
 from shop_client.text import to_html, to_plain
 from shop_client.woocommerce.oauth import OAuth1QueryAuth
+from shop_client.woocommerce.fields import money as _money, stock_fields
 from shop_client.woocommerce.variations import Variations
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,6 @@ BUYER_ROLES = frozenset({"customer", "subscriber"})
 
 def _clean_path(path: Sequence[str]) -> tuple[str, ...]:
     return tuple(p.strip() for p in path if p.strip())
-
-
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{Decimal(value):.2f}"
 
 
 def _meta(obj: dict[str, Any], key: str) -> Any:
@@ -351,10 +348,7 @@ class WooCommerceShop(Variations, ShopClient):
             body["status"] = "publish" if f["published"] else "draft"
             body["catalog_visibility"] = "visible" if f["published"] else "hidden"
         if "stock" in f:
-            qty = f["stock"]
-            body["manage_stock"] = True
-            # The shop counts whole units; a fraction in the ERP (kg, m) rounds down.
-            body["stock_quantity"] = int(Decimal(qty).to_integral_value(rounding="ROUND_FLOOR")) if qty else 0
+            body.update(stock_fields(f["stock"]))
         if "category_path" in f:
             path = _clean_path(f["category_path"])
             body["categories"] = [{"id": self._categories[path]}] if path else []

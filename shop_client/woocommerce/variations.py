@@ -8,19 +8,15 @@ variation too, with its `parent_id`. A variation hidden from buyers is `private`
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Sequence
 
 from shop_client.errors import ShopNotFound
 from shop_client.interface import VARIATION, ItemResult, ProductChange, ShopProduct
 from shop_client.text import to_html
+from shop_client.woocommerce.fields import money as _money, stock_fields
 
 # What WooCommerce answers when a create names a SKU the shop has already (WC_Product::set_sku's exception).
 SKU_TAKEN = ("product_invalid_sku", "woocommerce_rest_product_not_created")
-
-
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
 
 
 class Variations:
@@ -38,9 +34,7 @@ class Variations:
         if "published" in f:
             body["status"] = "publish" if f["published"] else "private"
         if "stock" in f:
-            qty = f["stock"]
-            body["manage_stock"] = True
-            body["stock_quantity"] = int(Decimal(qty).to_integral_value(rounding="ROUND_FLOOR")) if qty else 0
+            body.update(stock_fields(f["stock"]))
         if "attributes" in f:
             body["attributes"] = [{"name": to_html(name), "option": option} for name, option in f["attributes"].items()]
         if f.get("image"):
