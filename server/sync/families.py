@@ -74,16 +74,23 @@ def base_name(name: str, values: Iterable[str]) -> str:
 
 def known_members(ctx: SyncContext, ids: Sequence[int], products: Mapping[int, Product | None]) -> set[int]:
     """The other cards of the families these cards belong to now, or belonged to as last sent (a card that
-    moved changes its old family too), as the ERP has them now."""
+    moved changes its old family too). The cards sent before as a family's are known here; the ERP is asked
+    (family_member_ids) only for a family a card joins, so the new variable product is made of all its cards
+    even while the others' first sends are still on their way, and a steady catch-up asks nothing."""
     feature = ctx.settings.products.family_feature
     if not feature:
         return set()
-    values = {f[0] for f in (family_of(ctx, products.get(i)) for i in ids) if f}
-    values |= {str(b.state["family"]) for b in ctx.bindings.many(Kind.FAMILY_MEMBER, list(ids)).values()
-               if b.state.get("family")}
+    now = {pid: fam[0] for pid in ids if (fam := family_of(ctx, products.get(pid))) is not None}
+    last = {pid: str(b.state.get("family") or "")
+            for pid, b in ctx.bindings.many(Kind.FAMILY_MEMBER, list(ids)).items()}
+    values = set(now.values()) | {v for v in last.values() if v}
     if not values:
         return set()
-    return {m for members in ctx.erp.family_member_ids(feature, sorted(values)).values() for m in members} - set(ids)
+    members = {b.erp_id for b in ctx.bindings.with_shop_ids(Kind.FAMILY_MEMBER, [family_id(v) for v in values])}
+    joined = sorted({value for pid, value in now.items() if last.get(pid) != value})
+    if joined:
+        members |= {m for found in ctx.erp.family_member_ids(feature, joined).values() for m in found}
+    return members - set(ids)
 
 
 def add_family_states(ctx: SyncContext, states: dict[int, dict[str, Any]],
@@ -309,6 +316,8 @@ def _plan_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, 
                 "sku": sku, "family": s.state["family"],
                 "attributes": ", ".join(ctx.settings.products.variant_attributes)}).text("en"))
             out[i] = Outcome.done()
+            saved.append(Binding(Kind.FAMILY_MEMBER, s.erp_id, family_id(s.state["family"]),
+                                 {"family": s.state["family"]}, s.read_at))
             continue
         mine = b if b is not None and b.shop_id is not None and b.state.get("parent_id") == parent_id else None
         if mine is None and not s.state.get("published"):

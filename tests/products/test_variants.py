@@ -242,3 +242,32 @@ def test_family_settings_that_cannot_work_are_refused_naming_the_setting(tmp_pat
         load_settings(cfg, env={})
     cfg.write_text('[products]\nvariants_by = "dimension:Rodzina"\nvariant_attributes = ["Rozmiar", "Kolor"]\n')
     assert load_settings(cfg, env={}).products.family_feature == "Rodzina"
+
+
+def test_a_steady_catch_up_asks_the_erp_nothing_about_families(stack):
+    """The ERP is asked for a family's cards only when a card joins it; a catch-up that finds nothing changed
+    makes no family call (through the WebAPI: one Products/Filter per family asked)."""
+    from shopsync.v1 import sync_pb2, sync_pb2_grpc
+
+    family_of(stack, "KOSZ-BASIC")
+    wait_until(lambda: len(variations(stack, "KOSZ-BASIC")) == 3, timeout=30, message="three variations")
+    wait_until(stack.queues_empty, message="queues drained")
+
+    def catch_up() -> int:
+        with stack.channel() as ch:
+            return list(sync_pb2_grpc.SyncServiceStub(ch).RunCatchUp(sync_pb2.RunCatchUpRequest(), timeout=120,
+                                                                     metadata=stack.metadata))[-1].products_queued
+
+    catch_up()  # the demo's other products sold online, never sent by a hook
+    wait_until(stack.queues_empty, timeout=30, message="queues drained")
+    asked = stack.webapi.calls("PATCH /Products/Filter") if stack.webapi else 0
+    assert catch_up() == 0, "nothing changed: nothing queued"
+    if stack.webapi:
+        assert stack.webapi.calls("PATCH /Products/Filter") == asked
+    stack.act(stack.sim.set_feature(14, "Rodzina", "KOSZ-BASIC"))  # a card joins: its family is asked for
+    stack.act(stack.sim.set_feature(14, "Rozmiar", "XL"))
+    stack.act(stack.sim.set_marker(14, True))
+    wait_until(lambda: len(variations(stack, "KOSZ-BASIC")) == 4, timeout=30, message="the fourth size")
+    if stack.webapi:
+        assert stack.webapi.calls("PATCH /Products/Filter") > asked
+    assert stack.shop_product("KOSZ-BASIC").attributes["Rozmiar"] == ("S", "M", "L", "XL")
