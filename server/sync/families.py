@@ -20,13 +20,15 @@ need all of them).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from shop_client.errors import ShopError
 from shop_client.interface import (CAP_PRICE_LISTS, CAP_VARIATIONS, ITEM_GONE, VARIABLE, ItemResult, ProductChange,
@@ -72,77 +74,103 @@ def base_name(name: str, values: Iterable[str]) -> str:
     return " ".join(words).strip(" ,;/-–") or name.strip()
 
 
-def known_members(ctx: SyncContext, ids: Sequence[int], products: Mapping[int, Product | None]) -> set[int]:
-    """The other cards of the families these cards belong to now, or belonged to as last sent (a card that
-    moved changes its old family too). The cards sent before as a family's are known here; the ERP is asked
-    (family_member_ids) only for a family a card joins, so the new variable product is made of all its cards
-    even while the others' first sends are still on their way, and a steady catch-up asks nothing."""
-    feature = ctx.settings.products.family_feature
-    if not feature:
-        return set()
-    now = {pid: fam[0] for pid in ids if (fam := family_of(ctx, products.get(pid))) is not None}
-    last = {pid: str(b.state.get("family") or "")
-            for pid, b in ctx.bindings.many(Kind.FAMILY_MEMBER, list(ids)).items()}
-    values = set(now.values()) | {v for v in last.values() if v}
-    if not values:
-        return set()
-    members = {b.erp_id for b in ctx.bindings.with_shop_ids(Kind.FAMILY_MEMBER, [family_id(v) for v in values])}
-    joined = sorted({value for pid, value in now.items() if last.get(pid) != value})
-    if joined:
-        members |= {m for found in ctx.erp.family_member_ids(feature, joined).values() for m in found}
-    return members - set(ids)
-
-
 def add_family_states(ctx: SyncContext, states: dict[int, dict[str, Any]],
                       products: Mapping[int, Product | None]) -> None:
-    """Give each family member's state its family, attributes and the variable product as the whole family
-    (all of `states` that are its members) makes it now."""
-    families: dict[str, list[int]] = {}
-    for pid in sorted(states):
+    """Give each card's state its family and attributes (the variable product is made at export, of all of them)."""
+    for pid, state in states.items():
         fam = family_of(ctx, products.get(pid))
         if fam is not None:
-            states[pid]["family"], states[pid]["attributes"] = fam
-            families.setdefault(fam[0], []).append(pid)
-    for value, members in families.items():
-        # A card without any attribute is no variation yet (its size comes next): not part of the family's face.
-        whole = [m for m in members if states[m]["attributes"]] or members
-        sold = [m for m in whole if states[m].get("published") and states[m]["attributes"]]
-        lead = (sold or whole)[0]
-        options: dict[str, list[str]] = {a: [] for a in ctx.settings.products.variant_attributes}
-        for m in members:
-            for a, v in states[m]["attributes"].items():
-                if v not in options[a]:
-                    options[a].append(v)
-        lead_state = states[lead]
-        parent = {"sku": value, "lead": lead,
-                  "name": base_name(lead_state.get("name") or value, states[lead]["attributes"].values()),
-                  "description": lead_state.get("description") or "",
-                  "category_path": list(lead_state.get("category_path") or []),
-                  "published": bool(sold), "attributes": {a: o for a, o in options.items() if o},
-                  "image": lead_state.get("image"), "image_type": lead_state.get("image_type")}
-        for m in members:
-            states[m]["parent"] = parent
+            state["family"], state["attributes"] = fam
+
+
+def parent_of(ctx: SyncContext, value: str, states: Mapping[int, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The variable product a family's cards make (`states`: each card's latest state), None when no card is left.
+    A card without any attribute is no variation yet (its size comes next): not part of the family's face."""
+    members = sorted(pid for pid, st in states.items() if st.get("family") == value)
+    if not members:
+        return None
+    whole = [m for m in members if states[m].get("attributes")] or members
+    sold = [m for m in whole if states[m].get("published") and states[m].get("attributes")]
+    lead = (sold or whole)[0]
+    options: dict[str, list[str]] = {a: [] for a in ctx.settings.products.variant_attributes}
+    for m in members:
+        for a, v in (states[m].get("attributes") or {}).items():
+            if a in options and v not in options[a]:
+                options[a].append(v)
+    lead_state = states[lead]
+    return {"sku": value, "lead": lead,
+            "name": base_name(lead_state.get("name") or value, (lead_state.get("attributes") or {}).values()),
+            "description": lead_state.get("description") or "",
+            "category_path": list(lead_state.get("category_path") or []),
+            "published": bool(sold), "attributes": {a: o for a, o in options.items() if o},
+            "image": lead_state.get("image"), "image_type": lead_state.get("image_type")}
+
+
+def family_states(ctx: SyncContext, value: str, fresh: Iterable[msg.ProductSnapshot] = ()
+                  ) -> dict[int, dict[str, Any]]:
+    """The family's cards: as last sent to the shop (their bindings), with the newer snapshots of `fresh` over
+    them (a card of `fresh` now elsewhere is left out; one that is not sold and never was sent too)."""
+    ids = [b.erp_id for b in ctx.bindings.with_shop_ids(Kind.FAMILY_MEMBER, [family_id(value)])]
+    bound = ctx.bindings.many(Kind.PRODUCT, ids)
+    out = {pid: dict(b.state) for pid, b in bound.items() if b.shop_id is not None and b.state.get("family") == value}
+    times = {pid: b.state_time for pid, b in bound.items()}
+    for s in fresh:
+        if s.read_at <= times.get(s.erp_id, 0):
+            continue  # what was sent is newer
+        if s.state.get("family") != value:
+            out.pop(s.erp_id, None)
+        elif s.erp_id in out or s.state.get("published"):
+            out[s.erp_id] = dict(s.state)
+    return out
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _families_locked(values: Iterable[str]) -> Iterator[None]:
+    """One export at a time per family (in sorted order: no deadlock), so each makes the variable product of
+    what the others saved: the last to finish sees every card, and the shop's variable product converges."""
+    with _LOCKS_GUARD:
+        locks = [_LOCKS.setdefault(v, threading.Lock()) for v in sorted(set(values))]
+    with contextlib.ExitStack() as stack:
+        for lock in locks:
+            stack.enter_context(lock)
+        yield
 
 
 def export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot, Binding | None]]
                     ) -> dict[int, Outcome]:
-    """The family members' snapshots of a batch -> the shop: the variable products first (one call for all),
-    then each family's variations (one call per family). Returns an outcome per batch index."""
+    """The family members' snapshots of a batch -> the shop: the variable products first (one call for all,
+    each made of its family's cards as they are now), then each family's variations (one call per family,
+    side by side). Returns an outcome per batch index."""
     out: dict[int, Outcome] = {}
     if CAP_VARIATIONS not in ctx.shop.capabilities:
         for i, s, _ in items:
             out[i] = _dead(Reason("variant.shop_cannot", {"sku": s.state.get("sku") or s.erp_id}))
         return out
+    values = {str(v) for _, s, b in items for v in (s.state.get("family"), b.state.get("family") if b else None)
+              if v}
+    with _families_locked(values):
+        return _export_families(ctx, items, out)
+
+
+def _export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot, Binding | None]],
+                     out: dict[int, Outcome]) -> dict[int, Outcome]:
     saved: list[Binding] = []
     live: list[tuple[int, msg.ProductSnapshot, Binding | None]] = []
     moves: list[tuple[int, msg.ProductSnapshot, Binding]] = []
-    for i, s, b in items:
+    bound = ctx.bindings.many(Kind.PRODUCT, [s.erp_id for _, s, _ in items])  # (read again, under the lock)
+    for i, s, _ in items:
+        b = bound.get(s.erp_id)
         if b is not None and b.state_time >= s.read_at:
             out[i] = Outcome.done()  # stale: newer data was sent already
         elif b is not None and b.shop_id is not None and b.state.get("family") != s.state.get("family"):
             moves.append((i, s, b))
         else:
             live.append((i, s, b))
+    left = {str(b.state["family"]) for _, _, b in moves if b.state.get("family")}
     if moves:
         # A card that moved (family to family, product of its own to family, family to none): its old shop
         # record goes first (its SKU is unique in the shop), then it is made anew where it belongs now.
@@ -152,8 +180,7 @@ def export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot
         except ShopError as exc:
             for i, _, _ in moves:
                 out[i] = outcome_of(exc)
-            moves = []
-        _hide_emptied(ctx, [b for _, _, b in moves], saved)
+            moves, left = [], set()
         for i, s, b in moves:
             log.info("product %s moved from %s to %s: its old shop record %s removed", s.state.get("sku"),
                      b.state.get("family") or "its own product", s.state.get("family") or "its own product", b.shop_id)
@@ -166,53 +193,36 @@ def export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot
     by_family: dict[str, list[tuple[int, msg.ProductSnapshot, Binding | None]]] = {}
     for i, s, b in live:
         by_family.setdefault(str(s.state["family"]), []).append((i, s, b))
-    fams = ctx.bindings.many(Kind.FAMILY, [family_id(v) for v in by_family])
+    fresh = [s for _, s, _ in live] + [s for _, s, _ in moves]
+    wanted = {value: parent_of(ctx, value, family_states(ctx, value, fresh)) for value in set(by_family) | left}
+    fams = ctx.bindings.many(Kind.FAMILY, [family_id(v) for v in wanted])
     began = time.perf_counter()
-    parents = _send_parents(ctx, by_family, fams, out, saved)
+    parents = _send_parents(ctx, wanted, by_family, fams, out, saved)
     sent_parents = time.perf_counter()
-    _send_variations(ctx, {parents[value]: members for value, members in by_family.items() if value in parents},
-                     out, saved)
-    log.debug("families: %d variable products in %.2f s, %d of their cards in %.2f s", len(by_family),
+    _send_variations(ctx, {parents[value]: ((wanted[value] or {}).get("description") or "", members)
+                           for value, members in by_family.items() if value in parents}, out, saved)
+    log.debug("families: %d variable products in %.2f s, %d of their cards in %.2f s", len(wanted),
               sent_parents - began, sum(len(m) for m in by_family.values()), time.perf_counter() - sent_parents)
     ctx.bindings.save(saved)
     return out
 
 
-def _hide_emptied(ctx: SyncContext, moved: list[Binding], saved: list[Binding]) -> None:
-    """A family all of whose cards moved away: its variable product, left without variations, is hidden."""
-    gone = {b.erp_id for b in moved}
-    old = {str(b.state["family"]) for b in moved if b.state.get("family")}
-    fams = ctx.bindings.many(Kind.FAMILY, [family_id(v) for v in old])
-    for value in sorted(old):
-        fb = fams.get(family_id(value))
-        left = {m.erp_id for m in ctx.bindings.with_shop_ids(Kind.FAMILY_MEMBER, [family_id(value)])} - gone
-        if left or fb is None or fb.shop_id is None or not fb.state.get("published"):
-            continue
-        try:
-            [res] = ctx.shop.upsert_products([ProductChange(value, {"published": False}, fb.shop_id)])
-        except ShopError as exc:
-            log.warning("variable product %s has no cards left but could not be hidden now: %s", value, exc)
-            continue
-        if res.ok:
-            log.info("variable product %s has no cards left: hidden", value)
-            saved.append(Binding(Kind.FAMILY, fb.erp_id, fb.shop_id, {**fb.state, "published": False}, fb.state_time))
-
-
-def _send_parents(ctx: SyncContext, by_family: dict[str, list[tuple[int, msg.ProductSnapshot, Binding | None]]],
+def _send_parents(ctx: SyncContext, wanted: dict[str, dict[str, Any] | None],
+                  by_family: dict[str, list[tuple[int, msg.ProductSnapshot, Binding | None]]],
                   fams: dict[int, Binding], out: dict[int, Outcome], saved: list[Binding]) -> dict[str, int]:
-    """Create or update the families' variable products; returns value -> its shop id (families to go on)."""
-    plans: list[tuple[str, dict[str, Any], Binding | None, int, ProductChange | None]] = []
+    """Create or update the families' variable products (a family no card is left in: hidden); returns
+    value -> its shop id for the families whose variations go on."""
+    plans: list[tuple[str, dict[str, Any], Binding | None, ProductChange | None]] = []
     ready: dict[str, int] = {}
-    for value, members in by_family.items():
-        newest = max(members, key=lambda m: m[1].read_at)[1]
-        parent = {k: newest.state["parent"].get(k) for k in PARENT_KEYS}
+    for value, made in wanted.items():
+        members = by_family.get(value, [])
         fb = fams.get(family_id(value))
+        if made is None:  # every card moved away: no variation left to sell
+            made = {**(fb.state if fb else {}), "published": False}
+        parent = {k: made.get(k) for k in PARENT_KEYS}
         if (fb is None or fb.shop_id is None) and not parent["published"]:
             for i, *_ in members:
                 out[i] = Outcome.done()  # a hidden family the shop never had: nothing to do
-            continue
-        if fb is not None and fb.shop_id is not None and fb.state_time >= newest.read_at:
-            ready[value] = fb.shop_id  # what was sent is newer; the variations may still go
             continue
         fields = changed_fields(parent, fb.state if fb and fb.shop_id else None)
         shop_id = fb.shop_id if fb else None
@@ -222,71 +232,86 @@ def _send_parents(ctx: SyncContext, by_family: dict[str, list[tuple[int, msg.Pro
             extra["attributes"] = fields["attributes"]
         if shop_id is None:
             extra["variable"] = True
-            if parent.get("image"):
-                image = image_for_shop(ctx, msg.ProductSnapshot(int(newest.state["parent"]["lead"]), parent, 0))
+            if parent.get("image") and made.get("lead"):
+                image = image_for_shop(ctx, msg.ProductSnapshot(int(made["lead"]), parent, 0))
                 if image is not None:
                     extra["image"] = image
         if change is not None or extra:
             change = ProductChange(value, {**(change.fields if change else {}), **extra}, shop_id)
-        plans.append((value, parent, fb, newest.read_at, change))
-    changes = [p[4] for p in plans if p[4] is not None]
+        plans.append((value, {**parent, "lead": made.get("lead")}, fb, change))
+    changes = [p[3] for p in plans if p[3] is not None]
     try:
         results = iter(ctx.shop.upsert_products(changes) if changes else [])
     except ShopError as exc:
         for value, *_ in plans:
-            for i, *_ in by_family[value]:
+            for i, *_ in by_family.get(value, []):
                 out[i] = outcome_of(exc)
         return ready
-    for value, parent, fb, read_at, change in plans:
+    now = time.time_ns()
+    for value, parent, fb, change in plans:
         res = next(results) if change is not None else None
         shop_id = fb.shop_id if fb else None
         if res is not None and res.kind == ITEM_GONE:
             saved.append(Binding(Kind.FAMILY, family_id(value), None, {}, 0))
-            for i, s, _ in by_family[value]:
+            for i, s, _ in by_family.get(value, []):
                 saved.append(Binding(Kind.PRODUCT, s.erp_id, None, {}, 0))
                 out[i] = Outcome.retry(f"the variable product {value} was deleted in the shop; making it again")
             continue
         if res is not None and not res.ok:
-            for i, *_ in by_family[value]:
+            for i, *_ in by_family.get(value, []):
                 out[i] = outcome_of_item(res, ("product", value))
             continue
         shop_id = res.shop_id if res is not None and res.shop_id else shop_id
+        lead = parent.pop("lead", None)
         sent = dict(parent)
-        if fb is not None and shop_id == fb.shop_id and "image" in changed_fields(parent, fb.state) and \
-                change is not None and change.shop_id is not None:
+        if fb is not None and fb.shop_id is not None and shop_id == fb.shop_id and \
+                "image" in changed_fields(parent, fb.state):
             try:  # a new lead image for a variable product the shop has
-                lead = int(by_family[value][0][1].state["parent"]["lead"])
-                image = image_for_shop(ctx, msg.ProductSnapshot(lead, parent, 0)) if parent.get("image") else None
+                image = image_for_shop(ctx, msg.ProductSnapshot(int(lead), parent, 0)) \
+                    if parent.get("image") and lead else None
                 ctx.shop.set_main_image(int(shop_id), image, name=value)  # type: ignore[arg-type]
             except ShopError as exc:
                 log.warning("variable product %s: image not set (%s); tried again with the next change", value, exc)
                 sent["image"] = fb.state.get("image")
-        saved.append(Binding(Kind.FAMILY, family_id(value), shop_id, sent, read_at))
-        ready[value] = int(shop_id)  # type: ignore[arg-type]
+        saved.append(Binding(Kind.FAMILY, family_id(value), shop_id, sent, now))
+        if value in by_family and shop_id is not None:
+            ready[value] = int(shop_id)
     return ready
 
 
-def variation_view(state: Mapping[str, Any]) -> dict[str, Any]:
+def variation_view(state: Mapping[str, Any], family_description: str) -> dict[str, Any]:
     """What a variation shows of its card's state. Its description is the card's note only where that differs from
     the family's (the variable product shows the lead's note; the same text under every size is left out)."""
     view = {k: state.get(k) for k in VARIATION_KEYS}
-    if (view.get("description") or "") == ((state.get("parent") or {}).get("description") or ""):
+    if (view.get("description") or "") == (family_description or ""):
         view["description"] = ""
     return view
 
 
-Plan = tuple[int, msg.ProductSnapshot, "Binding | None", "ProductChange | None"]
+def family_description(ctx: SyncContext, value: str | None) -> str:
+    """The description the family's variable product was last sent."""
+    fb = ctx.bindings.get(Kind.FAMILY, family_id(value)) if value else None
+    return str(fb.state.get("description") or "") if fb else ""
 
 
-def _send_variations(ctx: SyncContext, families: dict[int, list[tuple[int, msg.ProductSnapshot, Binding | None]]],
+def sent_view(state: Mapping[str, Any], family_description: str) -> dict[str, Any]:
+    """What a variation's binding says was sent (its view, kept with it; worked out for an imported one)."""
+    return dict(state["view"]) if isinstance(state.get("view"), dict) else variation_view(state, family_description)
+
+
+Plan = tuple[int, msg.ProductSnapshot, "Binding | None", "ProductChange | None", dict[str, Any]]
+Members = list[tuple[int, msg.ProductSnapshot, Binding | None]]
+
+
+def _send_variations(ctx: SyncContext, families: dict[int, tuple[str, Members]],
                      out: dict[int, Outcome], saved: list[Binding]) -> None:
     """Each family's variations in one call of its own; the families' calls run side by side
     (shop.concurrency at once), as each is a small call the shop spends most of its time on."""
-    plans = {parent_id: _plan_variations(ctx, parent_id, members, out, saved)
-             for parent_id, members in families.items()}
+    plans = {parent_id: _plan_variations(ctx, parent_id, description, members, out, saved)
+             for parent_id, (description, members) in families.items()}
 
     def send(parent_id: int) -> list[ItemResult] | ShopError:
-        changes = [c for *_, c in plans[parent_id] if c is not None]
+        changes = [p[3] for p in plans[parent_id] if p[3] is not None]
         try:
             return ctx.shop.upsert_variations(parent_id, changes) if changes else []
         except ShopError as exc:
@@ -303,7 +328,7 @@ def _send_variations(ctx: SyncContext, families: dict[int, list[tuple[int, msg.P
         _settle_variations(parent_id, plans[parent_id], answers[parent_id], out, saved)
 
 
-def _plan_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, msg.ProductSnapshot, Binding | None]],
+def _plan_variations(ctx: SyncContext, parent_id: int, description: str, members: Members,
                      out: dict[int, Outcome], saved: list[Binding]) -> list[Plan]:
     unsupported = set() if CAP_PRICE_LISTS in ctx.shop.capabilities else {"price_lists"}
     plans: list[Plan] = []
@@ -325,7 +350,8 @@ def _plan_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, 
             saved.append(Binding(Kind.FAMILY_MEMBER, s.erp_id, family_id(s.state["family"]),
                                  {"family": s.state["family"]}, s.read_at))
             continue
-        fields = changed_fields(variation_view(s.state), variation_view(mine.state) if mine else None)
+        view = variation_view(s.state, description)
+        fields = changed_fields(view, sent_view(mine.state, description) if mine else None)
         shop_id = mine.shop_id if mine else None
         change = to_change(sku, shop_id, {k: v for k, v in fields.items() if k not in unsupported})
         extra: dict[str, Any] = {}
@@ -339,7 +365,7 @@ def _plan_variations(ctx: SyncContext, parent_id: int, members: list[tuple[int, 
                 extra["image"] = image
         if change is not None or extra:
             change = ProductChange(sku, {**(change.fields if change else {}), **extra}, shop_id)
-        plans.append((i, s, mine, change))
+        plans.append((i, s, mine, change, view))
     return plans
 
 
@@ -350,7 +376,7 @@ def _settle_variations(parent_id: int, plans: list[Plan], answer: list[ItemResul
             out[i] = outcome_of(answer)
         return
     results = iter(answer)
-    for i, s, mine, change in plans:
+    for i, s, mine, change, view in plans:
         res = next(results) if change is not None else None
         sku = str(s.state.get("sku") or "")
         if res is not None and res.kind == ITEM_GONE:
@@ -361,9 +387,10 @@ def _settle_variations(parent_id: int, plans: list[Plan], answer: list[ItemResul
             out[i] = outcome_of_item(res, ("product", sku))
             continue
         shop_id = res.shop_id if res is not None and res.shop_id else (mine.shop_id if mine else None)
-        sent = {**s.state, "parent_id": parent_id}
+        sent = {**s.state, "parent_id": parent_id, "view": view}
         if res is not None and res.image_error:
             sent["image"] = sent["image_type"] = None
+            sent["view"] = {**view, "image": None, "image_type": None}
         saved.append(Binding(Kind.PRODUCT, s.erp_id, shop_id, sent, s.read_at))
         saved.append(Binding(Kind.FAMILY_MEMBER, s.erp_id, family_id(s.state["family"]),
                              {"family": s.state["family"]}, s.read_at))

@@ -27,7 +27,7 @@ from . import messages as msg
 from .context import SyncContext
 from .mappers import changed_fields, product_state, to_change
 from .outcome import Outcome, outcome_of, outcome_of_item
-from .families import add_family_states, export_families, known_members
+from .families import add_family_states, export_families
 from .product_images import image_for_shop, settle_image
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,6 @@ def product_snapshots(ctx: SyncContext, product_ids: Iterable[int], *,
         return []
     read_at = time.time_ns()
     products = ctx.erp.get_products(ids)
-    # A card of a family: the whole family is read (its variable product is made of all of them).
-    more = known_members(ctx, ids, products)
-    if more:
-        ids = sorted(set(ids) | more)
-        products = {**products, **ctx.erp.get_products(sorted(more))}
     stock = ctx.erp.commercial_stock(ids)
     images = ctx.erp.image_digests(ids)
     prices = ctx.erp.prices_for_products(ids)
@@ -68,8 +63,8 @@ def product_snapshots(ctx: SyncContext, product_ids: Iterable[int], *,
         snapshot = msg.ProductSnapshot(pid, states[pid], read_at)
         if pid in skipped:
             continue
-        if (only_changed or pid in more) and pid in bound and not changed_fields(snapshot.state, bound[pid].state):
-            continue  # (a card read only as its family's: sent when it changed, e.g. its family's face did)
+        if only_changed and pid in bound and not changed_fields(snapshot.state, bound[pid].state):
+            continue
         out.append(snapshot)
     return out
 

@@ -25,7 +25,7 @@ from . import messages as msg
 from ..queue.bindings import Binding, Kind
 from ..reasons import Reason
 from .context import SyncContext
-from .families import variation_view
+from .families import family_description, variation_view
 from .products import CONFLICT, in_pages, product_snapshots
 from shop_client.errors import ShopNotFound
 from shop_client.interface import CAP_VARIATIONS, VARIABLE, VARIATION, ShopProduct
@@ -95,7 +95,7 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
             have, want = _shop_state(p), snap.state
             if p.kind == VARIATION:  # what a variation shows of its card (families.py)
                 have = {k: v for k, v in have.items() if k in ("price", "published", "stock", "description")}
-                want = variation_view(snap.state)
+                want = variation_view(snap.state, family_description(ctx, snap.state.get("family")))
             diff = [k for k in have if k in want and _differs(k, want[k], have[k])]
             if snap.state.get("image") and not p.image_url:
                 diff.append("image")  # removed in the shop
@@ -103,6 +103,7 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
             if diff or CONFLICT in b.state:
                 corrections.update(diff)
                 state.update({k: have[k] for k in diff if k in have})
+                state.pop("view", None)  # a variation's sent view is worked out again from what the shop holds
                 if "image" in diff:
                     state["image"] = state["image_type"] = None
                 fixes.append(Binding(Kind.PRODUCT, b.erp_id, b.shop_id, state, b.state_time))

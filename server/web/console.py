@@ -44,7 +44,7 @@ from ..queue.bindings import Kind
 from ..queue.pairings import PairingStatus
 from ..queue.store import NotFound
 from ..sync.customers import status_payload
-from ..sync.families import family_of
+from ..sync.families import family_id, family_of, family_states, parent_of
 from ..sync.mappers import product_state
 from ..sync.products import product_snapshots
 from ..sync.orders import ProgressSent
@@ -488,17 +488,18 @@ def product(product_id: int) -> str:
     if fam is not None or sent.get("family"):
         # A card of a family is a variation: its name, category and description are its variable product's.
         fields = FIELDS + ("family",)
-        for snap in product_snapshots(ctx, [product_id]) if fam else []:  # (its whole family is read)
-            if snap.erp_id == product_id:
-                erp_now = {**snap.state, **_family_face(snap.state)}
+        for snap in product_snapshots(ctx, [product_id]) if fam else []:
+            made = parent_of(ctx, fam[0], family_states(ctx, fam[0], [snap]))  # type: ignore[index]
+            erp_now = {**snap.state, **_family_face(made or {})}
         if fam is not None:
             erp_now["family"] = _family_label(*fam)
             if not fam[1]:
                 note = Reason("variant.no_attributes", {"sku": p.code, "family": fam[0], "attributes": ", ".join(
                     ctx.settings.products.variant_attributes)}).text(language())
-        sent = {**sent, **_family_face(sent)}
-        if sent.get("family"):
-            sent["family"] = _family_label(sent["family"], sent.get("attributes") or {})
+        if sent.get("family"):  # as last sent: the variable product's face, the card's options
+            fb = ctx.bindings.get(Kind.FAMILY, family_id(sent["family"]))
+            sent = {**sent, **_family_face(fb.state if fb else {}),
+                    "family": _family_label(sent["family"], sent.get("attributes") or {})}
     shop, shop_error = None, ""
     if b is not None and b.shop_id:
         try:
@@ -517,9 +518,8 @@ def product(product_id: int) -> str:
                            shop=shop, shop_error=shop_error, binding=b, messages=messages, json=json)
 
 
-def _family_face(state: dict[str, Any]) -> dict[str, Any]:
+def _family_face(parent: dict[str, Any]) -> dict[str, Any]:
     """What a variation shows of its variable product (its name and category)."""
-    parent = state.get("parent") or {}
     return {k: parent[k] for k in ("name", "category_path") if k in parent}
 
 

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import pyodbc
 
 from ..errors import ErpNotFound, ErpPermanent
-from ..records import MarkerSource, Product, ProductDraft
+from ..records import Product, ProductDraft
 from ..rounding import money
 from .base import SqlBase
 from .tables import NAME_MAX, _chunks, _like_contains, _now, vat_percent_of
@@ -124,20 +124,6 @@ class SqlProducts(SqlBase):
                 cur.execute(f"SELECT ElementId FROM SSCommon.ProductClassification WHERE {self.marker.column} = ? "
                             "AND ElementId > ? ORDER BY ElementId", self.marker.value, after_id)
             return [int(r[0]) for r in cur.fetchmany(limit)]
-
-    def family_member_ids(self, feature: str, values: Sequence[str]) -> dict[str, list[int]]:
-        """value -> ids of the cards with that value of the feature (SSCommon.ProductClassification), id order;
-        nothing when the company has no such feature."""
-        column = f"CDim_{feature}_Val"
-        out: dict[str, list[int]] = {}
-        with self.unit_of_work() as cur:
-            if not MarkerSource.feature_name_ok(feature) or column not in self._feature_columns(cur):
-                return out
-            for chunk in _chunks(sorted(set(values)), 500):
-                for pid, value in cur.execute(f"SELECT ElementId, {column} FROM SSCommon.ProductClassification "
-                                              f"WHERE {column} IN ({self._in(chunk)}) ORDER BY ElementId", chunk):
-                    out.setdefault(str(value), []).append(int(pid))
-        return out
 
     def products_changed_since(self, since: str) -> list[int]:
         """Ids of products whose card changed after `since` (HM.TW.modifiedDate, as text)."""

@@ -193,18 +193,6 @@ class WebApiProducts:
             self._marked = (now, sorted(int(p["Id"]) for p in found or [] if p.get("Id")))
         return self._marked[1]
 
-    def family_member_ids(self, feature: str, values: Sequence[str]) -> dict[str, list[int]]:
-        """value -> ids of the cards with that value of the dimension: `PATCH Products/Filter` by the Dimension,
-        one call per value (GUESS, as for a feature marker: a feature is a Dimension coded by its name)."""
-        out: dict[str, list[int]] = {}
-        for value in sorted(set(values)):
-            found = self.webapi.call("PATCH", "/Products/Filter", params={"salePrices": "false"}, body={
-                "Dimensions": [{"Code": feature, "Value": value, "Id": None, "DictionaryValue": ""}]})
-            ids = sorted(int(p["Id"]) for p in found or [] if p.get("Id"))
-            if ids:
-                out[value] = ids
-        return out
-
     def search_products(self, text: str, limit: int = 50) -> list[int]:
         """Ids of products whose code or name contains `text` (or whose id it is), in code order: `PATCH
         Products/FilterSql` with Like on the code and on the name."""
