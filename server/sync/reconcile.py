@@ -25,7 +25,7 @@ from . import messages as msg
 from ..queue.bindings import Binding, Kind
 from ..reasons import Reason
 from .context import SyncContext
-from .families import family_description, variation_view
+from .families import family_description, family_states, parent_of, variation_view
 from .products import CONFLICT, in_pages, product_snapshots
 from shop_client.errors import ShopNotFound
 from shop_client.interface import CAP_VARIATIONS, VARIABLE, VARIATION, ShopProduct
@@ -126,16 +126,22 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
 
 
 def _families(ctx: SyncContext, variable: list[ShopProduct], corrections: Counter[str]) -> list[Binding]:
-    """The variable products of ours whose face (name, description, category, published) a person changed in
-    the shop: their bindings made to say what the shop holds, so the next snapshot sends the ERP's again."""
+    """The variable products of ours that differ from what their family's cards make (a person changed the
+    name, description, category or status in the shop; an option left out): their bindings made to say what
+    the shop holds, so the next send of a card of the family puts the right ones there."""
     fams = ctx.bindings.by_shop_ids(Kind.FAMILY, [p.id for p in variable])
     out = []
     for p in variable:
         fb = fams.get(p.id)
         if fb is None:
             continue
+        value = str(fb.state.get("sku") or p.sku)
+        want = parent_of(ctx, value, family_states(ctx, value))
+        if want is None:
+            continue
         have = {k: v for k, v in _shop_state(p).items() if k in ("name", "description", "category_path", "published")}
-        diff = [k for k in have if _differs(k, fb.state.get(k), have[k])]
+        have["attributes"] = {k: list(v) for k, v in p.attributes.items()}
+        diff = [k for k in have if _differs(k, want.get(k), have[k])]
         if diff:
             corrections.update(diff)
             out.append(Binding(Kind.FAMILY, fb.erp_id, fb.shop_id, {**fb.state, **{k: have[k] for k in diff}},

@@ -152,7 +152,8 @@ def test_reconciliation_puts_back_what_a_person_changed_on_a_family_in_the_shop(
     v = variations(stack, "KOSZ-BASIC")[code]
     with stack.shop_api() as api:  # a person edits the shop behind the sync's back
         api.put(f"/products/{parent.id}/variations/{v.id}", json={"stock_quantity": 999}).raise_for_status()
-        api.put(f"/products/{parent.id}", json={"name": "Zmienione w sklepie"}).raise_for_status()
+        api.put(f"/products/{parent.id}", json={"name": "Zmienione w sklepie", "attributes": [
+            {"name": "Rozmiar", "options": ["S", "M"], "visible": True, "variation": True}]}).raise_for_status()
     with stack.channel() as ch:
         report = list(sync_pb2_grpc.SyncServiceStub(ch).RunReconciliation(sync_pb2.RunReconciliationRequest(),
                                                                            timeout=120, metadata=stack.metadata))[-1]
@@ -160,6 +161,8 @@ def test_reconciliation_puts_back_what_a_person_changed_on_a_family_in_the_shop(
     want = stack.erp.commercial_stock([12])[12]
     wait_until(lambda: variations(stack, "KOSZ-BASIC")[code].stock == want, message="the variation's stock put back")
     wait_until(lambda: stack.shop_product("KOSZ-BASIC").name == parent.name, message="the family's name put back")
+    wait_until(lambda: stack.shop_product("KOSZ-BASIC").attributes["Rozmiar"] == ("S", "M", "L"),
+               message="the family's options put back")
 
 
 def test_the_console_shows_a_variation_beside_its_card(tmp_path):
