@@ -12,10 +12,11 @@ Published while any card of the family carries the marker; each variation's own 
 note, EAN and image are its card's; a card losing the marker hides its variation (private); a card moving to
 another family (or out of all) leaves its old variation (deleted) and becomes one of the new family.
 
-Bindings: the card's `product` binding holds its variation's id; `family` (erp id = family_id(value)) the
-variable product's id and the state last sent; `family_member` (card id -> family_id) which cards were sent
-as a family's, so a change of one card re-reads its whole family (the variable product's options and lead
-need all of them).
+Bindings: the card's `product` binding holds its variation's id and the state last sent (its family and
+options among it); `family` (erp id = family_id(value)) the variable product's id and the state last sent;
+`family_member` (card id -> family_id) which cards were sent as a family's. The variable product is made at
+export of the family's cards as last sent plus the batch's newer ones, one export per family at a time, so it
+converges on the whole family without asking the ERP (docs/variants.md).
 """
 
 from __future__ import annotations
