@@ -116,7 +116,7 @@ def test_a_family_is_made_and_moved_by_the_feeds_alone(stack):
         parent = stack.shop_product(value)
         return {v.sku for v in stack.woo.iter_variations(parent.id)} if parent else set()
 
-    wait_until(lambda: skus("FEED-FAM") == set(codes.values()), timeout=40, message="the family from the feeds")
+    wait_until(lambda: skus("FEED-FAM") == set(codes.values()), timeout=60, message="the family from the feeds")
     stack.sim.set_feature(6, "Rodzina", "FEED-FAM-2")
-    wait_until(lambda: skus("FEED-FAM-2") == {codes[6]} and skus("FEED-FAM") == {codes[5]}, timeout=40,
+    wait_until(lambda: skus("FEED-FAM-2") == {codes[6]} and skus("FEED-FAM") == {codes[5]}, timeout=60,
                message="the card moved by the feeds")

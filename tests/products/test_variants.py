@@ -10,7 +10,13 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import ERP_STACKS, make_stack
-from tests.helpers.stack import Stack, wait_until
+from tests.helpers.stack import Stack, wait_until as _wait_until
+
+def wait_until(condition, timeout: float = 60, **kw):
+    """Waits of at least a minute: each step here is several hooks and shop calls, on a machine the whole suite
+    shares (a real WooCommerce answers in seconds then)."""
+    return _wait_until(condition, timeout=max(timeout, 60), **kw)
+
 
 VARIANTS = {"variants_by": "feature:Rodzina", "variant_attributes": ["Rozmiar", "Kolor"]}
 FAMILY = [(11, "S"), (12, "M"), (13, "L")]
