@@ -41,7 +41,7 @@ from ..reasons import Reason
 from . import messages as msg
 from .context import SyncContext
 from .mappers import changed_fields, to_change
-from .outcome import DEAD, Outcome, outcome_of, outcome_of_item
+from .outcome import Outcome, Rejected, outcome_of, outcome_of_item
 from .product_images import image_for_shop
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def export_families(ctx: SyncContext, items: list[tuple[int, msg.ProductSnapshot
     out: dict[int, Outcome] = {}
     if CAP_VARIATIONS not in ctx.shop.capabilities:
         for i, s, _ in items:
-            out[i] = _dead(Reason("variant.shop_cannot", {"sku": s.state.get("sku") or s.erp_id}))
+            out[i] = outcome_of(Rejected.of("variant.shop_cannot", sku=s.state.get("sku") or s.erp_id))
         return out
     values = {str(v) for _, s, b in items for v in (s.state.get("family"), b.state.get("family") if b else None)
               if v}
@@ -396,10 +396,6 @@ def _settle_variations(parent_id: int, plans: list[Plan], answer: list[ItemResul
         saved.append(Binding(Kind.FAMILY_MEMBER, s.erp_id, family_id(s.state["family"]),
                              {"family": s.state["family"]}, s.read_at))
         out[i] = Outcome.done()
-
-
-def _dead(why: Reason) -> Outcome:
-    return Outcome(DEAD, why.text("en"), why=why)
 
 
 # -- the initial import: a variable product of the shop -> one card per variation ------------------------------

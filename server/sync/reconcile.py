@@ -65,6 +65,7 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
     conflicts: list[str] = []
     conflicts_why: list[dict[str, Any]] = []
     checked = total = read = 0
+    descriptions: dict[str, str] = {}  # a family's description as last sent, for its variations
     listed: set[int] = set()
     for page in ctx.shop.iter_products():
         total = page.total or total
@@ -95,7 +96,10 @@ def reconcile_pass(ctx: SyncContext) -> Iterator[dict[str, Any]]:
             have, want = _shop_state(p), snap.state
             if p.kind == VARIATION:  # what a variation shows of its card (families.py)
                 have = {k: v for k, v in have.items() if k in ("price", "published", "stock", "description")}
-                want = variation_view(snap.state, family_description(ctx, snap.state.get("family")))
+                value = str(snap.state.get("family") or "")
+                if value not in descriptions:  # (read once per family in a pass)
+                    descriptions[value] = family_description(ctx, value)
+                want = variation_view(snap.state, descriptions[value])
             diff = [k for k in have if k in want and _differs(k, want[k], have[k])]
             if snap.state.get("image") and not p.image_url:
                 diff.append("image")  # removed in the shop

@@ -12,7 +12,6 @@ import re
 from typing import Any, Sequence
 
 from shop_client.errors import ShopNotFound, ShopRejected
-from shop_client.oscar.fields import slug as _slug, stock_record
 from shop_client.interface import ITEM_GONE, ItemResult, ProductChange, ShopProduct
 
 
@@ -41,26 +40,14 @@ class OscarVariations:
                 self._attribute_codes.add(code)
 
     def _child_body(self, parent_id: int, change: ProductChange) -> dict[str, Any]:
-        f = change.fields
-        body: dict[str, Any] = {}
+        """A child takes what a product of its own does (upc, description, status, stock record, image), is made
+        as its parent's child (no product class, no title of its own), and carries its attribute values."""
+        body: dict[str, Any] = self._body(change)  # type: ignore[attr-defined]
         if change.shop_id is None:
-            body.update({"upc": change.sku, "slug": _slug(change.sku), "structure": "child", "parent": parent_id,
-                         "product_class": None, "title": ""})
-        if "sku" in f:
-            body["upc"] = f["sku"]
-        if "description" in f:
-            body["description"] = f["description"] or ""
-        if "published" in f:
-            body["is_public"] = bool(f["published"])
-        if "attributes" in f:
+            body.update({"structure": "child", "parent": parent_id, "product_class": None, "title": ""})
+        if "attributes" in change.fields:
             body["attributes"] = [{"code": attribute_code(n), "value": v, "product_class": self.product_class}
-                                  for n, v in f["attributes"].items()]  # type: ignore[attr-defined]
-        if change.shop_id is None and f.get("image") and f["image"].url:
-            body["images"] = [{"original": f["image"].url, "caption": change.sku, "display_order": 0}]
-        record = stock_record(f)
-        if record or change.shop_id is None:
-            body["stockrecords"] = [{"partner": self.partner_url,  # type: ignore[attr-defined]
-                                     "partner_sku": f.get("sku", change.sku), "price_currency": "PLN", **record}]
+                                  for n, v in change.fields["attributes"].items()]  # type: ignore[attr-defined]
         return body
 
     def upsert_variations(self, parent_id: int, changes: Sequence[ProductChange]) -> list[ItemResult]:

@@ -8,6 +8,7 @@ variation too, with its `parent_id`. A variation hidden from buyers is `private`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 from shop_client.errors import ShopNotFound
@@ -92,7 +93,6 @@ class Variations:
         res: ItemResult = self._item(key, {k: v for k, v in answer.items() if k != "images"})  # type: ignore
         image = answer.get("image") if isinstance(answer.get("image"), dict) else None
         if res.ok and image and image.get("src"):
-            from dataclasses import replace
             return replace(res, image_src=str(image["src"]),
                            image_media_id=int(image["id"]) if image.get("id") else None)
         return res
